@@ -1,0 +1,3 @@
+from shieldlab.cli import main
+
+main()

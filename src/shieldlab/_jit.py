@@ -1,0 +1,30 @@
+"""The one place that decides whether kernels are compiled with numba.
+
+SHIELDLAB_JIT=0 runs every kernel as plain Python (slow, for debugging and for running the test suite
+on both paths). Compiled kernels are cached on disk (NUMBA_CACHE_DIR, or numba's default beside the
+sources) so only the first run in a fresh environment pays the compile time.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENABLED = os.environ.get("SHIELDLAB_JIT", "1") not in ("0", "false", "no")
+
+if ENABLED:
+    import numba
+
+    def njit(*args, **kwargs):
+        kwargs.setdefault("cache", True)
+        kwargs.setdefault("fastmath", False)
+        return numba.njit(*args, **kwargs)
+
+    prange = numba.prange
+else:  # pragma: no cover - exercised by SHIELDLAB_JIT=0 runs
+
+    def njit(*args, **kwargs):
+        if args and callable(args[0]):
+            return args[0]
+        return lambda f: f
+
+    prange = range

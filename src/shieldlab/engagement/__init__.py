@@ -1,0 +1,1 @@
+"""Engagements (MODELS.md section 5): cue, earliest launch, intercept windows and reasons."""

@@ -1,0 +1,59 @@
+"""The whole engagement of a scenario: threats, detections, track times and every battery's window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.earth.model import Earth
+from shieldlab.engagement import window
+from shieldlab.interceptor.flyout import Flyout
+from shieldlab.scenario.model import Scenario
+from shieldlab.sensors.radar import RadarGeometry, detection_times
+from shieldlab.threat.build import build_threats
+from shieldlab.threat.trajectory import ThreatBatch
+
+
+@dataclass
+class EngageResult:
+    scenario: Scenario
+    earth: Earth
+    names: list
+    aims: list  # per threat: (lat_deg, lon_deg) or None
+    threats: ThreatBatch
+    detections_s: np.ndarray  # (n_threats, n_sensors), NaN: never seen
+    track_time_s: np.ndarray  # (n_threats,)
+    windows: list  # one window.Window per battery, in file order
+
+
+def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch):
+    """Detections, track times and battery windows for already flown threats."""
+    radars = [RadarGeometry(earth, s) for s in scenario.sensors]
+    det = detection_times(threats, radars)
+    with np.errstate(all="ignore"):
+        track = np.nanmin(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)
+    wins = []
+    for b in scenario.batteries:
+        cue = track if b.cue == "track" else threats.launch_time_s
+        t0 = np.where(threats.valid, cue + b.launch_delay_s, np.nan)
+        wins.append(window.evaluate(threats, Flyout(earth, b.at, scenario.interceptors[b.interceptor]), t0))
+    return det, track, wins
+
+
+def engage(scenario: Scenario) -> EngageResult:
+    """Fly every [[threats]] entry and evaluate every sensor and battery against it."""
+    earth = Earth.from_spec(scenario.earth)
+    specs = scenario.threats
+    nan = float("nan")
+    threats = build_threats(
+        earth, scenario.missiles, [t.missile for t in specs],
+        [t.launch.lat_deg for t in specs], [t.launch.lon_deg for t in specs], [t.launch.alt_m for t in specs],
+        [t.aim.lat_deg if t.aim else nan for t in specs], [t.aim.lon_deg if t.aim else nan for t in specs],
+        [t.launch_time_s for t in specs], [t.trajectory.mode for t in specs],
+        [(t.trajectory.gamma_deg if t.aim else t.gamma_deg) or nan for t in specs],
+        [t.azimuth_deg if t.azimuth_deg is not None else nan for t in specs],
+    )
+    det, track, wins = evaluate_threats(scenario, earth, threats)
+    return EngageResult(scenario, earth, [t.name for t in specs],
+                        [(t.aim.lat_deg, t.aim.lon_deg) if t.aim else None for t in specs], threats, det, track, wins)

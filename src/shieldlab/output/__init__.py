@@ -1,0 +1,1 @@
+"""Presentation: JSON documents, text tables, files and maps. No physics here."""

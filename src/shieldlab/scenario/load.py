@@ -1,0 +1,626 @@
+"""Read a scenario file (shared/spec/SCENARIO.md), check all of it and build the model (model.py).
+
+Every problem found is collected; if there is any, :class:`~shieldlab.errors.ScenarioError` is raised with all
+of them, each naming the file, the table, the key, the value found and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from shieldlab.errors import MISSING, Problem, ScenarioError
+from shieldlab.scenario.model import (
+    AimGrid,
+    AimMode,
+    Battery,
+    CoverageSpec,
+    Cue,
+    EarthModelName,
+    EarthSpec,
+    InterceptorType,
+    MissileType,
+    Point,
+    Radar,
+    Scenario,
+    Sector,
+    ThreatSpec,
+    Trajectory,
+    grid_axis_count,
+)
+from shieldlab.units import Dimension, QuantityError, default_unit, parse_quantity
+
+__all__ = ["MAX_GRID_POINTS", "load_scenario", "load_scenario_text", "scenario_from_dict"]
+
+MAX_GRID_POINTS = 1_000_000
+
+T = TypeVar("T")
+
+TOP_KEYS = ("name", "earth", "places", "missiles", "interceptors", "sensors", "batteries", "threats", "coverage")
+EARTH_KEYS = ("model", "rotation", "j2")
+POINT_KEYS = ("lat", "lon", "alt")
+MISSILE_KEYS = ("model", "burn_time", "burnout_altitude", "burnout_range", "burnout_speed")
+INTERCEPTOR_KEYS = ("model", "burn_time", "burnout_speed", "min_altitude", "max_altitude", "max_flight_time")
+SENSOR_KEYS = ("name", "kind", "at", "max_range", "min_elevation", "azimuth")
+SECTOR_KEYS = ("center", "half_width")
+BATTERY_KEYS = ("name", "at", "interceptor", "launch_delay", "cue")
+THREAT_KEYS = ("name", "missile", "from", "to", "trajectory", "azimuth", "gamma", "launch_time")
+TRAJECTORY_KEYS = ("gamma",)
+COVERAGE_KEYS = ("missile", "trajectory", "from", "to", "launch_time")
+GRID_KEYS = ("lat", "lon", "step")
+
+TRAJECTORY_MODES = ("min-energy", "lofted", "depressed")
+TRAJECTORY_TEXT = '"min-energy", "lofted", "depressed" or { gamma = "25 deg" } with 0 < gamma < 90 deg'
+POINT_TEXT = "{ lat = …, lon = …, alt = … }"
+
+
+@dataclass(frozen=True)
+class Range:
+    """An allowed interval of values, in the unit of the returned value (SI, or degrees)."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, x: float) -> bool:
+        above = x > self.lo if self.lo_open else x >= self.lo
+        below = x < self.hi if self.hi_open else x <= self.hi
+        return above and below
+
+    def text(self, unit: str) -> str:
+        """The interval in words, e.g. 'greater than 0 s', 'between -90 and 90 deg'."""
+        lo = "greater than" if self.lo_open else "at least"
+        hi = "less than" if self.hi_open else "at most"
+        has_lo, has_hi = math.isfinite(self.lo), math.isfinite(self.hi)
+        if has_lo and has_hi and self.lo_open == self.hi_open:
+            strictly = "strictly " if self.lo_open else ""
+            return f"{strictly}between {self.lo:g} and {self.hi:g} {unit}"
+        if has_lo and has_hi:
+            return f"{lo} {self.lo:g} {unit} and {hi} {self.hi:g} {unit}"
+        if has_lo:
+            return f"{lo} {self.lo:g} {unit}"
+        if has_hi:
+            return f"{hi} {self.hi:g} {unit}"
+        return "of any value"
+
+
+ANY = Range()
+POSITIVE = Range(lo=0.0, lo_open=True)
+NON_NEGATIVE = Range(lo=0.0)
+LATITUDE = Range(-90.0, 90.0)
+LONGITUDE = Range(-180.0, 360.0)
+ELEVATION = Range(-90.0, 90.0, hi_open=True)
+HALF_WIDTH = Range(0.0, 180.0, lo_open=True)
+GAMMA = Range(0.0, 90.0, lo_open=True, hi_open=True)
+
+NOUNS: dict[Dimension, str] = {"length": "a length", "time": "a time", "speed": "a speed", "angle": "an angle"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the file being read: its readable name for messages and its contents.
+
+    An inline table inside another (a point, a sector, a grid) keeps the name of the table it is written in and
+    prefixes its keys: [threats #1 (x)] key 'from.lat'.
+    """
+
+    name: str
+    data: Mapping[str, Any]
+    prefix: str = ""
+
+    def key(self, key: str) -> str:
+        return self.prefix + key
+
+    def inner(self, key: str, data: Mapping[str, Any]) -> Table:
+        return Table(self.name, data, f"{self.prefix}{key}.")
+
+
+def wrap_360(angle_deg: float) -> float:
+    """An angle in [0, 360) (unchanged, bit for bit, when it already is)."""
+    if 0.0 <= angle_deg < 360.0:
+        return angle_deg
+    wrapped = angle_deg % 360.0
+    return 0.0 if wrapped >= 360.0 else wrapped
+
+
+def wrap_lon(lon_deg: float) -> float:
+    """A longitude in (-180, 180] (unchanged, bit for bit, when it already is)."""
+    if -180.0 < lon_deg <= 180.0:
+        return lon_deg
+    wrapped = wrap_360(lon_deg)
+    return wrapped - 360.0 if wrapped > 180.0 else wrapped
+
+
+def names_text(names: Iterable[str], what: str) -> str:
+    listed = sorted(names)
+    if not listed:
+        return f"none are defined in [{what}]"
+    shown = ", ".join(listed[:20]) + (", …" if len(listed) > 20 else "")
+    return f"known: {shown}"
+
+
+class Loader:
+    """Reads one scenario's parsed TOML, collecting every problem. Use :func:`scenario_from_dict`."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self.places: dict[str, Point] = {}
+        self.place_names: set[str] = set()
+        self.missile_has_speed: dict[str, bool] = {}
+        self.interceptor_names: set[str] = set()
+
+    # ---- reporting and generic checks -------------------------------------------------------------------
+
+    def report(self, table: Table, key: str, value: object, expected: str) -> None:
+        self.problems.append(Problem(self.file, table.name, table.key(key), value, expected))
+
+    def check_keys(self, table: Table, allowed: Sequence[str]) -> None:
+        for key, value in table.data.items():
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.report(table, str(key), value, f"only known keys{hint}: {', '.join(allowed)}")
+
+    def raw(self, table: Table, key: str, expected: str, *, required: bool) -> Any:
+        """The value at `key`, or MISSING (reported when required)."""
+        value = table.data.get(key, MISSING)
+        if value is MISSING and required:
+            self.report(table, key, MISSING, expected)
+        return value
+
+    def quantity(
+        self,
+        table: Table,
+        key: str,
+        dimension: Dimension,
+        allowed: Range = ANY,
+        *,
+        default: float | None = None,
+        noun: str | None = None,
+    ) -> float:
+        """A quantity in SI units (degrees for angles): required unless a `default` is given; NaN when wrong."""
+        noun = noun or NOUNS[dimension]
+        expected = noun if allowed is ANY else f"{noun} {allowed.text(default_unit(dimension))}"
+        value = self.raw(table, key, expected, required=default is None)
+        if value is MISSING:
+            return math.nan if default is None else default
+        try:
+            result = parse_quantity(value, dimension)
+        except QuantityError as error:
+            self.report(table, key, value, error.expected)
+            return math.nan
+        if result not in allowed:
+            self.report(table, key, value, expected)
+            return math.nan
+        return result
+
+    def optional_quantity(self, table: Table, key: str, dimension: Dimension, allowed: Range) -> float | None:
+        """A quantity that may be absent (None)."""
+        return self.quantity(table, key, dimension, allowed) if key in table.data else None
+
+    def choice(self, table: Table, key: str, options: Sequence[str], default: str | None = None) -> str:
+        """One of `options` (a string); `default` when absent."""
+        expected = "one of " + ", ".join(f'"{o}"' for o in options)
+        value = self.raw(table, key, expected, required=default is None)
+        if value is MISSING:
+            return default or ""
+        if value not in options:
+            self.report(table, key, value, expected)
+        return value if isinstance(value, str) else ""
+
+    def flag(self, table: Table, key: str, default: bool) -> bool:
+        value = self.raw(table, key, "true or false", required=False)
+        if value is MISSING:
+            return default
+        if not isinstance(value, bool):
+            self.report(table, key, value, "true or false (a TOML boolean, without quotes)")
+            return default
+        return value
+
+    def text(self, table: Table, key: str, expected: str = "a non-empty string", default: str | None = None) -> str:
+        value = self.raw(table, key, expected, required=default is None)
+        if value is MISSING:
+            return default or ""
+        if not isinstance(value, str) or not value.strip():
+            self.report(table, key, value, expected)
+            return ""
+        return value
+
+    def reference(self, table: Table, key: str, known: Iterable[str], section: str, what: str) -> str:
+        """The name of something defined in [section] (a missile or interceptor type)."""
+        known = set(known)
+        expected = f"the name of {what} defined in [{section}] ({names_text(known, section)})"
+        name = self.text(table, key, expected)
+        if name and name not in known:
+            self.report(table, key, name, expected)
+            return ""
+        return name
+
+    def subtable(self, parent: Table, key: str, name: str) -> Table | None:
+        """The table at `key` (absent: None), named `name` in messages."""
+        value = parent.data.get(key, MISSING)
+        if value is MISSING:
+            return None
+        if not isinstance(value, Mapping):
+            self.report(parent, key, value, f"a table [{name}]")
+            return None
+        return Table(name, value)
+
+    def named_tables(self, parent: Table, key: str, what: str) -> list[tuple[str, Table]]:
+        """The tables [key.NAME] as (NAME, table) pairs; `what` says what each should be."""
+        section = self.subtable(parent, key, key)
+        if section is None:
+            return []
+        result = []
+        for name, value in section.data.items():
+            if isinstance(value, Mapping):
+                result.append((name, Table(f"{key}.{name}", value)))
+            else:
+                self.report(section, name, value, f"{what}: a table [{key}.{name}] or an inline table")
+        return result
+
+    def array_of_tables(self, parent: Table, key: str, parse: Callable[[Table], T | None]) -> tuple[T, ...]:
+        """Each [[key]] table parsed, its name checked for uniqueness; tables named 'key #i (name)'."""
+        value = parent.data.get(key, MISSING)
+        if value is MISSING:
+            return ()
+        if not isinstance(value, list):
+            self.report(parent, key, value, f"an array of tables [[{key}]]")
+            return ()
+        results: list[T] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(value, start=1):
+            if not isinstance(item, Mapping):
+                self.report(parent, f"{key} #{index}", item, f"a table [[{key}]]")
+                continue
+            name = item.get("name")
+            label = f"{key} #{index} ({name})" if isinstance(name, str) and name else f"{key} #{index}"
+            table = Table(label, item)
+            parsed = parse(table)
+            if isinstance(name, str) and name:
+                if name in seen:
+                    self.report(table, "name", name, f"a name not used by another of [[{key}]] ({seen[name]} has it)")
+                seen.setdefault(name, label)
+            if parsed is not None:
+                results.append(parsed)
+        return tuple(results)
+
+    def clean_since(self, mark: int) -> bool:
+        return len(self.problems) == mark
+
+    # ---- points --------------------------------------------------------------------------------------
+
+    def point_table(self, table: Table, name: str | None = None) -> Point:
+        """An inline point { lat, lon, alt }: degrees, alt a length (default 0); lon normalised to (-180, 180]."""
+        self.check_keys(table, POINT_KEYS)
+        lat = self.quantity(table, "lat", "angle", LATITUDE, noun="a latitude")
+        lon = self.quantity(table, "lon", "angle", LONGITUDE, noun="a longitude")
+        alt = self.quantity(table, "alt", "length", default=0.0, noun="an altitude")
+        return Point(lat, wrap_lon(lon) if math.isfinite(lon) else lon, alt, name)
+
+    def point_value(self, table: Table, key: str, value: Any) -> Point | None:
+        """A point written at `key`: a place name or an inline table."""
+        expected = f"a place name ({names_text(self.place_names, 'places')}) or an inline table {POINT_TEXT}"
+        if isinstance(value, str):
+            if value not in self.place_names:
+                self.report(table, key, value, expected)
+                return None
+            return self.places.get(value)
+        if isinstance(value, Mapping):
+            return self.point_table(table.inner(key, value))
+        self.report(table, key, value, expected)
+        return None
+
+    def point(self, table: Table, key: str) -> Point | None:
+        """The required point at `key`."""
+        expected = f"a place name ({names_text(self.place_names, 'places')}) or an inline table {POINT_TEXT}"
+        value = self.raw(table, key, expected, required=True)
+        return None if value is MISSING else self.point_value(table, key, value)
+
+    def point_list(self, table: Table, key: str, value: Any, *, single_ok: bool) -> tuple[Point, ...]:
+        """A non-empty list of points (or, with `single_ok`, one point)."""
+        if single_ok and isinstance(value, (str, Mapping)):
+            point = self.point_value(table, key, value)
+            return (point,) if point is not None else ()
+        if not isinstance(value, list) or not value:
+            one = "a point or " if single_ok else ""
+            self.report(table, key, value, f"{one}a non-empty list of points (place names or inline tables)")
+            return ()
+        points = [self.point_value(table, f"{key} #{i}", item) for i, item in enumerate(value, start=1)]
+        return tuple(p for p in points if p is not None)
+
+    # ---- sections --------------------------------------------------------------------------------------
+
+    def earth(self, table: Table | None) -> EarthSpec:
+        if table is None:
+            return EarthSpec()
+        self.check_keys(table, EARTH_KEYS)
+        model = cast(EarthModelName, self.choice(table, "model", ("wgs84", "sphere"), default="wgs84"))
+        rotation = self.flag(table, "rotation", True)
+        j2 = self.flag(table, "j2", True)
+        # The sphere is always a point mass (MODELS.md section 1): j2 is ignored there, so it reads False.
+        return EarthSpec(model, rotation, j2 and model == "wgs84")
+
+    def read_places(self, top: Table) -> None:
+        for name, table in self.named_tables(top, "places", f"a point {POINT_TEXT}"):
+            self.place_names.add(name)
+            self.places[name] = self.point_table(table, name)
+        section = top.data.get("places")
+        if isinstance(section, Mapping):  # names given with a non-table value still count as known
+            self.place_names.update(section)
+
+    def missile(self, name: str, table: Table) -> MissileType | None:
+        mark = len(self.problems)
+        self.check_keys(table, MISSILE_KEYS)
+        model = self.choice(table, "model", ("burnout",), default="burnout")
+        burn_time = self.quantity(table, "burn_time", "time", POSITIVE)
+        altitude = self.quantity(table, "burnout_altitude", "length", NON_NEGATIVE)
+        ground = self.quantity(table, "burnout_range", "length", NON_NEGATIVE)
+        speed = self.optional_quantity(table, "burnout_speed", "speed", POSITIVE)
+        if not self.clean_since(mark):
+            return None
+        return MissileType(name, burn_time, altitude, ground, speed, model)
+
+    def interceptor(self, name: str, table: Table) -> InterceptorType | None:
+        mark = len(self.problems)
+        self.check_keys(table, INTERCEPTOR_KEYS)
+        model = self.choice(table, "model", ("straight-boost",), default="straight-boost")
+        burn_time = self.quantity(table, "burn_time", "time", POSITIVE)
+        speed = self.quantity(table, "burnout_speed", "speed", POSITIVE)
+        low = self.quantity(table, "min_altitude", "length", NON_NEGATIVE, default=0.0)
+        high = self.quantity(table, "max_altitude", "length", POSITIVE, default=math.inf)
+        if math.isfinite(low) and not math.isnan(high) and high <= low:
+            expected = f"a length greater than min_altitude ({table.data.get('min_altitude', 0)})"
+            self.report(table, "max_altitude", table.data["max_altitude"], expected)
+        flight = self.optional_quantity(table, "max_flight_time", "time", POSITIVE)
+        if not self.clean_since(mark):
+            return None
+        return InterceptorType(name, burn_time, speed, low, high, flight, model)
+
+    def sector(self, table: Table) -> Sector | None:
+        value = self.raw(table, "azimuth", "", required=False)
+        if value is MISSING:
+            return None
+        if not isinstance(value, Mapping):
+            self.report(table, "azimuth", value, 'an inline table { center = "0 deg", half_width = "60 deg" }')
+            return None
+        inner = table.inner("azimuth", value)
+        self.check_keys(inner, SECTOR_KEYS)
+        center = self.quantity(inner, "center", "angle")
+        half_width = self.quantity(inner, "half_width", "angle", HALF_WIDTH, noun="a half-width")
+        return Sector(wrap_360(center) if math.isfinite(center) else center, half_width)
+
+    def sensor(self, table: Table) -> Radar | None:
+        mark = len(self.problems)
+        self.check_keys(table, SENSOR_KEYS)
+        name = self.text(table, "name", "a name (a non-empty string)")
+        kind = self.choice(table, "kind", ("radar",), default="radar")
+        at = self.point(table, "at")
+        max_range = self.quantity(table, "max_range", "length", POSITIVE)
+        min_elevation = self.quantity(table, "min_elevation", "angle", ELEVATION, default=0.0, noun="an elevation")
+        sector = self.sector(table)
+        if not self.clean_since(mark) or at is None:
+            return None
+        return Radar(name, at, max_range, min_elevation, sector, kind)
+
+    def battery(self, table: Table) -> Battery | None:
+        mark = len(self.problems)
+        self.check_keys(table, BATTERY_KEYS)
+        name = self.text(table, "name", "a name (a non-empty string)")
+        at = self.point(table, "at")
+        interceptor = self.reference(
+            table, "interceptor", self.interceptor_names, "interceptors", "an interceptor type"
+        )
+        delay = self.quantity(table, "launch_delay", "time", NON_NEGATIVE, default=0.0)
+        cue = cast(Cue, self.choice(table, "cue", ("track", "launch"), default="track"))
+        if not self.clean_since(mark) or at is None:
+            return None
+        return Battery(name, at, interceptor, delay, cue)
+
+    def trajectory(self, table: Table) -> Trajectory:
+        value = self.raw(table, "trajectory", TRAJECTORY_TEXT, required=False)
+        if value is MISSING:
+            return Trajectory()
+        if isinstance(value, str) and value in TRAJECTORY_MODES:
+            return Trajectory(cast(AimMode, value))
+        if isinstance(value, Mapping):
+            inner = table.inner("trajectory", value)
+            self.check_keys(inner, TRAJECTORY_KEYS)
+            gamma = self.quantity(inner, "gamma", "angle", GAMMA, noun="a flight-path angle")
+            return Trajectory("gamma", gamma)
+        self.report(table, "trajectory", value, TRAJECTORY_TEXT)
+        return Trajectory()
+
+    def require_speed(self, table: Table, missile: str, needs: str | None) -> None:
+        """Report a missile type without burnout_speed used where `needs` (a reason) says it is needed."""
+        if needs is None or not missile or self.missile_has_speed.get(missile, True):
+            return
+        self.report(
+            table, "missile", missile,
+            f"a missile type that gives burnout_speed: [missiles.{missile}] has no burnout_speed, "
+            f"which {needs} needs",
+        )
+
+    def threat(self, table: Table) -> ThreatSpec | None:
+        mark = len(self.problems)
+        self.check_keys(table, THREAT_KEYS)
+        name = self.text(table, "name", "a name (a non-empty string)")
+        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type")
+        launch = self.point(table, "from")
+        launch_time = self.quantity(table, "launch_time", "time", default=0.0)
+        if "to" in table.data:
+            aim, trajectory, azimuth, gamma = self.point(table, "to"), self.trajectory(table), None, None
+            for key in ("azimuth", "gamma"):
+                if key in table.data:
+                    self.report(
+                        table, key, table.data[key],
+                        "no azimuth or gamma in an aimed threat: give either `to` (and optionally `trajectory`) "
+                        "or `azimuth` and `gamma` (unaimed), not both",
+                    )
+            needs = f"a {trajectory.mode} trajectory" if trajectory.mode in ("lofted", "depressed") else None
+        else:
+            aim, trajectory = None, Trajectory()
+            azimuth, gamma = self.unaimed(table)
+            needs = "an unaimed threat (azimuth and gamma)"
+        self.require_speed(table, missile, needs)
+        if not self.clean_since(mark) or launch is None:
+            return None
+        return ThreatSpec(name, missile, launch, aim, trajectory, launch_time, azimuth, gamma)
+
+    def unaimed(self, table: Table) -> tuple[float, float]:
+        """The azimuth and flight-path angle of a threat without `to`."""
+        if "azimuth" not in table.data and "gamma" not in table.data:
+            self.report(
+                table, "to", MISSING,
+                f"an aim point `to` (a place name or {POINT_TEXT}), or `azimuth` and `gamma` for an unaimed threat",
+            )
+            return math.nan, math.nan
+        azimuth = self.quantity(table, "azimuth", "angle", noun="a launch azimuth (unaimed threat)")
+        gamma = self.quantity(table, "gamma", "angle", GAMMA, noun="a flight-path angle")
+        if "trajectory" in table.data:
+            self.report(
+                table, "trajectory", table.data["trajectory"],
+                "no trajectory in an unaimed threat (one given by azimuth and gamma); trajectory applies with `to`",
+            )
+        return (wrap_360(azimuth) if math.isfinite(azimuth) else azimuth), gamma
+
+    def grid(self, table: Table) -> AimGrid | None:
+        mark = len(self.problems)
+        self.check_keys(table, GRID_KEYS)
+        lat = self.bounds(table, "lat", LATITUDE, "latitude")
+        lon = self.bounds(table, "lon", LONGITUDE, "longitude")
+        step = self.quantity(table, "step", "angle", Range(0.0, 180.0, lo_open=True), noun="a grid step")
+        if lat is None or lon is None or not self.clean_since(mark):
+            return None
+        grid = AimGrid(lat[0], lat[1], lon[0], lon[1], step)
+        if grid.size > MAX_GRID_POINTS:
+            self.report(
+                table, "step", table.data["step"],
+                f"a step giving at most {MAX_GRID_POINTS:,} aim points (this one gives "
+                f"{grid_axis_count(lat[0], lat[1], step):,} × {grid_axis_count(lon[0], lon[1], step):,})",
+            )
+            return None
+        return grid
+
+    def bounds(self, table: Table, key: str, allowed: Range, what: str) -> tuple[float, float] | None:
+        """A pair [low, high] of angles within `allowed`, low <= high."""
+        expected = f"a list [low, high] of {what}s in degrees, each {allowed.text('deg')}, low <= high"
+        value = self.raw(table, key, expected, required=True)
+        if value is MISSING:
+            return None
+        if not isinstance(value, list) or len(value) != 2:
+            self.report(table, key, value, expected)
+            return None
+        try:
+            low, high = (parse_quantity(v, "angle") for v in value)
+        except QuantityError:
+            self.report(table, key, value, expected)
+            return None
+        if low not in allowed or high not in allowed or low > high or (what == "longitude" and high - low > 360):
+            self.report(table, key, value, expected + (", at most 360 deg apart" if what == "longitude" else ""))
+            return None
+        return low, high
+
+    def coverage(self, table: Table) -> CoverageSpec | None:
+        mark = len(self.problems)
+        self.check_keys(table, COVERAGE_KEYS)
+        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type")
+        trajectory = self.trajectory(table)
+        launch_time = self.quantity(table, "launch_time", "time", default=0.0)
+        needs = f"a {trajectory.mode} trajectory" if trajectory.mode in ("lofted", "depressed") else None
+        self.require_speed(table, missile, needs)
+        from_text = "a point or a non-empty list of points (place names or inline tables)"
+        launch_raw = self.raw(table, "from", from_text, required=True)
+        launch = () if launch_raw is MISSING else self.point_list(table, "from", launch_raw, single_ok=True)
+        aim = self.aim_points(table)
+        if not self.clean_since(mark) or aim is None:
+            return None
+        return CoverageSpec(missile, launch, aim, trajectory, launch_time)
+
+    def aim_points(self, table: Table) -> AimGrid | tuple[Point, ...] | None:
+        expected = '{ lat = [low, high], lon = [low, high], step = "1 deg" } or a non-empty list of points'
+        value = self.raw(table, "to", expected, required=True)
+        if value is MISSING:
+            return None
+        if isinstance(value, Mapping):
+            return self.grid(table.inner("to", value))
+        if isinstance(value, list) and value:
+            return self.point_list(table, "to", value, single_ok=False)
+        self.report(table, "to", value, expected)
+        return None
+
+    # ---- the whole file ----------------------------------------------------------------------------------
+
+    def scenario(self, data: Mapping[str, Any]) -> Scenario:
+        top = Table("", data)
+        self.check_keys(top, TOP_KEYS)
+        name = self.text(top, "name", default=Path(self.file).stem or "scenario")
+        earth = self.earth(self.subtable(top, "earth", "earth"))
+        self.read_places(top)
+        missiles = self.section(top, "missiles", "a missile type", self.missile)
+        self.missile_has_speed = self.section_names(top, "missiles", lambda t: "burnout_speed" in t)
+        interceptors = self.section(top, "interceptors", "an interceptor type", self.interceptor)
+        self.interceptor_names = set(self.section_names(top, "interceptors", lambda t: True))
+        sensors = self.array_of_tables(top, "sensors", self.sensor)
+        batteries = self.array_of_tables(top, "batteries", self.battery)
+        threats = self.array_of_tables(top, "threats", self.threat)
+        coverage_table = self.subtable(top, "coverage", "coverage")
+        coverage = None if coverage_table is None else self.coverage(coverage_table)
+        if self.problems:
+            raise ScenarioError(self.problems)
+        return Scenario(
+            name, earth, dict(self.places), missiles, interceptors, sensors, batteries, threats, coverage, self.file
+        )
+
+    def section(self, top: Table, key: str, what: str, parse: Callable[[str, Table], T | None]) -> dict[str, T]:
+        """The types defined in [key]: each [key.NAME] parsed."""
+        parsed = {name: parse(name, table) for name, table in self.named_tables(top, key, what)}
+        return {name: value for name, value in parsed.items() if value is not None}
+
+    @staticmethod
+    def section_names(top: Table, key: str, test: Callable[[Mapping[str, Any]], bool]) -> dict[str, bool]:
+        """The names defined in [key] (whatever their problems), each with test(its table)."""
+        section = top.data.get(key)
+        if not isinstance(section, Mapping):
+            return {}
+        return {name: isinstance(value, Mapping) and test(value) for name, value in section.items()}
+
+
+def scenario_from_dict(data: Mapping[str, Any], filename: str = "<dict>") -> Scenario:
+    """Check a parsed scenario (the TOML as a dict) and build it; raise ScenarioError listing every problem."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError([Problem(filename, "", "", f"a {type(data).__name__}", "a table of scenario keys")])
+    return Loader(filename).scenario(data)
+
+
+def load_scenario_text(text: str, filename: str = "<string>") -> Scenario:
+    """Parse and check scenario TOML text; `filename` names it in messages (and gives the default name)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        problem = Problem(filename, "", "", f"TOML syntax error: {error}", "valid TOML (https://toml.io)")
+        raise ScenarioError([problem]) from None
+    return scenario_from_dict(data, filename)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read, parse and check a scenario file; raise ScenarioError naming the file and every problem."""
+    filename = os.fspath(path)
+    try:
+        text = Path(filename).read_bytes().decode("utf-8")
+    except OSError as error:
+        reason = f"cannot read the file ({error.strerror or error})"
+        raise ScenarioError([Problem(filename, "", "", reason, "a readable TOML scenario file")]) from None
+    except UnicodeDecodeError as error:
+        reason = f"the file is not UTF-8 text (byte {error.start})"
+        raise ScenarioError([Problem(filename, "", "", reason, "a TOML file in UTF-8")]) from None
+    return load_scenario_text(text, filename)

@@ -1,0 +1,173 @@
+"""The scenario data model: frozen dataclasses in SI units (angles in degrees, said in the name).
+
+Built only by :func:`shieldlab.scenario.load.load_scenario` (or by hand in Python); nothing downstream
+parses files again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+EarthModelName = Literal["wgs84", "sphere"]
+Cue = Literal["track", "launch"]
+AimMode = Literal["min-energy", "lofted", "depressed", "gamma"]
+
+
+@dataclass(frozen=True)
+class EarthSpec:
+    model: EarthModelName = "wgs84"
+    rotation: bool = True
+    j2: bool = True
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point on or above the Earth: geodetic latitude/longitude in degrees, altitude in metres."""
+
+    lat_deg: float
+    lon_deg: float
+    alt_m: float = 0.0
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class MissileType:
+    """A threat missile type, `model = "burnout"` (MODELS.md section 2)."""
+
+    name: str
+    burn_time_s: float
+    burnout_altitude_m: float
+    burnout_range_m: float
+    burnout_speed_m_s: float | None = None
+    model: str = "burnout"
+
+
+@dataclass(frozen=True)
+class InterceptorType:
+    """An interceptor type, `model = "straight-boost"` (MODELS.md section 4)."""
+
+    name: str
+    burn_time_s: float
+    burnout_speed_m_s: float
+    min_altitude_m: float = 0.0
+    max_altitude_m: float = math.inf
+    max_flight_time_s: float | None = None
+    model: str = "straight-boost"
+
+
+@dataclass(frozen=True)
+class Sector:
+    """An azimuth sector: centre and half-width in degrees (half_width 180 means all round)."""
+
+    center_deg: float
+    half_width_deg: float
+
+
+@dataclass(frozen=True)
+class Radar:
+    """A radar (MODELS.md section 3)."""
+
+    name: str
+    at: Point
+    max_range_m: float
+    min_elevation_deg: float = 0.0
+    sector: Sector | None = None
+    kind: str = "radar"
+
+
+@dataclass(frozen=True)
+class Battery:
+    """An interceptor type at a site with a launch delay and a cue (MODELS.md section 5)."""
+
+    name: str
+    at: Point
+    interceptor: str
+    launch_delay_s: float = 0.0
+    cue: Cue = "track"
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """How an aimed threat chooses its trajectory; `gamma_deg` only for mode 'gamma'."""
+
+    mode: AimMode = "min-energy"
+    gamma_deg: float | None = None
+
+    def label(self) -> str:
+        return f"gamma={self.gamma_deg:g} deg" if self.mode == "gamma" else self.mode
+
+
+@dataclass(frozen=True)
+class ThreatSpec:
+    """One threat: aimed (`aim` given) or unaimed (`azimuth_deg` and `gamma_deg` given)."""
+
+    name: str
+    missile: str
+    launch: Point
+    aim: Point | None = None
+    trajectory: Trajectory = field(default_factory=Trajectory)
+    launch_time_s: float = 0.0
+    azimuth_deg: float | None = None
+    gamma_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class AimGrid:
+    """A lat/lon grid of aim points, bounds inclusive, in degrees."""
+
+    lat_min_deg: float
+    lat_max_deg: float
+    lon_min_deg: float
+    lon_max_deg: float
+    step_deg: float
+
+    def lat_values(self) -> tuple[float, ...]:
+        """The grid latitudes, south to north, `lat_min_deg` then every `step_deg` up to `lat_max_deg`."""
+        return grid_axis(self.lat_min_deg, self.lat_max_deg, self.step_deg)
+
+    def lon_values(self) -> tuple[float, ...]:
+        """The grid longitudes, west to east, as given in the file (they may exceed 180: normalise if needed)."""
+        return grid_axis(self.lon_min_deg, self.lon_max_deg, self.step_deg)
+
+    @property
+    def size(self) -> int:
+        """The number of aim points."""
+        lat_n = grid_axis_count(self.lat_min_deg, self.lat_max_deg, self.step_deg)
+        return lat_n * grid_axis_count(self.lon_min_deg, self.lon_max_deg, self.step_deg)
+
+
+def grid_axis_count(lo: float, hi: float, step: float) -> int:
+    """How many values `lo, lo + step, ...` lie in [lo, hi] (hi included to within rounding)."""
+    return math.floor((hi - lo) / step + 1e-9) + 1
+
+
+def grid_axis(lo: float, hi: float, step: float) -> tuple[float, ...]:
+    """The values `lo, lo + step, ...` up to `hi` included, rounded to 1e-9 degree."""
+    return tuple(round(lo + i * step, 9) for i in range(grid_axis_count(lo, hi, step)))
+
+
+@dataclass(frozen=True)
+class CoverageSpec:
+    """The `[coverage]` table: every (launch, aim) pair flown as a threat."""
+
+    missile: str
+    launch: tuple[Point, ...]
+    aim: AimGrid | tuple[Point, ...]
+    trajectory: Trajectory = field(default_factory=Trajectory)
+    launch_time_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    earth: EarthSpec = field(default_factory=EarthSpec)
+    places: dict[str, Point] = field(default_factory=dict)
+    missiles: dict[str, MissileType] = field(default_factory=dict)
+    interceptors: dict[str, InterceptorType] = field(default_factory=dict)
+    sensors: tuple[Radar, ...] = ()
+    batteries: tuple[Battery, ...] = ()
+    threats: tuple[ThreatSpec, ...] = ()
+    coverage: CoverageSpec | None = None
+    source: str | None = None

@@ -1,0 +1,1 @@
+"""Threat missiles, `model = "burnout"` (MODELS.md section 2): burnout state, aiming, free flight."""

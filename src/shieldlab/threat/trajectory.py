@@ -1,0 +1,140 @@
+"""Threat trajectories for many threats at once: burnout, free flight to impact, apogee, and the
+position at any time (powered flight by the burnout model's rule, free flight by cubic Hermite
+interpolation between integrator nodes, whose error is far below a metre at the default step).
+
+Frames: every stored vector is ECEF (`r_ecef`, `v_ecef`); times are scenario times in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shieldlab import freeflight
+from shieldlab.earth import frames, geodesic
+from shieldlab.earth.model import Earth
+from shieldlab.threat.burnout import burnout_point, burnout_state_ecef, powered_position_ecef
+
+
+@dataclass
+class ThreatBatch:
+    """n threats' flights. Rows whose `error` is not None hold NaN in every computed field."""
+
+    earth: Earth
+    launch_time_s: np.ndarray
+    launch_lat_deg: np.ndarray
+    launch_lon_deg: np.ndarray
+    launch_alt_m: np.ndarray
+    azimuth0_deg: np.ndarray
+    burn_time_s: np.ndarray
+    burnout_range_m: np.ndarray
+    burnout_altitude_m: np.ndarray
+    burnout_speed_m_s: np.ndarray
+    gamma_rad: np.ndarray
+    error: list = field(default_factory=list)
+    # filled by fly()
+    burnout_lat_deg: np.ndarray = None
+    burnout_lon_deg: np.ndarray = None
+    burnout_azimuth_deg: np.ndarray = None
+    nodes: np.ndarray = None  # (n, m, 7): t_s, r_ecef (3), v_ecef (3); free flight only
+    node_count: np.ndarray = None
+    impact_time_s: np.ndarray = None
+    impact_lat_deg: np.ndarray = None
+    impact_lon_deg: np.ndarray = None
+    apogee_time_s: np.ndarray = None
+    apogee_altitude_m: np.ndarray = None
+    apogee_lat_deg: np.ndarray = None
+    apogee_lon_deg: np.ndarray = None
+    ground_range_m: np.ndarray = None
+    step_s: float = freeflight.DEFAULT_STEP_S
+
+    @property
+    def n(self) -> int:
+        return self.launch_time_s.shape[0]
+
+    @property
+    def burnout_time_s(self) -> np.ndarray:
+        return self.launch_time_s + self.burn_time_s
+
+    @property
+    def valid(self) -> np.ndarray:
+        return np.array([e is None for e in self.error], bool)
+
+    def position_ecef(self, idx, t_s) -> np.ndarray:
+        """Positions (k, 3) of threats idx (k,) at scenario times t_s (k,); NaN outside launch..impact."""
+        idx = np.asarray(idx, int)
+        t = np.asarray(t_s, float)
+        out = np.full(idx.shape + (3,), np.nan)
+        tau = t - self.launch_time_s[idx]
+        powered = (tau >= 0) & (tau <= self.burn_time_s[idx])
+        if powered.any():
+            i = idx[powered]
+            out[powered] = powered_position_ecef(
+                self.earth, self.launch_lat_deg[i], self.launch_lon_deg[i], self.launch_alt_m[i],
+                self.azimuth0_deg[i], self.burn_time_s[i], self.burnout_range_m[i], self.burnout_altitude_m[i],
+                tau[powered])
+        free = (tau > self.burn_time_s[idx]) & (t <= self.impact_time_s[idx])
+        if free.any():
+            out[free] = self.free_flight_ecef(idx[free], t[free])[0]
+        return out
+
+    def free_flight_ecef(self, idx, t_s):
+        """Free-flight position and velocity (k, 3) each, by cubic Hermite between nodes."""
+        idx = np.asarray(idx, int)
+        t = np.asarray(t_s, float)
+        t0 = self.nodes[idx, 0, 0]
+        j = np.clip(((t - t0) // self.step_s).astype(int), 0, self.node_count[idx] - 2)
+        a = self.nodes[idx, j]
+        b = self.nodes[idx, j + 1]
+        h = b[:, 0] - a[:, 0]
+        s = ((t - a[:, 0]) / h)[:, None]
+        p0, v0, p1, v1 = a[:, 1:4], a[:, 4:7], b[:, 1:4], b[:, 4:7]
+        hh = h[:, None]
+        s2, s3 = s * s, s * s * s
+        pos = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * hh * v0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * hh * v1
+        vel = ((6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * hh * v0 + (-6 * s2 + 6 * s) * p1
+               + (3 * s2 - 2 * s) * hh * v1) / hh
+        return pos, vel
+
+
+def fly(batch: ThreatBatch) -> ThreatBatch:
+    """Compute burnout, free flight, apogee and impact for every threat without an error."""
+    E, n = batch.earth, batch.n
+    if len(batch.error) != n:
+        batch.error = [None] * n
+    lat_b, lon_b, az_b = burnout_point(E, batch.launch_lat_deg, batch.launch_lon_deg, batch.azimuth0_deg,
+                                       batch.burnout_range_m)
+    batch.burnout_lat_deg, batch.burnout_lon_deg, batch.burnout_azimuth_deg = lat_b, lon_b, az_b
+    r, v = burnout_state_ecef(E, lat_b, lon_b, batch.burnout_altitude_m, az_b, batch.gamma_rad, batch.burnout_speed_m_s)
+    valid = batch.valid & np.isfinite(r).all(-1) & np.isfinite(v).all(-1)
+    r = np.ascontiguousarray(np.where(valid[:, None], r, 0.0))
+    v = np.ascontiguousarray(np.where(valid[:, None], v, 0.0))
+    r[~valid] = [E.a_m + 1e6, 0, 0]
+    v[~valid] = [0, 0, 1.0]
+    h = batch.step_s
+    status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
+    m = int(np.nanmax(np.where(valid & (status == 0), tau_imp, 0.0)) // h) + 3
+    nodes = np.full((n, m, 7), np.nan)
+    status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
+                                                                           freeflight.MAX_FLIGHT_S, nodes)
+    t_bo = batch.burnout_time_s
+    nodes[:, :, 0] += t_bo[:, None]
+    for i in np.flatnonzero(valid & (status != 0)):
+        batch.error[i] = "the free flight does not come back to the ground (burnout speed too high?)"
+    ok = batch.valid
+    batch.nodes, batch.node_count = nodes, count
+    batch.impact_time_s = np.where(ok, t_bo + tau_i, np.nan)
+    last = nodes[np.arange(n), np.maximum(count - 1, 0), 1:4]
+    ilat, ilon, _ = frames.ecef_to_geodetic(E, last)
+    batch.impact_lat_deg = np.where(ok, ilat, np.nan)
+    batch.impact_lon_deg = np.where(ok, ilon, np.nan)
+    alat, alon, _ = frames.ecef_to_geodetic(E, apo[:, :3])
+    batch.apogee_time_s = np.where(ok, t_bo + tau_a, np.nan)
+    batch.apogee_altitude_m = np.where(ok, alt_a, np.nan)
+    batch.apogee_lat_deg = np.where(ok, alat, np.nan)
+    batch.apogee_lon_deg = np.where(ok, alon, np.nan)
+    _, rng = geodesic.inverse(E, batch.launch_lat_deg, batch.launch_lon_deg,
+                              np.nan_to_num(batch.impact_lat_deg), np.nan_to_num(batch.impact_lon_deg))
+    batch.ground_range_m = np.where(ok, rng, np.nan)
+    return batch

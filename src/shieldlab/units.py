@@ -1,0 +1,107 @@
+"""Quantities in scenario files: a string with a unit ("5.5 km/s", "180 s") or a bare number in the default unit.
+
+:func:`parse_quantity` returns SI values (m, s, m/s), except angles, which it returns in degrees.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Dimension = Literal["length", "time", "speed", "angle"]
+
+
+@dataclass(frozen=True)
+class _DimensionInfo:
+    noun: str  # "a length"
+    example: str  # "350 km"
+    default_name: str  # "metres": what a bare number counts
+    default_unit: str  # "m"
+    units: dict[str, float]  # unit -> factor to the returned unit (SI, or degrees for angles)
+
+
+_DIMENSIONS: Final[dict[str, _DimensionInfo]] = {
+    "length": _DimensionInfo(
+        "a length", "350 km", "metres", "m",
+        {"m": 1.0, "km": 1000.0, "nmi": 1852.0, "mi": 1609.344, "ft": 0.3048},
+    ),
+    "time": _DimensionInfo("a time", "180 s", "seconds", "s", {"s": 1.0, "min": 60.0, "h": 3600.0}),
+    "speed": _DimensionInfo(
+        "a speed", "5.5 km/s", "metres per second", "m/s",
+        {"m/s": 1.0, "km/s": 1000.0, "ft/s": 0.3048, "km/h": 1.0 / 3.6},
+    ),
+    "angle": _DimensionInfo("an angle", "3 deg", "degrees", "deg", {"deg": 1.0, "rad": 180.0 / math.pi}),
+}
+
+# Other spellings accepted for the units above (not advertised in messages).
+_ALIASES: Final[dict[str, str]] = {"sec": "s", "hr": "h", "°": "deg", "degree": "deg", "degrees": "deg"}
+
+_QUANTITY = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s.,+-].*?)?\s*")
+
+
+class QuantityError(ValueError):
+    """A value is not a quantity of the expected dimension. `expected` says, in words, what would be."""
+
+    def __init__(self, value: object, dimension: Dimension, expected: str):
+        self.value = value
+        self.dimension = dimension
+        self.expected = expected
+        super().__init__(f"got {value!r}; expected {expected}")
+
+
+def default_unit(dimension: Dimension) -> str:
+    """The unit of a bare number, and of the value :func:`parse_quantity` returns: m, s, m/s or deg."""
+    return _DIMENSIONS[dimension].default_unit
+
+
+def describe(dimension: Dimension, *, finite: bool = False) -> str:
+    """What a quantity of this dimension looks like, e.g. 'a length such as "350 km" or a number of metres (...)'."""
+    info = _DIMENSIONS[dimension]
+    noun = "a finite " + info.noun.split(" ", 1)[1] if finite else info.noun
+    units = ", ".join(info.units)
+    return f'{noun} such as "{info.example}" or a number of {info.default_name} (units: {units})'
+
+
+def _unit_dimension(unit: str) -> str | None:
+    for name, info in _DIMENSIONS.items():
+        if unit in info.units:
+            return name
+    return None
+
+
+def _factor(text: str, unit: str, dimension: Dimension) -> float:
+    info = _DIMENSIONS[dimension]
+    canonical = _ALIASES.get(unit, unit)
+    if canonical in info.units:
+        return info.units[canonical]
+    if not unit:
+        reason = f'a number in a string needs a unit, e.g. "{text} {info.default_unit}", or write it without quotes'
+    elif (other := _unit_dimension(canonical)) is not None:
+        reason = f'"{unit}" is a unit of {other}, not of {dimension}'
+    else:
+        reason = f'"{unit}" is not a known unit'
+    raise QuantityError(text, dimension, f"{describe(dimension)}; {reason}")
+
+
+def parse_quantity(value: object, dimension: Dimension) -> float:
+    """The value of a quantity in SI units (m, s, m/s), or in degrees for angles.
+
+    `value` is a string with a unit ("4800 km", "3 deg") or an int/float in the default unit (m, s, m/s, deg).
+    Raises :class:`QuantityError` for anything else: booleans, NaN or infinity, unknown units, units of another
+    dimension ("5 s" for a length), strings without a unit.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise QuantityError(value, dimension, describe(dimension))
+    if isinstance(value, str):
+        match = _QUANTITY.fullmatch(value)
+        if match is None:
+            raise QuantityError(value, dimension, describe(dimension))
+        number, unit = match.group(1), match.group(2) or ""
+        result = float(number) * _factor(value, unit, dimension)
+    else:
+        result = float(value)
+    if not math.isfinite(result):
+        raise QuantityError(value, dimension, describe(dimension, finite=True))
+    return result

@@ -1,0 +1,605 @@
+"""The scenario loader (shieldlab.scenario.load) and quantity parsing (shieldlab.units)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from shieldlab.errors import MISSING, Problem, ScenarioError
+from shieldlab.scenario.load import load_scenario, load_scenario_text, scenario_from_dict
+from shieldlab.scenario.model import AimGrid, Scenario
+from shieldlab.units import QuantityError, parse_quantity
+
+
+def _vectors_dir() -> Path:
+    env = os.environ.get("SHIELDLAB_VECTORS")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for base in here.parents:
+        candidate = base / "shared" / "validation" / "vectors"
+        if candidate.is_dir():
+            return candidate
+    return here.parents[2] / "shared" / "validation" / "vectors"
+
+
+VECTORS = _vectors_dir()
+VECTOR_FILES = sorted(VECTORS.glob("*/scenario.toml"))
+
+# A small valid scenario that the malformed cases below change one thing in.
+BASE = """
+name = "base"
+
+[places]
+kozelsk = { lat = 54.035, lon = 36.013 }
+washington = { lat = 38.9072, lon = -77.0369 }
+redzikowo = { lat = 54.4728, lon = 17.1231 }
+
+[missiles.icbm]
+burn_time = "180 s"
+burnout_altitude = "200 km"
+burnout_range = "350 km"
+burnout_speed = "7.0 km/s"
+
+[missiles.nospeed]
+burn_time = "180 s"
+burnout_altitude = "200 km"
+burnout_range = "350 km"
+
+[interceptors.sm3]
+burn_time = "60 s"
+burnout_speed = "5.5 km/s"
+min_altitude = "100 km"
+max_altitude = "1500 km"
+
+[[sensors]]
+name = "fylingdales"
+at = { lat = 54.3618, lon = -0.6701 }
+max_range = "4800 km"
+min_elevation = "3 deg"
+
+[[batteries]]
+name = "poland"
+at = "redzikowo"
+interceptor = "sm3"
+launch_delay = "60 s"
+
+[[threats]]
+name = "k-w"
+missile = "icbm"
+from = "kozelsk"
+to = "washington"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "scen.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[Problem]:
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value.problems
+
+
+def only_problem(tmp_path: Path, text: str) -> tuple[Problem, str]:
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    return problems[0], str(problems[0])
+
+
+# ---- quantities ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "dimension", "expected"),
+    [
+        ("5.5 km/s", "speed", 5500.0),
+        ("10 ft/s", "speed", 3.048),
+        ("36 km/h", "speed", 10.0),
+        ("4800 km", "length", 4.8e6),
+        ("2 nmi", "length", 3704.0),
+        ("1 mi", "length", 1609.344),
+        ("1000 ft", "length", 304.8),
+        ("-2.5e3 m", "length", -2500.0),
+        ("180 s", "time", 180.0),
+        ("3 min", "time", 180.0),
+        ("1.5 h", "time", 5400.0),
+        ("3 deg", "angle", 3.0),
+        (f"{math.pi} rad", "angle", 180.0),
+        (350, "length", 350.0),
+        (2.5, "time", 2.5),
+        (-7, "angle", -7.0),
+    ],
+)
+def test_parse_quantity(value: object, dimension: str, expected: float) -> None:
+    assert parse_quantity(value, dimension) == pytest.approx(expected, rel=1e-12)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "dimension", "fragment"),
+    [
+        (True, "length", "a length such as"),
+        (False, "time", "a time such as"),
+        ("5 parsecs", "length", '"parsecs" is not a known unit'),
+        ("5 s", "length", '"s" is a unit of time, not of length'),
+        ("5 km", "speed", '"km" is a unit of length, not of speed'),
+        ("350", "length", "needs a unit"),
+        ("fast", "speed", "a speed such as"),
+        (float("nan"), "time", "finite"),
+        (float("inf"), "length", "finite"),
+        ("1e999 km", "length", "finite"),
+        ([1, 2], "angle", "an angle such as"),
+    ],
+)
+def test_parse_quantity_rejects(value: object, dimension: str, fragment: str) -> None:
+    with pytest.raises(QuantityError) as info:
+        parse_quantity(value, dimension)  # type: ignore[arg-type]
+    assert fragment in info.value.expected
+    assert isinstance(info.value, ValueError)
+
+
+def test_quantity_error_lists_units() -> None:
+    with pytest.raises(QuantityError) as info:
+        parse_quantity("5 parsecs", "length")
+    assert info.value.expected.startswith('a length such as "350 km" or a number of metres (units: m, km, nmi, mi, ft)')
+
+
+# ---- shared validation vectors --------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not VECTOR_FILES, reason=f"no validation vectors under {VECTORS}")
+@pytest.mark.parametrize("path", VECTOR_FILES, ids=lambda p: p.parent.name)
+def test_every_vector_loads(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == path.parent.name
+    assert scenario.threats
+    assert scenario.source == str(path)
+
+
+def _vector(name: str) -> Scenario:
+    path = VECTORS / name / "scenario.toml"
+    if not path.is_file():
+        pytest.skip(f"no vector {path}")
+    return load_scenario(path)
+
+
+def test_vector_engagement_europe_values() -> None:
+    s = _vector("engagement-europe")
+    assert s.earth.model == "wgs84" and s.earth.rotation and s.earth.j2
+    irbm = s.missiles["irbm"]
+    assert (irbm.burn_time_s, irbm.burnout_altitude_m, irbm.burnout_range_m) == (120.0, 120e3, 150e3)
+    assert irbm.burnout_speed_m_s == 5000.0
+    fast = s.interceptors["fast"]
+    assert (fast.burn_time_s, fast.burnout_speed_m_s) == (60.0, 4500.0)
+    assert (fast.min_altitude_m, fast.max_altitude_m, fast.max_flight_time_s) == (100e3, 1200e3, None)
+    (radar,) = s.sensors
+    assert radar.name == "kurecik" and radar.at.alt_m == 2085.0 and radar.at.name == "kurecik"
+    assert radar.max_range_m == 1.8e6 and radar.min_elevation_deg == 1.0 and radar.sector is None
+    assert [b.name for b in s.batteries] == ["romania-fast", "poland-fast", "romania-slow"]
+    assert s.batteries[0].launch_delay_s == 60.0 and s.batteries[0].cue == "track"
+    assert s.batteries[2].interceptor == "slow"
+    (threat,) = s.threats
+    assert threat.launch.lat_deg == 35.234 and threat.aim is not None and threat.aim.name == "berlin"
+    assert threat.trajectory.mode == "min-energy" and threat.launch_time_s == 0.0
+
+
+def test_vector_radar_detection_sector() -> None:
+    s = _vector("radar-detection")
+    kurecik = s.sensors[0]
+    assert kurecik.sector is not None
+    assert (kurecik.sector.center_deg, kurecik.sector.half_width_deg) == (90.0, 60.0)
+    assert [r.max_range_m for r in s.sensors] == [1.8e6, 4.8e6, 5.555e6]
+    assert s.threats[0].aim is not None and s.threats[0].aim.lon_deg == -0.1278
+
+
+def test_vector_aim_modes() -> None:
+    s = _vector("aim-modes")
+    modes = [(t.trajectory.mode, t.trajectory.gamma_deg) for t in s.threats]
+    assert modes == [("min-energy", None), ("lofted", None), ("depressed", None), ("gamma", 20.0)]
+    assert s.missiles["icbm"].burnout_speed_m_s == 6800.0
+
+
+def test_vector_unaimed() -> None:
+    s = _vector("wgs84-unaimed")
+    ne, nw = s.threats
+    assert ne.aim is None and (ne.azimuth_deg, ne.gamma_deg) == (40.0, 25.0)
+    assert (nw.azimuth_deg, nw.gamma_deg, nw.launch_time_s) == (310.0, 35.0, 120.0)
+
+
+def test_vector_sphere() -> None:
+    s = _vector("kepler-sphere")
+    assert (s.earth.model, s.earth.rotation, s.earth.j2) == ("sphere", False, False)
+    assert s.threats[0].launch.name is None and s.threats[1].launch.name == "kozelsk"
+
+
+# ---- valid files: defaults and normalisation -------------------------------------------------------------
+
+
+def test_base_scenario_and_defaults(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, BASE))
+    assert s.name == "base"
+    assert s.earth.model == "wgs84" and s.earth.rotation and s.earth.j2
+    assert s.missiles["nospeed"].burnout_speed_m_s is None
+    assert s.missiles["icbm"].model == "burnout"
+    assert s.interceptors["sm3"].model == "straight-boost"
+    assert s.sensors[0].kind == "radar" and s.sensors[0].sector is None
+    assert s.batteries[0].at.name == "redzikowo" and s.batteries[0].at.lat_deg == 54.4728
+    assert s.coverage is None
+
+
+def test_minimal_defaults(tmp_path: Path) -> None:
+    text = """
+[missiles.m]
+burn_time = 100
+burnout_altitude = 1e5
+burnout_range = 0
+[interceptors.i]
+burn_time = 10
+burnout_speed = 3000
+[[batteries]]
+name = "b"
+at = { lat = 0, lon = 0 }
+interceptor = "i"
+"""
+    s = load_scenario(write(tmp_path, text, "my-scen.toml"))
+    assert s.name == "my-scen"
+    i = s.interceptors["i"]
+    assert i.min_altitude_m == 0.0 and math.isinf(i.max_altitude_m) and i.max_flight_time_s is None
+    b = s.batteries[0]
+    assert (b.launch_delay_s, b.cue) == (0.0, "track")
+    assert s.threats == ()
+
+
+def test_empty_scenario_loads() -> None:
+    s = load_scenario_text("", "empty.toml")
+    assert s.name == "empty" and s.threats == () and s.coverage is None
+
+
+def test_sphere_ignores_j2(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, '[earth]\nmodel = "sphere"\nj2 = true\n'))
+    assert s.earth.model == "sphere" and s.earth.j2 is False
+
+
+def test_angles_are_normalised(tmp_path: Path) -> None:
+    text = BASE + """
+[[sensors]]
+name = "east"
+at = { lat = 10, lon = 350, alt = "1 km" }
+max_range = "1000 km"
+azimuth = { center = "-90 deg", half_width = "180 deg" }
+
+[[threats]]
+name = "unaimed"
+missile = "icbm"
+from = { lat = -10, lon = 190 }
+azimuth = "-30 deg"
+gamma = "0.5 rad"
+launch_time = "-2 min"
+"""
+    s = load_scenario(write(tmp_path, text))
+    east = s.sensors[1]
+    assert east.at.lon_deg == pytest.approx(-10.0) and east.at.alt_m == 1000.0
+    assert east.sector is not None and east.sector.center_deg == pytest.approx(270.0)
+    threat = s.threats[1]
+    assert threat.launch.lon_deg == pytest.approx(-170.0)
+    assert threat.azimuth_deg == pytest.approx(330.0)
+    assert threat.gamma_deg == pytest.approx(math.degrees(0.5))
+    assert threat.launch_time_s == -120.0
+
+
+def test_coverage_grid_and_lists(tmp_path: Path) -> None:
+    text = BASE + """
+[coverage]
+missile = "icbm"
+trajectory = { gamma = "30 deg" }
+from = ["kozelsk", { lat = 51.5, lon = 45.9 }]
+to = { lat = [25, 50], lon = [-125, -65], step = "1 deg" }
+"""
+    s = load_scenario(write(tmp_path, text))
+    cov = s.coverage
+    assert cov is not None
+    assert [p.name for p in cov.launch] == ["kozelsk", None]
+    assert cov.trajectory.mode == "gamma" and cov.trajectory.gamma_deg == 30.0
+    assert isinstance(cov.aim, AimGrid)
+    assert (cov.aim.lat_min_deg, cov.aim.lat_max_deg, cov.aim.step_deg) == (25.0, 50.0, 1.0)
+    assert cov.aim.size == 26 * 61
+    assert cov.aim.lat_values()[-1] == 50.0
+
+    text = BASE + '[coverage]\nmissile = "icbm"\nfrom = "kozelsk"\nto = ["washington", { lat = 40, lon = -80 }]\n'
+    cov = load_scenario(write(tmp_path, text)).coverage
+    assert cov is not None and len(cov.launch) == 1
+    assert isinstance(cov.aim, tuple) and [p.name for p in cov.aim] == ["washington", None]
+
+
+def test_scenario_from_dict() -> None:
+    s = scenario_from_dict({"name": "d", "places": {"x": {"lat": 1, "lon": 2}}}, "mem")
+    assert s.places["x"].lat_deg == 1.0 and s.places["x"].name == "x"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"nmae": "d"}, "mem")
+    assert "mem: (top level) key 'nmae'" in str(info.value)
+    assert "did you mean 'name'?" in str(info.value)
+
+
+# ---- malformed files: one test per case -----------------------------------------------------------------------
+
+
+def test_latitude_91(tmp_path: Path) -> None:
+    text = BASE.replace("kozelsk = { lat = 54.035", "kozelsk = { lat = 91")
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("places.kozelsk", "lat", 91)
+    assert message == (
+        f"{tmp_path / 'scen.toml'}: [places.kozelsk] key 'lat': got 91; "
+        "expected a latitude between -90 and 90 deg"
+    )
+
+
+def test_latitude_91_inline(tmp_path: Path) -> None:
+    text = BASE.replace('at = { lat = 54.3618, lon = -0.6701 }', 'at = { lat = 91.0, lon = -0.6701 }')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key) == ("sensors #1 (fylingdales)", "at.lat")
+    assert "[sensors #1 (fylingdales)] key 'at.lat': got 91.0" in message
+
+
+def test_negative_burn_time(tmp_path: Path) -> None:
+    text = BASE.replace('burn_time = "180 s"', 'burn_time = "-5 s"', 1)
+    problem, message = only_problem(tmp_path, text)
+    assert message == (
+        f"{tmp_path / 'scen.toml'}: [missiles.icbm] key 'burn_time': got \"-5 s\"; "
+        "expected a time greater than 0 s"
+    )
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    text = BASE.replace('burnout_range = "350 km"', 'burnout_rnage = "350 km"', 1)
+    problems = problems_of(tmp_path, text)
+    messages = [str(p) for p in problems]
+    unknown = next(p for p in problems if p.key == "burnout_rnage")
+    assert unknown.table == "missiles.icbm" and unknown.value == "350 km"
+    assert "did you mean 'burnout_range'?" in str(unknown)
+    assert "model, burn_time, burnout_altitude, burnout_range, burnout_speed" in unknown.expected
+    # ... and the required key it replaced is missing.
+    assert any("[missiles.icbm] key 'burnout_range': missing; expected a length" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "table", "key"),
+    [
+        ('\ncolour = "red"\n', "", "colour"),
+        ('\n[earth]\nmodle = "wgs84"\n', "earth", "modle"),
+        ('\n[interceptors.x]\nburn_time = 1\nburnout_speed = 1\nthrust = 3\n', "interceptors.x", "thrust"),
+        ('\n[[threats]]\nname="u"\nmissile="icbm"\nfrom={ lat=1, lon=2, height=3 }\nto="washington"\n',
+         "threats #2 (u)", "from.height"),
+        ('\n[[sensors]]\nname="s"\nat="kozelsk"\nmax_range=1\nazimuth={ centre=0, half_width=10 }\n',
+         "sensors #2 (s)", "azimuth.centre"),
+        ('\n[coverage]\nmissile="icbm"\nfrom="kozelsk"\nto={ lat=[0,1], lon=[0,1], step=1, stride=2 }\n',
+         "coverage", "to.stride"),
+        ('\n[[batteries]]\nname="c"\nat="kozelsk"\ninterceptor="sm3"\ndelay=3\n', "batteries #2 (c)", "delay"),
+    ],
+)
+def test_unknown_keys_everywhere(tmp_path: Path, snippet: str, table: str, key: str) -> None:
+    text = snippet + BASE if not snippet.lstrip().startswith("[") else BASE + snippet
+    problems = problems_of(tmp_path, text)
+    assert any(p.table == table and p.key == key and "only known keys" in p.expected for p in problems), problems
+
+
+def test_unknown_place(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'to = "washingtn"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("threats #1 (k-w)", "to", "washingtn")
+    assert "[threats #1 (k-w)] key 'to': got \"washingtn\"" in message
+    assert "known: kozelsk, redzikowo, washington" in message
+
+
+def test_missile_without_speed_lofted(tmp_path: Path) -> None:
+    text = BASE + """
+[[threats]]
+name = "lofted"
+missile = "nospeed"
+from = "kozelsk"
+to = "washington"
+trajectory = "lofted"
+"""
+    problem, message = only_problem(tmp_path, text)
+    assert problem.table == "threats #2 (lofted)" and problem.value == "nospeed"
+    assert "burnout_speed" in message and "[missiles.nospeed]" in message and "lofted" in message
+
+
+def test_missile_without_speed_is_fine_for_min_energy_and_gamma(tmp_path: Path) -> None:
+    text = BASE + """
+[[threats]]
+name = "me"
+missile = "nospeed"
+from = "kozelsk"
+to = "washington"
+
+[[threats]]
+name = "g"
+missile = "nospeed"
+from = "kozelsk"
+to = "washington"
+trajectory = { gamma = "30 deg" }
+"""
+    assert len(load_scenario(write(tmp_path, text)).threats) == 3
+
+
+def test_missile_without_speed_unaimed(tmp_path: Path) -> None:
+    text = BASE + """
+[[threats]]
+name = "free"
+missile = "nospeed"
+from = "kozelsk"
+azimuth = "90 deg"
+gamma = "30 deg"
+"""
+    problem, message = only_problem(tmp_path, text)
+    assert problem.table == "threats #2 (free)"
+    assert "burnout_speed" in message and "nospeed" in message and "unaimed" in message
+
+
+def test_missile_without_speed_coverage(tmp_path: Path) -> None:
+    text = BASE + '[coverage]\nmissile = "nospeed"\ntrajectory = "depressed"\nfrom = "kozelsk"\nto = ["washington"]\n'
+    problem, message = only_problem(tmp_path, text)
+    assert problem.table == "coverage" and "burnout_speed" in message and "nospeed" in message
+
+
+def test_bad_unit(tmp_path: Path) -> None:
+    text = BASE.replace('max_range = "4800 km"', 'max_range = "5 parsecs"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("sensors #1 (fylingdales)", "max_range", "5 parsecs")
+    assert '"parsecs" is not a known unit' in message
+    assert "units: m, km, nmi, mi, ft" in message
+
+
+def test_wrong_dimension(tmp_path: Path) -> None:
+    text = BASE.replace('burnout_altitude = "200 km"', 'burnout_altitude = "5 s"', 1)
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("missiles.icbm", "burnout_altitude", "5 s")
+    assert '"s" is a unit of time, not of length' in message
+
+
+def test_bool_is_not_a_number(tmp_path: Path) -> None:
+    text = BASE.replace('launch_delay = "60 s"', "launch_delay = true")
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "launch_delay" and "got true" in message and "a time such as" in message
+
+
+def test_bad_cue(tmp_path: Path) -> None:
+    text = BASE.replace('launch_delay = "60 s"', 'launch_delay = "60 s"\ncue = "telepathy"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("batteries #1 (poland)", "cue", "telepathy")
+    assert message.endswith('got "telepathy"; expected one of "track", "launch"')
+
+
+def test_unknown_interceptor(tmp_path: Path) -> None:
+    text = BASE.replace('interceptor = "sm3"', 'interceptor = "gbi"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("batteries #1 (poland)", "interceptor", "gbi")
+    assert "[interceptors] (known: sm3)" in message
+
+
+def test_unknown_missile(tmp_path: Path) -> None:
+    text = BASE.replace('missile = "icbm"', 'missile = "scud"')
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "missile" and "known: icbm, nospeed" in message
+
+
+@pytest.mark.parametrize("section", ["sensors", "batteries", "threats"])
+def test_duplicate_names(tmp_path: Path, section: str) -> None:
+    extra = {
+        "sensors": '[[sensors]]\nname = "fylingdales"\nat = "kozelsk"\nmax_range = "1 km"\n',
+        "batteries": '[[batteries]]\nname = "poland"\nat = "kozelsk"\ninterceptor = "sm3"\n',
+        "threats": '[[threats]]\nname = "k-w"\nmissile = "icbm"\nfrom = "kozelsk"\nto = "washington"\n',
+    }[section]
+    problem, message = only_problem(tmp_path, BASE + extra)
+    assert problem.table.startswith(f"{section} #2") and problem.key == "name"
+    assert f"{section} #1" in message and "not used by another" in message
+
+
+def test_both_to_and_azimuth(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'to = "washington"\nazimuth = "10 deg"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("threats #1 (k-w)", "azimuth", "10 deg")
+    assert "not both" in message
+
+
+def test_neither_to_nor_azimuth(tmp_path: Path) -> None:
+    problem, message = only_problem(tmp_path, BASE.replace('to = "washington"', ""))
+    assert problem.key == "to" and problem.value is MISSING and "key 'to': missing" in message
+
+
+def test_unaimed_with_trajectory(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'azimuth = 10\ngamma = 20\ntrajectory = "lofted"')
+    problem, _ = only_problem(tmp_path, text)
+    assert problem.key == "trajectory"
+
+
+def test_gamma_95(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'azimuth = "10 deg"\ngamma = "95 deg"')
+    problem, message = only_problem(tmp_path, text)
+    assert (problem.table, problem.key, problem.value) == ("threats #1 (k-w)", "gamma", "95 deg")
+    assert "strictly between 0 and 90 deg" in message
+
+
+def test_trajectory_gamma_95(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'to = "washington"\ntrajectory = { gamma = "95 deg" }')
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "trajectory.gamma" and "got \"95 deg\"" in message
+
+
+def test_bad_trajectory(tmp_path: Path) -> None:
+    text = BASE.replace('to = "washington"', 'to = "washington"\ntrajectory = "ballistic"')
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "trajectory" and '"min-energy", "lofted", "depressed"' in message
+
+
+def test_max_altitude_below_min(tmp_path: Path) -> None:
+    text = BASE.replace('max_altitude = "1500 km"', 'max_altitude = "50 km"')
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "max_altitude" and "greater than min_altitude" in message
+
+
+def test_sector_and_elevation_bounds(tmp_path: Path) -> None:
+    text = BASE.replace('min_elevation = "3 deg"', 'min_elevation = "90 deg"\nazimuth = { center = 0, half_width = 0 }')
+    keys = {p.key for p in problems_of(tmp_path, text)}
+    assert keys == {"min_elevation", "azimuth.half_width"}
+
+
+def test_coverage_grid_too_large(tmp_path: Path) -> None:
+    text = BASE + '[coverage]\nmissile="icbm"\nfrom="kozelsk"\nto={ lat=[-90,90], lon=[-180,180], step="0.01 deg" }\n'
+    problem, message = only_problem(tmp_path, text)
+    assert problem.key == "to.step" and "1,000,000" in message
+
+
+def test_coverage_bad_lists(tmp_path: Path) -> None:
+    text = BASE + '[coverage]\nmissile="icbm"\nfrom=[]\nto={ lat=[50, 25], lon=[0, 1], step=0 }\n'
+    keys = {p.key for p in problems_of(tmp_path, text)}
+    assert keys == {"from", "to.lat", "to.step"}
+
+
+def test_wrong_types(tmp_path: Path) -> None:
+    text = BASE.replace('name = "base"', 'name = 3\nthreats_ = 1') + '[earth]\nrotation = "yes"\n'
+    problems = problems_of(tmp_path, text)
+    found = {(p.table, p.key) for p in problems}
+    assert {("", "name"), ("", "threats_"), ("earth", "rotation")} <= found
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    problem, message = only_problem(tmp_path, BASE.replace("[missiles.icbm]", "[missiles.icbm"))
+    assert problem.file == str(tmp_path / "scen.toml")
+    assert message.startswith(f"{tmp_path / 'scen.toml'}: TOML syntax error:")
+    assert "(at line 9, column 15)" in message
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "nope.toml")
+    assert "nope.toml: cannot read the file" in str(info.value)
+
+
+def test_several_problems_reported_together(tmp_path: Path) -> None:
+    text = (
+        BASE.replace("kozelsk = { lat = 54.035", "kozelsk = { lat = 91")
+        .replace('burn_time = "180 s"', 'burn_time = "-5 s"', 1)
+        .replace('interceptor = "sm3"', 'interceptor = "gbi"')
+        .replace('max_range = "4800 km"', 'max_range = "5 s"')
+    )
+    problems = problems_of(tmp_path, text)
+    where = [(p.table, p.key) for p in problems]
+    assert where == [
+        ("places.kozelsk", "lat"),
+        ("missiles.icbm", "burn_time"),
+        ("sensors #1 (fylingdales)", "max_range"),
+        ("batteries #1 (poland)", "interceptor"),
+    ]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 4 and all(line.startswith(f"{tmp_path / 'scen.toml'}: [") for line in lines)
