@@ -119,7 +119,7 @@ def test_extent_for_plain_and_across_antimeridian():
     assert lon0 == pytest.approx(134.7) and lon1 == pytest.approx(215.1) and lon1 > 180.0
     assert (lat0, lat1) == pytest.approx((16.3, 66.2))
     # points all around the world: the whole longitude range, latitudes clamped
-    lon0, lon1, lat0, lat1 = mapplot.extent_for(np.arange(-180, 180, 30), [88.0] * 12)
+    lon0, lon1, lat0, lat1 = mapplot.extent_for(np.arange(-180, 180, 10), [88.0] * 36)
     assert (lon0, lon1, lat1) == (-180.0, 180.0, 90.0)
     # a single point still gives a usable box
     lon0, lon1, lat0, lat1 = mapplot.extent_for([19.0], [52.0], margin_deg=0)

@@ -50,7 +50,7 @@ def engage(
     else:
         from shieldlab.output.table import print_engage
 
-        print_engage(doc, Console())
+        print_engage(doc, Console() if sys.stdout.isatty() else Console(width=110))
 
 
 @app.command()

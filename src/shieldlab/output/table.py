@@ -1,4 +1,5 @@
-"""Human-readable `engage` output: per threat, its timeline and each battery's window (rich tables)."""
+"""Human-readable `engage` output: a summary of the threats, then each threat's timeline and every
+battery's window or the reason there is none. Fits an 80-column terminal."""
 
 from __future__ import annotations
 
@@ -6,58 +7,91 @@ import math
 
 from rich.console import Console
 from rich.table import Table
+from rich import box
+
+REASON_TEXT = {
+    "not-detected": "no sensor detects it (cue = track)",
+    "altitude": "never inside the altitude band",
+    "out-of-reach": "no point in the band can be reached",
+    "timeline": "reachable, but not in time",
+}
 
 
 def _f(x, fmt="{:.1f}", scale=1.0):
     return "—" if x is None or not math.isfinite(float(x)) else fmt.format(float(x) * scale)
 
 
+def _ll(p):
+    if p is None or p.get("lat_deg") is None:
+        return ""
+    lat, lon = p["lat_deg"], p["lon_deg"]
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
+
+
 def print_engage(doc: dict, console: Console) -> None:
-    console.print(f"[bold]{doc['scenario']}[/bold]  (earth: {doc['earth']['model']}, "
-                  f"rotation {'on' if doc['earth']['rotation'] else 'off'}, J2 {'on' if doc['earth']['j2'] else 'off'}; "
-                  f"shieldlab {doc['shieldlab_version']})")
-    summary = Table(title="Threats", title_justify="left")
-    for col in ("threat", "launch s", "burnout s", "v_bo km/s", "γ deg", "az₀ deg", "apogee km", "apogee s",
-                "impact s", "flight min", "range km"):
-        summary.add_column(col, justify="left" if col == "threat" else "right")
+    e = doc["earth"]
+    console.print(f"[bold]{doc['scenario']}[/bold]")
+    console.print(f"earth {e['model']}, rotation {'on' if e['rotation'] else 'off'}, J2 {'on' if e['j2'] else 'off'}"
+                  f" · shieldlab {doc['shieldlab_version']} · times in scenario seconds", style="dim")
+    summary = Table(box=box.SIMPLE_HEAD, title="threats", title_justify="left", pad_edge=False)
+    for col, just in (("threat", "left"), ("v_bo km/s", "right"), ("γ °", "right"), ("az₀ °", "right"),
+                      ("apogee km", "right"), ("flight min", "right"), ("range km", "right")):
+        summary.add_column(col, justify=just, no_wrap=(col == "threat"))
     for t in doc["threats"]:
         if t["error"]:
-            summary.add_row(t["name"], _f(t["launch"]["time_s"]), "[red]" + t["error"] + "[/red]", *[""] * 8)
+            summary.add_row(t["name"], f"[red]error[/red]", "", "", "", "", "")
             continue
         b, a, i = t["burnout"], t["apogee"], t["impact"]
-        summary.add_row(t["name"], _f(t["launch"]["time_s"]), _f(b["time_s"]), _f(b["speed_km_s"], "{:.3f}"),
-                        _f(b["gamma_deg"], "{:.2f}"), _f(t["launch_azimuth_deg"], "{:.2f}"), _f(a["altitude_km"]),
-                        _f(a["time_s"]), _f(i["time_s"]), _f(i["time_s"] - t["launch"]["time_s"], "{:.1f}", 1 / 60),
-                        _f(t["ground_range_km"], "{:.0f}"))
+        summary.add_row(t["name"], _f(b["speed_km_s"], "{:.3f}"), _f(b["gamma_deg"], "{:.2f}"),
+                        _f(t["launch_azimuth_deg"], "{:.2f}"), _f(a["altitude_km"], "{:.0f}"),
+                        _f(i["time_s"] - t["launch"]["time_s"], "{:.1f}", 1 / 60), _f(t["ground_range_km"], "{:.0f}"))
     console.print(summary)
     for t in doc["threats"]:
-        if t["error"] or (not t["detections"] and not t["engagements"]):
+        console.rule(f"[bold]{t['name']}[/bold]", align="left")
+        if t["error"]:
+            console.print(f"[red]cannot be computed:[/red] {t['error']}")
             continue
-        console.print(f"\n[bold]{t['name']}[/bold] timeline (scenario seconds)")
-        tl = Table(show_header=True)
-        tl.add_column("event")
-        tl.add_column("time s", justify="right")
-        tl.add_column("detail")
-        tl.add_row("launch", _f(t["launch"]["time_s"]), "")
-        tl.add_row("burnout", _f(t["burnout"]["time_s"]), f"{t['burnout']['altitude_km']:.0f} km")
-        for d in t["detections"]:
-            tl.add_row(f"detected by {d['sensor']}", _f(d["time_s"]), "" if d["time_s"] is not None else "never")
-        tl.add_row("track (first detection)", _f(t["track_time_s"]), "")
-        tl.add_row("apogee", _f(t["apogee"]["time_s"]), f"{t['apogee']['altitude_km']:.0f} km")
-        tl.add_row("impact", _f(t["impact"]["time_s"]), "")
-        console.print(tl)
+        _timeline(t, console)
         if t["engagements"]:
-            et = Table(title="batteries", title_justify="left")
-            for col in ("battery", "earliest launch s", "result", "interceptor launch s", "flyout s",
-                        "first intercept s", "alt km", "last intercept s"):
-                et.add_column(col, justify="left" if col in ("battery", "result") else "right")
-            for e in t["engagements"]:
-                fi, li = e["first_intercept"], e["last_intercept"]
-                if e["feasible"]:
-                    et.add_row(e["battery"], _f(e["earliest_launch_s"]), "[green]engage[/green]",
-                               _f(fi["interceptor_launch_s"]), _f(fi["flyout_time_s"]), _f(fi["time_s"]),
-                               _f(fi["altitude_km"], "{:.0f}"), _f(li["time_s"]))
-                else:
-                    et.add_row(e["battery"], _f(e["earliest_launch_s"]), f"[red]no: {e['reason']}[/red]",
-                               "—", "—", "—", "—", "—")
-            console.print(et)
+            _batteries(t, console)
+
+
+def _timeline(t, console):
+    rows = [(t["launch"]["time_s"], "launch", _ll(t["launch"]))]
+    b = t["burnout"]
+    rows.append((b["time_s"], "burnout", f"{_ll(b)}, {b['altitude_km']:.0f} km, {b['speed_km_s']:.3f} km/s"))
+    for d in t["detections"]:
+        if d["time_s"] is not None:
+            rows.append((d["time_s"], f"detected by {d['sensor']}", ""))
+    for e in t["engagements"]:
+        if e["feasible"]:
+            fi = e["first_intercept"]
+            rows.append((fi["interceptor_launch_s"], f"{e['battery']}: interceptor launch",
+                         f"flyout {fi['flyout_time_s']:.0f} s"))
+            rows.append((fi["time_s"], f"{e['battery']}: first intercept", f"{_ll(fi)}, {fi['altitude_km']:.0f} km"))
+    rows.append((t["apogee"]["time_s"], "apogee", f"{_ll(t['apogee'])}, {t['apogee']['altitude_km']:.0f} km"))
+    rows.append((t["impact"]["time_s"], "impact", _ll(t["impact"])))
+    tl = Table(box=box.SIMPLE, show_header=True, pad_edge=False)
+    tl.add_column("time s", justify="right")
+    tl.add_column("event")
+    tl.add_column("where / what")
+    for time_s, what, detail in sorted(rows, key=lambda r: r[0]):
+        tl.add_row(_f(time_s), what, detail)
+    console.print(tl)
+    never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]
+    if never:
+        console.print(f"never detected by: {', '.join(never)}", style="dim")
+
+
+def _batteries(t, console):
+    et = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col, just in (("battery", "left"), ("earliest launch s", "right"), ("window (intercept times) s", "left")):
+        et.add_column(col, justify=just)
+    for e in t["engagements"]:
+        if e["feasible"]:
+            fi, li = e["first_intercept"], e["last_intercept"]
+            win = f"[green]{fi['time_s']:.1f} → {li['time_s']:.1f}[/green]"
+        else:
+            win = f"[red]none[/red]: {REASON_TEXT.get(e['reason'], e['reason'])}"
+        et.add_row(e["battery"], _f(e["earliest_launch_s"]), win)
+    console.print(et)
