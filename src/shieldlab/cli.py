@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Open kinematics of ballistic-missile defence: who can engage which missile, and when.")
@@ -20,7 +21,7 @@ err_console = Console(stderr=True)
 
 def _fail(messages) -> None:
     for m in messages:
-        err_console.print(f"[red]error:[/red] {m}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(m))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

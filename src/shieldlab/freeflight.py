@@ -244,8 +244,8 @@ def state_at(r0, v0, params, h, tau, out):
     a_eq = params[0]
     for _ in range(nfull):
         x, y, z, vx, vy, vz = rk4_step(x, y, z, vx, vy, vz, h, params)
-        r = math.sqrt(x * x + y * y + z * z)
-        if r - a_eq < min_alt:  # |r| - a bounds the altitude from below; refine only then
+        r2 = x * x + y * y + z * z
+        if r2 < a_eq * a_eq:  # altitude >= |r| - a: only below radius a can the arc touch the ground
             alt, _ = altitude_rate(x, y, z, vx, vy, vz, params)
             if alt < min_alt:
                 min_alt = alt

@@ -8,6 +8,7 @@ import numpy as np
 
 from shieldlab.earth.model import Earth
 from shieldlab.engagement import window
+from shieldlab.engagement.records import flatten
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import Scenario
 from shieldlab.sensors.radar import RadarGeometry, detection_times
@@ -25,6 +26,7 @@ class EngageResult:
     detections_s: np.ndarray  # (n_threats, n_sensors), NaN: never seen
     track_time_s: np.ndarray  # (n_threats,)
     windows: list  # one window.Window per battery, in file order
+    records: dict  # the same results as flat arrays (engagement/records.py)
 
 
 def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch):
@@ -41,6 +43,10 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch):
     return det, track, wins
 
 
+def _or_nan(x):
+    return float("nan") if x is None else x
+
+
 def engage(scenario: Scenario) -> EngageResult:
     """Fly every [[threats]] entry and evaluate every sensor and battery against it."""
     earth = Earth.from_spec(scenario.earth)
@@ -51,9 +57,10 @@ def engage(scenario: Scenario) -> EngageResult:
         [t.launch.lat_deg for t in specs], [t.launch.lon_deg for t in specs], [t.launch.alt_m for t in specs],
         [t.aim.lat_deg if t.aim else nan for t in specs], [t.aim.lon_deg if t.aim else nan for t in specs],
         [t.launch_time_s for t in specs], [t.trajectory.mode for t in specs],
-        [(t.trajectory.gamma_deg if t.aim else t.gamma_deg) or nan for t in specs],
+        [_or_nan(t.trajectory.gamma_deg if t.aim else t.gamma_deg) for t in specs],
         [t.azimuth_deg if t.azimuth_deg is not None else nan for t in specs],
     )
     det, track, wins = evaluate_threats(scenario, earth, threats)
-    return EngageResult(scenario, earth, [t.name for t in specs],
-                        [(t.aim.lat_deg, t.aim.lon_deg) if t.aim else None for t in specs], threats, det, track, wins)
+    aims = [(t.aim.lat_deg, t.aim.lon_deg) if t.aim else None for t in specs]
+    rec = flatten(threats, [a[0] if a else nan for a in aims], [a[1] if a else nan for a in aims], det, track, wins)
+    return EngageResult(scenario, earth, [t.name for t in specs], aims, threats, det, track, wins, rec)

@@ -2,8 +2,11 @@
 
 The battery can intercept at threat time t when burnout <= t <= impact, the threat's altitude is in
 the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit). The free flight is
-scanned every SAMPLE_S with exact flyout times; the first and last feasible samples' intervals are
-then bisected on the same exact predicate to well under a second.
+scanned every SAMPLE_S: with exact flyout times (Flyout.solve) or, for large batches, with a flyout
+table (interceptor/table.py) whose uncertain cells are solved exactly. The first and last feasible
+samples are then confirmed with exact solves and their boundaries located exactly: at a band
+crossing by bisection on altitude, otherwise as the root of g(t) = t - t_I0 - T(P(t)) by the Illinois
+variant of regula falsi on exact flyout times, to TIME_TOL_S.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from shieldlab.earth import frames
 from shieldlab.interceptor.flyout import Flyout
 
 SAMPLE_S = 5.0
-BISECTIONS = 12  # 5 s / 2**12 ~ 1 ms
+TIME_TOL_S = 0.01
+MAX_ROOT_ITER = 30
+MAX_WALK = 400  # at most this many samples walked past a table misjudgement
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
 
@@ -47,10 +52,39 @@ def _empty_intercept(n):
     return Intercept(z(), z(), z(), z(), z(), z())
 
 
-def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray) -> Window:
-    """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue)."""
+class _Exact:
+    """Exact evaluation of the engagement condition at given times for given threats."""
+
+    def __init__(self, threats, flyout: Flyout, t0):
+        self.threats, self.flyout, self.t0 = threats, flyout, t0
+        it = flyout.interceptor
+        self.lo, self.hi = it.min_altitude_m, it.max_altitude_m
+
+    def alt(self, tr, t):
+        p = self.threats.position_ecef(tr, t)
+        return p, frames.ecef_to_geodetic(self.threats.earth, p)[2]
+
+    def band(self, alt):
+        return np.isfinite(alt) & (alt >= self.lo) & (alt <= self.hi)
+
+    def __call__(self, tr, t, guess, slack_s=0.0):
+        """(feasible, g = t - t0 - T, T, fast-arc solution, position, altitude) at times t; with
+        slack_s, g >= -slack_s counts as feasible (for re-checking a boundary found to TIME_TOL_S)."""
+        p, alt = self.alt(tr, t)
+        band = self.band(alt)
+        T = np.full(tr.size, np.inf)
+        sol = np.full((tr.size, 3), np.nan)
+        if band.any():
+            T[band], sol[band] = self.flyout.solve(p[band], guess=None if guess is None else guess[band])
+        g = t - self.t0[tr] - T
+        return band & (g >= -slack_s), g, T, sol, p, alt
+
+
+def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None) -> Window:
+    """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
+    With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
+    refinement tolerance."""
     n = threats.n
-    E = threats.earth
     it = flyout.interceptor
     first, last = _empty_intercept(n), _empty_intercept(n)
     feasible = np.zeros(n, bool)
@@ -59,10 +93,11 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray) -> Window:
     idx = np.flatnonzero(threats.valid & np.isfinite(t0))
     if idx.size == 0:
         return Window(t0, feasible, reason, first, last)
+    ex = _Exact(threats, flyout, t0)
     # sample the free flight
     tb = threats.burnout_time_s[idx]
     ti = threats.impact_time_s[idx]
-    ns = np.ceil((ti - tb) / SAMPLE_S).astype(int)
+    ns = np.maximum(np.ceil((ti - tb) / SAMPLE_S).astype(int), 1)
     m = int(ns.max()) + 1
     j = np.arange(m)[None, :]
     times = tb[:, None] + j * ((ti - tb) / ns)[:, None]
@@ -73,65 +108,161 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray) -> Window:
     good = np.isfinite(tt)
     pos = np.full((k * m, 3), np.nan)
     pos[good] = threats.position_ecef(rows[good], tt[good])
-    _, _, alt = frames.ecef_to_geodetic(E, pos)
-    in_band = good & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
+    _, _, alt = frames.ecef_to_geodetic(threats.earth, pos)
+    in_band = good & ex.band(alt)
     T = np.full(k * m, np.inf)
     sol = np.full((k * m, 3), np.nan)
     if in_band.any():
-        T[in_band], sol[in_band] = flyout.solve(pos[in_band])
+        if table is None:
+            T[in_band], sol[in_band] = flyout.solve(pos[in_band])
+        else:
+            Tt, mixed, guess = table.lookup(pos[in_band])
+            if mixed.any():
+                Tt[mixed], guess[mixed] = flyout.solve(pos[in_band][mixed], guess=guess[mixed])
+            T[in_band], sol[in_band] = Tt, guess
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
     ok = in_band & np.isfinite(T) & (times - t0[idx][:, None] >= T)
     reason[idx] = np.where(~in_band.any(1), "altitude",
                            np.where(~(in_band & np.isfinite(T)).any(1), "out-of-reach", "timeline"))
-    hit = ok.any(1)
-    reason[idx[hit]] = "ok"
-    feasible[idx[hit]] = True
-    if hit.any():
-        h = np.flatnonzero(hit)
-        f = np.argmax(ok[h], axis=1)
-        l = m - 1 - np.argmax(ok[h, ::-1], axis=1)
-        _refine(threats, flyout, t0, idx[h], times[h], sol[h], f, -1, first)
-        _refine(threats, flyout, t0, idx[h], times[h], sol[h], l, +1, last)
+    hit = np.flatnonzero(ok.any(1))
+    if hit.size:
+        f = np.argmax(ok[hit], axis=1)
+        l = m - 1 - np.argmax(ok[hit, ::-1], axis=1)
+        good_f = _boundary(ex, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first, exact_scan=table is None)
+        good_l = _boundary(ex, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last, exact_scan=table is None)
+        h = idx[hit][good_f & good_l]
+        reason[h] = "ok"
+        feasible[h] = True
+        # a table-scan hit that exact solves reject: the pair is reachable but not in time
+        for i in idx[hit][~(good_f & good_l)]:
+            reason[i] = "timeline"
+            for ic in (first, last):
+                for a in ic.__dict__.values():
+                    a[i] = np.nan
     return Window(t0, feasible, reason, first, last)
 
 
-def _feasible_at(threats, flyout, t0, tr, t, guess):
-    p = threats.position_ecef(tr, t)
-    _, _, alt = frames.ecef_to_geodetic(threats.earth, p)
-    it = flyout.interceptor
-    band = np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
-    T = np.full(tr.size, np.inf)
-    sol = np.full((tr.size, 3), np.nan)
-    if band.any():
-        T[band], sol[band] = flyout.solve(p[band], guess=guess[band])
-    return band & np.isfinite(T) & (t - t0[tr] >= T), T, sol, p, alt
-
-
-def _refine(threats, flyout, t0, tr, times, sol, kk, direction, out: Intercept):
-    """Bisect between the feasible sample kk and its infeasible neighbour (kk + direction)."""
+def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exact_scan: bool):
+    """Locate the first (direction -1) or last (+1) feasible time of each threat exactly, starting
+    from the scan's first/last feasible sample kk; fill `out`. Returns a mask of threats for which an
+    exactly feasible time was found."""
     rows = np.arange(tr.size)
+    m = times.shape[1]
+    kk = kk.copy()
     t_in = times[rows, kk]
-    nb = kk + direction
-    has_nb = (nb >= 0) & (nb < times.shape[1])
-    t_out = np.where(has_nb, times[rows, np.clip(nb, 0, times.shape[1] - 1)], np.nan)
-    has_nb &= np.isfinite(t_out)
     guess = sol[rows, kk]
+    found = np.ones(tr.size, bool)
+    if not exact_scan:
+        # confirm the feasible sample exactly; walk inwards while the table was too optimistic
+        okx, _, _, s, _, _ = ex(tr, t_in, guess)
+        guess = np.where(np.isfinite(s), s, guess)
+        todo = ~okx
+        for _ in range(MAX_WALK):
+            if not todo.any():
+                break
+            kk[todo] -= direction
+            valid = (kk >= 0) & (kk < m) & np.isfinite(times[rows, np.clip(kk, 0, m - 1)])
+            found &= ~(todo & ~valid)
+            todo &= valid
+            w = np.flatnonzero(todo)
+            okx, _, _, s, _, _ = ex(tr[w], times[w, kk[w]], None)
+            todo[w[okx]] = False
+            guess[w] = np.where(np.isfinite(s), s, guess[w])
+        t_in = times[rows, np.clip(kk, 0, m - 1)]
+        # and walk outwards while the neighbour sample is exactly feasible too (table too pessimistic)
+        todo = found.copy()
+        for _ in range(MAX_WALK):
+            nb = kk + direction
+            todo &= (nb >= 0) & (nb < m)
+            todo &= np.isfinite(times[rows, np.clip(nb, 0, m - 1)])
+            w = np.flatnonzero(todo)
+            if w.size == 0:
+                break
+            okx, _, _, s, _, _ = ex(tr[w], times[w, nb[w]], guess[w])
+            todo[w[~okx]] = False
+            adv = w[okx]
+            kk[adv] = nb[adv]
+            guess[adv] = s[okx]
+        t_in = times[rows, np.clip(kk, 0, m - 1)]
+    nb = kk + direction
+    has_nb = found & (nb >= 0) & (nb < m)
+    t_out = np.where(has_nb, times[rows, np.clip(nb, 0, m - 1)], np.nan)
+    has_nb &= np.isfinite(t_out)
     sub = np.flatnonzero(has_nb)
-    a, b = t_in[sub].copy(), t_out[sub].copy()
-    for _ in range(BISECTIONS):
-        mid = 0.5 * (a + b)
-        okm, _, s, _, _ = _feasible_at(threats, flyout, t0, tr[sub], mid, guess[sub])
-        a = np.where(okm, mid, a)
-        b = np.where(okm, b, mid)
-        guess[sub] = np.where(okm[:, None], s, guess[sub])
-    t_in[sub] = a
-    okf, T, _, p, alt = _feasible_at(threats, flyout, t0, tr, t_in, guess)
-    lat, lon, _ = frames.ecef_to_geodetic(threats.earth, p)
-    out.time_s[tr] = t_in
-    out.lat_deg[tr] = lat
-    out.lon_deg[tr] = lon
-    out.altitude_m[tr] = alt
-    out.flyout_time_s[tr] = T
-    out.interceptor_launch_s[tr] = t_in - T
+    if sub.size:
+        t_in[sub] = _root(ex, tr[sub], t_out[sub], t_in[sub], guess[sub])
+    okf, _, T, _, p, alt = ex(tr, t_in, guess, slack_s=TIME_TOL_S)
+    found &= okf
+    lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p)
+    for name, val in (("time_s", t_in), ("lat_deg", lat), ("lon_deg", lon), ("altitude_m", alt),
+                      ("flyout_time_s", T), ("interceptor_launch_s", t_in - T)):
+        getattr(out, name)[tr] = np.where(found, val, np.nan)
+    return found
+
+
+def _root(ex: _Exact, tr, t_out, t_in, guess):
+    """Boundary between an infeasible time t_out and a feasible time t_in (either order), to
+    TIME_TOL_S: a band crossing by bisection on altitude, else the root of g by Illinois."""
+    t_out, t_in = t_out.copy(), t_in.copy()
+    # 1) the band: move t_out up to the band crossing when it lies outside the band
+    _, alt_o = ex.alt(tr, t_out)
+    outside = ~ex.band(alt_o)
+    w = np.flatnonzero(outside)
+    if w.size:
+        a, b = t_out[w], t_in[w]
+        for _ in range(40):
+            mid = 0.5 * (a + b)
+            inb = ex.band(ex.alt(tr[w], mid)[1])
+            a = np.where(inb, a, mid)
+            b = np.where(inb, mid, b)
+            if np.all(np.abs(b - a) < 1e-6):
+                break
+        okc, _, _, s, _, _ = ex(tr[w], b, guess[w])
+        # feasible right at the band edge: that is the boundary
+        t_in[w[okc]] = b[okc]
+        guess[w[okc]] = s[okc]
+        t_out[w] = np.where(okc, b, a)
+        done = np.zeros(tr.size, bool)
+        done[w[okc]] = True
+        # not feasible at the band edge: the root of g lies between the edge and t_in
+        t_out[w[~okc]] = b[~okc]
+    else:
+        done = np.zeros(tr.size, bool)
+    # 2) Illinois regula falsi on g between t_out (g < 0 or T = inf) and t_in (g >= 0)
+    act = np.flatnonzero(~done)
+    if act.size == 0:
+        return t_in
+    _, g_in, _, _, _, _ = ex(tr[act], t_in[act], guess[act])
+    _, g_out, _, _, _, _ = ex(tr[act], t_out[act], guess[act])
+    lo, hi = t_out[act].copy(), t_in[act].copy()  # lo: infeasible end, hi: feasible end
+    glo, ghi = g_out, g_in
+    side = np.zeros(act.size, int)
+    for _ in range(MAX_ROOT_ITER):
+        live = np.abs(hi - lo) > TIME_TOL_S
+        if not live.any():
+            break
+        fin = np.isfinite(glo) & np.isfinite(ghi) & (ghi - glo > 0)
+        with np.errstate(all="ignore"):
+            cand = hi - ghi * (hi - lo) / (ghi - glo)
+        mid = np.where(fin, cand, 0.5 * (lo + hi))
+        # stay strictly inside the bracket
+        span = hi - lo
+        frac = np.clip((mid - lo) / np.where(span == 0, 1, span), 0.02, 0.98)
+        mid = lo + frac * span
+        L = np.flatnonzero(live)
+        okm, gm, _, s, _, _ = ex(tr[act[L]], mid[L], guess[act[L]])
+        guess[act[L]] = np.where(np.isfinite(s), s, guess[act[L]])
+        # feasible: new feasible end; else new infeasible end (Illinois halves the stale end's g)
+        fe = okm
+        hi[L[fe]], ghi[L[fe]] = mid[L[fe]], gm[fe]
+        lo[L[~fe]], glo[L[~fe]] = mid[L[~fe]], gm[~fe]
+        stale_lo = L[fe][side[L[fe]] == 1]
+        glo[stale_lo] *= 0.5
+        stale_hi = L[~fe][side[L[~fe]] == -1]
+        ghi[stale_hi] *= 0.5
+        side[L[fe]] = 1
+        side[L[~fe]] = -1
+    t_in[act] = hi
+    return t_in

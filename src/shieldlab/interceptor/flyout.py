@@ -23,7 +23,8 @@ from shieldlab.scenario.model import InterceptorType, Point
 
 G0_M_S2 = 9.80665
 CONVERGED_M = 0.5
-MAX_ITER = 30
+MAX_ITER = 20
+TAU_CAP_S = 4000.0  # no straight-boost arc of interest flies longer than this after burnout
 FD_RAD = 1e-6
 MAX_STEP_RAD = 0.2
 MAX_STEP_TAU_S = 200.0
@@ -89,6 +90,10 @@ class Flyout:
         active = np.ones(k, bool)
         conv = np.zeros(k, bool)
         clear = np.full(k, np.nan)
+        prev_miss = np.full(k, np.inf)
+        strikes = np.zeros(k, int)
+        tau_cap = TAU_CAP_S if self.interceptor.max_flight_time_s is None else min(
+            TAU_CAP_S, 1.5 * self.interceptor.max_flight_time_s + 100.0)
         for _ in range(MAX_ITER):
             idx = np.flatnonzero(active)
             if idx.size == 0:
@@ -104,6 +109,10 @@ class Flyout:
             miss = np.linalg.norm(f, axis=-1)
             ok = miss < CONVERGED_M
             conv[idx[ok]] = True
+            # give up on points that do not get closer (no arc reaches them)
+            strikes[idx] = np.where(miss > 0.7 * prev_miss[idx], strikes[idx] + 1, 0)
+            prev_miss[idx] = miss
+            hopeless = (strikes[idx] >= 3) | (tau[idx] >= tau_cap)
             J = np.empty((m, 3, 3))
             J[:, :, 0] = (st[1, :, :3] - st[0, :, :3]) / FD_RAD
             J[:, :, 1] = (st[2, :, :3] - st[0, :, :3]) / FD_RAD
@@ -127,8 +136,8 @@ class Flyout:
             s = np.where(upd, scale, 0.0)[:, None] * np.nan_to_num(d)
             az[idx] += s[:, 0]
             el[idx] += s[:, 1]
-            tau[idx] = np.maximum(tau[idx] + s[:, 2], 1e-3)
-            active[idx[ok | bad | ~upd]] = False
+            tau[idx] = np.clip(tau[idx] + s[:, 2], 1e-3, tau_cap)
+            active[idx[ok | bad | ~upd | hopeless]] = False
         return az, el, tau, conv, clear
 
     def solve(self, p_ecef, guess=None):

@@ -107,7 +107,10 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
                                        batch.burnout_range_m)
     batch.burnout_lat_deg, batch.burnout_lon_deg, batch.burnout_azimuth_deg = lat_b, lon_b, az_b
     r, v = burnout_state_ecef(E, lat_b, lon_b, batch.burnout_altitude_m, az_b, batch.gamma_rad, batch.burnout_speed_m_s)
-    valid = batch.valid & np.isfinite(r).all(-1) & np.isfinite(v).all(-1)
+    finite = np.isfinite(r).all(-1) & np.isfinite(v).all(-1)
+    for i in np.flatnonzero(batch.valid & ~finite):
+        batch.error[i] = "the burnout state is undefined (missing burnout speed, azimuth or flight-path angle)"
+    valid = batch.valid
     r = np.ascontiguousarray(np.where(valid[:, None], r, 0.0))
     v = np.ascontiguousarray(np.where(valid[:, None], v, 0.0))
     r[~valid] = [E.a_m + 1e6, 0, 0]

@@ -1,0 +1,93 @@
+"""Run a coverage: pairs in chunks, optionally on local worker processes or a dask cluster.
+
+`evaluate_chunk` is a pure function of (scenario, pair numbers) returning flat records, so chunks
+can run anywhere and results do not depend on where or in what order they ran.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.coverage.pairs import PairLayout, layout
+from shieldlab.earth.model import Earth
+from shieldlab.engagement.engage import evaluate_threats
+from shieldlab.engagement.records import concat, flatten
+from shieldlab.scenario.model import Scenario
+from shieldlab.threat.build import build_threats
+
+DEFAULT_CHUNK = 256
+
+
+@dataclass
+class CoverageResult:
+    scenario: Scenario
+    layout: PairLayout
+    records: dict  # flat records, one row per pair, in pair order
+
+
+def evaluate_chunk(scenario: Scenario, pairs: np.ndarray) -> dict:
+    """Flat records of the given pair numbers."""
+    cov = scenario.coverage
+    lay = layout(cov)
+    li, ai = lay.pair(pairs)
+    earth = Earth.from_spec(scenario.earth)
+    n = li.size
+    launch = lay.launch
+    mode = cov.trajectory.mode
+    g = cov.trajectory.gamma_deg if cov.trajectory.gamma_deg is not None else np.nan
+    threats = build_threats(
+        earth, scenario.missiles, [cov.missile] * n, [launch[i].lat_deg for i in li], [launch[i].lon_deg for i in li],
+        [launch[i].alt_m for i in li], lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], np.full(n, cov.launch_time_s),
+        mode, np.full(n, g), np.full(n, np.nan))
+    det, track, wins = evaluate_threats(scenario, earth, threats)
+    return flatten(threats, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], det, track, wins)
+
+
+def _chunks(n: int, size: int):
+    return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK,
+        progress=None) -> CoverageResult:
+    """Evaluate every pair. `progress(done_pairs, total_pairs)` is called as chunks finish."""
+    lay = layout(scenario.coverage)
+    n = lay.n_pairs
+    chunks = _chunks(n, chunk_size)
+    parts: list = [None] * len(chunks)
+    done = 0
+
+    def finished(i, rec):
+        nonlocal done
+        parts[i] = rec
+        done += len(chunks[i])
+        if progress:
+            progress(done, n)
+
+    if scheduler:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            sc = client.scatter(scenario, broadcast=True)
+            futs = {client.submit(evaluate_chunk, sc, c, pure=False): i for i, c in enumerate(chunks)}
+            for fut in as_completed(futs):
+                finished(futs[fut], fut.result())
+    elif workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as ex:
+            futs = {ex.submit(evaluate_chunk, scenario, c): i for i, c in enumerate(chunks)}
+            from concurrent.futures import as_completed as done_iter
+
+            for fut in done_iter(futs):
+                finished(futs[fut], fut.result())
+    else:
+        for i, c in enumerate(chunks):
+            finished(i, evaluate_chunk(scenario, c))
+    return CoverageResult(scenario, lay, concat(parts) if parts else {})
+
+
+def _worker_init():
+    # one compiled-kernel thread per worker process: the processes are the parallelism
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")

@@ -1,0 +1,213 @@
+"""A precomputed flyout-time table for one battery (interceptor type at a site), for coverage runs.
+
+T(P) is tabulated on a grid of (azimuth from the site, central angle from the site, geodetic
+altitude) with exact fast-arc solutions at every node (Flyout.solve, continued layer by layer in
+altitude so most nodes converge in two or three Newton steps). Rotation, J2 and the ellipsoid are in
+the node solutions, so the table is exact at its nodes; between nodes it is trilinear. The table
+serves only to scan threat paths quickly; engagement windows are refined with exact solves
+(engagement/window.py), so table error moves no reported number beyond the refinement tolerance.
+
+Coordinates: for a point P, take the surface point below it (same geodetic latitude/longitude),
+its geocentric unit vector d; theta = angle between d and the site's geocentric unit vector s;
+azimuth = direction of d seen from s in the geocentric east/north plane at the site.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab._jit import njit, prange
+from shieldlab.earth import frames
+from shieldlab.earth._kernels import geodetic_lat_alt
+from shieldlab.interceptor.flyout import Flyout
+
+AZ_STEP_DEG = 15.0
+THETA_STEP_M = 100e3
+ALT_STEP_M = 100e3
+ALT_CAP_M = 4000e3  # threats of interest stay below this
+
+
+@dataclass
+class FlyoutTable:
+    s_hat: np.ndarray  # site geocentric unit vector
+    e_hat: np.ndarray  # geocentric east at the site
+    n_hat: np.ndarray  # geocentric north at the site
+    az_rad: np.ndarray  # (A,) 0 .. 2 pi - step (periodic)
+    theta_rad: np.ndarray  # (K,)
+    alt_m: np.ndarray  # (L,)
+    T_s: np.ndarray  # (A, K, L) flyout time, inf where no arc
+    sol: np.ndarray  # (A, K, L, 3) fast arc (az, el, tau) for warm starts
+    params: np.ndarray  # earth kernel params
+    max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
+
+    def lookup(self, p_ecef):
+        """Interpolated T (k,), 'mixed' flag (k,) where the cell straddles the reach boundary,
+        and the nearest node's fast-arc solution (k, 3) as a warm start."""
+        p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
+        return _lookup(p, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m, self.T_s,
+                       self.sol, self.params, self.max_cell_spread_s)
+
+
+def _surface_dir_basis(earth, lat_deg, lon_deg):
+    s = frames.geodetic_to_ecef(earth, lat_deg, lon_deg, 0.0)
+    s = s / np.linalg.norm(s)
+    z = np.array([0.0, 0.0, 1.0])
+    e = np.cross(z, s)
+    if np.linalg.norm(e) < 1e-12:  # site at a pole: any east will do
+        e = np.array([0.0, 1.0, 0.0])
+    e /= np.linalg.norm(e)
+    n = np.cross(s, e)
+    return s, e, n
+
+
+def _node_points(earth, s, e, n, az, theta, alt):
+    A, K, L = np.meshgrid(az, theta, alt, indexing="ij")
+    d = (np.cos(K)[..., None] * s + np.sin(K)[..., None] * (np.sin(A)[..., None] * e + np.cos(A)[..., None] * n))
+    # surface point along direction d: scale to the ellipsoid, then take its geodetic lat/lon
+    a, b = earth.a_m, earth.b_m
+    rs = 1.0 / np.sqrt((d[..., 0] ** 2 + d[..., 1] ** 2) / a**2 + d[..., 2] ** 2 / b**2)
+    lat, lon, _ = frames.ecef_to_geodetic(earth, d * rs[..., None])
+    return frames.geodetic_to_ecef(earth, lat, lon, L)
+
+
+def reach_theta_rad(flyout: Flyout) -> float:
+    """An upper bound of the central angle an interceptor can reach (Kepler maximum range for its
+    burnout speed plus the boost leg, BMW ch. 6; the whole Earth at or above circular speed)."""
+    it = flyout.interceptor
+    R = flyout.earth.mean_radius_m
+    r = R + 0.5 * it.burnout_speed_m_s * it.burn_time_s
+    q = it.burnout_speed_m_s**2 * r / flyout.earth.gm_m3_s2
+    psi = math.pi if q >= 1.0 else 2.0 * math.asin(q / (2.0 - q))
+    # margin for rotation (Earth-relative speed plus up to ~0.5 km/s of the Earth's own)
+    psi = min(math.pi, 1.25 * psi + (0.5 * it.burnout_speed_m_s * it.burn_time_s + 300e3) / R)
+    if it.max_flight_time_s is not None:
+        psi = min(psi, (it.burnout_speed_m_s * (it.max_flight_time_s + it.burn_time_s)) / R)
+    return psi
+
+
+def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
+    """Tabulate T for one battery over its whole reach and altitude band."""
+    earth, it = flyout.earth, flyout.interceptor
+    s, e, n = _surface_dir_basis(earth, flyout.site.lat_deg, flyout.site.lon_deg)
+    az = np.radians(np.arange(0.0, 360.0, AZ_STEP_DEG))
+    th_max = reach_theta_rad(flyout)
+    k = int(math.ceil(th_max * earth.mean_radius_m / THETA_STEP_M)) + 1
+    theta = np.linspace(0.0, th_max, k)
+    lo = it.min_altitude_m
+    hi = min(it.max_altitude_m, ALT_CAP_M if alt_hi_m is None else alt_hi_m)
+    nl = max(int(math.ceil((hi - lo) / ALT_STEP_M)) + 1, 2)
+    alt = np.linspace(lo, max(hi, lo + 1.0), nl)
+    P = _node_points(earth, s, e, n, az, theta, alt)  # (A, K, L, 3)
+    A, L = az.size, alt.size
+    T = np.full(P.shape[:3], np.inf)
+    sol = np.full(P.shape[:3] + (3,), np.nan)
+    # Sweep outwards in central angle, warm-starting each node from its inner neighbour. At a given
+    # azimuth and altitude the reachable angles form one interval: once a node that had a reachable
+    # inner neighbour fails, everything beyond it is out of reach and is not tried.
+    seen = np.zeros((A, L), bool)
+    alive = np.ones((A, L), bool)
+    for kk in range(theta.size):
+        ia, il = np.nonzero(alive)
+        if ia.size == 0:
+            break
+        guess = sol[ia, kk - 1, il] if kk > 0 else None
+        Tk, sk = flyout.solve(P[ia, kk, il], guess=guess)
+        T[ia, kk, il] = Tk
+        sol[ia, kk, il] = sk
+        ok = np.isfinite(Tk)
+        alive[ia[~ok & seen[ia, il]], il[~ok & seen[ia, il]]] = False
+        seen[ia[ok], il[ok]] = True
+    diag = math.hypot(THETA_STEP_M, ALT_STEP_M) + earth.mean_radius_m * math.radians(AZ_STEP_DEG) * theta[1]
+    spread = 2.0 * math.hypot(diag, THETA_STEP_M * 0) / it.burnout_speed_m_s + 20.0
+    return FlyoutTable(s, e, n, az, theta, alt, T, sol, earth.kernel_params, spread)
+
+
+@njit(parallel=True)
+def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
+    m = p.shape[0]
+    A = az.shape[0]
+    K = theta.shape[0]
+    L = alt.shape[0]
+    daz = 2.0 * math.pi / A
+    dth = theta[1] - theta[0]
+    dal = alt[1] - alt[0]
+    out = np.empty(m)
+    mixed = np.zeros(m, dtype=np.bool_)
+    guess = np.empty((m, 3))
+    a_eq = params[0]
+    e2 = params[1]
+    spread_max = spread_s
+    for i in prange(m):
+        x, y, z = p[i, 0], p[i, 1], p[i, 2]
+        lat, h = geodetic_lat_alt(x, y, z, params)
+        lon = math.atan2(y, x)
+        # geocentric direction of the surface point below P
+        sl = math.sin(lat)
+        cl = math.cos(lat)
+        nn = a_eq / math.sqrt(1.0 - e2 * sl * sl)
+        sx = nn * cl * math.cos(lon)
+        sy = nn * cl * math.sin(lon)
+        sz = nn * (1.0 - e2) * sl
+        rr = math.sqrt(sx * sx + sy * sy + sz * sz)
+        dx, dy, dz = sx / rr, sy / rr, sz / rr
+        c = dx * s[0] + dy * s[1] + dz * s[2]
+        de = dx * e[0] + dy * e[1] + dz * e[2]
+        dn = dx * n[0] + dy * n[1] + dz * n[2]
+        th = math.atan2(math.sqrt(de * de + dn * dn), c)
+        a = math.atan2(de, dn)
+        if a < 0.0:
+            a += 2.0 * math.pi
+        fa = a / daz
+        ia = int(fa)
+        wa = fa - ia
+        ia = ia % A
+        ib = (ia + 1) % A
+        fk = th / dth
+        fl = (h - alt[0]) / dal
+        if fk < 0.0 or fk > K - 1 or fl < -1e-9 or fl > L - 1 + 1e-9:
+            out[i] = math.inf
+            mixed[i] = False
+            guess[i, :] = math.nan
+            continue
+        ik = min(int(fk), K - 2)
+        wk = fk - ik
+        il = min(max(int(fl), 0), L - 2)
+        wl = min(max(fl - il, 0.0), 1.0)
+        acc = 0.0
+        n_inf = 0
+        best_w = -1.0
+        tmin = math.inf
+        tmax = -math.inf
+        for ca in range(2):
+            ja = ia if ca == 0 else ib
+            w1 = (1.0 - wa) if ca == 0 else wa
+            for ck in range(2):
+                w2 = w1 * ((1.0 - wk) if ck == 0 else wk)
+                for cl_ in range(2):
+                    w = w2 * ((1.0 - wl) if cl_ == 0 else wl)
+                    t = T[ja, ik + ck, il + cl_]
+                    if math.isinf(t):
+                        n_inf += 1
+                    else:
+                        acc += w * t
+                        tmin = min(tmin, t)
+                        tmax = max(tmax, t)
+                        if w > best_w:
+                            best_w = w
+                            guess[i, 0] = sol[ja, ik + ck, il + cl_, 0]
+                            guess[i, 1] = sol[ja, ik + ck, il + cl_, 1]
+                            guess[i, 2] = sol[ja, ik + ck, il + cl_, 2]
+        if n_inf == 0 and tmax - tmin <= spread_max:
+            out[i] = acc
+        elif n_inf == 0:  # the cell straddles a jump between arcs: let an exact solve decide
+            out[i] = math.inf
+            mixed[i] = True
+        else:
+            out[i] = math.inf
+            mixed[i] = n_inf < 8
+            if n_inf == 8:
+                guess[i, :] = math.nan
+    return out, mixed, guess
