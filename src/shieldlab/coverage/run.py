@@ -20,6 +20,7 @@ from shieldlab.scenario.model import Scenario
 from shieldlab.threat.build import build_threats
 
 DEFAULT_CHUNK = 256
+TABLE_MIN_PAIRS = 64  # below this, exact scans cost less than building flyout tables
 
 
 @dataclass
@@ -29,8 +30,18 @@ class CoverageResult:
     records: dict  # flat records, one row per pair, in pair order
 
 
-def evaluate_chunk(scenario: Scenario, pairs: np.ndarray) -> dict:
-    """Flat records of the given pair numbers."""
+def build_tables(scenario: Scenario) -> list:
+    """One flyout table per battery (interceptor/table.py), shared by every chunk."""
+    from shieldlab.engagement.engage import battery_flyout
+    from shieldlab.interceptor.table import build
+
+    earth = Earth.from_spec(scenario.earth)
+    return [build(battery_flyout(scenario, earth, b)) for b in scenario.batteries]
+
+
+def evaluate_chunk(scenario: Scenario, pairs: np.ndarray, tables=None) -> dict:
+    """Flat records of the given pair numbers (with `tables`, scans use them; same results to the
+    refinement tolerance)."""
     cov = scenario.coverage
     lay = layout(cov)
     li, ai = lay.pair(pairs)
@@ -43,7 +54,7 @@ def evaluate_chunk(scenario: Scenario, pairs: np.ndarray) -> dict:
         earth, scenario.missiles, [cov.missile] * n, [launch[i].lat_deg for i in li], [launch[i].lon_deg for i in li],
         [launch[i].alt_m for i in li], lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], np.full(n, cov.launch_time_s),
         mode, np.full(n, g), np.full(n, np.nan))
-    det, track, wins = evaluate_threats(scenario, earth, threats)
+    det, track, wins = evaluate_threats(scenario, earth, threats, tables)
     return flatten(threats, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], det, track, wins)
 
 
@@ -57,6 +68,7 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
     lay = layout(scenario.coverage)
     n = lay.n_pairs
     chunks = _chunks(n, chunk_size)
+    tables = build_tables(scenario) if n >= TABLE_MIN_PAIRS else None
     parts: list = [None] * len(chunks)
     done = 0
 
@@ -72,19 +84,20 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
 
         with Client(scheduler) as client:
             sc = client.scatter(scenario, broadcast=True)
-            futs = {client.submit(evaluate_chunk, sc, c, pure=False): i for i, c in enumerate(chunks)}
+            tb = client.scatter(tables, broadcast=True) if tables is not None else None
+            futs = {client.submit(evaluate_chunk, sc, c, tb, pure=False): i for i, c in enumerate(chunks)}
             for fut in as_completed(futs):
                 finished(futs[fut], fut.result())
     elif workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as ex:
-            futs = {ex.submit(evaluate_chunk, scenario, c): i for i, c in enumerate(chunks)}
+            futs = {ex.submit(evaluate_chunk, scenario, c, tables): i for i, c in enumerate(chunks)}
             from concurrent.futures import as_completed as done_iter
 
             for fut in done_iter(futs):
                 finished(futs[fut], fut.result())
     else:
         for i, c in enumerate(chunks):
-            finished(i, evaluate_chunk(scenario, c))
+            finished(i, evaluate_chunk(scenario, c, tables))
     return CoverageResult(scenario, lay, concat(parts) if parts else {})
 
 

@@ -29,18 +29,24 @@ class EngageResult:
     records: dict  # the same results as flat arrays (engagement/records.py)
 
 
-def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch):
-    """Detections, track times and battery windows for already flown threats."""
+def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch, tables=None):
+    """Detections, track times and battery windows for already flown threats. `tables` (one
+    FlyoutTable per battery, or None) speeds up the scan of large batches."""
     radars = [RadarGeometry(earth, s) for s in scenario.sensors]
     det = detection_times(threats, radars)
     with np.errstate(all="ignore"):
         track = np.nanmin(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)
     wins = []
-    for b in scenario.batteries:
+    for j, b in enumerate(scenario.batteries):
         cue = track if b.cue == "track" else threats.launch_time_s
         t0 = np.where(threats.valid, cue + b.launch_delay_s, np.nan)
-        wins.append(window.evaluate(threats, Flyout(earth, b.at, scenario.interceptors[b.interceptor]), t0))
+        table = None if tables is None else tables[j]
+        wins.append(window.evaluate(threats, battery_flyout(scenario, earth, b), t0, table=table))
     return det, track, wins
+
+
+def battery_flyout(scenario: Scenario, earth: Earth, battery) -> Flyout:
+    return Flyout(earth, battery.at, scenario.interceptors[battery.interceptor])
 
 
 def _or_nan(x):

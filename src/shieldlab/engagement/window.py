@@ -21,7 +21,8 @@ from shieldlab.interceptor.flyout import Flyout
 SAMPLE_S = 5.0
 TIME_TOL_S = 0.01
 MAX_ROOT_ITER = 30
-MAX_WALK = 400  # at most this many samples walked past a table misjudgement
+MAX_WALK = 400
+TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)  # at most this many samples walked past a table misjudgement
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
 
@@ -80,6 +81,29 @@ class _Exact:
         return band & (g >= -slack_s), g, T, sol, p, alt
 
 
+def free_flight_samples(threats, idx):
+    """Sample times (k, m) of the free flight of threats idx, every SAMPLE_S or less from burnout to
+    impact (NaN padded), with positions (k, m, 3) and altitudes (k, m). Cached on the batch: every
+    battery scans the same samples."""
+    cache = threats.__dict__.setdefault("_window_samples", {})
+    if cache.get("key") is not threats.impact_time_s:
+        ok = np.flatnonzero(threats.valid)
+        tb = threats.burnout_time_s[ok]
+        ti = threats.impact_time_s[ok]
+        ns = np.maximum(np.ceil((ti - tb) / SAMPLE_S).astype(int), 1)
+        m = int(ns.max()) + 1 if ok.size else 1
+        j = np.arange(m)[None, :]
+        times = tb[:, None] + j * ((ti - tb) / ns)[:, None]
+        times[j > ns[:, None]] = np.nan
+        pos, alt = threats.free_flight_positions(np.repeat(ok, m), times.ravel())
+        row = np.full(threats.n, -1)
+        row[ok] = np.arange(ok.size)
+        cache.update(key=threats.impact_time_s, row=row, times=times, pos=pos.reshape(ok.size, m, 3),
+                     alt=alt.reshape(ok.size, m))
+    r = cache["row"][idx]
+    return cache["times"][r], cache["pos"][r], cache["alt"][r]
+
+
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None) -> Window:
     """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
     With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
@@ -94,21 +118,12 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     if idx.size == 0:
         return Window(t0, feasible, reason, first, last)
     ex = _Exact(threats, flyout, t0)
-    # sample the free flight
-    tb = threats.burnout_time_s[idx]
-    ti = threats.impact_time_s[idx]
-    ns = np.maximum(np.ceil((ti - tb) / SAMPLE_S).astype(int), 1)
-    m = int(ns.max()) + 1
-    j = np.arange(m)[None, :]
-    times = tb[:, None] + j * ((ti - tb) / ns)[:, None]
-    times[j > ns[:, None]] = np.nan
-    k = idx.size
-    rows = np.repeat(idx, m)
+    times, pos, alt = free_flight_samples(threats, idx)
+    k, m = times.shape
     tt = times.ravel()
     good = np.isfinite(tt)
-    pos = np.full((k * m, 3), np.nan)
-    pos[good] = threats.position_ecef(rows[good], tt[good])
-    _, _, alt = frames.ecef_to_geodetic(threats.earth, pos)
+    pos = pos.reshape(k * m, 3)
+    alt = alt.ravel()
     in_band = good & ex.band(alt)
     T = np.full(k * m, np.inf)
     sol = np.full((k * m, 3), np.nan)
@@ -116,9 +131,17 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
         if table is None:
             T[in_band], sol[in_band] = flyout.solve(pos[in_band])
         else:
-            Tt, mixed, guess = table.lookup(pos[in_band])
-            if mixed.any():
-                Tt[mixed], guess[mixed] = flyout.solve(pos[in_band][mixed], guess=guess[mixed])
+            Tt, mixed, lower, guess = table.lookup(pos[in_band])
+            # Cells on the edge of reach or between two arcs: solve exactly only where it can matter,
+            # i.e. where the time available could cover the fastest corner's time, or where the
+            # threat has no other reachable sample (that decides out-of-reach against timeline).
+            avail = tt[in_band.ravel()] - np.repeat(t0[idx], m)[in_band.ravel()]
+            owner = np.repeat(np.arange(k), m)[in_band]
+            has_clear = np.zeros(k, bool)
+            has_clear[owner[np.isfinite(Tt)]] = True
+            need = mixed & ((avail >= lower - TABLE_MARGIN_S) | ~has_clear[owner])
+            if need.any():
+                Tt[need], guess[need] = flyout.solve(pos[in_band][need], guess=guess[need])
             T[in_band], sol[in_band] = Tt, guess
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)

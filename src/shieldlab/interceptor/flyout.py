@@ -23,12 +23,12 @@ from shieldlab.scenario.model import InterceptorType, Point
 
 G0_M_S2 = 9.80665
 CONVERGED_M = 0.5
-MAX_ITER = 20
+MAX_ITER = 15
 TAU_CAP_S = 4000.0  # no straight-boost arc of interest flies longer than this after burnout
 FD_RAD = 1e-6
 MAX_STEP_RAD = 0.2
 MAX_STEP_TAU_S = 200.0
-STEP_S = 10.0  # integrator step for interceptor arcs (shorter flights than threats)
+STEP_S = 20.0  # integrator step for interceptor arcs (as for threats: centimetres, tests/test_freeflight.py)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Flyout:
             # give up on points that do not get closer (no arc reaches them)
             strikes[idx] = np.where(miss > 0.7 * prev_miss[idx], strikes[idx] + 1, 0)
             prev_miss[idx] = miss
-            hopeless = (strikes[idx] >= 3) | (tau[idx] >= tau_cap)
+            hopeless = (strikes[idx] >= 2) | (tau[idx] >= tau_cap)
             J = np.empty((m, 3, 3))
             J[:, :, 0] = (st[1, :, :3] - st[0, :, :3]) / FD_RAD
             J[:, :, 1] = (st[2, :, :3] - st[0, :, :3]) / FD_RAD

@@ -44,8 +44,9 @@ class FlyoutTable:
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
 
     def lookup(self, p_ecef):
-        """Interpolated T (k,), 'mixed' flag (k,) where the cell straddles the reach boundary,
-        and the nearest node's fast-arc solution (k, 3) as a warm start."""
+        """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
+        where the cell straddles the reach boundary or a jump between arcs, the least finite corner
+        time (k,) (a bound for mixed cells) and the nearest node's fast-arc solution (k, 3)."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
         return _lookup(p, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m, self.T_s,
                        self.sol, self.params, self.max_cell_spread_s)
@@ -136,6 +137,7 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
     dal = alt[1] - alt[0]
     out = np.empty(m)
     mixed = np.zeros(m, dtype=np.bool_)
+    lower = np.full(m, math.inf)
     guess = np.empty((m, 3))
     a_eq = params[0]
     e2 = params[1]
@@ -200,6 +202,7 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
                             guess[i, 0] = sol[ja, ik + ck, il + cl_, 0]
                             guess[i, 1] = sol[ja, ik + ck, il + cl_, 1]
                             guess[i, 2] = sol[ja, ik + ck, il + cl_, 2]
+        lower[i] = tmin
         if n_inf == 0 and tmax - tmin <= spread_max:
             out[i] = acc
         elif n_inf == 0:  # the cell straddles a jump between arcs: let an exact solve decide
@@ -210,4 +213,4 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
             mixed[i] = n_inf < 8
             if n_inf == 8:
                 guess[i, :] = math.nan
-    return out, mixed, guess
+    return out, mixed, lower, guess

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shieldlab import freeflight
+from shieldlab._jit import njit, prange
+from shieldlab.earth._kernels import geodetic_lat_alt
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.threat.burnout import burnout_point, burnout_state_ecef, powered_position_ecef
@@ -76,8 +78,13 @@ class ThreatBatch:
                 tau[powered])
         free = (tau > self.burn_time_s[idx]) & (t <= self.impact_time_s[idx])
         if free.any():
-            out[free] = self.free_flight_ecef(idx[free], t[free])[0]
+            out[free] = self.free_flight_positions(idx[free], t[free])[0]
         return out
+
+    def free_flight_positions(self, idx, t_s):
+        """Free-flight positions (k, 3) and geodetic altitudes (k,) at times t_s (compiled)."""
+        return _hermite_batch(self.nodes, self.node_count, self.step_s, np.ascontiguousarray(idx, dtype=np.int64),
+                              np.ascontiguousarray(t_s, dtype=float), self.earth.kernel_params)
 
     def free_flight_ecef(self, idx, t_s):
         """Free-flight position and velocity (k, 3) each, by cubic Hermite between nodes."""
@@ -141,3 +148,36 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
                               np.nan_to_num(batch.impact_lat_deg), np.nan_to_num(batch.impact_lon_deg))
     batch.ground_range_m = np.where(ok, rng, np.nan)
     return batch
+
+
+@njit(parallel=True)
+def _hermite_batch(nodes, count, step, rows, times, params):
+    """Free-flight positions (k, 3) and geodetic altitudes (k,) of threats `rows` at `times`, by
+    cubic Hermite between integrator nodes (NaN where a time is NaN)."""
+    k = rows.shape[0]
+    pos = np.empty((k, 3))
+    alt = np.empty(k)
+    for q in prange(k):
+        i = rows[q]
+        t = times[q]
+        if not np.isfinite(t):
+            pos[q, :] = np.nan
+            alt[q] = np.nan
+            continue
+        t0 = nodes[i, 0, 0]
+        j = int((t - t0) // step)
+        j = min(max(j, 0), count[i] - 2)
+        ta = nodes[i, j, 0]
+        h = nodes[i, j + 1, 0] - ta
+        s = (t - ta) / h
+        s2 = s * s
+        s3 = s2 * s
+        h00 = 2 * s3 - 3 * s2 + 1
+        h10 = (s3 - 2 * s2 + s) * h
+        h01 = -2 * s3 + 3 * s2
+        h11 = (s3 - s2) * h
+        for c in range(3):
+            pos[q, c] = (h00 * nodes[i, j, 1 + c] + h10 * nodes[i, j, 4 + c] + h01 * nodes[i, j + 1, 1 + c]
+                         + h11 * nodes[i, j + 1, 4 + c])
+        _, alt[q] = geodetic_lat_alt(pos[q, 0], pos[q, 1], pos[q, 2], params)
+    return pos, alt
