@@ -22,6 +22,9 @@ SAMPLE_S = 5.0
 TIME_TOL_S = 0.01
 MAX_ROOT_ITER = 30
 MAX_WALK = 400
+FAST_BISECTIONS = 20  # on table times: 5 s / 2**20
+FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
+FAST_SLOPE_DT_S = 0.5
 TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)  # at most this many samples walked past a table misjudgement
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
@@ -153,8 +156,8 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     if hit.size:
         f = np.argmax(ok[hit], axis=1)
         l = m - 1 - np.argmax(ok[hit, ::-1], axis=1)
-        good_f = _boundary(ex, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first, exact_scan=table is None)
-        good_l = _boundary(ex, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last, exact_scan=table is None)
+        good_f = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first)
+        good_l = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last)
         h = idx[hit][good_f & good_l]
         reason[h] = "ok"
         feasible[h] = True
@@ -165,6 +168,89 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
                 for a in ic.__dict__.values():
                     a[i] = np.nan
     return Window(t0, feasible, reason, first, last)
+
+
+def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept):
+    """First/last feasible time: with a table, try the fast path (root on the table, then one
+    Newton correction on exact flyout times, confirmed exactly); the rest take the exact path."""
+    if table is None:
+        return _boundary(ex, tr, times, sol, ok, kk, direction, out, exact_scan=True)
+    found, rest = _fast_boundary(ex, table, tr, times, sol, kk, direction, out)
+    if rest.size:
+        found[rest] = _boundary(ex, tr[rest], times[rest], sol[rest], ok[rest], kk[rest], direction, out,
+                                exact_scan=False)
+    return found
+
+
+def _table_g(ex: _Exact, table, tr, t):
+    """(in band, g on table times, mixed) at times t in free flight."""
+    p, alt = ex.threats.free_flight_positions(tr, t)
+    T, mixed, _, _ = table.lookup(p)
+    return ex.band(alt), t - ex.t0[tr] - T, mixed
+
+
+def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Intercept):
+    """Returns (found mask, indices that need the exact path)."""
+    k = tr.size
+    rows = np.arange(k)
+    m = times.shape[1]
+    t_in = times[rows, kk]
+    nb = kk + direction
+    has_nb = (nb >= 0) & (nb < m)
+    t_out = np.where(has_nb, times[rows, np.clip(nb, 0, m - 1)], np.nan)
+    has_nb &= np.isfinite(t_out)
+    # 1) bisection on the table predicate between the infeasible and the feasible sample
+    a = np.where(has_nb, t_out, t_in)
+    b = t_in.copy()
+    suspect = np.zeros(k, bool)
+    w = np.flatnonzero(has_nb)
+    for _ in range(FAST_BISECTIONS):
+        if w.size == 0:
+            break
+        mid = 0.5 * (a[w] + b[w])
+        band, g, mixed = _table_g(ex, table, tr[w], mid)
+        suspect[w[mixed]] = True
+        okm = band & (g >= 0)
+        b[w[okm]] = mid[okm]
+        a[w[~okm]] = mid[~okm]
+    # band-bound boundary: the infeasible end lies outside the band
+    band_a, _, _ = _table_g(ex, table, tr, a)
+    band_bound = has_nb & ~band_a
+    # 2) exact check at the table boundary, one Newton correction where g binds
+    okx, gx, Tx, sx, px, altx = ex(tr, b, sol[rows, kk], slack_s=FAST_TOL_S)
+    accept = okx & (band_bound | ~has_nb | (np.abs(gx) <= FAST_TOL_S))
+    corr = np.flatnonzero(~accept & np.isfinite(gx) & has_nb & ~band_bound)
+    t_fin, T_fin, p_fin, alt_fin = b.copy(), Tx, px, altx
+    if corr.size:
+        d = FAST_SLOPE_DT_S
+        _, g1, _ = _table_g(ex, table, tr[corr], b[corr] + d)
+        _, g0, _ = _table_g(ex, table, tr[corr], b[corr] - d)
+        with np.errstate(all="ignore"):
+            slope = (g1 - g0) / (2 * d)
+            t1 = b[corr] - gx[corr] / slope
+        lo = np.minimum(t_out[corr], t_in[corr])
+        hi = np.maximum(t_out[corr], t_in[corr])
+        good = np.isfinite(t1) & (t1 >= lo) & (t1 <= hi)
+        c = corr[good]
+        if c.size:
+            ok1, g1x, T1, _, p1, alt1 = ex(tr[c], t1[good], sx[c], slack_s=FAST_TOL_S)
+            fine = ok1 & (np.abs(g1x) <= FAST_TOL_S)
+            cc = c[fine]
+            accept[cc] = True
+            t_fin[cc] = t1[good][fine]
+            T_fin = T_fin.copy()
+            p_fin = p_fin.copy()
+            alt_fin = alt_fin.copy()
+            T_fin[cc] = T1[fine]
+            p_fin[cc] = p1[fine]
+            alt_fin[cc] = alt1[fine]
+    accept &= ~suspect
+    lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p_fin)
+    acc = np.flatnonzero(accept)
+    for name, val in (("time_s", t_fin), ("lat_deg", lat), ("lon_deg", lon), ("altitude_m", alt_fin),
+                      ("flyout_time_s", T_fin), ("interceptor_launch_s", t_fin - T_fin)):
+        getattr(out, name)[tr[acc]] = val[acc]
+    return accept.copy(), np.flatnonzero(~accept)
 
 
 def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exact_scan: bool):
