@@ -34,8 +34,7 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch, tab
     FlyoutTable per battery, or None) speeds up the scan of large batches."""
     radars = [RadarGeometry(earth, s) for s in scenario.sensors]
     det = detection_times(threats, radars)
-    with np.errstate(all="ignore"):
-        track = np.nanmin(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)
+    track = np.fmin.reduce(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)  # NaN: never seen
     wins = []
     for j, b in enumerate(scenario.batteries):
         cue = track if b.cue == "track" else threats.launch_time_s

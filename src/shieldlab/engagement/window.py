@@ -98,6 +98,11 @@ def free_flight_samples(threats, idx):
         j = np.arange(m)[None, :]
         times = tb[:, None] + j * ((ti - tb) / ns)[:, None]
         times[j > ns[:, None]] = np.nan
+        # the apogee too, so that a band entered only briefly near it is not missed
+        ta = threats.apogee_time_s[ok]
+        ta = np.where((ta > tb) & (ta < ti), ta, np.nan)
+        times = np.sort(np.concatenate([times, ta[:, None]], axis=1), axis=1)
+        m += 1
         pos, alt = threats.free_flight_positions(np.repeat(ok, m), times.ravel())
         row = np.full(threats.n, -1)
         row[ok] = np.arange(ok.size)

@@ -1,0 +1,254 @@
+"""The `shieldlab` command run as a user runs it: a subprocess (shared/spec/SCENARIO.md, "shieldlab engage").
+
+Exit status 0 on success (uncomputable threats are data), 2 on a malformed scenario or unusable arguments,
+with messages on stderr naming the file, table, key and value, no traceback and nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import shieldlab
+from shieldlab import constants as C
+
+SUBPROCESS_GUARD_S = 300  # only a guard against a hung process, not a timing assertion
+MALFORMED_EXIT = 2        # SCENARIO.md: a malformed scenario exits with status 2
+
+SCENARIO = """
+name = "cli-check"
+
+[places]
+semnan = { lat = 35.234, lon = 53.921 }
+berlin = { lat = 52.52, lon = 13.405 }
+deveselu = { lat = 44.05, lon = 24.41 }
+redzikowo = { lat = 54.4728, lon = 17.1231 }
+kurecik = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
+
+[missiles.irbm]
+burn_time = "120 s"
+burnout_altitude = "120 km"
+burnout_range = "150 km"
+burnout_speed = "5.0 km/s"
+
+[missiles.slowpoke]
+burn_time = "60 s"
+burnout_altitude = "50 km"
+burnout_range = "50 km"
+burnout_speed = "2.0 km/s"
+
+[missiles.nospeed]
+burn_time = "120 s"
+burnout_altitude = "120 km"
+burnout_range = "150 km"
+
+[interceptors.fast]
+burn_time = "60 s"
+burnout_speed = "4.5 km/s"
+min_altitude = "100 km"
+max_altitude = "1200 km"
+
+[[sensors]]
+name = "kurecik-radar"
+at = "kurecik"
+max_range = "1800 km"
+min_elevation = "1 deg"
+
+[[batteries]]
+name = "romania-battery"
+at = "deveselu"
+interceptor = "fast"
+launch_delay = "60 s"
+
+[[batteries]]
+name = "poland-battery"
+at = "redzikowo"
+interceptor = "fast"
+launch_delay = "60 s"
+
+[[threats]]
+name = "semnan-berlin"
+missile = "irbm"
+from = "semnan"
+to = "berlin"
+
+[[threats]]
+name = "slowpoke-lofted"
+missile = "slowpoke"
+from = "semnan"
+to = "berlin"
+trajectory = "lofted"
+"""
+THREATS = ("semnan-berlin", "slowpoke-lofted")
+BATTERIES = ("romania-battery", "poland-battery")
+SENSORS = ("kurecik-radar",)
+
+
+def run(*args: str, columns: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("COLUMNS", None)
+    if columns is not None:
+        env["COLUMNS"] = columns
+    return subprocess.run([sys.executable, "-m", "shieldlab", *args], capture_output=True, text=True, env=env,
+                          timeout=SUBPROCESS_GUARD_S, check=False)
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "cli-check.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def json_run(scenario_file):
+    return run("engage", str(scenario_file), "--json")
+
+
+# ---- engage --json ---------------------------------------------------------------------------------------------
+
+
+def test_engage_json_prints_only_json(json_run):
+    assert json_run.returncode == 0, json_run.stderr
+    assert "Traceback" not in json_run.stderr, json_run.stderr
+    # json.loads rejects anything besides the one document (other than surrounding whitespace)
+    doc = json.loads(json_run.stdout)
+    assert json_run.stdout.lstrip().startswith("{") and json_run.stdout.rstrip().endswith("}")
+    assert set(doc) == {"shieldlab_version", "scenario", "earth", "threats"}, sorted(doc)
+    assert doc["shieldlab_version"] == shieldlab.__version__
+    assert doc["scenario"] == "cli-check"
+    assert doc["earth"] == {"model": "wgs84", "rotation": True, "j2": True}
+    assert [t["name"] for t in doc["threats"]] == list(THREATS)
+    for t in doc["threats"]:
+        assert [d["sensor"] for d in t["detections"]] == list(SENSORS), t["detections"]
+        assert [e["battery"] for e in t["engagements"]] == list(BATTERIES), t["engagements"]
+
+
+THREAT_KEYS = {"name", "error", "launch", "aim", "launch_azimuth_deg", "burnout", "apogee", "impact",
+               "ground_range_km", "detections", "track_time_s", "engagements"}
+COMPUTED = ("launch_azimuth_deg", "burnout", "apogee", "impact", "ground_range_km", "track_time_s")
+
+
+def test_uncomputable_threat_is_reported_and_others_computed(json_run):
+    # SCENARIO.md: a threat that cannot be computed has `error` set to a sentence and the computed fields null;
+    # the other threats are still computed and the exit status is still 0
+    assert json_run.returncode == 0, json_run.stderr
+    good, bad = json.loads(json_run.stdout)["threats"]
+    for t in (good, bad):
+        assert set(t) == THREAT_KEYS, sorted(t)  # nothing omitted: a missing value is null
+    assert isinstance(bad["error"], str) and len(bad["error"].split()) >= 5, bad["error"]
+    assert "slowpoke" in bad["error"], f"the error does not name the missile type: {bad['error']!r}"
+    for key in COMPUTED:
+        assert bad[key] is None, (key, bad[key])
+    assert all(d["time_s"] is None for d in bad["detections"]), bad["detections"]
+    for e in bad["engagements"]:
+        assert e["feasible"] is False and e["first_intercept"] is None and e["last_intercept"] is None, e
+    # the launch point and aim are inputs, still reported
+    assert bad["launch"]["lat_deg"] == pytest.approx(35.234) and bad["aim"]["lon_deg"] == pytest.approx(13.405)
+
+    assert good["error"] is None
+    for key in COMPUTED:
+        assert good[key] is not None, (key, good)
+    # engagement-europe validation vector: the same threat (apogee 849.6 km, impact 1126.9 s, both batteries ok)
+    assert good["apogee"]["altitude_km"] == pytest.approx(849.6, abs=1.0)
+    assert good["impact"]["time_s"] == pytest.approx(1126.9, abs=1.0)
+    assert [e["feasible"] for e in good["engagements"]] == [True, True], good["engagements"]
+
+
+# ---- human tables -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [None, "200"], ids=["default-width", "wide"])
+def test_human_table_names_every_threat_and_battery(scenario_file, columns):
+    proc = run("engage", str(scenario_file), columns=columns)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(proc.stdout)  # without --json: tables, not JSON
+    missing = [n for n in THREATS + BATTERIES if n not in proc.stdout]
+    assert not missing, f"the table does not mention {missing}:\n{proc.stdout}"
+
+
+# ---- malformed scenarios -----------------------------------------------------------------------------------------
+
+# (id, old text, new text, table as written in messages, key, value as written in the file (TOML))
+MALFORMED = [
+    ("latitude-91", "kurecik = { lat = 38.34944,", "kurecik = { lat = 91,", "places.kurecik", "lat", "91"),
+    ("negative-burn-time", 'burn_time = "120 s"\nburnout_altitude = "120 km"\nburnout_range = "150 km"\n'
+     'burnout_speed = "5.0 km/s"', 'burn_time = "-120 s"\nburnout_altitude = "120 km"\nburnout_range = "150 km"\n'
+     'burnout_speed = "5.0 km/s"', "missiles.irbm", "burn_time", '"-120 s"'),
+    ("unknown-key", 'max_altitude = "1200 km"', 'max_altitude = "1200 km"\nmax_altitud = "1300 km"',
+     "interceptors.fast", "max_altitud", '"1300 km"'),
+    ("missing-place-name", 'at = "redzikowo"', 'at = "redzikovo"', "batteries #2 (poland-battery)", "at",
+     '"redzikovo"'),
+    ("lofted-without-speed", 'missile = "slowpoke"', 'missile = "nospeed"', "threats #2 (slowpoke-lofted)",
+     "missile", '"nospeed"'),
+    ("bad-unit", 'max_range = "1800 km"', 'max_range = "1800 furlongs"', "sensors #1 (kurecik-radar)",
+     "max_range", '"1800 furlongs"'),
+]
+
+
+def _malformed(tmp_path: Path, old: str, new: str) -> Path:
+    assert SCENARIO.count(old) == 1, f"test set-up: {old!r} must occur once in SCENARIO"
+    path = tmp_path / "malformed.toml"
+    path.write_text(SCENARIO.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+@pytest.mark.parametrize(("case", "old", "new", "table", "key", "value"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_scenario_exits_2_with_a_message(tmp_path, case, old, new, table, key, value, as_json):
+    path = _malformed(tmp_path, old, new)
+    proc = run("engage", str(path), *(["--json"] if as_json else []))
+    assert proc.returncode == MALFORMED_EXIT, (case, proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "", f"{case}: something was written on stdout: {proc.stdout!r}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    err = proc.stderr
+    assert str(path) in err, f"{case}: stderr does not name the file {path}:\n{err}"
+    # the table as the loader writes it, "[missiles.irbm]" (printing it through rich markup once swallowed it)
+    assert f"[{table}]" in err, f"{case}: stderr does not name the table [{table}]:\n{err}"
+    assert f"'{key}'" in err, f"{case}: stderr does not name the key {key!r}:\n{err}"
+    assert value in err, f"{case}: stderr does not show the value {value!r}:\n{err}"
+
+
+def test_toml_syntax_error_exits_2(tmp_path):
+    path = tmp_path / "syntax.toml"
+    path.write_text('name = "x"\n[missiles.irbm\nburn_time = 3\n', encoding="utf-8")
+    proc = run("engage", str(path), "--json")
+    assert proc.returncode == MALFORMED_EXIT, proc
+    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc
+    assert str(path) in proc.stderr and "TOML" in proc.stderr, proc.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    path = tmp_path / "does-not-exist.toml"
+    proc = run("engage", str(path), "--json")
+    assert proc.returncode == MALFORMED_EXIT, proc
+    assert proc.stdout == "", proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert str(path) in proc.stderr, f"stderr does not name the missing file:\n{proc.stderr}"
+
+
+def test_engage_without_a_file_is_a_usage_error():
+    proc = run("engage")
+    assert proc.returncode == MALFORMED_EXIT, proc
+    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc
+
+
+# ---- version ------------------------------------------------------------------------------------------------------
+
+
+def test_version():
+    proc = run("version")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"shieldlab {shieldlab.__version__}", proc.stdout
+    # the model constants of MODELS.md §1, as the code holds them
+    for name in ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2"):
+        assert f"{name} = {getattr(C, name)!r}" in proc.stdout, (name, proc.stdout)
+    assert "GM_M3_S2 = 398600441800000.0" in proc.stdout and "OMEGA_RAD_S = 7.292115e-05" in proc.stdout
