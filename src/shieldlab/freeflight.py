@@ -128,7 +128,7 @@ def _refine_event(x, y, z, vx, vy, vz, h, params, kind):
 
 
 @njit
-def fly(r0, v0, params, h, tmax, nodes, want_nodes):
+def fly(r0, v0, params, h, tmax, nodes, want_nodes, want_apogee=True):
     """Free flight from an ECEF state until geodetic altitude 0 (after first being above 0).
 
     nodes: (m, 7) array for (tau, r_ecef, v_ecef) at every step and at impact (when want_nodes).
@@ -161,7 +161,7 @@ def fly(r0, v0, params, h, tmax, nodes, want_nodes):
             alt1, rate1 = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
         else:
             alt1, rate1 = r1 - a_eq, vr1
-        if rate > 0.0 and rate1 <= 0.0:  # apogee inside this step
+        if want_apogee and rate > 0.0 and rate1 <= 0.0:  # apogee inside this step
             dt = _refine_event(x, y, z, vx, vy, vz, h, params, 1)
             a = rk4_step(x, y, z, vx, vy, vz, dt, params)
             aalt, _ = altitude_rate(a[0], a[1], a[2], a[3], a[4], a[5], params)
@@ -199,7 +199,7 @@ def impact_batch(r0, v0, params, h, tmax):
     rimp = np.empty((n, 3))
     dummy = np.empty((0, 7))
     for i in prange(n):
-        st, _, ti, _, _, imp, _ = fly(r0[i], v0[i], params, h, tmax, dummy, False)
+        st, _, ti, _, _, imp, _ = fly(r0[i], v0[i], params, h, tmax, dummy, False, False)
         status[i] = st
         tau[i] = ti
         rimp[i, 0] = imp[0]

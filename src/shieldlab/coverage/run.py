@@ -6,6 +6,7 @@ can run anywhere and results do not depend on where or in what order they ran.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ def evaluate_chunk(scenario: Scenario, pairs: np.ndarray, tables=None) -> dict:
     threats = build_threats(
         earth, scenario.missiles, [cov.missile] * n, [launch[i].lat_deg for i in li], [launch[i].lon_deg for i in li],
         [launch[i].alt_m for i in li], lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], np.full(n, cov.launch_time_s),
-        mode, np.full(n, g), np.full(n, np.nan))
+        mode, np.full(n, g), np.full(n, np.nan), warm=True)
     det, track, wins = evaluate_threats(scenario, earth, threats, tables)
     return flatten(threats, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], det, track, wins)
 
@@ -89,7 +90,10 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
             for fut in as_completed(futs):
                 finished(futs[fut], fut.result())
     elif workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as ex:
+        # spawn, not fork: forking a process whose compiled kernels already started GNU OpenMP threads
+        # kills the children ("fork() called from a process already using GNU OpenMP")
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
             futs = {ex.submit(evaluate_chunk, scenario, c, tables): i for i, c in enumerate(chunks)}
             from concurrent.futures import as_completed as done_iter
 

@@ -25,9 +25,10 @@ from shieldlab.earth.model import Earth
 from shieldlab.threat.burnout import burnout_point, burnout_state_ecef
 
 HIT_TOLERANCE_M = 100.0  # MODELS.md: "impacts at A" means within 100 m
-CONVERGED_M = 0.05  # Newton stops below this miss distance
-GAMMA_CONVERGED_RAD = 2e-6
+CONVERGED_M = 0.5  # Newton stops below this miss distance (the model asks for 100 m)
+GAMMA_CONVERGED_RAD = 2e-5  # 0.001 deg (tolerance 0.15 deg); the speed is flat there (d2v/dg2 ~ 5 km/s per rad^2)
 MAX_ITER = 40
+AIM_STEP_S = 30.0  # RK4 step while aiming: 0.2 m at impact (tests/test_freeflight.py); the final flight uses 20 s
 FD_AZ_RAD = 1e-6
 FD_GAMMA_RAD = 1e-6
 FD_SPEED_M_S = 1e-3
@@ -133,13 +134,23 @@ def kepler_speed_curvature(earth: Earth, p: AimProblem, gamma_rad, h=1e-3):
     return np.maximum((v(gamma_rad + h) - 2 * v(gamma_rad) + v(gamma_rad - h)) / h**2, 100.0)
 
 
-def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = freeflight.DEFAULT_STEP_S) -> AimSolution:
-    """Aim every threat of `p` with one mode: 'min-energy', 'lofted', 'depressed' or 'gamma'."""
+def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = AIM_STEP_S,
+          guess=None) -> AimSolution:
+    """Aim every threat of `p` with one mode: 'min-energy', 'lofted', 'depressed' or 'gamma'.
+    `guess` = (azimuth0_rad, gamma_rad, speed_m_s) arrays replaces the Kepler starting values where
+    finite (warm starts from a neighbouring solution)."""
     miss = _Miss(earth, p, step_s)
     az, g, v = kepler_guess(earth, p, mode)
+    if guess is not None:
+        for arr, gs in zip((az, g, v), guess):
+            gs = np.asarray(gs, float)
+            arr[np.isfinite(gs)] = gs[np.isfinite(gs)]
     if mode in ("lofted", "depressed"):
         v = p.speed_m_s.copy()
+    elif mode == "gamma":
+        g = p.gamma_rad.copy()
     curv = kepler_speed_curvature(earth, p, g) if mode == "min-energy" else None
+    g = np.clip(g, GAMMA_MIN_RAD, GAMMA_MAX_RAD)
     n = p.n
     res = np.full((n, 2), np.nan)
     active = np.ones(n, bool)
@@ -192,6 +203,37 @@ def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = freeflight.DEF
     miss_m = np.hypot(f[:, 0], f[:, 1])
     ok = np.isfinite(miss_m) & (miss_m <= HIT_TOLERANCE_M) & (g > GAMMA_MIN_RAD) & (g < GAMMA_MAX_RAD)
     return AimSolution(np.degrees(az) % 360.0, g, v, miss_m, ok)
+
+
+def solve_warm(earth: Earth, p: AimProblem, mode: str, stride: int = 4, **kw) -> AimSolution:
+    """Aim many threats that come in a spatial order (coverage pairs): first every `stride`-th one
+    from Kepler starting values, then the others warm-started from the solved one before them
+    when it has the same launch point (azimuth carried over relative to the geodesic azimuth)."""
+    n = p.n
+    if n < 2 * stride:
+        return solve(earth, p, mode, **kw)
+    first = np.arange(0, n, stride)
+    sub = lambda ix: AimProblem(*(None if getattr(p, f) is None else getattr(p, f)[ix]  # noqa: E731
+                                  for f in ("launch_lat_deg", "launch_lon_deg", "aim_lat_deg", "aim_lon_deg",
+                                            "burnout_range_m", "burnout_altitude_m", "speed_m_s", "gamma_rad")))
+    s1 = solve(earth, sub(first), mode, **kw)
+    rest = np.setdiff1d(np.arange(n), first)
+    nb = (rest // stride) * stride  # the solved threat before each one
+    j = nb // stride
+    same = (p.launch_lat_deg[rest] == p.launch_lat_deg[nb]) & (p.launch_lon_deg[rest] == p.launch_lon_deg[nb]) & s1.ok[j]
+    geo_r, _ = geodesic.inverse(earth, p.launch_lat_deg[rest], p.launch_lon_deg[rest], p.aim_lat_deg[rest],
+                                p.aim_lon_deg[rest])
+    geo_n, _ = geodesic.inverse(earth, p.launch_lat_deg[nb], p.launch_lon_deg[nb], p.aim_lat_deg[nb],
+                                p.aim_lon_deg[nb])
+    az = np.radians(s1.azimuth0_deg[j] + (geo_r - geo_n))
+    guess = tuple(np.where(same, x, np.nan) for x in (az, s1.gamma_rad[j], s1.speed_m_s[j]))
+    s2 = solve(earth, sub(rest), mode, guess=guess, **kw)
+    out = AimSolution(*(np.empty(n, dtype=np.asarray(getattr(s1, f)).dtype) for f in
+                        ("azimuth0_deg", "gamma_rad", "speed_m_s", "miss_m", "ok")))
+    for f in ("azimuth0_deg", "gamma_rad", "speed_m_s", "miss_m", "ok"):
+        getattr(out, f)[first] = getattr(s1, f)
+        getattr(out, f)[rest] = getattr(s2, f)
+    return out
 
 
 def _solve2(c1, c2, rhs):

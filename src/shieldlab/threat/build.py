@@ -10,10 +10,11 @@ from shieldlab.threat.trajectory import ThreatBatch, fly
 
 
 def build_threats(earth: Earth, missiles: dict, missile_names, launch_lat_deg, launch_lon_deg, launch_alt_m,
-                  aim_lat_deg, aim_lon_deg, launch_time_s, modes, gamma_deg, azimuth_deg) -> ThreatBatch:
+                  aim_lat_deg, aim_lon_deg, launch_time_s, modes, gamma_deg, azimuth_deg, warm=False) -> ThreatBatch:
     """Aim and fly n threats. Per threat: missile name, launch point, aim point (NaN: unaimed, then
     azimuth_deg and gamma_deg fly it), launch time, trajectory mode and the fixed gamma (mode
-    'gamma' or unaimed). Threats that cannot be aimed get an `error` and NaN results."""
+    'gamma' or unaimed). Threats that cannot be aimed get an `error` and NaN results. `warm`: the
+    threats come in a spatial order (coverage pairs), so neighbours warm-start each other."""
     n = len(missile_names)
     f = lambda x: np.broadcast_to(np.asarray(x, float), (n,)).copy()  # noqa: E731
     launch_lat_deg, launch_lon_deg, launch_alt_m = f(launch_lat_deg), f(launch_lon_deg), f(launch_alt_m)
@@ -37,7 +38,7 @@ def build_threats(earth: Earth, missiles: dict, missile_names, launch_lat_deg, l
         ix = np.array(members)
         prob = aim.AimProblem(launch_lat_deg[ix], launch_lon_deg[ix], aim_lat_deg[ix], aim_lon_deg[ix], d_bo[ix],
                               h_bo[ix], speed_m_s=v_type[ix], gamma_rad=np.radians(gamma_deg[ix]))
-        sol = aim.solve(earth, prob, mode)
+        sol = aim.solve_warm(earth, prob, mode) if warm else aim.solve(earth, prob, mode)
         az0[ix], gam[ix], spd[ix] = sol.azimuth0_deg, sol.gamma_rad, sol.speed_m_s
         for j, i in enumerate(ix):
             if not sol.ok[j]:
