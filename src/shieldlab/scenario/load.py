@@ -2,6 +2,11 @@
 
 Every problem found is collected; if there is any, :class:`~shieldlab.errors.ScenarioError` is raised with all
 of them, each naming the file, the table, the key, the value found and what was expected.
+
+A name the file does not define falls back to the bundled catalog (shieldlab.catalog): places wherever a point
+is asked for, `missile = "..."`, a battery's `interceptor = "..."`, and `[[sensors]]` given as `radar = "..."`
+(a catalog radar, any of whose keys the entry may override). The file's own definitions win; the entries used
+are recorded in Scenario.catalog_refs.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ EARTH_KEYS = ("model", "rotation", "j2")
 POINT_KEYS = ("lat", "lon", "alt")
 MISSILE_KEYS = ("model", "burn_time", "burnout_altitude", "burnout_range", "burnout_speed")
 INTERCEPTOR_KEYS = ("model", "burn_time", "burnout_speed", "min_altitude", "max_altitude", "max_flight_time")
-SENSOR_KEYS = ("name", "kind", "at", "max_range", "min_elevation", "azimuth")
+SENSOR_KEYS = ("name", "kind", "at", "max_range", "min_elevation", "azimuth", "radar")
 SECTOR_KEYS = ("center", "half_width")
 BATTERY_KEYS = ("name", "at", "interceptor", "launch_delay", "cue")
 THREAT_KEYS = ("name", "missile", "from", "to", "trajectory", "azimuth", "gamma", "launch_time")
@@ -149,13 +154,17 @@ def names_text(names: Iterable[str], what: str) -> str:
 class Loader:
     """Reads one scenario's parsed TOML, collecting every problem. Use :func:`scenario_from_dict`."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, *, use_catalog: bool = True):
         self.file = file
         self.problems: list[Problem] = []
         self.places: dict[str, Point] = {}
         self.place_names: set[str] = set()
         self.missile_has_speed: dict[str, bool] = {}
         self.interceptor_names: set[str] = set()
+        # names not defined in the file may come from the bundled catalog (shieldlab.catalog)
+        self.use_catalog = use_catalog
+        self.catalog_refs: dict[tuple[str, str], None] = {}  # (kind, name) in order of first use
+        self.catalog_types: dict[str, dict[str, Any]] = {"missiles": {}, "interceptors": {}}
 
     # ---- reporting and generic checks -------------------------------------------------------------------
 
@@ -235,15 +244,51 @@ class Loader:
             return ""
         return value
 
-    def reference(self, table: Table, key: str, known: Iterable[str], section: str, what: str) -> str:
-        """The name of something defined in [section] (a missile or interceptor type)."""
+    def reference(
+        self, table: Table, key: str, known: Iterable[str], section: str, what: str, catalog_kind: str | None = None
+    ) -> str:
+        """The name of something defined in [section] (a missile or interceptor type), or else in the catalog."""
         known = set(known)
         expected = f"the name of {what} defined in [{section}] ({names_text(known, section)})"
+        if catalog_kind is not None and self.use_catalog:
+            expected += f" or in the bundled catalog (see `shieldlab catalog {catalog_kind}`)"
         name = self.text(table, key, expected)
         if name and name not in known:
-            self.report(table, key, name, expected)
+            model = None if catalog_kind is None else self.from_catalog(catalog_kind, name)
+            if model is not None:
+                self.catalog_types[catalog_kind][name] = model
+                return name
+            self.report(table, key, name, expected + self.did_you_mean(catalog_kind, name, known))
             return ""
         return name
+
+    # ---- the bundled catalog: names the file does not define -------------------------------------------------
+
+    def from_catalog(self, kind: str, name: object) -> Any:
+        """The model object of the catalog entry `name` of `kind` (None when there is none); its use recorded."""
+        if not self.use_catalog or not isinstance(name, str):
+            return None
+        from shieldlab import catalog
+
+        entry = catalog.find(kind, name)
+        if entry is None:
+            return None
+        self.catalog_refs.setdefault((kind, name), None)
+        if kind == "radars":  # its site's coordinates are a catalog place, with their own citation
+            self.catalog_refs.setdefault(("places", entry.values["site"]), None)
+        return entry.model
+
+    def did_you_mean(self, kind: str | None, name: object, known: Iterable[str]) -> str:
+        """' (did you mean 'x'?)' for the file's or (with `kind`) the catalog's name closest to `name`, or ''."""
+        if not isinstance(name, str) or not name:
+            return ""
+        candidates = list(known)
+        if kind is not None and self.use_catalog:
+            from shieldlab import catalog
+
+            candidates += catalog.names(kind)
+        close = difflib.get_close_matches(name, candidates, n=1)
+        return f" (did you mean '{close[0]}'?)" if close else ""
 
     def subtable(self, parent: Table, key: str, name: str) -> Table | None:
         """The table at `key` (absent: None), named `name` in messages."""
@@ -268,8 +313,13 @@ class Loader:
                 self.report(section, name, value, f"{what}: a table [{key}.{name}] or an inline table")
         return result
 
-    def array_of_tables(self, parent: Table, key: str, parse: Callable[[Table], T | None]) -> tuple[T, ...]:
-        """Each [[key]] table parsed, its name checked for uniqueness; tables named 'key #i (name)'."""
+    def array_of_tables(
+        self, parent: Table, key: str, parse: Callable[[Table], T | None], default_name_key: str | None = None
+    ) -> tuple[T, ...]:
+        """Each [[key]] table parsed, its name checked for uniqueness; tables named 'key #i (name)'.
+
+        Without `name`, a table's name is its `default_name_key` value if it has one (a catalog radar's name).
+        """
         value = parent.data.get(key, MISSING)
         if value is MISSING:
             return ()
@@ -283,12 +333,18 @@ class Loader:
                 self.report(parent, f"{key} #{index}", item, f"a table [[{key}]]")
                 continue
             name = item.get("name")
+            defaulted = name is None and default_name_key is not None and default_name_key in item
+            if defaulted:
+                name = item.get(default_name_key)
             label = f"{key} #{index} ({name})" if isinstance(name, str) and name else f"{key} #{index}"
             table = Table(label, item)
             parsed = parse(table)
             if isinstance(name, str) and name:
                 if name in seen:
-                    self.report(table, "name", name, f"a name not used by another of [[{key}]] ({seen[name]} has it)")
+                    expected = f"a name not used by another of [[{key}]] ({seen[name]} has it)"
+                    if defaulted:
+                        expected += f"; without `name` the entry is named after its `{default_name_key}`"
+                    self.report(table, "name", MISSING if defaulted else name, expected)
                 seen.setdefault(name, label)
             if parsed is not None:
                 results.append(parsed)
@@ -307,22 +363,33 @@ class Loader:
         alt = self.quantity(table, "alt", "length", default=0.0, noun="an altitude")
         return Point(lat, wrap_lon(lon) if math.isfinite(lon) else lon, alt, name)
 
+    def point_expected(self, value: object = None) -> str:
+        """What a point may be written as, with a did-you-mean for the place name `value`."""
+        known = names_text(self.place_names, "places")
+        if not self.use_catalog:
+            return f"a place name ({known}) or an inline table {POINT_TEXT}"
+        return (
+            f"a place name ({known}; or a catalog place, see `shieldlab catalog places`) or an inline table "
+            f"{POINT_TEXT}{self.did_you_mean('places', value, self.place_names)}"
+        )
+
     def point_value(self, table: Table, key: str, value: Any) -> Point | None:
-        """A point written at `key`: a place name or an inline table."""
-        expected = f"a place name ({names_text(self.place_names, 'places')}) or an inline table {POINT_TEXT}"
+        """A point written at `key`: a place name (of [places], else of the catalog) or an inline table."""
         if isinstance(value, str):
-            if value not in self.place_names:
-                self.report(table, key, value, expected)
-                return None
-            return self.places.get(value)
+            if value in self.place_names:
+                return self.places.get(value)
+            point = self.from_catalog("places", value)
+            if point is None:
+                self.report(table, key, value, self.point_expected(value))
+            return point
         if isinstance(value, Mapping):
             return self.point_table(table.inner(key, value))
-        self.report(table, key, value, expected)
+        self.report(table, key, value, self.point_expected())
         return None
 
     def point(self, table: Table, key: str) -> Point | None:
         """The required point at `key`."""
-        expected = f"a place name ({names_text(self.place_names, 'places')}) or an inline table {POINT_TEXT}"
+        expected = self.point_expected()
         value = self.raw(table, key, expected, required=True)
         return None if value is MISSING else self.point_value(table, key, value)
 
@@ -400,8 +467,10 @@ class Loader:
         return Sector(wrap_360(center) if math.isfinite(center) else center, half_width)
 
     def sensor(self, table: Table) -> Radar | None:
+        if "radar" in table.data and self.use_catalog:
+            return self.catalog_sensor(table)
         mark = len(self.problems)
-        self.check_keys(table, SENSOR_KEYS)
+        self.check_keys(table, SENSOR_KEYS if self.use_catalog else SENSOR_KEYS[:-1])
         name = self.text(table, "name", "a name (a non-empty string)")
         kind = self.choice(table, "kind", ("radar",), default="radar")
         at = self.point(table, "at")
@@ -412,13 +481,44 @@ class Loader:
             return None
         return Radar(name, at, max_range, min_elevation, sector, kind)
 
+    def catalog_sensor(self, table: Table) -> Radar | None:
+        """A [[sensors]] entry `radar = "NAME"`: the catalog radar, with any of its keys overridden by the entry."""
+        mark = len(self.problems)
+        self.check_keys(table, SENSOR_KEYS)
+        radar_name = table.data["radar"]
+        base = self.from_catalog("radars", radar_name)
+        if base is None:
+            self.report(
+                table, "radar", radar_name,
+                "the name of a radar in the bundled catalog (see `shieldlab catalog radars`)"
+                + self.did_you_mean("radars", radar_name, ()),
+            )
+        data = table.data
+        name = self.text(table, "name", "a name (a non-empty string)", default=radar_name if base else "")
+        kind = self.choice(table, "kind", ("radar",), default="radar")
+        at = self.point(table, "at") if "at" in data else (base.at if base else None)
+        max_range = self.quantity(table, "max_range", "length", POSITIVE) if "max_range" in data else None
+        min_elevation = (
+            self.quantity(table, "min_elevation", "angle", ELEVATION, noun="an elevation")
+            if "min_elevation" in data else None
+        )
+        sector = self.sector(table) if "azimuth" in data else (base.sector if base else None)
+        if base is None or not self.clean_since(mark) or at is None:
+            return None
+        return Radar(
+            name, at,
+            base.max_range_m if max_range is None else max_range,
+            base.min_elevation_deg if min_elevation is None else min_elevation,
+            sector, kind,
+        )
+
     def battery(self, table: Table) -> Battery | None:
         mark = len(self.problems)
         self.check_keys(table, BATTERY_KEYS)
         name = self.text(table, "name", "a name (a non-empty string)")
         at = self.point(table, "at")
         interceptor = self.reference(
-            table, "interceptor", self.interceptor_names, "interceptors", "an interceptor type"
+            table, "interceptor", self.interceptor_names, "interceptors", "an interceptor type", "interceptors"
         )
         delay = self.quantity(table, "launch_delay", "time", NON_NEGATIVE, default=0.0)
         cue = cast(Cue, self.choice(table, "cue", ("track", "launch"), default="track"))
@@ -442,19 +542,25 @@ class Loader:
 
     def require_speed(self, table: Table, missile: str, needs: str | None) -> None:
         """Report a missile type without burnout_speed used where `needs` (a reason) says it is needed."""
-        if needs is None or not missile or self.missile_has_speed.get(missile, True):
+        if needs is None or not missile:
+            return
+        where = f"[missiles.{missile}]"
+        has_speed = self.missile_has_speed.get(missile)
+        if has_speed is None and missile in self.catalog_types["missiles"]:
+            has_speed = self.catalog_types["missiles"][missile].burnout_speed_m_s is not None
+            where = f"the catalog missile {missile!r}"
+        if has_speed is None or has_speed:
             return
         self.report(
             table, "missile", missile,
-            f"a missile type that gives burnout_speed: [missiles.{missile}] has no burnout_speed, "
-            f"which {needs} needs",
+            f"a missile type that gives burnout_speed: {where} has no burnout_speed, which {needs} needs",
         )
 
     def threat(self, table: Table) -> ThreatSpec | None:
         mark = len(self.problems)
         self.check_keys(table, THREAT_KEYS)
         name = self.text(table, "name", "a name (a non-empty string)")
-        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type")
+        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type", "missiles")
         launch = self.point(table, "from")
         launch_time = self.quantity(table, "launch_time", "time", default=0.0)
         if "to" in table.data:
@@ -533,7 +639,7 @@ class Loader:
     def coverage(self, table: Table) -> CoverageSpec | None:
         mark = len(self.problems)
         self.check_keys(table, COVERAGE_KEYS)
-        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type")
+        missile = self.reference(table, "missile", self.missile_has_speed, "missiles", "a missile type", "missiles")
         trajectory = self.trajectory(table)
         launch_time = self.quantity(table, "launch_time", "time", default=0.0)
         needs = f"a {trajectory.mode} trajectory" if trajectory.mode in ("lofted", "depressed") else None
@@ -570,15 +676,19 @@ class Loader:
         self.missile_has_speed = self.section_names(top, "missiles", lambda t: "burnout_speed" in t)
         interceptors = self.section(top, "interceptors", "an interceptor type", self.interceptor)
         self.interceptor_names = set(self.section_names(top, "interceptors", lambda t: True))
-        sensors = self.array_of_tables(top, "sensors", self.sensor)
+        sensors = self.array_of_tables(top, "sensors", self.sensor, "radar" if self.use_catalog else None)
         batteries = self.array_of_tables(top, "batteries", self.battery)
         threats = self.array_of_tables(top, "threats", self.threat)
         coverage_table = self.subtable(top, "coverage", "coverage")
         coverage = None if coverage_table is None else self.coverage(coverage_table)
         if self.problems:
             raise ScenarioError(self.problems)
+        # catalog types used by name join the file's own (whose names win: they were never looked up)
+        for kind, types in (("missiles", missiles), ("interceptors", interceptors)):
+            types.update((n, t) for n, t in self.catalog_types[kind].items() if n not in types)
         return Scenario(
-            name, earth, dict(self.places), missiles, interceptors, sensors, batteries, threats, coverage, self.file
+            name, earth, dict(self.places), missiles, interceptors, sensors, batteries, threats, coverage, self.file,
+            catalog_refs=tuple(self.catalog_refs),
         )
 
     def section(self, top: Table, key: str, what: str, parse: Callable[[str, Table], T | None]) -> dict[str, T]:
@@ -595,11 +705,14 @@ class Loader:
         return {name: isinstance(value, Mapping) and test(value) for name, value in section.items()}
 
 
-def scenario_from_dict(data: Mapping[str, Any], filename: str = "<dict>") -> Scenario:
-    """Check a parsed scenario (the TOML as a dict) and build it; raise ScenarioError listing every problem."""
+def scenario_from_dict(data: Mapping[str, Any], filename: str = "<dict>", *, use_catalog: bool = True) -> Scenario:
+    """Check a parsed scenario (the TOML as a dict) and build it; raise ScenarioError listing every problem.
+
+    With `use_catalog` (the default) names the file does not define are looked up in the bundled catalog.
+    """
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(filename, "", "", f"a {type(data).__name__}", "a table of scenario keys")])
-    return Loader(filename).scenario(data)
+    return Loader(filename, use_catalog=use_catalog).scenario(data)
 
 
 def load_scenario_text(text: str, filename: str = "<string>") -> Scenario:

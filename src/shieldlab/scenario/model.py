@@ -171,3 +171,6 @@ class Scenario:
     threats: tuple[ThreatSpec, ...] = ()
     coverage: CoverageSpec | None = None
     source: str | None = None
+    # the bundled-catalog entries the file used by name, (kind, name) in order of first use, e.g.
+    # ("places", "kozelsk"): shieldlab.catalog.citations(scenario.catalog_refs) gives their sources
+    catalog_refs: tuple[tuple[str, str], ...] = ()

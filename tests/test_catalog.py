@@ -1,0 +1,480 @@
+"""The bundled catalog of open-literature entries (shieldlab.catalog), its use by name in scenario files
+(shieldlab.scenario.load) and the `shieldlab catalog` command."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from shieldlab import catalog
+from shieldlab.api import ScenarioError, engage, engage_document, load_scenario, load_scenario_text
+from shieldlab.scenario.load import scenario_from_dict
+from shieldlab.scenario.model import Point, Scenario
+
+SUBPROCESS_GUARD_S = 300
+TAGS = {"R-H", "R-M", "R-L", "C", "U", "A"}
+SPHERE_R_KM = 6371.0  # LITERATURE.md 4.1
+
+
+def raw_files() -> dict[str, dict]:
+    base = resources.files("shieldlab").joinpath("data/catalog")
+    return {kind: tomllib.loads(base.joinpath(f"{kind}.toml").read_text(encoding="utf-8")) for kind in catalog.KINDS}
+
+
+def great_circle_km(a: Point, b: Point) -> float:
+    p1, l1, p2, l2 = map(math.radians, (a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 2 * SPHERE_R_KM * math.asin(math.sqrt(h))
+
+
+def place(name: str) -> Point:
+    return catalog.get("places", name).model
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("COLUMNS", None)
+    return subprocess.run([sys.executable, "-m", "shieldlab", *args], capture_output=True, text=True, env=env,
+                          timeout=SUBPROCESS_GUARD_S, check=False)
+
+
+# ---- the data ----------------------------------------------------------------------------------------------------
+
+
+def test_bundled_catalog_is_sound() -> None:
+    assert catalog.validate() == []
+
+
+def test_every_entry_has_source_confidence_and_note() -> None:
+    files = raw_files()
+    for kind, data in files.items():
+        assert data["version"] == catalog.catalog_version() == "2026.11.1"
+        assert data["meta"]["kind"] == kind and data["meta"]["description"].strip()
+        assert data[kind], kind
+        for name, entry in data[kind].items():
+            where = f"{kind}.{name}"
+            assert isinstance(entry.get("source"), str) and entry["source"].strip(), where
+            assert isinstance(entry.get("note"), str) and entry["note"].strip(), where
+            assert entry.get("confidence") in TAGS, where
+            assert set(entry.get("key_confidence", {}).values()) <= TAGS, where
+            assert isinstance(entry.get("assumption", False), bool), where
+    # and the loaded entries are exactly the files' entries, each with its model object
+    for kind in catalog.KINDS:
+        assert catalog.names(kind) == tuple(files[kind][kind])
+        assert all(e.model is not None for e in catalog.entries(kind))
+
+
+def test_coordinates_in_range() -> None:
+    for entry in catalog.entries("places"):
+        p = entry.model
+        assert -90.0 <= p.lat_deg <= 90.0 and -180.0 < p.lon_deg <= 180.0, entry.name
+        assert 0.0 <= p.alt_m < 9000.0, entry.name
+        assert p.name == entry.name
+    for entry in catalog.entries("radars"):
+        assert entry.model.at == place(entry.values["site"])
+
+
+@pytest.mark.parametrize(("kind", "names"), [
+    ("places", "kozelsk tatishchevo teykovo yoshkar-ola vypolzovo uzhur dombarovsky novosibirsk barnaul irkutsk "
+               "nizhny-tagil semnan shahroud tabriz sohae tonghae redzikowo deveselu fort-greely vandenberg "
+               "washington new-york boston chicago seattle los-angeles denver london paris berlin warsaw rome moscow "
+               "fort-drum camp-ethan-allen nas-portsmouth-sere camp-ravenna kurecik fylingdales thule gabala"),
+    ("missiles", "icbm-solid icbm-liquid irbm-liquid mrbm"),
+    ("interceptors", "sm3-ia sm3-ib sm3-iia sm3-iib gbi-3stage gbi-2stage-mda gbi-2stage-postol thaad"),
+    ("radars", "fylingdales thule clear beale cape-cod cobra-dane cavalier tpy2-kurecik armavir lekhtusi balkhash "
+               "gantsevichi gabala"),
+])
+def test_expected_entries_present(kind: str, names: str) -> None:
+    missing = set(names.split()) - set(catalog.names(kind))
+    assert not missing
+
+
+def test_honest_confidence_where_the_literature_has_none() -> None:
+    # coordinates of the candidate East-coast GBI sites are not from the literature
+    for name in ("fort-drum", "camp-ethan-allen", "nas-portsmouth-sere", "camp-ravenna", "gabala"):
+        assert catalog.get("places", name).confidence == "U"
+    # unpublished numbers are tagged as assumptions or unverified, never as literature values
+    assert catalog.get("interceptors", "thaad").confidence_of("burnout_speed") == "A"
+    assert catalog.get("interceptors", "sm3-iia").confidence_of("burnout_speed") == "U"
+    assert catalog.get("interceptors", "sm3-iib").confidence_of("burnout_speed") == "R-M"
+    assert catalog.get("interceptors", "sm3-iib").confidence_of("burn_time") == "A"
+    assert catalog.get("interceptors", "gbi-3stage").confidence == "C"
+    assert catalog.get("radars", "tpy2-kurecik").confidence_of("max_range") == "A"
+    assert catalog.get("radars", "gabala").confidence == "U"
+    for entry in catalog.entries("missiles"):
+        assert entry.assumption and entry.confidence == "A"
+    assert catalog.get("missiles", "icbm-solid").confidence_of("burn_time") == "R-M"
+
+
+def test_key_numbers() -> None:
+    speeds = {e.name: e.model.burnout_speed_m_s for e in catalog.entries("interceptors")}
+    assert speeds["sm3-iib"] == 5500.0 and speeds["sm3-iia"] == 4500.0 and speeds["sm3-ib"] == 3000.0
+    assert speeds["gbi-3stage"] == 6300.0
+    assert speeds["gbi-2stage-mda"] == 5400.0 and speeds["gbi-2stage-postol"] >= 7700.0
+    assert catalog.get("interceptors", "sm3-iia").model.max_altitude_m == 1_000_000.0
+    assert catalog.get("missiles", "icbm-solid").model.burn_time_s == 180.0
+    assert 250.0 <= catalog.get("missiles", "icbm-liquid").model.burn_time_s <= 300.0
+    kurecik = place("kurecik")
+    assert kurecik.alt_m == 2085.0
+    gabala = catalog.get("radars", "gabala").model
+    assert gabala.max_range_m == 6_000_000.0 and (gabala.at.lat_deg, gabala.at.lon_deg) == (40.87, 47.79)
+
+
+# LITERATURE.md 4.1: great-circle distances on a 6371 km sphere with the section-4 coordinates
+DISTANCES_KM = [
+    ("kozelsk", "washington", 7869), ("kozelsk", "new-york", 7555), ("tatishchevo", "washington", 8508),
+    ("teykovo", "new-york", 7563), ("vypolzovo", "boston", 6893), ("dombarovsky", "chicago", 9233),
+    ("uzhur", "seattle", 8184), ("semnan", "washington", 10354), ("semnan", "new-york", 10035),
+    ("semnan", "london", 4605), ("semnan", "warsaw", 3206), ("semnan", "rome", 3641),
+    ("sohae", "seattle", 8273), ("sohae", "los-angeles", 9579), ("sohae", "washington", 11002),
+    ("redzikowo", "kozelsk", 1225), ("redzikowo", "vypolzovo", 1096), ("redzikowo", "teykovo", 1484),
+    ("deveselu", "tatishchevo", 1780), ("kurecik", "semnan", 1475), ("redzikowo", "semnan", 3541),
+    ("deveselu", "semnan", 2693),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "km"), DISTANCES_KM)
+def test_literature_distances(a: str, b: str, km: float) -> None:
+    assert great_circle_km(place(a), place(b)) == pytest.approx(km, abs=10.0)
+
+
+@pytest.mark.parametrize(("coverage", "sector"), [
+    ((347, 227), (107, 120)),   # Cape Cod
+    ((126, 6), (246, 120)),     # Beale
+    ((184, 64), (304, 120)),    # Clear
+    ((297, 177), (57, 120)),    # Thule
+    ((259, 19), (319, 60)),     # Cobra Dane, low face
+    ((298, 78), (8, 70)),       # Cavalier
+    ((0, 360), (180, 180)),     # Fylingdales: all round (the centre does not matter)
+    ((10, 50), (30, 20)),       # no wrap
+])
+def test_sector_from_coverage(coverage: tuple[float, float], sector: tuple[float, float]) -> None:
+    center, half = catalog.sector_from_coverage(*coverage)
+    assert half == pytest.approx(sector[1])
+    if half < 180:
+        assert center == pytest.approx(sector[0])
+
+
+def test_radar_sectors_match_their_coverage() -> None:
+    checked = 0
+    for entry in catalog.entries("radars"):
+        if "az_coverage" in entry.extra:
+            center, half = catalog.sector_from_coverage(*entry.extra["az_coverage"])
+            assert entry.model.sector.half_width_deg == pytest.approx(half), entry.name
+            if half < 180:
+                assert entry.model.sector.center_deg == pytest.approx(center), entry.name
+            checked += 1
+    assert checked == 7
+    assert catalog.get("radars", "cape-cod").model.sector.center_deg == 107.0
+
+
+# ---- the validator itself ----------------------------------------------------------------------------------------
+
+
+def bundled_texts() -> dict[str, str]:
+    base = resources.files("shieldlab").joinpath("data/catalog")
+    return {kind: base.joinpath(f"{kind}.toml").read_text(encoding="utf-8") for kind in catalog.KINDS}
+
+
+@pytest.mark.parametrize(("kind", "old", "new", "fragment"), [
+    ("interceptors", 'confidence = "R-M"\nkey_confidence = { burn_time = "A", min_altitude = "A", max_altitude = "A" }',
+     'confidence = "high"\nkey_confidence = { burn_time = "A", min_altitude = "A", max_altitude = "A" }',
+     "'confidence'"),
+    ("missiles", 'burnout_speed = "4.0 km/s"', 'burnout_speed = "4.0 parsecs"', "burnout_speed"),
+    ("radars", 'azimuth = { center = "107 deg", half_width = "120 deg" }',
+     'azimuth = { center = "227 deg", half_width = "120 deg" }', "az_coverage"),
+    ("radars", 'site = "thule"', 'site = "thul"', "'site'"),
+    ("places", 'lat = 54.035', 'lat = 154.035', "kozelsk"),
+    ("places", 'lat = 54.035', 'lat = 54.035\nsauce = "x"', "sauce"),
+    ("places", 'version = "2026.11.1"', 'version = "2026.12.1"', "different versions"),
+])
+def test_validator_finds_problems(kind: str, old: str, new: str, fragment: str) -> None:
+    texts = bundled_texts()
+    assert old in texts[kind]
+    texts[kind] = texts[kind].replace(old, new, 1)
+    problems = catalog.validate(texts)
+    assert problems and any(fragment in p for p in problems), problems
+
+
+def test_validator_requires_source() -> None:
+    texts = bundled_texts()
+    start = texts["missiles"].index("[missiles.mrbm]")
+    line = texts["missiles"].index("source =", start)
+    end = texts["missiles"].index("\n", line)
+    texts["missiles"] = texts["missiles"][:line] + texts["missiles"][end + 1:]
+    problems = catalog.validate(texts)
+    assert any("[missiles.mrbm] key 'source'" in p for p in problems), problems
+
+
+# ---- look-ups ----------------------------------------------------------------------------------------------------
+
+
+def test_get_and_unknown_names() -> None:
+    assert catalog.get("interceptor", "sm3-iib") is catalog.get("interceptors", "sm3-iib")
+    assert catalog.find("places", "atlantis") is None
+    with pytest.raises(KeyError) as error:
+        catalog.get("radars", "thul")
+    assert "did you mean 'thule'" in str(error.value) and "fylingdales" in str(error.value)
+    with pytest.raises(catalog.UnknownEntry) as error:
+        catalog.entries("warheads")
+    assert "places, missiles, interceptors, radars" in str(error.value)
+
+
+def test_citations() -> None:
+    lines = catalog.citations([("interceptors", "sm3-iib"), ("places", "kozelsk")])
+    assert lines[0].startswith("interceptors/sm3-iib [R-M]: ") and "Arms Control Today" in lines[0]
+    assert lines[1].startswith("places/kozelsk [R-L]: ")
+
+
+# ---- scenarios using the catalog ---------------------------------------------------------------------------------
+
+CATALOG_ONLY = """
+name = "catalog only"
+
+[[sensors]]
+radar = "fylingdales"
+
+[[batteries]]
+name = "poland"
+at = "redzikowo"
+interceptor = "sm3-iib"
+launch_delay = "60 s"
+
+[[threats]]
+name = "kozelsk-washington"
+missile = "icbm-solid"
+from = "kozelsk"
+to = "washington"
+"""
+
+
+def test_catalog_only_scenario_loads_and_engages() -> None:
+    sc = load_scenario_text(CATALOG_ONLY, "catalog-only.toml")
+    assert sc.places == {}
+    assert sc.missiles["icbm-solid"] == catalog.get("missiles", "icbm-solid").model
+    assert sc.interceptors["sm3-iib"] == catalog.get("interceptors", "sm3-iib").model
+    assert sc.sensors == (catalog.get("radars", "fylingdales").model,)
+    assert sc.batteries[0].at == place("redzikowo")
+    assert sc.threats[0].launch == place("kozelsk") and sc.threats[0].aim == place("washington")
+    assert set(sc.catalog_refs) == {
+        ("radars", "fylingdales"), ("places", "fylingdales"), ("places", "redzikowo"),
+        ("interceptors", "sm3-iib"), ("missiles", "icbm-solid"), ("places", "kozelsk"), ("places", "washington"),
+    }
+    assert len(sc.catalog_refs) == len(set(sc.catalog_refs))
+    doc = engage_document(engage(sc))
+    threat = doc["threats"][0]
+    assert threat["error"] is None
+    assert threat["aim"]["lat_deg"] == pytest.approx(38.91) and threat["aim"]["lon_deg"] == pytest.approx(-77.04)
+    assert threat["detections"][0]["sensor"] == "fylingdales" and threat["detections"][0]["time_s"] is not None
+    assert threat["engagements"][0]["battery"] == "poland" and isinstance(threat["engagements"][0]["reason"], str)
+
+
+def test_unaimed_catalog_threat_with_catalog_radar() -> None:
+    text = """
+[[sensors]]
+radar = "tpy2-kurecik"
+
+[[batteries]]
+name = "b"
+at = "deveselu"
+interceptor = "sm3-iia"
+
+[[threats]]
+name = "u"
+missile = "irbm-liquid"
+from = "semnan"
+azimuth = "300 deg"
+gamma = "35 deg"
+"""
+    sc = load_scenario_text(text)
+    doc = engage_document(engage(sc))
+    assert doc["threats"][0]["error"] is None and doc["threats"][0]["aim"] is None
+    assert 2750 < doc["threats"][0]["ground_range_km"] < 5500  # an IRBM (DoD class, LITERATURE.md 1.3)
+
+
+def test_scenario_definitions_win_over_the_catalog() -> None:
+    text = CATALOG_ONLY + """
+[places]
+washington = { lat = 38.0, lon = -77.0 }
+
+[missiles.icbm-solid]
+burn_time = "170 s"
+burnout_altitude = "190 km"
+burnout_range = "300 km"
+
+[interceptors.sm3-iib]
+burn_time = "50 s"
+burnout_speed = "4.0 km/s"
+"""
+    sc = load_scenario_text(text)
+    assert sc.threats[0].aim == Point(38.0, -77.0, 0.0, "washington")
+    assert sc.missiles["icbm-solid"].burn_time_s == 170.0
+    assert sc.interceptors["sm3-iib"].burnout_speed_m_s == 4000.0
+    refs = set(sc.catalog_refs)
+    assert ("places", "washington") not in refs and ("missiles", "icbm-solid") not in refs
+    assert ("interceptors", "sm3-iib") not in refs and ("places", "kozelsk") in refs
+
+
+def test_catalog_radar_overrides() -> None:
+    text = """
+[places]
+here = { lat = 50, lon = 10 }
+
+[[sensors]]
+radar = "thule"
+name = "thule-short"
+max_range = "3000 km"
+azimuth = { center = "0 deg", half_width = "180 deg" }
+
+[[sensors]]
+radar = "cape-cod"
+at = "here"
+min_elevation = "5 deg"
+
+[[sensors]]
+radar = "thule"
+"""
+    sc = load_scenario_text(text)
+    short, moved, thule = sc.sensors
+    base = catalog.get("radars", "thule").model
+    assert short.name == "thule-short" and short.max_range_m == 3_000_000.0 and short.sector.half_width_deg == 180
+    assert short.at == base.at and short.min_elevation_deg == base.min_elevation_deg
+    assert moved.name == "cape-cod" and moved.at == Point(50.0, 10.0, 0.0, "here") and moved.min_elevation_deg == 5
+    assert moved.max_range_m == 5_555_000.0 and moved.sector == catalog.get("radars", "cape-cod").model.sector
+    assert thule == base
+    assert ("radars", "thule") in sc.catalog_refs and ("places", "thule") in sc.catalog_refs
+
+
+def test_two_catalog_radars_need_distinct_names() -> None:
+    text = '[[sensors]]\nradar = "thule"\n\n[[sensors]]\nradar = "thule"\n'
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(text, "dup.toml")
+    (problem,) = error.value.problems
+    assert problem.table == "sensors #2 (thule)" and problem.key == "name" and "named after" in problem.expected
+
+
+def test_bad_override_of_a_catalog_radar() -> None:
+    text = '[[sensors]]\nradar = "thule"\nmax_range = "5 parsecs"\nrange = 3\n'
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(text, "bad.toml")
+    keys = {p.key for p in error.value.problems}
+    assert keys == {"max_range", "range"}
+
+
+def test_coverage_with_catalog_names() -> None:
+    text = """
+[coverage]
+missile = "icbm-solid"
+trajectory = "lofted"
+from = ["kozelsk", "teykovo"]
+to = ["washington", "new-york"]
+"""
+    sc = load_scenario_text(text)
+    assert sc.coverage.launch == (place("kozelsk"), place("teykovo"))
+    assert sc.coverage.aim == (place("washington"), place("new-york"))
+    assert "icbm-solid" in sc.missiles
+
+
+@pytest.mark.parametrize(("old", "new", "key", "kind", "known", "hint"), [
+    ('to = "washington"', 'to = "washingtn"', "to", "places", "none are defined in [places]", "washington"),
+    ('missile = "icbm-solid"', 'missile = "icbm-solidd"', "missile", "missiles", "none are defined", "icbm-solid"),
+    ('interceptor = "sm3-iib"', 'interceptor = "sm3-iic"', "interceptor", "interceptors", "none are defined",
+     "sm3-iib"),
+    ('radar = "fylingdales"', 'radar = "fylingdale"', "radar", "radars", "", "fylingdales"),
+])
+def test_unknown_names_mention_the_catalog(old, new, key, kind, known, hint) -> None:
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(CATALOG_ONLY.replace(old, new), "unknown.toml")
+    (problem,) = error.value.problems
+    message = str(problem)
+    assert problem.key == key and message.startswith("unknown.toml: [")
+    assert f"`shieldlab catalog {kind}`" in message and known in message and f"did you mean '{hint}'" in message
+
+
+def test_unknown_place_lists_the_scenarios_places() -> None:
+    text = CATALOG_ONLY.replace('to = "washington"', 'to = "atlantis"') + "\n[places]\nhome = { lat = 1, lon = 2 }\n"
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(text, "u.toml")
+    assert "known: home" in str(error.value) and "shieldlab catalog places" in str(error.value)
+
+
+def test_without_the_catalog_names_must_be_defined() -> None:
+    data = tomllib.loads(CATALOG_ONLY)
+    with pytest.raises(ScenarioError) as error:
+        scenario_from_dict(data, "no-catalog.toml", use_catalog=False)
+    keys = {p.key for p in error.value.problems}
+    assert {"radar", "at", "interceptor", "missile", "from", "to"} <= keys
+    assert "shieldlab catalog" not in str(error.value)
+
+
+def test_files_without_catalog_names_are_unchanged() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington.toml"
+    if not example.is_file():
+        pytest.skip("examples/kozelsk-washington.toml not present")
+    sc = load_scenario(example)
+    assert sc.catalog_refs == ()
+    assert Scenario("by hand").catalog_refs == ()
+
+
+# ---- the command -------------------------------------------------------------------------------------------------
+
+
+def test_cli_catalog_lists_kinds() -> None:
+    result = run_cli("catalog")
+    assert result.returncode == 0, result.stderr
+    assert "2026.11.1" in result.stdout
+    for kind in catalog.KINDS:
+        assert kind in result.stdout
+    assert str(len(catalog.entries("places"))) in result.stdout
+
+
+def test_cli_catalog_kind() -> None:
+    result = run_cli("catalog", "interceptors")
+    assert result.returncode == 0, result.stderr
+    for name in catalog.names("interceptors"):
+        assert name in result.stdout
+    assert "5.5 km/s" in result.stdout and "R-M" in result.stdout
+
+
+def test_cli_catalog_entry() -> None:
+    result = run_cli("catalog", "interceptors", "sm3-iib")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())  # rich wraps long lines
+    assert "5.5 km/s" in out and "Arms Control Today" in out and "R-M" in out and "note:" in out
+    assert 'interceptor = "sm3-iib"' in out
+
+
+def test_cli_catalog_json() -> None:
+    doc = json.loads(run_cli("catalog", "radars", "cape-cod", "--json").stdout)
+    assert doc["catalog_version"] == "2026.11.1" and doc["max_range"] == "5555 km"
+    assert doc["azimuth"] == {"center": "107 deg", "half_width": "120 deg"} and doc["confidence"] == "R-L"
+    kinds = json.loads(run_cli("catalog", "--json").stdout)["kinds"]
+    assert {k: v["count"] for k, v in kinds.items()} == {k: len(catalog.entries(k)) for k in catalog.KINDS}
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("catalog", "warheads"), "unknown catalog kind 'warheads'"),
+    (("catalog", "interceptors", "sm3-iic"), "did you mean 'sm3-iib'"),
+])
+def test_cli_catalog_unknown_exits_2(args, fragment) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert fragment in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+
+
+def test_cli_engage_unknown_catalog_name_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(CATALOG_ONLY.replace('from = "kozelsk"', 'from = "kozelskk"'), encoding="utf-8")
+    result = run_cli("engage", str(path), "--json")
+    assert result.returncode == 2 and result.stdout == ""
+    err = " ".join(result.stderr.split())
+    assert "bad.toml" in err and "key 'from'" in err and "shieldlab catalog places" in err
+    assert "did you mean 'kozelsk'" in err
