@@ -7,7 +7,6 @@ can run anywhere and results do not depend on where or in what order they ran.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -106,5 +105,11 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
 
 
 def _worker_init():
-    # one compiled-kernel thread per worker process: the processes are the parallelism
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    """One compiled-kernel thread per worker process: the processes are the parallelism. (Setting
+    NUMBA_NUM_THREADS here would be too late: numba has read it on import.)"""
+    from shieldlab import _jit
+
+    if _jit.ENABLED:
+        import numba
+
+        numba.set_num_threads(1)

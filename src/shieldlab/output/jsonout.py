@@ -83,3 +83,20 @@ def engage_document(res) -> dict:
         "earth": earth_dict(res.earth.spec),
         "threats": [threat_record(res.records, i, n, sensors, batteries) for i, n in enumerate(res.names)],
     }
+
+
+def coverage_document(result) -> dict:
+    """The `coverage --json` document of a CoverageResult: the `engage` per-threat records, one per
+    (launch, aim) pair in the documented order, named `launch -> aim`."""
+    from shieldlab.coverage.dataset import pair_names
+
+    sc = result.scenario
+    sensors = [s.name for s in sc.sensors]
+    batteries = [b.name for b in sc.batteries]
+    names = pair_names(sc, result.layout)
+    return {
+        "shieldlab_version": __version__,
+        "scenario": sc.name,
+        "earth": earth_dict(sc.earth),
+        "pairs": [threat_record(result.records, i, n, sensors, batteries) for i, n in enumerate(names)],
+    }

@@ -95,3 +95,49 @@ def _batteries(t, console):
             win = f"[red]none[/red]: {REASON_TEXT.get(e['reason'], e['reason'])}"
         et.add_row(e["battery"], _f(e["earliest_launch_s"]), win)
     console.print(et)
+
+
+def print_coverage(ds, console: Console) -> None:
+    """A short summary of a coverage Dataset: per launch point and battery, the aim points it can engage
+    and the count of each reason."""
+    import numpy as np
+    from rich.markup import escape
+
+    from shieldlab.coverage.dataset import flat
+    from shieldlab.engagement.window import REASONS
+
+    a = ds.attrs
+    nl = ds.sizes["launch"]
+    feas, reason, err = flat(ds, "feasible"), flat(ds, "reason"), flat(ds, "error")
+    na = feas.shape[0] // max(nl, 1)
+    console.print(f"[bold]{escape(str(a.get('scenario', '')))}[/bold]")
+    console.print(f"missile {a.get('missile')}, {a.get('trajectory')} trajectory · {nl} launch point"
+                  f"{'s' * (nl != 1)} × {na} aim points = {feas.shape[0]} pairs", style="dim")
+    console.print(f"earth {a.get('earth_model')}, rotation {'on' if a.get('earth_rotation') else 'off'}, J2 {'on' if a.get('earth_j2') else 'off'}"
+                  f" · shieldlab {a.get('shieldlab_version')}", style="dim")
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("launch", no_wrap=True)
+    t.add_column("battery", no_wrap=True)
+    t.add_column("engageable", justify="right")
+    for r in REASONS[1:]:
+        t.add_column(r, justify="right")
+    t.add_column("error", justify="right")
+    batteries = [str(b) for b in ds["battery"].values]
+    for li, launch in enumerate(str(x) for x in ds["launch"].values):
+        sl = slice(li * na, (li + 1) * na)
+        f, rc = feas[sl], reason[sl]
+        n_err = int(sum(1 for e in err[sl] if str(e)))
+        for j, b in enumerate(batteries):
+            k = int(np.count_nonzero(f[:, j]))
+            counts = [str(int(np.count_nonzero(rc[:, j] == c))) for c in range(1, len(REASONS))]
+            t.add_row(launch if j == 0 else "", b, f"{k}/{na} ({100.0 * k / max(na, 1):.0f}%)", *counts, str(n_err))
+        if len(batteries) != 1:
+            k = int(np.count_nonzero(f.any(axis=1))) if batteries else 0
+            t.add_row("" if batteries else launch, "[italic]any battery[/italic]",
+                      f"[bold]{k}/{na} ({100.0 * k / max(na, 1):.0f}%)[/bold]", *([""] * (len(REASONS) - 1)),
+                      str(n_err), end_section=True)
+        else:
+            t.rows[-1].end_section = True
+    console.print(t)
+    console.print("engageable: aim points a threat to which the battery can intercept; other columns: why not "
+                  "(error: the missile cannot reach the aim point)", style="dim")

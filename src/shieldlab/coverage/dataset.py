@@ -1,0 +1,276 @@
+"""A coverage result as a self-describing xarray Dataset (what `--out FILE.nc` writes).
+
+Layout:
+
+- a grid of aim points (``to = { lat = …, lon = …, step = … }``): dims ``launch × lat × lon``;
+- a list of places (``to = [ … ]``): dims ``launch × aim``, with ``aim`` (labels), ``aim_lat`` and
+  ``aim_lon`` coordinates, aims in the documented order (latitude, then longitude).
+
+Per-battery variables add the ``battery`` dim (after ``launch``, so that the aim dims come last as CF
+tools expect); detection times add ``sensor``. Batteries and sensors carry their sites and parameters
+as coordinates, so a file written from this Dataset is enough to draw the coverage map again.
+
+Numbers are SI or km as said in the names; NaN means "does not exist" (no intercept, never detected,
+pair that cannot be computed). ``reason`` is an int8 code: -1 when the threat cannot be computed (see
+``error``), otherwise an index into :data:`shieldlab.engagement.window.REASONS`, as the
+``flag_values``/``flag_meanings`` attributes say.
+
+netCDF attributes cannot be booleans: flags are stored as 0/1 integers.
+"""
+
+from __future__ import annotations
+
+import os
+import numpy as np
+import xarray as xr
+
+from shieldlab import __version__
+from shieldlab import constants as C
+from shieldlab.coverage.pairs import PairLayout
+from shieldlab.engagement.window import REASONS
+from shieldlab.scenario.model import AimGrid
+
+ERROR_CODE = -1
+ERROR_MEANING = "error"
+CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
+
+
+# --------------------------------------------------------------------------- labels
+def coord_text(x: float) -> str:
+    """A coordinate for a label: two decimals, more only when the value needs them."""
+    s = f"{x:.2f}"
+    if abs(float(s) - x) > 1e-9:
+        s = f"{x:.6f}".rstrip("0")
+    return "0.00" if s in ("-0.00", "-0.0") else s
+
+
+def point_text(lat: float, lon: float) -> str:
+    return f"{coord_text(lat)},{coord_text(lon)}"
+
+
+def launch_labels(lay: PairLayout) -> list[str]:
+    """Launch point names (place name, else `lat,lon`)."""
+    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in lay.launch]
+
+
+def aim_labels(scenario, lay: PairLayout) -> list[str]:
+    """Aim point labels in pair order: place names for a list of places, `lat,lon` otherwise."""
+    cov = scenario.coverage
+    if isinstance(cov.aim, AimGrid):
+        return [point_text(a, b) for a, b in zip(lay.aim_lat_deg, lay.aim_lon_deg)]
+    pts = sorted(cov.aim, key=lambda p: (p.lat_deg, p.lon_deg))  # the order of layout()
+    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in pts]
+
+
+def pair_names(scenario, lay: PairLayout) -> list[str]:
+    """`launch -> aim` for every pair, in pair order (e.g. `kozelsk -> 38.00,-77.00`)."""
+    launches, aims = launch_labels(lay), aim_labels(scenario, lay)
+    return [f"{lo} -> {a}" for lo in launches for a in aims]
+
+
+# --------------------------------------------------------------------------- dataset
+def _source_text(scenario) -> str | None:
+    src = scenario.source
+    if not src or not os.path.isfile(src):
+        return None
+    try:
+        with open(src, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _attrs(scenario, n_pairs: int) -> dict:
+    cov = scenario.coverage
+    m = scenario.missiles[cov.missile]
+    attrs = {
+        "title": f"shieldlab coverage: {scenario.name}",
+        "Conventions": "CF-1.8",
+        "scenario": scenario.name,
+        "shieldlab_version": __version__,
+        "source": "shieldlab coverage",
+        "n_pairs": int(n_pairs),
+        "pair_order": "launch points in file order, then aim points by latitude then longitude",
+        "earth_model": scenario.earth.model,
+        "earth_rotation": int(bool(scenario.earth.rotation)),
+        "earth_j2": int(bool(scenario.earth.j2) and scenario.earth.model == "wgs84"),
+        "missile": m.name,
+        "missile_model": m.model,
+        "missile_burn_time_s": float(m.burn_time_s),
+        "missile_burnout_altitude_m": float(m.burnout_altitude_m),
+        "missile_burnout_range_m": float(m.burnout_range_m),
+        "trajectory": cov.trajectory.label(),
+        "trajectory_mode": cov.trajectory.mode,
+        "launch_time_s": float(cov.launch_time_s),
+    }
+    if m.burnout_speed_m_s is not None:
+        attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
+    if cov.trajectory.gamma_deg is not None:
+        attrs["trajectory_gamma_deg"] = float(cov.trajectory.gamma_deg)
+    for k in CONSTANTS:
+        attrs[f"constant_{k}"] = float(getattr(C, k))
+    if isinstance(cov.aim, AimGrid):
+        g = cov.aim
+        attrs.update(aim_grid_lat_deg=[g.lat_min_deg, g.lat_max_deg], aim_grid_lon_deg=[g.lon_min_deg, g.lon_max_deg],
+                     aim_grid_step_deg=float(g.step_deg))
+    text = _source_text(scenario)
+    if text is not None:
+        attrs["scenario_file"] = os.fspath(scenario.source)
+        attrs["scenario_toml"] = text
+    return attrs
+
+
+def _var(data, dims, units=None, long_name=None, **extra):
+    attrs = {}
+    if long_name:
+        attrs["long_name"] = long_name
+    if units:
+        attrs["units"] = units
+    attrs.update(extra)
+    return xr.Variable(dims, data, attrs)
+
+
+def to_dataset(result) -> xr.Dataset:
+    """The Dataset of a :class:`shieldlab.coverage.run.CoverageResult` (see the module doc)."""
+    sc, lay, rec = result.scenario, result.layout, result.records
+    nl, na = len(lay.launch), lay.aim_lat_deg.size
+    nb, ns = len(sc.batteries), len(sc.sensors)
+    grid = lay.grid_lat_deg is not None
+    if grid:
+        aim_dims = ("lat", "lon")
+        aim_shape = (lay.grid_lat_deg.size, lay.grid_lon_deg.size)
+    else:
+        aim_dims = ("aim",)
+        aim_shape = (na,)
+    n = nl * na
+    if n == 0 or not rec:
+        rec = _empty_records(n, nb, ns)
+
+    def pair(a, scale=1.0):
+        """(n,) -> (launch, *aim)"""
+        return (np.asarray(a, float) * scale).reshape((nl, *aim_shape))
+
+    def per(a, scale=1.0, dtype=float):
+        """(n, k) -> (launch, k, *aim)"""
+        k = np.asarray(a).shape[1]
+        arr = np.asarray(a).reshape((nl, *aim_shape, k))
+        arr = np.moveaxis(arr, -1, 1)
+        return arr.astype(dtype) * scale if dtype is float else arr.astype(dtype)
+
+    pdims = ("launch", *aim_dims)
+    bdims = ("launch", "battery", *aim_dims)
+    flight = np.asarray(rec["impact_time_s"], float) - np.asarray(rec["launch_time_s"], float)
+    err = np.array(["" if e is None else str(e) for e in rec["error"]], dtype=object)
+
+    data_vars = {
+        "feasible": _var(per(rec["feasible"], dtype=bool), bdims, None,
+                         "battery can engage the threat of this pair"),
+        "reason": _var(per(rec["reason_code"], dtype=np.int8), bdims, None,
+                       "why the battery can or cannot engage",
+                       flag_values=np.arange(-1, len(REASONS), dtype=np.int8),
+                       flag_meanings=" ".join((ERROR_MEANING, *REASONS))),
+        "earliest_launch_s": _var(per(rec["earliest_launch_s"]), bdims, "s",
+                                  "earliest interceptor launch time (scenario time)"),
+        "first_intercept_time_s": _var(per(rec["first_time_s"]), bdims, "s", "first possible intercept time"),
+        "first_intercept_altitude_km": _var(per(rec["first_altitude_m"], 1e-3), bdims, "km",
+                                            "geodetic altitude of the first possible intercept"),
+        "first_interceptor_launch_s": _var(per(rec["first_interceptor_launch_s"]), bdims, "s",
+                                           "interceptor launch time for the first possible intercept"),
+        "last_intercept_time_s": _var(per(rec["last_time_s"]), bdims, "s", "last possible intercept time"),
+        "last_intercept_altitude_km": _var(per(rec["last_altitude_m"], 1e-3), bdims, "km",
+                                           "geodetic altitude of the last possible intercept"),
+        "flight_time_s": _var(pair(flight), pdims, "s", "threat flight time, launch to impact"),
+        "apogee_altitude_km": _var(pair(rec["apogee_altitude_m"], 1e-3), pdims, "km", "threat apogee altitude"),
+        "track_time_s": _var(pair(rec["track_time_s"]), pdims, "s",
+                             "earliest detection by any sensor (scenario time)"),
+        "ground_range_km": _var(pair(rec["ground_range_m"], 1e-3), pdims, "km", "threat ground range"),
+        "burnout_speed_km_s": _var(pair(rec["burnout_speed_m_s"], 1e-3), pdims, "km s-1", "threat burnout speed"),
+        "launch_azimuth_deg": _var(pair(rec["launch_azimuth_deg"]), pdims, "degree",
+                                   "threat launch azimuth, clockwise from north"),
+        "impact_time_s": _var(pair(rec["impact_time_s"]), pdims, "s", "threat impact time (scenario time)"),
+        "detection_time_s": _var(per(rec["detections_s"]), ("launch", "sensor", *aim_dims), "s",
+                                 "first detection by each sensor (scenario time)"),
+        "error": _var(err.reshape((nl, *aim_shape)), pdims, None,
+                      "why the threat cannot be computed (empty when it can)"),
+    }
+
+    b, s = sc.batteries, sc.sensors
+    coords = {
+        "launch": ("launch", np.array(launch_labels(lay), dtype=object), {"long_name": "launch point"}),
+        "launch_lat": ("launch", np.array([p.lat_deg for p in lay.launch], float),
+                       {"units": "degrees_north", "long_name": "launch point latitude"}),
+        "launch_lon": ("launch", np.array([p.lon_deg for p in lay.launch], float),
+                       {"units": "degrees_east", "long_name": "launch point longitude"}),
+        "battery": ("battery", np.array([x.name for x in b], dtype=object), {"long_name": "battery"}),
+        "battery_lat": ("battery", np.array([x.at.lat_deg for x in b], float), {"units": "degrees_north"}),
+        "battery_lon": ("battery", np.array([x.at.lon_deg for x in b], float), {"units": "degrees_east"}),
+        "battery_interceptor": ("battery", np.array([x.interceptor for x in b], dtype=object), {}),
+        "battery_launch_delay_s": ("battery", np.array([x.launch_delay_s for x in b], float), {"units": "s"}),
+        "battery_cue": ("battery", np.array([x.cue for x in b], dtype=object), {}),
+        "sensor": ("sensor", np.array([x.name for x in s], dtype=object), {"long_name": "sensor"}),
+        "sensor_kind": ("sensor", np.array([x.kind for x in s], dtype=object), {}),
+        "sensor_lat": ("sensor", np.array([x.at.lat_deg for x in s], float), {"units": "degrees_north"}),
+        "sensor_lon": ("sensor", np.array([x.at.lon_deg for x in s], float), {"units": "degrees_east"}),
+        "sensor_alt_m": ("sensor", np.array([x.at.alt_m for x in s], float), {"units": "m"}),
+        "sensor_max_range_km": ("sensor", np.array([x.max_range_m * 1e-3 for x in s], float), {"units": "km"}),
+        "sensor_min_elevation_deg": ("sensor", np.array([x.min_elevation_deg for x in s], float),
+                                     {"units": "degree"}),
+        "sensor_sector_center_deg": ("sensor", np.array([x.sector.center_deg if x.sector else np.nan for x in s],
+                                                        float), {"units": "degree", "comment": "NaN: all round"}),
+        "sensor_sector_half_width_deg": ("sensor", np.array([x.sector.half_width_deg if x.sector else np.nan
+                                                            for x in s], float),
+                                         {"units": "degree", "comment": "NaN: all round"}),
+    }
+    if grid:
+        coords["lat"] = ("lat", np.asarray(lay.grid_lat_deg, float),
+                         {"units": "degrees_north", "standard_name": "latitude", "long_name": "aim point latitude"})
+        coords["lon"] = ("lon", np.asarray(lay.grid_lon_deg, float),
+                         {"units": "degrees_east", "standard_name": "longitude", "long_name": "aim point longitude",
+                          "comment": "as given in the scenario (may exceed 180 for a grid across the antimeridian)"})
+    else:
+        coords["aim"] = ("aim", np.array(aim_labels(sc, lay), dtype=object), {"long_name": "aim point"})
+        coords["aim_lat"] = ("aim", np.asarray(lay.aim_lat_deg, float),
+                             {"units": "degrees_north", "standard_name": "latitude"})
+        coords["aim_lon"] = ("aim", np.asarray(lay.aim_lon_deg, float),
+                             {"units": "degrees_east", "standard_name": "longitude"})
+    return xr.Dataset(data_vars, coords=coords, attrs=_attrs(sc, n))
+
+
+def _empty_records(n, nb, ns) -> dict:
+    z = lambda *shape: np.full(shape, np.nan)  # noqa: E731
+    rec = {k: z(n) for k in ("impact_time_s", "launch_time_s", "apogee_altitude_m", "track_time_s",
+                              "ground_range_m", "burnout_speed_m_s", "launch_azimuth_deg")}
+    rec.update(error=np.full(n, None, dtype=object), detections_s=z(n, ns), feasible=np.zeros((n, nb), bool),
+               reason_code=np.full((n, nb), -1, np.int8))
+    for k in ("earliest_launch_s", "first_time_s", "first_altitude_m", "first_interceptor_launch_s",
+              "last_time_s", "last_altitude_m"):
+        rec[k] = z(n, nb)
+    return rec
+
+
+def is_grid(ds: xr.Dataset) -> bool:
+    """Whether a coverage Dataset holds a lat/lon grid of aim points (else a list of places)."""
+    return "lat" in ds.dims and "lon" in ds.dims
+
+
+def flat_aims(ds: xr.Dataset):
+    """(labels, lat, lon) of the aim points of a coverage Dataset in pair order (lat, then lon)."""
+    if is_grid(ds):
+        lat = np.repeat(ds["lat"].values, ds.sizes["lon"])
+        lon = np.tile(ds["lon"].values, ds.sizes["lat"])
+        return [point_text(a, (b + 180.0) % 360.0 - 180.0) for a, b in zip(lat, lon)], lat, lon
+    return [str(x) for x in ds["aim"].values], ds["aim_lat"].values, ds["aim_lon"].values
+
+
+def flat(ds: xr.Dataset, name: str) -> np.ndarray:
+    """A variable of a coverage Dataset as (n_pairs,) or (n_pairs, k) in pair order."""
+    v = ds[name]
+    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
+    other = [d for d in v.dims if d not in ("launch", *aim_dims)]
+    v = v.transpose("launch", *aim_dims, *other)
+    n = ds.sizes["launch"] * int(np.prod([ds.sizes[d] for d in aim_dims]))
+    return v.values.reshape((n, *[ds.sizes[d] for d in other]))
+
+
+__all__ = ["to_dataset", "pair_names", "aim_labels", "launch_labels", "is_grid", "flat_aims", "flat", "coord_text",
+           "point_text"]

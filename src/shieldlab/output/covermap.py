@@ -1,0 +1,470 @@
+"""The coverage map (`shieldlab coverage FILE --out map.png`).
+
+One panel per launch point: the aim points coloured by which batteries can engage the threat aimed
+there (categorical: no battery / each battery alone / several batteries; aim points the missile cannot
+reach are crossed), on the bundled Natural Earth basemap, with the launch point, the battery sites (in
+their battery's colour) and the radar sites with their maximum-range rings drawn as geodesic circles
+(or sectors). Drawn from a coverage Dataset only (:func:`shieldlab.coverage.dataset.to_dataset`), so a
+`.nc` file read back can be mapped again.
+
+Never uses cartopy's downloading features: the basemap is :func:`shieldlab.output.mapplot.draw_basemap`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cartopy.crs as ccrs
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import offset_copy
+from pyproj import Geod
+
+from shieldlab.coverage.dataset import is_grid
+from shieldlab.output import mapplot
+
+BATTERY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#e377c2", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")
+NONE_COLOR = "#c9c9c9"
+SEVERAL_COLOR = "#6a3d9a"
+LAUNCH_COLOR = "#d62728"
+RADAR_COLOR = "#1b5e20"
+ERROR_FACE = "#f7f7f7"
+ERROR_EDGE = "#8a8a8a"
+GRID_ALPHA = 0.72
+_GEOD = Geod(ellps="WGS84")
+_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
+
+
+# --------------------------------------------------------------------------- categories
+def categories(batteries) -> list[tuple[str, str]]:
+    """(label, colour) of the map categories: code 0 none, 1..nb one battery alone, nb+1 several."""
+    nb = len(batteries)
+    out = [("no battery", NONE_COLOR)]
+    out += [(f"{b} only" if nb > 1 else b, battery_color(j)) for j, b in enumerate(batteries)]
+    if nb > 1:
+        out.append(("all batteries" if nb == 2 else "several batteries", SEVERAL_COLOR))
+    return out
+
+
+def battery_color(j: int) -> str:
+    return BATTERY_COLORS[j % len(BATTERY_COLORS)]
+
+
+def category_codes(feasible: np.ndarray) -> np.ndarray:
+    """Category code per pair from a (..., nb) boolean array (see :func:`categories`)."""
+    feasible = np.asarray(feasible, bool)
+    nb = feasible.shape[-1]
+    count = feasible.sum(axis=-1)
+    code = np.zeros(count.shape, int)
+    if nb:
+        only = np.argmax(feasible, axis=-1) + 1
+        code = np.where(count == 1, only, code)
+        code = np.where(count > 1, nb + 1, code)
+    return code
+
+
+# --------------------------------------------------------------------------- geometry helpers
+def _wrap(lon):
+    return (np.asarray(lon, float) + 180.0) % 360.0 - 180.0
+
+
+def _edges(centers: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    c = np.asarray(centers, float)
+    if c.size == 1:
+        e = np.array([c[0] - 0.5, c[0] + 0.5])
+    else:
+        mid = 0.5 * (c[1:] + c[:-1])
+        e = np.r_[c[0] - (mid[0] - c[0]), mid, c[-1] + (c[-1] - mid[-1])]
+    if lo is not None:
+        e = np.clip(e, lo, hi)
+    return e
+
+
+def _cell(lon0, lon1, lat0, lat1, n=12):
+    """A lon/lat grid cell as a polygon, its edges densified so that they follow meridians/parallels."""
+    from shapely.geometry import Polygon
+
+    lo, la = np.linspace(lon0, lon1, n), np.linspace(lat0, lat1, n)
+    xs = np.r_[lo, np.full(n, lon1), lo[::-1], np.full(n, lon0)]
+    ys = np.r_[np.full(n, lat0), la, np.full(n, lat1), la[::-1]]
+    return Polygon(np.c_[xs, ys])
+
+
+def range_ring(lat, lon, radius_m, center_deg=None, half_width_deg=None, n=361):
+    """Lon/lat of a geodesic circle (or the outline of a sector: site, arc, site) around a site."""
+    if center_deg is None or not np.isfinite(center_deg) or half_width_deg >= 180.0:
+        az = np.linspace(0.0, 360.0, n)
+        sector = False
+    else:
+        az = np.linspace(center_deg - half_width_deg, center_deg + half_width_deg,
+                         max(int(2 * half_width_deg), 2) + 1)
+        sector = True
+    lons, lats, _ = _GEOD.fwd(np.full(az.size, lon), np.full(az.size, lat), az, np.full(az.size, radius_m))
+    lons, lats = np.asarray(lons), np.asarray(lats)
+    if sector:  # radial edges, densified so they stay geodesic
+        k = 40
+        d = np.linspace(0.0, radius_m, k)
+        l1, b1, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[0]), d)
+        l2, b2, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[-1]), d[::-1])
+        lons = np.r_[l1, lons, l2]
+        lats = np.r_[b1, lats, b2]
+    return np.degrees(np.unwrap(np.radians(lons))), lats
+
+
+def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of what the map must show: the aim points (grid outline densified), launches, sites."""
+    lons = [np.ravel(ds["launch_lon"].values), np.ravel(ds["battery_lon"].values), np.ravel(ds["sensor_lon"].values)]
+    lats = [np.ravel(ds["launch_lat"].values), np.ravel(ds["battery_lat"].values), np.ravel(ds["sensor_lat"].values)]
+    if is_grid(ds):
+        le = _edges(ds["lon"].values)
+        be = _edges(ds["lat"].values, -90.0, 90.0)
+        lo = np.linspace(le[0], le[-1], 60)
+        la = np.linspace(be[0], be[-1], 60)
+        lons += [lo, lo, np.full(60, le[0]), np.full(60, le[-1])]
+        lats += [np.full(60, be[0]), np.full(60, be[-1]), la, la]
+    else:
+        lons.append(ds["aim_lon"].values)
+        lats.append(ds["aim_lat"].values)
+    return _wrap(np.concatenate(lons)), np.clip(np.concatenate(lats), -90, 90)
+
+
+def _map_extent(ds) -> tuple:
+    lon, lat = _key_points(ds)
+    lon0, lon1, lat0, lat1 = mapplot.extent_for(lon, lat, margin_deg=4.0)
+    return lon0, lon1, max(lat0, -85.0), min(lat1, 88.0)
+
+
+def _frame(ds, proj, extent, pad=0.07) -> tuple[float, float, float, float]:
+    """Axes limits in the projection: the key points' bounding box plus `pad` on each side (so the map
+    is not the whole projected lon/lat box, which is mostly empty for a wide conic map)."""
+    lon, lat = _key_points(ds)
+    xy = proj.transform_points(ccrs.PlateCarree(), lon, lat)
+    ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
+    if not ok.any():
+        return None
+    x, y = xy[ok, 0], xy[ok, 1]
+    w, h = max(x.max() - x.min(), 1e5), max(y.max() - y.min(), 1e5)
+    x0, x1 = x.min() - pad * w, x.max() + pad * w
+    y0, y1 = y.min() - pad * h, y.max() + pad * h + 0.05 * h  # room for labels at the top
+    bx0, bx1 = proj.x_limits
+    by0, by1 = proj.y_limits
+    return max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
+
+
+def _widen(frame, proj, min_aspect: float, max_aspect: float):
+    """Grow the short side of a frame so that its height/width lies in [min_aspect, max_aspect]."""
+    x0, x1, y0, y1 = frame
+    w, h = x1 - x0, y1 - y0
+    if h < min_aspect * w:
+        c, h = 0.5 * (y0 + y1), min_aspect * w
+        y0, y1 = c - h / 2, c + h / 2
+    elif h > max_aspect * w:
+        c, w = 0.5 * (x0 + x1), h / max_aspect
+        x0, x1 = c - w / 2, c + w / 2
+    bx0, bx1 = proj.x_limits
+    by0, by1 = proj.y_limits
+    return max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
+
+
+def _frame_width_km(proj, frame) -> float:
+    """Geodesic width of a frame along its middle row, in km."""
+    x0, x1, y0, y1 = frame
+    x = np.linspace(x0, x1, 41)
+    ll = ccrs.PlateCarree().transform_points(proj, x, np.full(x.size, 0.5 * (y0 + y1)))
+    ok = np.isfinite(ll[:, 0]) & np.isfinite(ll[:, 1])
+    if ok.sum() < 2:
+        return math.inf
+    _, _, d = _GEOD.inv(ll[ok][:-1, 0], ll[ok][:-1, 1], ll[ok][1:, 0], ll[ok][1:, 1])
+    return float(np.sum(d)) * 1e-3
+
+
+def _view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
+    """A lon/lat box around the whole view, or None when the view wraps (a pole, the antimeridian)."""
+    x0, x1, y0, y1 = frame
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    ll = ccrs.PlateCarree().transform_points(proj, gx.ravel(), gy.ravel())
+    lon, lat = ll[:, 0], ll[:, 1]
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return None
+    if lon.max() - lon.min() > 300.0 or lat.max() > 89.0 or lat.min() < -89.0:
+        return None
+    return (lon.min() - margin_deg, lat.min() - margin_deg, lon.max() + margin_deg, lat.max() + margin_deg)
+
+
+def _draw_basemap(ax, frame, scale: str):
+    """The bundled basemap (as :func:`mapplot.draw_basemap`), its geometries cut to the view first: cartopy
+    then projects a few thousand vertices instead of whole continents (about 3x faster for 50m maps)."""
+    from shapely.geometry import box
+
+    from shieldlab.output import basemap
+
+    vb = _view_box(ax.projection, frame)
+    if vb is None:
+        mapplot.draw_basemap(ax, scale=scale, gridlines=True)
+        return
+    clip = box(*vb)
+
+    def cut(geoms):
+        out = []
+        for g in geoms:
+            if g.intersects(clip):
+                c = g.intersection(clip)
+                if not c.is_empty:
+                    out.append(c)
+        return out
+
+    pc = ccrs.PlateCarree()
+    ax.set_facecolor(mapplot.OCEAN_COLOR)
+    ax.add_geometries(cut(basemap.land_geometries(scale)), crs=pc, facecolor=mapplot.LAND_COLOR, edgecolor="none",
+                      linewidth=0.0, zorder=0.1)
+    borders = basemap.border_geometries()
+    ax.add_geometries(cut(getattr(borders, "geoms", [borders])), crs=pc, facecolor="none",
+                      edgecolor=mapplot.BORDER_COLOR, linewidth=0.4, zorder=0.2)
+    ax.add_geometries(cut(basemap.coastline_geometries(scale).geoms), crs=pc, facecolor="none",
+                      edgecolor=mapplot.COAST_COLOR, linewidth=0.6, zorder=0.3)
+    ax.gridlines(crs=pc, draw_labels=False, linewidth=0.3, color="#7a7a7a", alpha=0.5, linestyle="--", zorder=0.4)
+
+
+# --------------------------------------------------------------------------- labels
+class _Placer:
+    """Greedy label placement: try a few offsets around the point, keep the first that overlaps
+    nothing placed so far (markers included), else the least overlapping one."""
+
+    OFFSETS = ((7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom"),
+               (-7, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
+               (14, 0, "left", "center"), (-14, 0, "right", "center"))
+
+    def __init__(self, ax):
+        self.ax = ax
+        self.fig = ax.figure
+        self.renderer = self.fig.canvas.get_renderer()
+        self.boxes = []
+
+    def block(self, lon, lat, size_pt=8.0):
+        x, y = self._xy(lon, lat)
+        r = size_pt * self.fig.dpi / 72.0
+        self.boxes.append((x - r, y - r, x + r, y + r))
+
+    def _xy(self, lon, lat):
+        xy = self.ax.projection.transform_point(float(lon), float(lat), ccrs.PlateCarree())
+        return self.ax.transData.transform(xy)
+
+    def _overlap(self, b):
+        tot = 0.0
+        for o in self.boxes:
+            w = min(b[2], o[2]) - max(b[0], o[0])
+            h = min(b[3], o[3]) - max(b[1], o[1])
+            if w > 0 and h > 0:
+                tot += w * h
+        ax_box = self.ax.get_window_extent(self.renderer)
+        inside_w = min(b[2], ax_box.x1) - max(b[0], ax_box.x0)
+        inside_h = min(b[3], ax_box.y1) - max(b[1], ax_box.y0)
+        outside = (b[2] - b[0]) * (b[3] - b[1]) - max(inside_w, 0) * max(inside_h, 0)
+        return tot + 4.0 * outside
+
+    def text(self, lon, lat, s, **kw):
+        best, best_cost = None, math.inf
+        for dx, dy, ha, va in self.OFFSETS:
+            t = self.ax.text(float(lon), float(lat), s, ha=ha, va=va, zorder=9,
+                             transform=offset_copy(ccrs.PlateCarree()._as_mpl_transform(self.ax), fig=self.fig,
+                                                   x=dx, y=dy, units="points"),
+                             path_effects=_HALO, **kw)
+            bb = t.get_window_extent(self.renderer)
+            b = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
+            cost = self._overlap(b)
+            if cost < best_cost:
+                if best is not None:
+                    best[0].remove()
+                best, best_cost = (t, b), cost
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        self.boxes.append(best[1])
+        return best[0]
+
+
+# --------------------------------------------------------------------------- the figure
+def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
+    """(rows, cols) of n panels of height/width `aspect`."""
+    if n == 1:
+        return 1, 1
+    cols = 1 if aspect < 0.62 and n <= 3 else 2 if n <= 4 or aspect < 0.75 else 3
+    return math.ceil(n / cols), cols
+
+
+def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scale: str = "auto"):
+    """The coverage map of a coverage Dataset as a matplotlib Figure.
+
+    ``scale`` is the Natural Earth scale of the basemap, "110m" or "50m"; "auto" takes 50m for maps
+    narrower than 5000 km (regional) and 110m for wider ones (same look at that size, much faster).
+    """
+    extent = _map_extent(ds)
+    proj = mapplot.choose_projection(extent)
+    launches = [str(x) for x in ds["launch"].values]
+    batteries = [str(x) for x in ds["battery"].values]
+    nl = len(launches)
+
+    # the panels' aspect ratio in the projection
+    frame = _frame(ds, proj, extent)
+    if frame is None:
+        probe = mapplot.new_figure((4, 4), dpi=50)
+        pax = mapplot.new_map_axes(probe, extent, projection=proj)
+        frame = (*pax.get_xlim(), *pax.get_ylim())
+    frame = _widen(frame, proj, min_aspect=0.42, max_aspect=1.3)
+    x0, x1, y0, y1 = frame
+    if scale == "auto":
+        scale = "110m" if _frame_width_km(proj, frame) > 5000.0 else "50m"
+    aspect = (y1 - y0) / (x1 - x0)
+
+    rows, cols = _panel_layout(max(nl, 1), aspect)
+    panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
+    panel_h = panel_w * aspect
+    top_in, bottom_in, gap_h, gap_w, side = 0.95, 1.05, 0.45, 0.25, 0.2
+    width = cols * panel_w + (cols - 1) * gap_w + 2 * side
+    height = rows * panel_h + (rows - 1) * gap_h + top_in + bottom_in
+    fig = mapplot.new_figure((width, height), dpi=dpi)
+
+    cats = categories(batteries)
+    errors_present = False
+    for k in range(max(nl, 1)):
+        r, c = divmod(k, cols)
+        left = (side + c * (panel_w + gap_w)) / width
+        bottom = (bottom_in + (rows - 1 - r) * (panel_h + gap_h)) / height
+        ax = fig.add_axes((left, bottom, panel_w / width, panel_h / height), projection=proj)
+        ax.set_extent(frame, crs=proj)
+        _draw_basemap(ax, frame, scale)
+        if nl:
+            errors_present |= _draw_panel(ax, ds, k, cats)
+    _title(fig, ds, height)
+    _legend(fig, ds, cats, errors_present, bottom_in / height)
+    return fig
+
+
+def _title(fig, ds, height):
+    a = ds.attrs
+    nl = ds.sizes["launch"]
+    na = ds.sizes["lat"] * ds.sizes["lon"] if is_grid(ds) else ds.sizes["aim"]
+    fig.text(0.5, 1 - 0.18 / height, str(a.get("scenario", "coverage")), ha="center", va="top",
+             fontsize=14, fontweight="bold")
+    where = ("aim grid" if is_grid(ds) else "aim points")
+    sub = (f"missile {a.get('missile', '?')}, {a.get('trajectory', '?')} trajectory, launch at "
+           f"{float(a.get('launch_time_s', 0.0)):g} s  ·  {nl * na} pairs ({nl} launch point{'s' * (nl != 1)} × "
+           f"{na} {where})  ·  shieldlab {a.get('shieldlab_version', '')}")
+    fig.text(0.5, 1 - 0.52 / height, sub, ha="center", va="top", fontsize=9.5, color="#333333")
+
+
+def _legend(fig, ds, cats, errors_present, bottom_frac):
+    handles = [Patch(facecolor=col, edgecolor="#555555", linewidth=0.5, alpha=GRID_ALPHA, label=lab)
+               for lab, col in cats]
+    if errors_present and is_grid(ds):
+        handles.append(Patch(facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx", linewidth=0.5,
+                             label="beyond missile reach"))
+    elif errors_present:
+        handles.append(Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=6,
+                              label="beyond missile reach"))
+    handles.append(Line2D([], [], linestyle="none", marker="^", markerfacecolor=LAUNCH_COLOR, markeredgecolor="k",
+                          markersize=9, label="launch point"))
+    if ds.sizes["battery"]:
+        handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor="white", markeredgecolor="k",
+                              markersize=8, label="battery site (its colour)"))
+    if ds.sizes["sensor"]:
+        handles.append(Line2D([], [], linestyle="none", marker="D", markerfacecolor=RADAR_COLOR,
+                              markeredgecolor="k", markersize=6, label="radar site"))
+        handles.append(Line2D([], [], color=RADAR_COLOR, linestyle="--", linewidth=1.2,
+                              label="radar max range (geodesic)"))
+    ncol = min(len(handles), 4)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=9,
+               frameon=False, title="aim points coloured by the batteries that can engage a threat aimed there",
+               title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
+
+
+def _draw_panel(ax, ds, k, cats) -> bool:
+    pc = ccrs.PlateCarree()
+    nb = ds.sizes["battery"]
+    cmap = ListedColormap([c for _, c in cats])
+    norm = BoundaryNorm(np.arange(len(cats) + 1) - 0.5, len(cats))
+    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
+    feas = ds["feasible"].isel(launch=k).transpose(*aim_dims, "battery").values
+    code = category_codes(feas)
+    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].isel(launch=k).values)]).reshape(code.shape)
+    engageable = int(np.count_nonzero((code > 0) & ~err))
+    placer = _Placer(ax)
+
+    if is_grid(ds):
+        lat, lon = ds["lat"].values, ds["lon"].values
+        masked = np.ma.masked_array(code, mask=err)
+        ax.pcolormesh(_edges(lon), _edges(lat, -90.0, 90.0), masked, cmap=cmap, norm=norm, alpha=GRID_ALPHA,
+                      transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
+        if err.any():  # hatched cells
+            le, be = _edges(lon), _edges(lat, -90.0, 90.0)
+            cells = [_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
+            ax.add_geometries(cells, crs=pc, facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx",
+                              linewidth=0.4, alpha=0.85, zorder=3)
+        n_aims = code.size
+    else:
+        alat, alon = ds["aim_lat"].values, ds["aim_lon"].values
+        ok = ~err
+        ax.scatter(_wrap(alon[ok]), alat[ok], c=code[ok], cmap=cmap, norm=norm, s=70, edgecolors="k",
+                   linewidths=0.6, transform=pc, zorder=6)
+        if err.any():
+            ax.scatter(_wrap(alon[err]), alat[err], marker="x", s=40, color="#444444", linewidths=1.2,
+                       transform=pc, zorder=6)
+        n_aims = code.size
+        for lo, la in zip(alon, alat):
+            placer.block(lo, la, 5)
+
+    # radars: ring/sector, marker, label
+    for s in range(ds.sizes["sensor"]):
+        slat, slon = float(ds["sensor_lat"].values[s]), float(ds["sensor_lon"].values[s])
+        rlon, rlat = range_ring(slat, slon, float(ds["sensor_max_range_km"].values[s]) * 1e3,
+                                float(ds["sensor_sector_center_deg"].values[s]),
+                                float(ds["sensor_sector_half_width_deg"].values[s]))
+        ax.plot(rlon, rlat, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=1.1,
+                alpha=0.85, zorder=4)
+        ax.scatter([slon], [slat], marker="D", s=34, color=RADAR_COLOR, edgecolors="k", linewidths=0.6,
+                   transform=pc, zorder=7)
+        placer.block(slon, slat, 5)
+
+    # batteries: markers in their colour, co-located ones side by side
+    sites: dict[tuple, list[int]] = {}
+    for j in range(nb):
+        key = (round(float(ds["battery_lat"].values[j]), 3), round(float(ds["battery_lon"].values[j]), 3))
+        sites.setdefault(key, []).append(j)
+    for (blat, blon), js in sites.items():
+        for m, j in enumerate(js):
+            dx = (m - (len(js) - 1) / 2) * 9
+            ax.scatter([blon], [blat], marker="s", s=60, color=battery_color(j), edgecolors="k", linewidths=0.8,
+                       transform=offset_copy(pc._as_mpl_transform(ax), fig=ax.figure, x=dx, y=0, units="points"),
+                       zorder=8)
+        placer.block(blon, blat, 5 + 4.5 * (len(js) - 1))
+
+    # the launch point of this panel
+    llat, llon = float(ds["launch_lat"].values[k]), float(ds["launch_lon"].values[k])
+    ax.scatter([llon], [llat], marker="^", s=110, color=LAUNCH_COLOR, edgecolors="k", linewidths=0.8,
+               transform=pc, zorder=8)
+    placer.block(llon, llat, 6)
+
+    # labels, most important first
+    launch = str(ds["launch"].values[k])
+    placer.text(llon, llat, launch, fontsize=9.5, fontweight="bold", color="#7f0000")
+    for (blat, blon), js in sites.items():
+        placer.text(blon, blat, "\n".join(str(ds["battery"].values[j]) for j in js), fontsize=8.5,
+                    color="#0b2545", linespacing=1.0)
+    for s in range(ds.sizes["sensor"]):
+        placer.text(float(ds["sensor_lon"].values[s]), float(ds["sensor_lat"].values[s]),
+                    str(ds["sensor"].values[s]), fontsize=8, color=RADAR_COLOR, style="italic")
+    if not is_grid(ds) and ds.sizes["aim"] <= 40:
+        for a in range(ds.sizes["aim"]):
+            placer.text(float(ds["aim_lon"].values[a]), float(ds["aim_lat"].values[a]), str(ds["aim"].values[a]),
+                        fontsize=7.5, color="#222222")
+
+    ax.set_title(f"launched from {launch}: {engageable} of {n_aims} aim points engageable", fontsize=10.5,
+                 loc="left")
+    return bool(err.any())
+
+
+__all__ = ["coverage_figure", "categories", "category_codes", "range_ring", "battery_color"]

@@ -1,0 +1,281 @@
+"""Coverage result files, chosen by extension: `.nc`, `.csv`, `.geojson`, `.png`.
+
+Every writer works from the coverage Dataset (:func:`shieldlab.coverage.dataset.to_dataset`), so a
+Dataset read back from a `.nc` file can be written again as CSV, GeoJSON or a map.
+
+All writes are atomic: the file is written to a temporary file in the target's directory, then
+renamed over the target (``os.replace``). If anything goes wrong, including Ctrl-C, the temporary file
+is removed and the target is left as it was (absent, or with its previous content).
+
+Formats:
+
+``.nc``
+    netCDF-4 (netcdf4 engine), the Dataset as is.
+``.csv``
+    One row per (launch, aim) pair, in the documented order, with the battery figures as column groups:
+    ``<battery> feasible`` (true/false), ``<battery> reason``, ``<battery> earliest launch s``,
+    ``<battery> first intercept s``, ``<battery> first intercept alt km``, ``<battery> last intercept s``.
+    One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
+    count, and "which batteries can engage this threat" is one row, also summarised in ``engageable by``).
+    Missing numbers are empty cells; UTF-8, comma-separated, header row first.
+``.geojson``
+    A FeatureCollection (RFC 7946, lon/lat in [-180, 180]): one Point per (launch, aim) pair at the aim
+    point (``kind = "aim"``, properties ``launch``, ``aim``, ``error``, ``engageable_by``, and per battery
+    ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``), then one Point per
+    launch point (``kind = "launch"``), battery (``kind = "battery"``) and sensor (``kind = "sensor"``).
+    Flat property names so that GIS tools show them as plain columns.
+``.png``
+    The coverage map (:mod:`shieldlab.output.covermap`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from shieldlab import __version__
+from shieldlab.coverage.dataset import flat, flat_aims, is_grid
+from shieldlab.engagement.window import REASONS
+from shieldlab.errors import ShieldlabError
+
+FORMATS = {".nc": "netCDF-4", ".csv": "CSV table", ".geojson": "GeoJSON", ".png": "PNG map"}
+
+
+class OutputError(ShieldlabError, ValueError):
+    """An output path that cannot be written (unknown extension, missing directory)."""
+
+
+def output_format(path) -> str:
+    """The extension of a supported output path (lower case), else OutputError."""
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        known = ", ".join(f"{e} ({d})" for e, d in FORMATS.items())
+        raise OutputError(f"{os.fspath(path)}: unknown output format {ext or '(no extension)'!r}; "
+                          f"use one of {known}")
+    return ext
+
+
+def check_output_path(path) -> str:
+    """Check before computing anything that `path` can be written: known extension, existing directory."""
+    ext = output_format(path)
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{os.fspath(path)}: the directory {os.fspath(parent)!r} does not exist")
+    if p.is_dir():
+        raise OutputError(f"{os.fspath(path)}: is a directory")
+    return ext
+
+
+# --------------------------------------------------------------------------- atomic writes
+def atomic_write(path, write) -> None:
+    """Call ``write(tmp_path)`` to write a temporary file next to `path`, then rename it onto `path`.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed, `path` is untouched and
+    the exception propagates.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it the mode a normal open() would
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _dataset(data):
+    import xarray as xr
+
+    if isinstance(data, xr.Dataset):
+        return data
+    from shieldlab.coverage.dataset import to_dataset
+
+    return to_dataset(data)
+
+
+def write(data, path) -> None:
+    """Write a coverage Dataset (or CoverageResult) to `path`, the format chosen by its extension."""
+    ext = check_output_path(path)
+    ds = _dataset(data)
+    writer = {".nc": write_netcdf, ".csv": write_csv, ".geojson": write_geojson, ".png": write_png}[ext]
+    writer(ds, path)
+
+
+def write_all(data, paths) -> None:
+    """Write several outputs (all paths checked first; the Dataset is built once)."""
+    for p in paths:
+        check_output_path(p)
+    ds = _dataset(data)
+    for p in paths:
+        write(ds, p)
+
+
+# --------------------------------------------------------------------------- netCDF
+def _netcdf_ready(ds):
+    """netCDF cannot hold object arrays of str with NaN, nor empty variable-length dims in every
+    version: make sure strings are plain str."""
+    ds = ds.copy()
+    for name in list(ds.variables):
+        v = ds[name]
+        if v.dtype == object:
+            ds[name] = v.astype(str)
+    return ds
+
+
+def write_netcdf(ds, path) -> None:
+    ds = _netcdf_ready(ds)
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4"))
+
+
+# --------------------------------------------------------------------------- CSV
+def _num(x, fmt):
+    x = float(x)
+    return "" if not math.isfinite(x) else fmt.format(x)
+
+
+def _reason(code: int) -> str:
+    return REASONS[code] if code >= 0 else ""
+
+
+def csv_header(batteries) -> list[str]:
+    head = ["launch", "launch lat deg", "launch lon deg", "aim", "aim lat deg", "aim lon deg", "error",
+            "flight time s", "apogee km", "ground range km", "burnout speed km/s", "track time s",
+            "engageable by"]
+    for b in batteries:
+        head += [f"{b} feasible", f"{b} reason", f"{b} earliest launch s", f"{b} first intercept s",
+                 f"{b} first intercept alt km", f"{b} last intercept s"]
+    return head
+
+
+def _csv_rows(ds):
+    """The CSV data rows, one per pair in the documented order."""
+    batteries = [str(b) for b in ds["battery"].values]
+    labels, alat, alon = flat_aims(ds)
+    na = len(labels)
+    launches = [str(x) for x in ds["launch"].values]
+    llat, llon = ds["launch_lat"].values, ds["launch_lon"].values
+    f = {k: flat(ds, k) for k in ("flight_time_s", "apogee_altitude_km", "ground_range_km", "burnout_speed_km_s",
+                                  "track_time_s", "error", "feasible", "reason", "earliest_launch_s",
+                                  "first_intercept_time_s", "first_intercept_altitude_km", "last_intercept_time_s")}
+    for i in range(len(launches) * na):
+        li, ai = divmod(i, na)
+        feas = f["feasible"][i]
+        row = [launches[li], _num(llat[li], "{:.6f}"), _num(llon[li], "{:.6f}"), labels[ai],
+               _num(alat[ai], "{:.6f}"), _num((alon[ai] + 180.0) % 360.0 - 180.0, "{:.6f}"), str(f["error"][i]),
+               _num(f["flight_time_s"][i], "{:.3f}"), _num(f["apogee_altitude_km"][i], "{:.3f}"),
+               _num(f["ground_range_km"][i], "{:.3f}"), _num(f["burnout_speed_km_s"][i], "{:.5f}"),
+               _num(f["track_time_s"][i], "{:.3f}"),
+               ";".join(b for b, ok in zip(batteries, feas) if ok)]
+        for j in range(len(batteries)):
+            row += ["true" if feas[j] else "false", _reason(int(f["reason"][i, j])),
+                    _num(f["earliest_launch_s"][i, j], "{:.3f}"), _num(f["first_intercept_time_s"][i, j], "{:.3f}"),
+                    _num(f["first_intercept_altitude_km"][i, j], "{:.3f}"),
+                    _num(f["last_intercept_time_s"][i, j], "{:.3f}")]
+        yield row
+
+
+def write_csv(ds, path) -> None:
+    def go(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(csv_header([str(b) for b in ds["battery"].values]))
+            for row in _csv_rows(ds):
+                w.writerow(row)
+
+    atomic_write(path, go)
+
+
+# --------------------------------------------------------------------------- GeoJSON
+def _jnum(x, nd=3):
+    x = float(x)
+    return None if not math.isfinite(x) else round(x, nd)
+
+
+def _lon180(lon):
+    return (float(lon) + 180.0) % 360.0 - 180.0
+
+
+def _point(lon, lat, props):
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(_lon180(lon), 6),
+                                                                             round(float(lat), 6)]},
+            "properties": props}
+
+
+def geojson_document(ds) -> dict:
+    batteries = [str(b) for b in ds["battery"].values]
+    labels, alat, alon = flat_aims(ds)
+    na = len(labels)
+    launches = [str(x) for x in ds["launch"].values]
+    feas, reason, first = flat(ds, "feasible"), flat(ds, "reason"), flat(ds, "first_intercept_time_s")
+    err, flight = flat(ds, "error"), flat(ds, "flight_time_s")
+    feats = []
+    for i in range(len(launches) * na):
+        li, ai = divmod(i, na)
+        props = {"kind": "aim", "launch": launches[li], "aim": labels[ai], "error": str(err[i]) or None,
+                 "flight_time_s": _jnum(flight[i]),
+                 "engageable_by": ",".join(b for b, ok in zip(batteries, feas[i]) if ok),
+                 "n_engageable": int(np.count_nonzero(feas[i]))}
+        for j, b in enumerate(batteries):
+            props[f"{b}:feasible"] = bool(feas[i, j])
+            props[f"{b}:reason"] = _reason(int(reason[i, j])) or None
+            props[f"{b}:first_intercept_time_s"] = _jnum(first[i, j])
+        feats.append(_point(alon[ai], alat[ai], props))
+    for k, name in enumerate(launches):
+        feats.append(_point(ds["launch_lon"].values[k], ds["launch_lat"].values[k], {"kind": "launch", "name": name}))
+    for k, name in enumerate(batteries):
+        feats.append(_point(ds["battery_lon"].values[k], ds["battery_lat"].values[k], {
+            "kind": "battery", "name": name, "interceptor": str(ds["battery_interceptor"].values[k]),
+            "launch_delay_s": _jnum(ds["battery_launch_delay_s"].values[k]),
+            "cue": str(ds["battery_cue"].values[k])}))
+    for k, name in enumerate(str(s) for s in ds["sensor"].values):
+        feats.append(_point(ds["sensor_lon"].values[k], ds["sensor_lat"].values[k], {
+            "kind": "sensor", "name": name, "sensor_kind": str(ds["sensor_kind"].values[k]),
+            "max_range_km": _jnum(ds["sensor_max_range_km"].values[k]),
+            "min_elevation_deg": _jnum(ds["sensor_min_elevation_deg"].values[k]),
+            "sector_center_deg": _jnum(ds["sensor_sector_center_deg"].values[k]),
+            "sector_half_width_deg": _jnum(ds["sensor_sector_half_width_deg"].values[k])}))
+    return {"type": "FeatureCollection",
+            "scenario": str(ds.attrs.get("scenario", "")),
+            "shieldlab_version": str(ds.attrs.get("shieldlab_version", __version__)),
+            "missile": str(ds.attrs.get("missile", "")), "trajectory": str(ds.attrs.get("trajectory", "")),
+            "aim_layout": "grid" if is_grid(ds) else "places",
+            "features": feats}
+
+
+def write_geojson(ds, path) -> None:
+    doc = geojson_document(ds)
+
+    def go(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+            fh.write("\n")
+
+    atomic_write(path, go)
+
+
+# --------------------------------------------------------------------------- PNG
+def write_png(ds, path) -> None:
+    from shieldlab.output.covermap import coverage_figure
+    from shieldlab.output.mapplot import save_figure
+
+    fig = coverage_figure(ds)
+    atomic_write(path, lambda tmp: save_figure(fig, tmp, format="png"))
+
+
+__all__ = ["FORMATS", "OutputError", "atomic_write", "check_output_path", "output_format", "write", "write_all",
+           "write_netcdf", "write_csv", "write_geojson", "write_png", "geojson_document", "csv_header"]
