@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -41,7 +42,7 @@ def engage(
     scenario: Path = typer.Argument(..., help="Scenario TOML file."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document (and nothing else) on stdout."),
 ):
-    """Fly every [[threats]] entry; report detections and each battery's intercept window."""
+    """Fly every [\\[threats]] entry; report detections and each battery's intercept window."""
     from shieldlab.api import engage as run, engage_document
 
     sc = _load(scenario)
@@ -55,6 +56,138 @@ def engage(
 
 
 @app.command()
+def coverage(
+    scenario: Path = typer.Argument(..., help="Scenario TOML file with a \\[coverage] table."),
+    as_json: bool = typer.Option(False, "--json", help="Print the per-pair JSON records (and nothing else) on stdout."),
+    out: Optional[list[Path]] = typer.Option(
+        None, "--out", "-o", help="Write FILE.nc | .csv | .geojson | .png (repeatable). Written atomically."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Local worker processes."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask])."),
+    chunk_size: Optional[int] = typer.Option(
+        None, "--chunk-size", help="Pairs per task (default: chosen from the pair count and the workers)."),
+):
+    """Fly every (launch, aim) pair of the \\[coverage] table against every battery.
+
+    Without --json or --out, prints a summary per launch point and battery. Pairs are in a stable order:
+    launch points in file order, then aim points by latitude, then longitude.
+    """
+    import math
+
+    from shieldlab.api import ScenarioError, require_coverage
+
+    sc = _load(scenario)
+    try:
+        require_coverage(sc)
+    except ScenarioError as e:
+        _fail([str(p) for p in e.problems])
+    from shieldlab.output.files import OutputError, check_output_path
+
+    problems = []
+    for p in out or []:
+        try:
+            check_output_path(p)
+        except OutputError as e:
+            problems.append(str(e))
+    if workers < 1:
+        problems.append(f"--workers must be at least 1, got {workers}")
+    if chunk_size is not None and chunk_size < 1:
+        problems.append(f"--chunk-size must be at least 1, got {chunk_size}")
+    if scheduler and workers > 1:
+        problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
+    if scheduler:
+        try:
+            from distributed.comm import parse_address, parse_host_port
+        except ImportError:
+            problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
+        else:
+            try:
+                scheme, where = parse_address(scheduler)
+                if scheme in ("tcp", "tls"):
+                    parse_host_port(where)
+            except ValueError as e:
+                problems.append(f"--scheduler {scheduler!r}: {e} (expected an address like tcp://host:8786)")
+    if problems:
+        _fail(problems)
+
+    from shieldlab.coverage.pairs import layout
+    from shieldlab.coverage.run import DEFAULT_CHUNK, run
+
+    n = layout(sc.coverage).n_pairs
+    if chunk_size is None:  # about 8 tasks per worker: balanced, and a progress bar that moves
+        parallel = 8 if scheduler else workers
+        chunk_size = min(DEFAULT_CHUNK, max(16, math.ceil(n / (8 * parallel))))
+    bar = _ProgressBar(n, enabled=err_console.is_terminal)
+    try:
+        result = run(sc, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=bar)
+    except (OSError, TimeoutError) as e:
+        if not scheduler:
+            raise
+        _fail([f"cannot use the dask scheduler {scheduler}: {e}"])
+    finally:
+        bar.stop()
+
+    if as_json:
+        from shieldlab.output.jsonout import coverage_document
+
+        sys.stdout.write(json.dumps(coverage_document(result), indent=1) + "\n")
+    if out:
+        from shieldlab.output.files import write_all
+
+        write_all(result, out)
+        for p in out:
+            err_console.print(f"wrote {escape(str(p))}", highlight=False)
+    if not as_json and not out:
+        from shieldlab.coverage.dataset import to_dataset
+        from shieldlab.output.table import print_coverage
+
+        print_coverage(to_dataset(result), Console() if sys.stdout.isatty() else Console(width=110))
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, shown only when the run takes longer than a second (and stderr is
+    a terminal). Called as `progress(done_pairs, total_pairs)` by coverage.run, possibly from any thread."""
+
+    def __init__(self, total: int, enabled: bool, delay_s: float = 1.0):
+        import threading
+
+        self.total, self.done = total, 0
+        self.lock = threading.Lock()
+        self.progress = self.task = None
+        self.timer = threading.Timer(delay_s, self._show) if enabled else None
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _show(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        with self.lock:
+            if self.timer is None:  # already stopped
+                return
+            self.progress = Progress(TextColumn("pairs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                     TextColumn("eta"), TimeRemainingColumn(), console=err_console, transient=True)
+            self.task = self.progress.add_task("coverage", total=self.total, completed=self.done)
+            self.progress.start()
+
+    def __call__(self, done: int, total: int) -> None:
+        with self.lock:
+            self.done = done
+            if self.progress is not None:
+                self.progress.update(self.task, completed=done)
+
+    def stop(self):
+        with self.lock:
+            timer, self.timer = self.timer, None
+            if timer:
+                timer.cancel()
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+
+
+@app.command()
 def version():
     """Print the version and the model constants."""
     from shieldlab import __version__, constants as C
@@ -62,6 +195,144 @@ def version():
     print(f"shieldlab {__version__}")
     for k in ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2"):
         print(f"  {k} = {getattr(C, k)!r}")
+
+
+@app.command("catalog")
+def catalog_command(
+    kind: Optional[str] = typer.Argument(None, help="places | missiles | interceptors | radars"),
+    name: Optional[str] = typer.Argument(None, help="An entry name: show it in full, with its source."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (and nothing else) on stdout."),
+):
+    """The bundled catalog of open-literature entries, usable by name in scenario files.
+
+    No arguments: the kinds, their counts and the catalog version. KIND: one line per entry (key numbers, confidence).
+    KIND NAME: the whole entry, with its source and note.
+    """
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    from shieldlab import catalog as cat
+
+    try:
+        kind = cat.kind_name(kind) if kind is not None else None
+        entry = cat.get(kind, name) if kind is not None and name is not None else None
+    except cat.UnknownEntry as e:
+        _fail([f"{e} (`shieldlab catalog` lists the kinds, `shieldlab catalog KIND` the entries)"])
+    version = cat.catalog_version()
+    if as_json:
+        if kind is None:
+            doc = {"catalog_version": version, "confidence_tags": cat.CONFIDENCE_TAGS,
+                   "kinds": {k: {"count": len(cat.entries(k)), "description": cat.description(k)} for k in cat.KINDS}}
+        elif entry is None:
+            doc = {"catalog_version": version, "kind": kind, "entries": [e.as_dict() for e in cat.entries(kind)]}
+        else:
+            doc = {"catalog_version": version, **entry.as_dict()}
+        sys.stdout.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        return
+    console = Console() if sys.stdout.isatty() else Console(width=110)
+    if kind is None:
+        console.print(Text(f"shieldlab catalog {version}: open-literature entries, usable by name in scenarios"))
+        table = Table("kind", "entries", "description")
+        for k in cat.KINDS:
+            table.add_row(k, str(len(cat.entries(k))), Text(cat.description(k)))
+        console.print(table)
+        console.print(Text("confidence: " + "; ".join(f"{t} {m}" for t, m in cat.CONFIDENCE_TAGS.items())))
+        console.print(Text("more: shieldlab catalog KIND, shieldlab catalog KIND NAME"))
+    elif entry is None:
+        keys = cat.TABLE_KEYS[kind]
+        table = Table(Column("name", no_wrap=True), *(Column(k, min_width=len(k)) for k in keys), "confidence",
+                      title=f"{kind} (catalog {version})")
+        for e in cat.entries(kind):
+            cells = []
+            for k in keys:  # a value whose confidence differs from the entry's carries its own tag
+                tag = e.confidence_of(k)
+                own = k in e.values and k != "site" and tag != e.confidence
+                cells.append(Text(cat.value_text(e, k) + (f" ({tag})" if own else "")))
+            table.add_row(e.name, *cells, e.confidence + (", assumptions" if e.assumption else ""))
+        console.print(table)
+        console.print(Text("(TAG) after a value: that value's own confidence; A = assumption of shieldlab's authors"))
+        console.print(Text(f"in a scenario: {cat.USAGE[kind].format(name='NAME')}"))
+    else:
+        console.print(Text.assemble((f"{kind}/{entry.name}", "bold"), f": {entry.label}"))
+        table = Table("key", "value", "confidence")
+        for key in entry.values:
+            if key == "model":
+                confidence = "-"
+            elif key == "site":  # a catalog place, with its own confidence
+                confidence = cat.get("places", entry.values["site"]).confidence + " (places)"
+            else:
+                confidence = entry.confidence_of(key)
+            table.add_row(key, Text(cat.value_text(entry, key)), confidence)
+        for key, value in entry.extra.items():
+            table.add_row(key, Text(str(value)), Text("(source value)"))
+        console.print(table)
+        tag = f"{entry.confidence} ({cat.CONFIDENCE_TAGS[entry.confidence]})"
+        lines = [("confidence", tag + ("; mostly modelling assumptions" if entry.assumption else "")),
+                 ("source", entry.source), ("note", entry.note), ("catalog", version),
+                 ("use", cat.USAGE[kind].format(name=entry.name))]
+        for label, text in lines:
+            console.print(Text.assemble((f"{label}: ", "bold"), text))
+
+
+@app.command()
+def serve(
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario TOML file to open first (optional)."),
+    port: int = typer.Option(8000, "--port", "-p", help="TCP port to listen on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on: loopback only, unless --allow-remote."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a non-loopback --host. The server has no authentication: anyone who "
+                                      "reaches the port can run computations on this machine."),
+    examples: Optional[Path] = typer.Option(
+        None, "--examples", help="Directory of example scenarios offered on the page (default: the repository's "
+                                 "examples/)."),
+):
+    """Serve an interactive web map (scenario, parameters, tracks, intercepts, coverage) on this machine.
+
+    Needs the optional `web` dependencies (fastapi, uvicorn). Open the printed URL in a browser; Ctrl-C stops.
+    """
+    import ipaddress
+    import socket
+
+    try:
+        import uvicorn
+        from shieldlab.web.app import create_app
+    except ImportError as e:
+        _fail([f"`shieldlab serve` needs the web extra (pip install 'shieldlab[web]'): {e}"])
+    if scenario is not None:
+        _load(scenario)  # a malformed FILE exits 2 here, as with the other commands
+    problems = []
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+        if not allow_remote:
+            problems.append(f"--host {host!r}: give an IP address (127.0.0.1, ::1) or localhost")
+    if not loopback and not allow_remote and not problems:
+        problems.append(f"--host {host} is not a loopback address; the server has no authentication, so it "
+                        "listens on 127.0.0.1 only unless --allow-remote is given")
+    if not 0 <= port <= 65535:
+        problems.append(f"--port must be between 0 and 65535, got {port}")
+    if examples is not None and not examples.is_dir():
+        problems.append(f"--examples {examples}: not a directory")
+    if problems:
+        _fail(problems)
+    ipv6 = ":" in host
+    sock = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        _fail([f"cannot listen on {host}:{port}: {e.strerror or e}"])
+    port = sock.getsockname()[1]
+    # the Host header must name this machine's loopback: a web page elsewhere cannot reach the API by
+    # DNS rebinding (not checked for IPv6 hosts or with --allow-remote)
+    allowed = None if (allow_remote or ipv6) else ["127.0.0.1", "localhost"]
+    web_app = create_app(scenario, examples_dir=examples, allowed_hosts=allowed)
+    url = f"http://[{host}]:{port}/" if ipv6 else f"http://{host}:{port}/"
+    print(f"shieldlab serve: {url}  (Ctrl-C to stop)", flush=True)
+    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning"))
+    server.run(sockets=[sock])
 
 
 def main():  # console-script entry point
