@@ -7,8 +7,11 @@ true when the elevation is >= 0; checked explicitly for negative masks).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from shieldlab._jit import njit, prange
 from shieldlab.earth import frames
 from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import Radar
@@ -26,6 +29,13 @@ class RadarGeometry:
         self.site_ecef = frames.geodetic_to_ecef(earth, radar.at.lat_deg, radar.at.lon_deg, radar.at.alt_m)
         self.east, self.north, self.up = frames.enu_basis(radar.at.lat_deg, radar.at.lon_deg)
         self.sin_min_el = np.sin(np.radians(radar.min_elevation_deg))
+        sec = radar.sector
+        sectored = sec is not None and sec.half_width_deg < 180.0
+        self.kernel_params = np.concatenate([
+            self.site_ecef, self.east, self.north, self.up,
+            [radar.max_range_m, self.sin_min_el, 1.0 if sectored else 0.0, sec.center_deg if sectored else 0.0,
+             sec.half_width_deg if sectored else 180.0, 1.0 if radar.min_elevation_deg < 0.0 else 0.0,
+             earth.a_m, earth.b_m]])
 
     def sees(self, p_ecef: np.ndarray) -> np.ndarray:
         """Boolean mask (...) of the points (..., 3) this radar sees."""
@@ -64,15 +74,17 @@ def line_of_sight_clear(earth: Earth, a_ecef, b_ecef) -> np.ndarray:
 def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarray:
     """First time (s) each radar sees each threat, from launch to impact; NaN if never.
 
-    Scans the powered flight every POWERED_SAMPLE_S and the free flight every FREE_SAMPLE_S, then
-    bisects the first visible sample's interval (BISECTIONS halvings). Returns (n_threats, n_radars).
+    Scans the powered flight every POWERED_SAMPLE_S (positions by the burnout model's geodesic rule)
+    and, where the radar has not seen the threat by burnout, the free flight every FREE_SAMPLE_S in a
+    compiled kernel; the first visible sample's interval is bisected (BISECTIONS halvings).
+    Returns (n_threats, n_radars).
     """
     idx = np.flatnonzero(threats.valid) if idx is None else np.asarray(idx)
     n_all = threats.n
     out = np.full((n_all, len(radars)), np.nan)
     if idx.size == 0 or not radars:
         return out
-    times = _sample_times(threats, idx)  # (k, m), NaN padded
+    times = _powered_times(threats, idx)  # (k, m), launch .. burnout
     k, m = times.shape
     rows = np.repeat(idx, m)
     flat_t = times.ravel()
@@ -83,21 +95,215 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
     for j, rg in enumerate(radars):
         vis = rg.sees(pos) & np.isfinite(times)
         anyv = vis.any(1)
-        first = np.argmax(vis, axis=1)
         hit = np.flatnonzero(anyv)
-        if hit.size == 0:
+        if hit.size:
+            fi = np.argmax(vis[hit], axis=1)
+            t_hi = times[hit, fi]
+            at_start = fi == 0
+            t_lo = np.where(at_start, t_hi, times[hit, np.maximum(fi - 1, 0)])
+            tr = idx[hit]
+            for _ in range(BISECTIONS):
+                mid = 0.5 * (t_lo + t_hi)
+                seen = rg.sees(threats.position_ecef(tr, mid))
+                t_hi = np.where(seen, mid, t_hi)
+                t_lo = np.where(seen, t_lo, mid)
+            out[tr, j] = np.where(at_start, times[hit, 0], t_hi)
+        rest = idx[~anyv]
+        if rest.size:
+            out[rest, j] = _first_visible_free(
+                threats.nodes, threats.node_count, threats.step_s, rest.astype(np.int64),
+                threats.burnout_time_s[rest], threats.impact_time_s[rest], rg.kernel_params, FREE_SAMPLE_S,
+                BISECTIONS)
+    return out
+
+
+def _powered_times(threats, idx) -> np.ndarray:
+    """Scan times of the powered flight: launch to burnout every POWERED_SAMPLE_S or less."""
+    tl = threats.launch_time_s[idx]
+    tb = threats.burn_time_s[idx]
+    n_p = np.maximum(np.ceil(tb / POWERED_SAMPLE_S).astype(int), 1)
+    m = int(n_p.max()) + 1
+    j = np.arange(m)[None, :]
+    t = tl[:, None] + j * (tb / n_p)[:, None]
+    t[j > n_p[:, None]] = np.nan
+    return t
+
+
+@njit
+def _sees(x, y, z, p):
+    """The visibility rule of RadarGeometry.sees for one point; p = RadarGeometry.kernel_params."""
+    dx, dy, dz = x - p[0], y - p[1], z - p[2]
+    rng = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if not rng <= p[12]:
+        return False
+    up = dx * p[9] + dy * p[10] + dz * p[11]
+    if up < p[13] * rng:
+        return False
+    if p[14] > 0.0:  # sector
+        de = dx * p[3] + dy * p[4] + dz * p[5]
+        dn = dx * p[6] + dy * p[7] + dz * p[8]
+        az = math.degrees(math.atan2(de, dn))
+        off = abs((az - p[15] + 180.0) % 360.0 - 180.0)
+        if off > p[16]:
+            return False
+    if p[17] > 0.0:  # line of sight over the ellipsoid (negative elevation masks)
+        ia, ib = 1.0 / p[18], 1.0 / p[19]
+        ax, ay, az_ = p[0] * ia, p[1] * ia, p[2] * ib
+        ddx, ddy, ddz = dx * ia, dy * ia, dz * ib
+        qa = ddx * ddx + ddy * ddy + ddz * ddz
+        qb = 2.0 * (ax * ddx + ay * ddy + az_ * ddz)
+        qc = ax * ax + ay * ay + az_ * az_ - 1.0
+        disc = qb * qb - 4.0 * qa * qc
+        if disc > 0.0:
+            sq = math.sqrt(disc)
+            t1 = (-qb - sq) / (2.0 * qa)
+            t2 = (-qb + sq) / (2.0 * qa)
+            if t2 > 1e-9 and t1 < 1.0 - 1e-9:
+                return False
+    return True
+
+
+@njit
+def _hermite(nodes, count, step, i, t):
+    t0 = nodes[i, 0, 0]
+    j = int((t - t0) // step)
+    j = min(max(j, 0), count[i] - 2)
+    ta = nodes[i, j, 0]
+    h = nodes[i, j + 1, 0] - ta
+    s = (t - ta) / h
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * h
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * h
+    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
+    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
+    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
+    return x, y, z
+
+
+@njit(parallel=True)
+def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect):
+    """First time in [t_start, t_end] a radar sees each threat's free flight, scanned every dt and
+    bisected; NaN if never."""
+    k = rows.shape[0]
+    out = np.full(k, np.nan)
+    for q in prange(k):
+        i = rows[q]
+        a, b = t_start[q], t_end[q]
+        if not (b >= a):
             continue
-        fi = first[hit]
-        t_hi = times[hit, fi]
-        at_start = fi == 0
-        t_lo = np.where(at_start, t_hi, times[hit, np.maximum(fi - 1, 0)])
-        tr = idx[hit]
-        for _ in range(BISECTIONS):
-            mid = 0.5 * (t_lo + t_hi)
-            seen = rg.sees(threats.position_ecef(tr, mid))
-            t_hi = np.where(seen, mid, t_hi)
-            t_lo = np.where(seen, t_lo, mid)
-        out[tr, j] = np.where(at_start, times[hit, 0], t_hi)
+        ns = max(int(math.ceil((b - a) / dt)), 1)
+        h = (b - a) / ns
+        prev = a
+        for s in range(ns + 1):
+            t = a + s * h
+            x, y, z = _hermite(nodes, count, step, i, t)
+            if _sees(x, y, z, p):
+                if s == 0:
+                    out[q] = t
+                else:
+                    lo, hi = prev, t
+                    for _ in range(nbisect):
+                        mid = 0.5 * (lo + hi)
+                        x, y, z = _hermite(nodes, count, step, i, mid)
+                        if _sees(x, y, z, p):
+                            hi = mid
+                        else:
+                            lo = mid
+                    out[q] = hi
+                break
+            prev = t
+    return out
+
+
+@njit
+def _sees(x, y, z, p):
+    """The visibility rule of RadarGeometry.sees for one point; p = RadarGeometry.kernel_params."""
+    dx, dy, dz = x - p[0], y - p[1], z - p[2]
+    rng = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if not rng <= p[12]:
+        return False
+    up = dx * p[9] + dy * p[10] + dz * p[11]
+    if up < p[13] * rng:
+        return False
+    if p[14] > 0.0:  # sector
+        de = dx * p[3] + dy * p[4] + dz * p[5]
+        dn = dx * p[6] + dy * p[7] + dz * p[8]
+        az = math.degrees(math.atan2(de, dn))
+        off = abs((az - p[15] + 180.0) % 360.0 - 180.0)
+        if off > p[16]:
+            return False
+    if p[17] > 0.0:  # line of sight over the ellipsoid (negative elevation masks)
+        ia, ib = 1.0 / p[18], 1.0 / p[19]
+        ax, ay, az_ = p[0] * ia, p[1] * ia, p[2] * ib
+        ddx, ddy, ddz = dx * ia, dy * ia, dz * ib
+        qa = ddx * ddx + ddy * ddy + ddz * ddz
+        qb = 2.0 * (ax * ddx + ay * ddy + az_ * ddz)
+        qc = ax * ax + ay * ay + az_ * az_ - 1.0
+        disc = qb * qb - 4.0 * qa * qc
+        if disc > 0.0:
+            sq = math.sqrt(disc)
+            t1 = (-qb - sq) / (2.0 * qa)
+            t2 = (-qb + sq) / (2.0 * qa)
+            if t2 > 1e-9 and t1 < 1.0 - 1e-9:
+                return False
+    return True
+
+
+@njit
+def _hermite(nodes, count, step, i, t):
+    t0 = nodes[i, 0, 0]
+    j = int((t - t0) // step)
+    j = min(max(j, 0), count[i] - 2)
+    ta = nodes[i, j, 0]
+    h = nodes[i, j + 1, 0] - ta
+    s = (t - ta) / h
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * h
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * h
+    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
+    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
+    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
+    return x, y, z
+
+
+@njit(parallel=True)
+def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect):
+    """First time in [t_start, t_end] a radar sees each threat's free flight, scanned every dt and
+    bisected; NaN if never."""
+    k = rows.shape[0]
+    out = np.full(k, np.nan)
+    for q in prange(k):
+        i = rows[q]
+        a, b = t_start[q], t_end[q]
+        if not (b >= a):
+            continue
+        ns = max(int(math.ceil((b - a) / dt)), 1)
+        h = (b - a) / ns
+        prev = a
+        for s in range(ns + 1):
+            t = a + s * h
+            x, y, z = _hermite(nodes, count, step, i, t)
+            if _sees(x, y, z, p):
+                if s == 0:
+                    out[q] = t
+                else:
+                    lo, hi = prev, t
+                    for _ in range(nbisect):
+                        mid = 0.5 * (lo + hi)
+                        x, y, z = _hermite(nodes, count, step, i, mid)
+                        if _sees(x, y, z, p):
+                            hi = mid
+                        else:
+                            lo = mid
+                    out[q] = hi
+                break
+            prev = t
     return out
 
 
