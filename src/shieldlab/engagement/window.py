@@ -25,6 +25,7 @@ MAX_WALK = 400
 FAST_BISECTIONS = 20  # on table times: 5 s / 2**20
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
 FAST_SLOPE_DT_S = 0.5
+FAST_SECANT_ITER = 4
 TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)  # at most this many samples walked past a table misjudgement
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
@@ -232,23 +233,36 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
         _, g0, _ = _table_g(ex, table, tr[corr], b[corr] - d)
         with np.errstate(all="ignore"):
             slope = (g1 - g0) / (2 * d)
-            t1 = b[corr] - gx[corr] / slope
         lo = np.minimum(t_out[corr], t_in[corr])
         hi = np.maximum(t_out[corr], t_in[corr])
-        good = np.isfinite(t1) & (t1 >= lo) & (t1 <= hi)
-        c = corr[good]
-        if c.size:
-            ok1, g1x, T1, _, p1, alt1 = ex(tr[c], t1[good], sx[c], slack_s=FAST_TOL_S)
+        t_prev, g_prev, s_prev = b[corr].copy(), gx[corr].copy(), sx[corr].copy()
+        T_fin, p_fin, alt_fin = T_fin.copy(), p_fin.copy(), alt_fin.copy()
+        live = np.isfinite(slope) & (slope != 0)
+        for _ in range(FAST_SECANT_ITER):  # Newton with the table's slope, then secant on exact g
+            L = np.flatnonzero(live)
+            if L.size == 0:
+                break
+            with np.errstate(all="ignore"):
+                t1 = t_prev[L] - g_prev[L] / slope[L]
+            inside = np.isfinite(t1) & (t1 >= lo[L]) & (t1 <= hi[L])
+            live[L[~inside]] = False
+            L, t1 = L[inside], t1[inside]
+            if L.size == 0:
+                break
+            ok1, g1x, T1, s1, p1, alt1 = ex(tr[corr[L]], t1, s_prev[L], slack_s=FAST_TOL_S)
             fine = ok1 & (np.abs(g1x) <= FAST_TOL_S)
-            cc = c[fine]
+            cc = corr[L[fine]]
             accept[cc] = True
-            t_fin[cc] = t1[good][fine]
-            T_fin = T_fin.copy()
-            p_fin = p_fin.copy()
-            alt_fin = alt_fin.copy()
-            T_fin[cc] = T1[fine]
-            p_fin[cc] = p1[fine]
-            alt_fin[cc] = alt1[fine]
+            t_fin[cc], T_fin[cc], p_fin[cc], alt_fin[cc] = t1[fine], T1[fine], p1[fine], alt1[fine]
+            live[L[fine]] = False
+            cont = ~fine & np.isfinite(g1x)
+            live[L[~cont & ~fine]] = False
+            with np.errstate(all="ignore"):
+                sec = (g1x - g_prev[L]) / (t1 - t_prev[L])
+            upd = L[cont]
+            slope[upd] = np.where(np.isfinite(sec[cont]) & (sec[cont] != 0), sec[cont], slope[upd])
+            t_prev[upd], g_prev[upd] = t1[cont], g1x[cont]
+            s_prev[upd] = np.where(np.isfinite(s1[cont]), s1[cont], s_prev[upd])
     accept &= ~suspect
     lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p_fin)
     acc = np.flatnonzero(accept)
