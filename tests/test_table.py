@@ -1,0 +1,77 @@
+"""The flyout table (interceptor/table.py) against exact fast-arc solutions, and warm-started aiming
+against cold aiming. The table only steers the coverage scan; these bound how far it may be off."""
+
+import numpy as np
+import pytest
+
+from shieldlab.earth import frames, geodesic
+from shieldlab.earth.model import Earth
+from shieldlab.interceptor import table as tablemod
+from shieldlab.interceptor.flyout import Flyout
+from shieldlab.scenario.model import EarthSpec, InterceptorType, Point
+from shieldlab.threat import aim
+
+TABLE_TOL_S = 2.0  # trilinear error of T in a clear cell (window.TABLE_MARGIN_S assumes < 10 s)
+SPEED_TOL_M_S = 0.05  # warm and cold aiming agree far inside the 3 m/s validation tolerance
+GAMMA_TOL_DEG = 0.01
+AZ_TOL_DEG = 1e-4
+
+
+@pytest.fixture(scope="module")
+def poland_iib():
+    earth = Earth.from_spec(EarthSpec())
+    fly = Flyout(earth, Point(54.4728, 17.1231), InterceptorType("iib", 60.0, 5500.0, 100e3, 1500e3))
+    return earth, fly, tablemod.build(fly)
+
+
+def _points(earth, n, seed):
+    rng = np.random.default_rng(seed)
+    lat, lon, _ = geodesic.direct(earth, 54.4728, 17.1231, rng.uniform(0, 360, n), rng.uniform(50e3, 3500e3, n))
+    return frames.geodetic_to_ecef(earth, lat, lon, rng.uniform(100e3, 1500e3, n))
+
+
+def test_table_matches_exact_flyout_in_clear_cells(poland_iib):
+    earth, fly, tb = poland_iib
+    P = _points(earth, 400, 1)
+    T_tab, mixed, lower, _ = tb.lookup(P)
+    T_ex, _ = fly.solve(P)
+    clear = np.isfinite(T_tab)
+    assert clear.sum() > 100, "too few clear cells to test"
+    err = np.abs(T_tab[clear] - T_ex[clear])
+    assert np.all(np.isfinite(T_ex[clear])), "table finite where no exact arc exists"
+    assert err.max() < TABLE_TOL_S, f"table off by up to {err.max():.2f} s (tolerance {TABLE_TOL_S} s)"
+
+
+def test_table_never_hides_reachable_points(poland_iib):
+    """Where the table says 'no arc' without flagging the cell as mixed, the exact solver agrees."""
+    earth, fly, tb = poland_iib
+    P = _points(earth, 400, 2)
+    T_tab, mixed, _, _ = tb.lookup(P)
+    T_ex, _ = fly.solve(P)
+    hidden = ~np.isfinite(T_tab) & ~mixed & np.isfinite(T_ex)
+    assert not hidden.any(), f"{hidden.sum()} reachable points outside every flagged cell"
+
+
+def test_mixed_cells_bound_the_flyout_time_from_below(poland_iib):
+    earth, fly, tb = poland_iib
+    P = _points(earth, 600, 3)
+    _, mixed, lower, _ = tb.lookup(P)
+    T_ex, _ = fly.solve(P)
+    m = mixed & np.isfinite(T_ex) & np.isfinite(lower)
+    assert m.any()
+    # window.TABLE_MARGIN_S (10 s) relies on this bound
+    assert np.all(T_ex[m] >= lower[m] - 10.0), np.min(T_ex[m] - lower[m])
+
+
+def test_warm_started_aiming_equals_cold_aiming():
+    earth = Earth.from_spec(EarthSpec())
+    lat = np.repeat(np.arange(30.0, 46.0, 2.0), 6)
+    lon = np.tile(np.arange(-100.0, -70.0, 5.0), 8)
+    p = aim.AimProblem(np.full(lat.size, 54.035), np.full(lat.size, 36.013), lat, lon, 350e3, 200e3, 7000.0)
+    cold = aim.solve(earth, p, "min-energy")
+    warm = aim.solve_warm(earth, p, "min-energy")
+    assert cold.ok.all() and warm.ok.all()
+    assert np.abs(cold.speed_m_s - warm.speed_m_s).max() < SPEED_TOL_M_S
+    assert np.degrees(np.abs(cold.gamma_rad - warm.gamma_rad)).max() < GAMMA_TOL_DEG
+    d = (cold.azimuth0_deg - warm.azimuth0_deg + 180) % 360 - 180
+    assert np.abs(d).max() < AZ_TOL_DEG
