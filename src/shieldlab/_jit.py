@@ -15,6 +15,9 @@ if ENABLED:
     # With OpenMP's default (active) wait policy every parallel call here paid ~15 ms of wake-up
     # (measured on the 2-core machines); passive waiting costs microseconds.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # numba caches compiled kernels beside the sources; for a read-only install use the user's cache
+    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(os.path.dirname(__file__), os.W_OK):
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(os.path.expanduser("~"), ".cache", "shieldlab", "numba")
     import numba
 
     def njit(*args, **kwargs):
