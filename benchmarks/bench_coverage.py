@@ -162,7 +162,7 @@ def main():
 
     if a.big:
         big = sc.coverage.__class__(**{**sc.coverage.__dict__, "aim": sc.coverage.aim.__class__(
-            lat_min_deg=20.0, lat_max_deg=59.95, lon_min_deg=-130.0, lon_max_deg=-55.05, step_deg=0.05)})
+            lat_min_deg=20.0, lat_max_deg=59.8, lon_min_deg=-130.0, lon_max_deg=-80.2, step_deg=0.2)})  # 2 x 200 x 250
         big_sc = sc.__class__(**{**sc.__dict__, "coverage": big})
         nbig = layout(big).n_pairs
         t = time.perf_counter()
