@@ -147,10 +147,12 @@ def main():
     idx = np.arange(start, start + n)
     t = time.perf_counter()
     if a.workers > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = np.array_split(np.sort(idx), max(1, n // cov.DEFAULT_CHUNK))
-        with ProcessPoolExecutor(a.workers, initializer=cov._worker_init) as ex:
+        with ProcessPoolExecutor(a.workers, initializer=cov._worker_init,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
             list(ex.map(cov.evaluate_chunk, [sc] * len(chunks), chunks, [tables] * len(chunks)))
     else:
         for c in np.array_split(np.sort(idx), max(1, n // cov.DEFAULT_CHUNK)):

@@ -335,6 +335,66 @@ def serve(
     server.run(sockets=[sock])
 
 
+def _number_list(option: str, text: Optional[str], lo: float, hi: float, unit: str, problems: list):
+    """A comma-separated list of numbers within [lo, hi], or None when not given (problems appended)."""
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        problems.append(f"{option} {text!r}: expected comma-separated numbers in {unit}, e.g. 3,4,5")
+        return None
+    if not values or any(not lo <= v <= hi for v in values):
+        problems.append(f"{option} {text!r}: expected numbers from {lo:g} to {hi:g} {unit}")
+        return None
+    return values
+
+
+@app.command()
+def report(
+    scenario: Path = typer.Argument(..., help="Scenario TOML file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory to write index.html and its PNG figures into."),
+    speeds: Optional[str] = typer.Option(
+        None, "--speeds", help="Burnout speeds of the speed sweep, km/s, comma-separated (default 3,3.5,...,9)."),
+    delays: Optional[str] = typer.Option(
+        None, "--delays", help="Launch delays of the delay sweep, s, comma-separated (default 0,30,60,90,120,180,240,300)."),
+    no_sensitivity: bool = typer.Option(False, "--no-sensitivity", help="Leave out the sensitivity sweeps (faster)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Local worker processes for the coverage run."),
+):
+    """Write a self-contained HTML report: maps, timelines, engage tables, coverage, sensitivity, sources.
+
+    DIR/index.html references only the PNG files written beside it (no network, no scripts).
+
+    Files are written atomically: an error leaves no partial file.
+    """
+    sc = _load(scenario)
+    problems: list = []
+    speed_list = _number_list("--speeds", speeds, 0.5, 12.0, "km/s", problems)
+    delay_list = _number_list("--delays", delays, 0.0, 3600.0, "s", problems)
+    if workers < 1:
+        problems.append(f"--workers must be at least 1, got {workers}")
+    from shieldlab.report import ReportError, build_report
+    from shieldlab.report.build import check_out_dir
+
+    try:
+        check_out_dir(out)
+    except ReportError as e:
+        problems.append(str(e))
+    if problems:
+        _fail(problems)
+    kw = {"sensitivity": not no_sensitivity, "workers": workers,
+          "log": lambda msg: err_console.print(escape(msg), style="dim", highlight=False)}
+    if speed_list is not None:
+        kw["speeds_km_s"] = speed_list
+    if delay_list is not None:
+        kw["delays_s"] = delay_list
+    try:
+        path = build_report(sc, out, **kw)
+    except ReportError as e:
+        _fail([str(e)])
+    err_console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
 def main():  # console-script entry point
     app()
 

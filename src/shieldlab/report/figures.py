@@ -1,0 +1,741 @@
+"""The report's figures: small functions, each returning a matplotlib Figure (Figure + Agg canvas via
+:func:`shieldlab.output.mapplot.new_figure`; no pyplot, no global state).
+
+Maps use the bundled Natural Earth data through :func:`shieldlab.output.mapplot.draw_basemap` only (never
+cartopy's downloading features). :func:`png_bytes` renders a figure to PNG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import cartopy.crs as ccrs
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import offset_copy
+from pyproj import Geod
+
+from shieldlab.earth import frames
+from shieldlab.output import mapplot
+
+PHASE_COLORS = {"boost": "#d62728", "ascent": "#ff9f1c", "descent": "#1f5fbf"}
+RADAR_COLOR = "#1b7a2e"
+LAUNCH_COLOR = "#b2182b"
+SITE_COLORS = ("#6a3d9a", "#e6550d", "#1f78b4", "#e377c2", "#8c564b", "#17becf", "#bcbd22", "#525252")
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+NONE_COLOR = "#cfcfcf"
+REASON_TEXT = {
+    "not-detected": "not detected (cue = track)",
+    "altitude": "never in the altitude band",
+    "out-of-reach": "out of reach",
+    "timeline": "reachable, but not in time",
+}
+_GEOD = Geod(ellps="WGS84")
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white", alpha=0.9)]
+POWERED_STEP_S = 10.0
+FREE_STEP_S = 20.0
+
+
+def png_bytes(fig, dpi: float = 110.0) -> bytes:
+    """The figure as PNG bytes (tight bounding box)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def site_color(k: int) -> str:
+    return SITE_COLORS[k % len(SITE_COLORS)]
+
+
+# --------------------------------------------------------------------------- geometry helpers
+def threat_track(res, i: int) -> dict | None:
+    """Sampled flight of threat i: times, lat, lon (continuous), altitude (km) and phase per point."""
+    th = res.threats
+    if not th.valid[i]:
+        return None
+    t0, tb, ti, ta = th.launch_time_s[i], th.burnout_time_s[i], th.impact_time_s[i], th.apogee_time_s[i]
+    n_p = max(1, int(math.ceil((tb - t0) / POWERED_STEP_S)))
+    n_f = max(1, int(math.ceil((ti - tb) / FREE_STEP_S)))
+    t = np.concatenate([np.linspace(t0, tb, n_p + 1), np.linspace(tb, ti, n_f + 1)[1:]])
+    if tb < ta < ti:
+        t = np.sort(np.append(t, ta))
+    pos = th.position_ecef(np.full(t.shape, i), t)
+    lat, lon, alt = frames.ecef_to_geodetic(res.earth, pos)
+    lon = np.degrees(np.unwrap(np.radians(lon)))
+    phase = np.where(t <= tb, "boost", np.where(t <= ta, "ascent", "descent"))
+    return {"t": t, "lat": lat, "lon": lon, "alt_km": alt * 1e-3, "phase": phase}
+
+
+def range_ring(lat: float, lon: float, radius_m: float, sector=None, n: int = 181):
+    """Lon/lat of a geodesic circle around a site, or the outline of a sector (site, arc, site)."""
+    if sector is None or sector.half_width_deg >= 180.0:
+        az = np.linspace(0.0, 360.0, n)
+        wedge = False
+    else:
+        az = np.linspace(sector.center_deg - sector.half_width_deg, sector.center_deg + sector.half_width_deg,
+                         max(int(sector.half_width_deg), 2) + 1)
+        wedge = True
+    lons, lats, _ = _GEOD.fwd(np.full(az.size, lon), np.full(az.size, lat), az, np.full(az.size, radius_m))
+    lons, lats = np.asarray(lons), np.asarray(lats)
+    if wedge:
+        k = 30
+        d = np.linspace(0.0, radius_m, k)
+        l1, b1, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[0]), d)
+        l2, b2, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[-1]), d[::-1])
+        lons, lats = np.r_[l1, lons, l2], np.r_[b1, lats, b2]
+    return np.degrees(np.unwrap(np.radians(lons))), lats
+
+
+def battery_sites(scenario) -> list[tuple[object, list[int]]]:
+    """Battery sites (Point) with the indices of the batteries there, in order of first appearance."""
+    sites: dict[tuple, list[int]] = {}
+    points = {}
+    for j, b in enumerate(scenario.batteries):
+        key = (round(b.at.lat_deg, 4), round(b.at.lon_deg, 4))
+        sites.setdefault(key, []).append(j)
+        points.setdefault(key, b.at)
+    return [(points[k], v) for k, v in sites.items()]
+
+
+def _site_label(p, fallback: str) -> str:
+    return p.name or fallback
+
+
+class _Labels:
+    """Greedy label placement on a map: a few offsets around each point, the first that overlaps nothing
+    placed so far (markers included), else the least overlapping one."""
+
+    OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "right", "bottom"),
+               (-6, -4, "right", "top"), (0, 8, "center", "bottom"), (0, -8, "center", "top"),
+               (12, 0, "left", "center"), (-12, 0, "right", "center"))
+
+    def __init__(self, ax):
+        self.ax, self.fig = ax, ax.figure
+        self.renderer = self.fig.canvas.get_renderer()
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self.ax_box = ax.get_window_extent(self.renderer)
+
+    def _xy(self, lon, lat):
+        xy = self.ax.projection.transform_point(float(lon), float(lat), ccrs.PlateCarree())
+        return self.ax.transData.transform(xy)
+
+    def block(self, lon, lat, size_pt: float = 5.0):
+        x, y = self._xy(lon, lat)
+        if np.isfinite(x) and np.isfinite(y):
+            r = size_pt * self.fig.dpi / 72.0
+            self.boxes.append((x - r, y - r, x + r, y + r))
+
+    def _cost(self, b):
+        tot = 0.0
+        for o in self.boxes:
+            w = min(b[2], o[2]) - max(b[0], o[0])
+            h = min(b[3], o[3]) - max(b[1], o[1])
+            if w > 0 and h > 0:
+                tot += w * h
+        a = self.ax_box
+        iw = max(min(b[2], a.x1) - max(b[0], a.x0), 0)
+        ih = max(min(b[3], a.y1) - max(b[1], a.y0), 0)
+        return tot + 4.0 * ((b[2] - b[0]) * (b[3] - b[1]) - iw * ih)
+
+    def text(self, lon, lat, s, **kw):
+        x, y = self._xy(lon, lat)
+        if not (np.isfinite(x) and np.isfinite(y)) or not self.ax_box.contains(x, y):
+            return None
+        base = ccrs.PlateCarree()._as_mpl_transform(self.ax)
+        best, best_cost = None, math.inf
+        for dx, dy, ha, va in self.OFFSETS:
+            t = self.ax.text(float(lon), float(lat), s, ha=ha, va=va, zorder=12, path_effects=_HALO,
+                             transform=offset_copy(base, fig=self.fig, x=dx, y=dy, units="points"), **kw)
+            bb = t.get_window_extent(self.renderer)
+            box = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
+            cost = self._cost(box)
+            if cost < best_cost:
+                if best is not None:
+                    best[0].remove()
+                best, best_cost = (t, box), cost
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        self.boxes.append(best[1])
+        return best[0]
+
+
+def _projection(lon, lat, margin_deg: float = 4.0):
+    """A projection for the points: north polar stereographic for wide northern regions (tracks over the
+    Arctic), otherwise mapplot's choice."""
+    extent = mapplot.extent_for(lon, lat, margin_deg=margin_deg)
+    lon0, lon1, lat0, lat1 = extent
+    span = lon1 - lon0
+    if lat0 >= 15.0 and span >= 110.0:
+        return ccrs.NorthPolarStereo(central_longitude=((lon0 + lon1) / 2 + 180.0) % 360.0 - 180.0)
+    extent = (lon0, lon1, max(lat0, -85.0), min(lat1, 89.0))
+    return mapplot.choose_projection(extent)
+
+
+def map_figure(lons, lats, *, width_in: float = 11.0, top_in: float = 0.8, bottom_in: float = 1.1,
+               max_aspect: float = 0.95, min_aspect: float = 0.45, dpi: float = 110.0):
+    """A Figure sized to the map of the given points (plus `top_in` for titles and `bottom_in` for the
+    legend) and its GeoAxes, with the bundled basemap."""
+    lon = (np.asarray(lons, float) + 180.0) % 360.0 - 180.0
+    lat = np.clip(np.asarray(lats, float), -89.0, 89.0)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    proj = _projection(lon, lat)
+    xy = proj.transform_points(ccrs.PlateCarree(), lon, lat)
+    ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
+    x, y = xy[ok, 0], xy[ok, 1]
+    w, h = max(np.ptp(x), 3e5), max(np.ptp(y), 3e5)
+    x0, x1, y0, y1 = x.min() - 0.07 * w, x.max() + 0.07 * w, y.min() - 0.07 * h, y.max() + 0.09 * h
+    aspect = (y1 - y0) / (x1 - x0)
+    if aspect < min_aspect:
+        c, hh = 0.5 * (y0 + y1), min_aspect * (x1 - x0)
+        y0, y1, aspect = c - hh / 2, c + hh / 2, min_aspect
+    elif aspect > max_aspect:
+        c, ww = 0.5 * (x0 + x1), (y1 - y0) / max_aspect
+        x0, x1, aspect = c - ww / 2, c + ww / 2, max_aspect
+    bx0, bx1 = proj.x_limits
+    by0, by1 = proj.y_limits
+    x0, x1, y0, y1 = max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
+    aspect = (y1 - y0) / (x1 - x0)
+    side = 0.15
+    map_w = width_in - 2 * side
+    map_h = map_w * aspect
+    height = map_h + top_in + bottom_in
+    fig = mapplot.new_figure((width_in, height), dpi=dpi)
+    ax = fig.add_axes((side / width_in, bottom_in / height, map_w / width_in, map_h / height), projection=proj)
+    ax.set_extent((x0, x1, y0, y1), crs=proj)
+    mapplot.draw_basemap(ax, scale="50m" if _view_width_km(ax) < 5000 else "110m")
+    return fig, ax
+
+
+def _view_width_km(ax) -> float:
+    x0, x1 = ax.get_xlim()
+    y = 0.5 * sum(ax.get_ylim())
+    xs = np.linspace(x0, x1, 31)
+    ll = ccrs.PlateCarree().transform_points(ax.projection, xs, np.full(xs.size, y))
+    ok = np.isfinite(ll[:, 0]) & np.isfinite(ll[:, 1])
+    if ok.sum() < 2:
+        return math.inf
+    _, _, d = _GEOD.inv(ll[ok][:-1, 0], ll[ok][:-1, 1], ll[ok][1:, 0], ll[ok][1:, 1])
+    return float(np.sum(d)) * 1e-3
+
+
+def _draw_radars(ax, scenario, labels: _Labels | None):
+    for r in scenario.sensors:
+        lo, la = range_ring(r.at.lat_deg, r.at.lon_deg, r.max_range_m, r.sector)
+        ax.plot(lo, la, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=0.9, alpha=0.8,
+                zorder=4)
+        ax.scatter([r.at.lon_deg], [r.at.lat_deg], marker="D", s=36, color=RADAR_COLOR, edgecolors="k",
+                   linewidths=0.6, transform=ccrs.PlateCarree(), zorder=9)
+        if labels:
+            labels.block(r.at.lon_deg, r.at.lat_deg)
+
+
+def _draw_batteries(ax, scenario, labels: _Labels | None):
+    for k, (p, js) in enumerate(battery_sites(scenario)):
+        ax.scatter([p.lon_deg], [p.lat_deg], marker="s", s=58, color=site_color(k), edgecolors="k", linewidths=0.8,
+                   transform=ccrs.PlateCarree(), zorder=10)
+        if labels:
+            labels.block(p.lon_deg, p.lat_deg, 6)
+
+
+def _label_sites(labels: _Labels, scenario):
+    for k, (p, js) in enumerate(battery_sites(scenario)):
+        name = _site_label(p, scenario.batteries[js[0]].name)
+        more = f" ({len(js)} batteries)" if len(js) > 1 else ""
+        labels.text(p.lon_deg, p.lat_deg, name + more, fontsize=8, color="#222222", fontweight="bold")
+    for r in scenario.sensors:
+        labels.text(r.at.lon_deg, r.at.lat_deg, r.name, fontsize=7.5, color=RADAR_COLOR, style="italic")
+
+
+# --------------------------------------------------------------------------- trajectory map
+def trajectory_map(res, doc: dict, title: str | None = None):
+    """Ground tracks of the threats coloured by phase (boost, free-flight ascent, descent), with burnout,
+    apogee and impact, radars with their maximum-range rings, battery sites and first-intercept points."""
+    sc = res.scenario
+    tracks = [threat_track(res, i) for i in range(res.threats.n)]
+    lons, lats = [], []
+    for tr in tracks:
+        if tr is not None:
+            lons.append(tr["lon"])
+            lats.append(tr["lat"])
+    for p, _ in battery_sites(sc):
+        lons.append([p.lon_deg])
+        lats.append([p.lat_deg])
+    for r in sc.sensors:
+        lons.append([r.at.lon_deg])
+        lats.append([r.at.lat_deg])
+    if not lons:
+        fig = mapplot.new_figure((8.0, 2.0), dpi=110)
+        fig.text(0.5, 0.5, "nothing to map", ha="center")
+        return fig
+    n_sites = len(battery_sites(sc))
+    fig, ax = map_figure(np.concatenate(lons), np.concatenate(lats), top_in=0.75,
+                         bottom_in=0.35 + 0.24 * math.ceil((7 + 2 * bool(sc.sensors) + 2 * n_sites) / 4))
+    labels = _Labels(ax)
+    geo, pc = ccrs.Geodetic(), ccrs.PlateCarree()
+    _draw_radars(ax, sc, labels)
+    _draw_batteries(ax, sc, labels)
+    site_of = {}
+    for k, (_, js) in enumerate(battery_sites(sc)):
+        for j in js:
+            site_of[j] = k
+    ends = {}
+    for i, tr in enumerate(tracks):
+        if tr is None:
+            continue
+        for ph, col in PHASE_COLORS.items():
+            m = tr["phase"] == ph
+            if ph != "boost":  # join the phases
+                k = np.flatnonzero(m)
+                if k.size:
+                    m[max(k[0] - 1, 0)] = True
+            if m.sum() >= 2:
+                ax.plot(tr["lon"][m], tr["lat"][m], color=col, linewidth=1.6 if ph == "boost" else 1.2,
+                        transform=geo, zorder=6, solid_capstyle="round")
+        t = doc["threats"][i]
+        b, a, im = t["burnout"], t["apogee"], t["impact"]
+        ax.scatter([b["lon_deg"]], [b["lat_deg"]], marker="o", s=22, facecolor="white", edgecolor=PHASE_COLORS["boost"],
+                   linewidths=1.2, transform=pc, zorder=8)
+        ax.scatter([a["lon_deg"]], [a["lat_deg"]], marker="^", s=30, color="#333333", transform=pc, zorder=8)
+        ax.scatter([im["lon_deg"]], [im["lat_deg"]], marker="X", s=46, color=PHASE_COLORS["descent"],
+                   edgecolors="k", linewidths=0.4, transform=pc, zorder=8)
+        ax.scatter([t["launch"]["lon_deg"]], [t["launch"]["lat_deg"]], marker="^", s=70, color=LAUNCH_COLOR,
+                   edgecolors="k", linewidths=0.7, transform=pc, zorder=9)
+        for j, e in enumerate(t["engagements"]):
+            fi = e["first_intercept"]
+            if e["feasible"] and fi:
+                ax.scatter([fi["lon_deg"]], [fi["lat_deg"]], marker="*", s=120, color=site_color(site_of[j]),
+                           edgecolors="k", linewidths=0.5, transform=pc, zorder=11)
+                labels.block(fi["lon_deg"], fi["lat_deg"], 4)
+        spec = sc.threats[i] if i < len(sc.threats) else None
+        if spec is not None:
+            ends.setdefault(("launch", spec.launch.name or t["name"].split(" -> ")[0]),
+                            (t["launch"]["lon_deg"], t["launch"]["lat_deg"]))
+            if spec.aim is not None and spec.aim.name:
+                ends.setdefault(("aim", spec.aim.name), (im["lon_deg"], im["lat_deg"]))
+        labels.block(t["launch"]["lon_deg"], t["launch"]["lat_deg"], 6)
+        labels.block(im["lon_deg"], im["lat_deg"], 5)
+    for (kind, name), (lo, la) in ends.items():
+        labels.text(lo, la, name, fontsize=8, color="#7f0000" if kind == "launch" else "#0b2545",
+                    fontweight="bold" if kind == "launch" else "normal")
+    _label_sites(labels, sc)
+    H = fig.get_figheight()
+    fig.text(0.5, 1 - 0.08 / H, title or sc.name, ha="center", va="top", fontsize=13, fontweight="bold")
+    n_ok = int(np.count_nonzero(res.threats.valid))
+    fig.text(0.5, 1 - 0.4 / H, f"ground tracks of {n_ok} threat{'s' * (n_ok != 1)} (vacuum flight, WGS84, rotating Earth); "
+             "radar rings: maximum range drawn as ground distance", ha="center", va="top", fontsize=9.5,
+             color="#333333")
+    handles = [Line2D([], [], color=PHASE_COLORS["boost"], linewidth=2, label="boost (powered flight)"),
+               Line2D([], [], color=PHASE_COLORS["ascent"], linewidth=2, label="free flight, ascending"),
+               Line2D([], [], color=PHASE_COLORS["descent"], linewidth=2, label="free flight, descending"),
+               Line2D([], [], linestyle="none", marker="^", markerfacecolor=LAUNCH_COLOR, markeredgecolor="k",
+                      markersize=9, label="launch point"),
+               Line2D([], [], linestyle="none", marker="o", markerfacecolor="white",
+                      markeredgecolor=PHASE_COLORS["boost"], markersize=6, label="burnout"),
+               Line2D([], [], linestyle="none", marker="^", color="#333333", markersize=6, label="apogee"),
+               Line2D([], [], linestyle="none", marker="X", markerfacecolor=PHASE_COLORS["descent"],
+                      markeredgecolor="k", markersize=8, label="impact (aim point)")]
+    if sc.sensors:
+        handles += [Line2D([], [], linestyle="none", marker="D", markerfacecolor=RADAR_COLOR, markeredgecolor="k",
+                           markersize=6, label="radar site"),
+                    Line2D([], [], color=RADAR_COLOR, linestyle="--", linewidth=1.2, label="radar maximum range")]
+    hit_sites = {site_of[j] for t in doc["threats"] for j, e in enumerate(t["engagements"]) if e["feasible"]}
+    for k, (p, js) in enumerate(battery_sites(sc)):
+        name = _site_label(p, sc.batteries[js[0]].name)
+        handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor=site_color(k),
+                              markeredgecolor="k", markersize=8, label=f"battery site: {name}"))
+        if k in hit_sites:
+            handles.append(Line2D([], [], linestyle="none", marker="*", markerfacecolor=site_color(k),
+                                  markeredgecolor="k", markersize=11, label=f"first intercept from {name}"))
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8.5, frameon=False,
+               handlelength=1.8, columnspacing=1.4)
+    return fig
+
+
+# --------------------------------------------------------------------------- timeline per threat
+def timeline_figure(t: dict, title: str | None = None):
+    """One threat's timeline as horizontal bars: the flight by phase, each sensor's detection (then
+    tracking), and per battery its earliest launch, the interceptor's flyout to the first intercept and
+    the intercept window (first to last intercept), or why there is none."""
+    dets, engs = t["detections"], t["engagements"]
+    rows = 1 + len(dets) + len(engs)
+    fig = mapplot.new_figure((11.0, 1.35 + 0.36 * rows), dpi=110)
+    ax = fig.add_axes((0.2, 0.75 / fig.get_figheight() + 0.04, 0.78, 1 - (1.25 / fig.get_figheight()) - 0.04))
+    t0 = t["launch"]["time_s"]
+    tb, ta, ti = t["burnout"]["time_s"], t["apogee"]["time_s"], t["impact"]["time_s"]
+    y = rows - 1
+    labels = []
+    h = 0.56
+    ax.broken_barh([(t0, tb - t0)], (y - h / 2, h), color=PHASE_COLORS["boost"])
+    ax.broken_barh([(tb, ta - tb)], (y - h / 2, h), color=PHASE_COLORS["ascent"])
+    ax.broken_barh([(ta, ti - ta)], (y - h / 2, h), color=PHASE_COLORS["descent"])
+    labels.append((y, "threat flight"))
+    for x in (tb, ta, ti):
+        ax.axvline(x, color="#999999", linewidth=0.6, linestyle=":", zorder=0)
+    for x, s, ha in ((tb, "burnout", "center"), (ta, "apogee", "center"), (ti, "impact", "right")):
+        ax.annotate(s, (x, 1.0), xycoords=ax.get_xaxis_transform(), xytext=(0, 2), textcoords="offset points",
+                    ha=ha, va="bottom", fontsize=7.5, color="#555555", annotation_clip=False)
+    span = ti - t0
+    for k, d in enumerate(dets):
+        y = rows - 2 - k
+        labels.append((y, f"radar {d['sensor']}"))
+        if d["time_s"] is None:
+            ax.text(t0 + 0.01 * span, y, "never detected", va="center", fontsize=8, color="#777777")
+            continue
+        ax.broken_barh([(d["time_s"], ti - d["time_s"])], (y - h / 4, h / 2), color=RADAR_COLOR, alpha=0.35)
+        ax.plot([d["time_s"]], [y], marker="D", color=RADAR_COLOR, markeredgecolor="k", markersize=6)
+        ax.annotate(f"{d['time_s']:.0f} s", (d["time_s"], y), xytext=(-5, 0), textcoords="offset points",
+                    ha="right", va="center", fontsize=7.5, path_effects=_HALO)
+    for k, e in enumerate(engs):
+        y = rows - 2 - len(dets) - k
+        labels.append((y, f"battery {e['battery']}"))
+        el = e["earliest_launch_s"]
+        if el is not None:
+            ax.plot([el, el], [y - h / 2, y + h / 2], color="k", linewidth=1.4)
+        if e["feasible"]:
+            fi, li = e["first_intercept"], e["last_intercept"]
+            ax.broken_barh([(fi["interceptor_launch_s"], fi["time_s"] - fi["interceptor_launch_s"])],
+                           (y - h / 4, h / 2), color="#9ecae1")
+            ax.broken_barh([(fi["time_s"], max(li["time_s"] - fi["time_s"], 0.5))], (y - h / 2, h), color="#31a354")
+            ax.annotate(f"{fi['time_s']:.0f}–{li['time_s']:.0f} s", (fi["time_s"], y), xytext=(3, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=7.5, color="white",
+                        fontweight="bold") if li["time_s"] - fi["time_s"] > 0.12 * span else \
+                ax.annotate(f"{fi['time_s']:.0f}–{li['time_s']:.0f} s", (li["time_s"], y), xytext=(4, 0),
+                            textcoords="offset points", ha="left", va="center", fontsize=7.5)
+        else:
+            why = REASON_TEXT.get(e["reason"], str(e["reason"]))
+            x = el if el is not None else t0
+            ax.annotate(f"no intercept: {why}", (x, y), xytext=(5, 0), textcoords="offset points", ha="left",
+                        va="center", fontsize=8, color="#a50f15", path_effects=_HALO)
+    ax.set_yticks([yy for yy, _ in labels], [s for _, s in labels], fontsize=8.5)
+    ax.set_ylim(-0.7, rows - 0.3)
+    ax.set_xlim(min(t0, 0.0) - 0.01 * span, ti + 0.02 * span)
+    ax.set_xlabel("scenario time (s; threat launch at %g s)" % t0, fontsize=9)
+    ax.tick_params(axis="x", labelsize=8.5)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    fig.text(0.5, 1 - 0.04 / fig.get_figheight(), title or f"timeline: {t['name']}", ha="center", va="top",
+             fontsize=11, fontweight="bold")
+    handles = [Patch(color=PHASE_COLORS["boost"], label="boost"), Patch(color=PHASE_COLORS["ascent"], label="ascent"),
+               Patch(color=PHASE_COLORS["descent"], label="descent"),
+               Patch(color=RADAR_COLOR, alpha=0.35, label="tracked (after first detection)"),
+               Line2D([], [], color="k", linewidth=1.4, label="earliest interceptor launch"),
+               Patch(color="#9ecae1", label="interceptor flyout"),
+               Patch(color="#31a354", label="intercept window (first–last)")]
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=7, fontsize=7.5, frameon=False,
+               handlelength=1.4, columnspacing=1.0)
+    return fig
+
+
+# --------------------------------------------------------------------------- coverage
+def coverage_counts(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per aim point: number of launch points from which a threat aimed there is engageable by some battery
+    (A,), whether every launch point fails to reach it (A,), and the per-pair feasibility (L, A, B)."""
+    lay, rec = result.layout, result.records
+    nl, na = len(lay.launch), lay.aim_lat_deg.size
+    nb = len(result.scenario.batteries)
+    feas = np.asarray(rec["feasible"], bool).reshape(nl, na, nb)
+    err = np.array([e is not None and str(e) != "" for e in rec["error"]], bool).reshape(nl, na)
+    count = (feas.any(axis=2) & ~err).sum(axis=0)
+    return count, err.all(axis=0), feas
+
+
+def coverage_map(result, title: str | None = None):
+    """Aim points coloured by how many of the launch points a threat aimed there can be engaged from (by
+    any battery), with launch points, battery sites and radars."""
+    sc, lay = result.scenario, result.layout
+    nl = len(lay.launch)
+    count, unreachable, _ = coverage_counts(result)
+    lons = [lay.aim_lon_deg, [p.lon_deg for p in lay.launch], [b.at.lon_deg for b in sc.batteries]]
+    lats = [lay.aim_lat_deg, [p.lat_deg for p in lay.launch], [b.at.lat_deg for b in sc.batteries]]
+    fig, ax = map_figure(np.concatenate([np.asarray(v, float) for v in lons]),
+                         np.concatenate([np.asarray(v, float) for v in lats]), top_in=0.85, bottom_in=1.15)
+    labels = _Labels(ax)
+    pc = ccrs.PlateCarree()
+    colors = [NONE_COLOR] + [_seq_color(k, nl) for k in range(1, nl + 1)]
+    cmap = ListedColormap(colors)
+    norm = BoundaryNorm(np.arange(nl + 2) - 0.5, nl + 1)
+    if lay.grid_lat_deg is not None:
+        glat, glon = lay.grid_lat_deg, lay.grid_lon_deg
+        c = np.ma.masked_array(count.reshape(glat.size, glon.size), mask=unreachable.reshape(glat.size, glon.size))
+        ax.pcolormesh(_edges(glon), np.clip(_edges(glat), -90, 90), c, cmap=cmap, norm=norm, alpha=0.75,
+                      transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.4), linewidth=0.3, shading="flat")
+        if unreachable.any():
+            ax.scatter(lay.aim_lon_deg[unreachable], lay.aim_lat_deg[unreachable], marker="x", s=18,
+                       color="#555555", transform=pc, zorder=4)
+    else:
+        ok = ~unreachable
+        ax.scatter(lay.aim_lon_deg[ok], lay.aim_lat_deg[ok], c=count[ok], cmap=cmap, norm=norm, s=110,
+                   edgecolors="k", linewidths=0.7, transform=pc, zorder=7)
+        if unreachable.any():
+            ax.scatter(lay.aim_lon_deg[~ok], lay.aim_lat_deg[~ok], marker="x", s=50, color="#444444", transform=pc,
+                       zorder=7)
+        for lo, la in zip(lay.aim_lon_deg, lay.aim_lat_deg):
+            labels.block(lo, la, 6)
+    _draw_radars(ax, sc, labels)
+    _draw_batteries(ax, sc, labels)
+    for p in lay.launch:
+        ax.scatter([p.lon_deg], [p.lat_deg], marker="^", s=80, color=LAUNCH_COLOR, edgecolors="k", linewidths=0.7,
+                   transform=pc, zorder=9)
+        labels.block(p.lon_deg, p.lat_deg, 6)
+    for p in lay.launch:
+        labels.text(p.lon_deg, p.lat_deg, p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}", fontsize=8, color="#7f0000",
+                    fontweight="bold")
+    if lay.grid_lat_deg is None:
+        names = _aim_names(sc, lay)
+        for lo, la, nm, k in zip(lay.aim_lon_deg, lay.aim_lat_deg, names, count):
+            labels.text(lo, la, f"{nm} ({k}/{nl})", fontsize=8, color="#0b2545")
+    _label_sites(labels, sc)
+    H = fig.get_figheight()
+    fig.text(0.5, 1 - 0.08 / H, title or f"coverage: {sc.name}", ha="center", va="top", fontsize=13,
+             fontweight="bold")
+    cov = sc.coverage
+    fig.text(0.5, 1 - 0.4 / H, f"{nl} launch point{'s' * (nl != 1)} × {lay.aim_lat_deg.size} aim points, missile "
+             f"{cov.missile}, {cov.trajectory.label()} trajectory; colour: from how many launch points a threat aimed "
+             "there can be engaged\nby at least one battery", ha="center", va="top", fontsize=9, color="#333333")
+    handles = [Patch(facecolor=colors[k], edgecolor="#555555", label=f"{k} of {nl}") for k in range(nl + 1)]
+    if nl > 8:  # a shorter legend
+        keep = sorted(set([0, 1, nl // 4, nl // 2, (3 * nl) // 4, nl]))
+        handles = [handles[k] for k in keep]
+    handles += [Line2D([], [], linestyle="none", marker="^", markerfacecolor=LAUNCH_COLOR, markeredgecolor="k",
+                       markersize=8, label="launch point")]
+    if unreachable.any():
+        handles.append(Line2D([], [], linestyle="none", marker="x", color="#444444", markersize=7,
+                              label="beyond the missile's reach"))
+    if sc.sensors:
+        handles += [Line2D([], [], linestyle="none", marker="D", markerfacecolor=RADAR_COLOR, markeredgecolor="k",
+                           markersize=6, label="radar (ring: maximum range)")]
+    for k, (p, js) in enumerate(battery_sites(sc)):
+        handles.append(Line2D([], [], linestyle="none", marker="s", markerfacecolor=site_color(k),
+                              markeredgecolor="k", markersize=8, label=f"battery site: {_site_label(p, sc.batteries[js[0]].name)}"))
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=min(6, len(handles)),
+               fontsize=8.5, frameon=False, title="launch points from which the aim point is engageable",
+               title_fontsize=9)
+    return fig
+
+
+def coverage_battery_panels(result, max_panels: int = 12, title: str | None = None):
+    """Small multiples, one map per battery: each aim point coloured by the number of launch points from which
+    that battery can engage a threat aimed there."""
+    sc, lay = result.scenario, result.layout
+    nl, nb = len(lay.launch), len(sc.batteries)
+    _, unreachable, feas = coverage_counts(result)
+    nb_shown = min(nb, max_panels)
+    cols = 1 if nb_shown == 1 else 2 if nb_shown <= 4 else 3
+    rows = math.ceil(nb_shown / cols)
+    lons = np.concatenate([lay.aim_lon_deg, [p.lon_deg for p in lay.launch], [b.at.lon_deg for b in sc.batteries]])
+    lats = np.concatenate([lay.aim_lat_deg, [p.lat_deg for p in lay.launch], [b.at.lat_deg for b in sc.batteries]])
+    lon = (lons + 180.0) % 360.0 - 180.0
+    proj = _projection(lon, lats)
+    xy = proj.transform_points(ccrs.PlateCarree(), lon, np.clip(lats, -89, 89))
+    ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
+    x, y = xy[ok, 0], xy[ok, 1]
+    w, h = max(np.ptp(x), 3e5), max(np.ptp(y), 3e5)
+    frame = (x.min() - 0.06 * w, x.max() + 0.06 * w, y.min() - 0.06 * h, y.max() + 0.06 * h)
+    aspect = min(max((frame[3] - frame[2]) / (frame[1] - frame[0]), 0.45), 1.1)
+    pw = 11.0 / cols - 0.15
+    ph = pw * aspect
+    top, bottom, gap = 0.75, 0.75, 0.4
+    W, H = 11.0, rows * (ph + gap) + top + bottom
+    fig = mapplot.new_figure((W, H), dpi=100)
+    colors = [NONE_COLOR] + [_seq_color(k, nl) for k in range(1, nl + 1)]
+    cmap = ListedColormap(colors)
+    norm = BoundaryNorm(np.arange(nl + 2) - 0.5, nl + 1)
+    pc = ccrs.PlateCarree()
+    for j in range(nb_shown):
+        r, c = divmod(j, cols)
+        left = (0.075 + c * (pw + 0.15)) / W
+        bot = (bottom + (rows - 1 - r) * (ph + gap)) / H
+        ax = fig.add_axes((left, bot, pw / W, ph / H), projection=proj)
+        ax.set_extent(frame, crs=proj)
+        mapplot.draw_basemap(ax, scale="110m", gridlines=False)
+        count = (feas[:, :, j] & ~unreachable[None, :]).sum(axis=0)
+        if lay.grid_lat_deg is not None:
+            glat, glon = lay.grid_lat_deg, lay.grid_lon_deg
+            cm = np.ma.masked_array(count.reshape(glat.size, glon.size), mask=unreachable.reshape(glat.size, glon.size))
+            ax.pcolormesh(_edges(glon), np.clip(_edges(glat), -90, 90), cm, cmap=cmap, norm=norm, alpha=0.8,
+                          transform=pc, zorder=3, shading="flat")
+        else:
+            ax.scatter(lay.aim_lon_deg, lay.aim_lat_deg, c=count, cmap=cmap, norm=norm, s=40, edgecolors="k",
+                       linewidths=0.5, transform=pc, zorder=7)
+        b = sc.batteries[j]
+        ax.scatter([b.at.lon_deg], [b.at.lat_deg], marker="s", s=46, color="#d62728", edgecolors="k", linewidths=0.8,
+                   transform=pc, zorder=9)
+        for p in lay.launch:
+            ax.scatter([p.lon_deg], [p.lat_deg], marker="^", s=36, color=LAUNCH_COLOR, edgecolors="k",
+                       linewidths=0.5, transform=pc, zorder=9)
+        k = int((feas[:, :, j] & ~unreachable[None, :]).sum())
+        n = int(nl * (~unreachable).sum())
+        ax.set_title(f"{b.name}: {k}/{n} pairs", fontsize=9.5, loc="left")
+    fig.text(0.5, 1 - 0.1 / H, title or "coverage per battery", ha="center", va="top", fontsize=12,
+             fontweight="bold")
+    fig.text(0.5, 1 - 0.42 / H, "aim points coloured by the number of launch points from which the battery can "
+             "engage a threat aimed there; red square: the battery", ha="center", va="top", fontsize=9,
+             color="#333333")
+    handles = [Patch(facecolor=colors[k], edgecolor="#555555", label=f"{k} of {nl}") for k in range(nl + 1)]
+    if nl > 8:
+        keep = sorted(set([0, 1, nl // 4, nl // 2, (3 * nl) // 4, nl]))
+        handles = [handles[k] for k in keep]
+    handles.append(Line2D([], [], linestyle="none", marker="^", markerfacecolor=LAUNCH_COLOR, markeredgecolor="k",
+                          markersize=7, label="launch point"))
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 8),
+               fontsize=8.5, frameon=False)
+    if nb > nb_shown:
+        fig.text(0.99, 0.01, f"first {nb_shown} of {nb} batteries", ha="right", va="bottom", fontsize=8)
+    return fig
+
+
+def _aim_names(scenario, lay) -> list[str]:
+    pts = sorted(scenario.coverage.aim, key=lambda p: (p.lat_deg, p.lon_deg))
+    return [p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}" for p in pts]
+
+
+def _seq_color(k: int, n: int) -> str:
+    from matplotlib import colormaps
+
+    cm = colormaps["YlGnBu"]
+    return cm(0.25 + 0.7 * (k / max(n, 1)))
+
+
+def _edges(c):
+    c = np.asarray(c, float)
+    if c.size == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = 0.5 * (c[1:] + c[:-1])
+    return np.r_[c[0] - (mid[0] - c[0]), mid, c[-1] + (c[-1] - mid[-1])]
+
+
+def coverage_matrix(result, title: str | None = None):
+    """For a list of aim places: a launch × aim matrix, each cell the number of batteries that can engage
+    that pair (0 grey), x where the missile cannot fly it."""
+    sc, lay = result.scenario, result.layout
+    _, _, feas = coverage_counts(result)
+    nl, na, nb = feas.shape
+    err = np.array([e is not None and str(e) != "" for e in result.records["error"]], bool).reshape(nl, na)
+    n = feas.sum(axis=2)
+    W, H = 2.6 + 0.95 * na, 1.6 + 0.36 * nl
+    fig = mapplot.new_figure((W, H), dpi=110)
+    ax = fig.add_axes((1.3 / W, 1.0 / H, (W - 2.6) / W, (H - 1.55) / H))
+    cmap = ListedColormap([NONE_COLOR] + [_seq_color(k, nb) for k in range(1, nb + 1)])
+    norm = BoundaryNorm(np.arange(nb + 2) - 0.5, nb + 1)
+    im = ax.imshow(np.ma.masked_array(n, mask=err), cmap=cmap, norm=norm, aspect="auto")
+    for li in range(nl):
+        for ai in range(na):
+            s = "×" if err[li, ai] else str(int(n[li, ai]))
+            ax.text(ai, li, s, ha="center", va="center", fontsize=8.5,
+                    color="white" if n[li, ai] > nb * 0.6 else "#222222")
+    ax.set_xticks(range(na), _aim_names(sc, lay), rotation=30, ha="right", fontsize=8.5)
+    ax.set_yticks(range(nl), [p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}" for p in lay.launch], fontsize=8.5)
+    ax.set_xlabel("aim point", fontsize=9)
+    ax.set_ylabel("launch point", fontsize=9)
+    cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, ticks=range(nb + 1))
+    cb.set_label(f"batteries (of {nb}) that can engage", fontsize=8.5)
+    cb.ax.tick_params(labelsize=8)
+    fig.text(0.5, 1 - 0.1 / H, title or "coverage pairs: number of batteries that can engage", ha="center", va="top",
+             fontsize=11, fontweight="bold")
+    return fig
+
+
+def battery_share_figure(names: list[str], feasible: np.ndarray, computable: np.ndarray, what: str = "pairs",
+                         title: str | None = None):
+    """Horizontal bars: per battery (and any battery) the share of computable pairs/threats it can engage."""
+    f = np.asarray(feasible, bool)[np.asarray(computable, bool)]
+    n = f.shape[0]
+    rows = list(names) + ["any battery"]
+    k = list(f.sum(axis=0)) + [int(f.any(axis=1).sum()) if f.size else 0]
+    share = [100.0 * x / max(n, 1) for x in k]
+    fig = mapplot.new_figure((9.0, 1.3 + 0.34 * len(rows)), dpi=110)
+    ax = fig.add_axes((0.28, 0.9 / fig.get_figheight(), 0.64, 1 - 1.35 / fig.get_figheight()))
+    y = np.arange(len(rows))[::-1]
+    colors = ["#4c72b0"] * len(names) + ["#222222"]
+    ax.barh(y, share, color=colors, height=0.62)
+    for yy, s, kk in zip(y, share, k):
+        ax.text(min(s, 100) + 1.0, yy, f"{kk}/{n} ({s:.0f}%)", va="center", fontsize=8)
+    ax.set_yticks(y, rows, fontsize=8.5)
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel(f"share of {what} engageable (%)", fontsize=9)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    fig.text(0.5, 1 - 0.08 / fig.get_figheight(), title or f"share of {what} each battery can engage", ha="center",
+             va="top", fontsize=11, fontweight="bold")
+    return fig
+
+
+# --------------------------------------------------------------------------- sensitivity
+def speed_sensitivity_figure(sens, nominal: dict[str, float], title: str | None = None):
+    """Share of threats engageable vs the interceptors' burnout speed (every interceptor type set to the
+    same speed), per battery and by any battery; the scenario's own speeds marked."""
+    share, any_share = sens.speed_share()
+    v = sens.speeds_km_s
+    nb = share.shape[1]
+    fig = mapplot.new_figure((10.5, 5.6), dpi=110)
+    ax = fig.add_axes((0.08, 0.12, 0.6, 0.76))
+    for j in range(nb):
+        g = sens.battery_group[j]
+        ax.plot(v, 100 * share[:, j], marker=MARKERS[j % len(MARKERS)], linestyle=LINE_STYLES[(j // len(SITE_COLORS)) % 4],
+                color=site_color(g) if nb <= len(SITE_COLORS) else None, markersize=5, linewidth=1.2, alpha=0.9,
+                label=sens.battery_names[j], markerfacecolor="none" if (j % 2) else None)
+    ax.plot(v, 100 * any_share, color="k", linewidth=2.4, linestyle="-", alpha=0.55, label="any battery", zorder=1)
+    for k, (name, speed) in enumerate(sorted(nominal.items(), key=lambda kv: kv[1])):
+        ax.axvline(speed, color="#777777", linestyle=":", linewidth=1)
+        ax.annotate(f"{name} {speed:g} km/s", (speed, 0.985 - 0.0 * k), xycoords=ax.get_xaxis_transform(),
+                    xytext=(3, 0), textcoords="offset points", rotation=90, ha="left", va="top", fontsize=7.5,
+                    color="#444444", path_effects=_HALO)
+    ax.set_xlim(v.min() - 0.2, v.max() + 0.2)
+    ax.set_ylim(-3, 103)
+    ax.set_xlabel("interceptor burnout speed (km/s), all interceptor types", fontsize=9)
+    ax.set_ylabel(f"share of {sens.n_valid} threats engageable (%)", fontsize=9)
+    ax.grid(color="#e0e0e0", linewidth=0.6)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, title="battery",
+              title_fontsize=8.5)
+    fig.text(0.38, 0.995, title or "sensitivity to interceptor burnout speed", ha="center", va="top", fontsize=11,
+             fontweight="bold")
+    fig.text(0.38, 0.955, f"sample: {sens.sample}; cue, delay, burn time and altitude band as in the scenario",
+             ha="center", va="top", fontsize=8.5, color="#444444")
+    return fig
+
+
+def delay_sensitivity_figure(sens, battery_delays: list[tuple[str, float, float]], title: str | None = None):
+    """Share of threats engageable vs the launch delay, per (site, interceptor, cue) and by any of them, at
+    the scenario's own speeds; the batteries' own delays marked (name, delay, share)."""
+    share, any_share = sens.delay_share()
+    d = sens.delays_s
+    fig = mapplot.new_figure((10.5, 5.6), dpi=110)
+    ax = fig.add_axes((0.08, 0.12, 0.6, 0.76))
+    for k, (label, g, cue) in enumerate(sens.cue_lines):
+        ax.plot(d, 100 * share[:, k], marker=MARKERS[k % len(MARKERS)], color=site_color(g),
+                linestyle="-" if cue == "launch" else "--", markersize=5, linewidth=1.3, label=label)
+    ax.plot(d, 100 * any_share, color="k", linewidth=2.4, alpha=0.55, label="any of them", zorder=1)
+    for name, delay, sh in battery_delays:
+        ax.plot([delay], [100 * sh], marker="o", markersize=9, markerfacecolor="none", markeredgecolor="#d62728",
+                markeredgewidth=1.4, linestyle="none")
+    if battery_delays:
+        ax.plot([], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor="#d62728", linestyle="none",
+                label="the scenario's batteries")
+    ax.set_xlim(d.min() - 5, d.max() + 5)
+    ax.set_ylim(-3, 103)
+    ax.set_xlabel("launch delay after the cue (s)  —  cue = launch: after the threat's launch; "
+                  "cue = track: after its first detection", fontsize=8.5)
+    ax.set_ylabel(f"share of {sens.n_valid} threats engageable (%)", fontsize=9)
+    ax.grid(color="#e0e0e0", linewidth=0.6)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False,
+              title="site / interceptor, cue", title_fontsize=8.5)
+    fig.text(0.38, 0.995, title or "sensitivity to the interceptor launch delay", ha="center", va="top", fontsize=11,
+             fontweight="bold")
+    fig.text(0.38, 0.955, f"sample: {sens.sample}; interceptor speeds as in the scenario", ha="center", va="top",
+             fontsize=8.5, color="#444444")
+    return fig
+
+
+__all__ = [
+    "battery_share_figure", "coverage_map", "coverage_matrix", "delay_sensitivity_figure", "png_bytes",
+    "speed_sensitivity_figure", "threat_track", "timeline_figure", "trajectory_map", "coverage_battery_panels",
+]

@@ -1,0 +1,275 @@
+"""`shieldlab report FILE --out DIR` and the case-study scenarios (examples/case-studies/).
+
+The report is built once, by the command as a user runs it (a subprocess), on a tiny scenario with two
+sensitivity points; the rest checks its files, the sweeps' agreement with `engage`, atomic writing, and
+that every case-study file loads (one is engaged).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shieldlab.api import engage, load_scenario, load_scenario_text
+
+ROOT = Path(__file__).resolve().parents[1]
+CASE_STUDIES = ROOT / "examples" / "case-studies"
+GUARD_S = 600  # a guard against a hung process, not a timing assertion
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+TINY = """
+name = "report-check"
+
+[places]
+north-sea = { lat = 57.0, lon = 3.0 }   # a stated assumption, listed among the scenario's own numbers
+
+[[sensors]]
+radar = "tpy2-kurecik"
+
+[[batteries]]
+name = "romania-iia"
+at = "deveselu"
+interceptor = "sm3-iia"
+cue = "track"
+launch_delay = "60 s"
+
+[[batteries]]
+name = "north-sea-iib"
+at = "north-sea"
+interceptor = "sm3-iib"
+cue = "launch"
+launch_delay = "30 s"
+
+[[threats]]
+name = "semnan-berlin"
+missile = "irbm-liquid"
+from = "semnan"
+to = "berlin"
+
+[[threats]]
+name = "tabriz-rome"
+missile = "irbm-liquid"
+from = "tabriz"
+to = "rome"
+
+[coverage]
+missile = "irbm-liquid"
+from = ["semnan", "tabriz"]
+to = ["berlin", "rome"]
+"""
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "shieldlab", *map(str, args)], capture_output=True, text=True,
+                          timeout=GUARD_S, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("scenario") / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def report_dir(tiny_file, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out") / "report"
+    proc = run_cli("report", tiny_file, "--out", out, "--speeds", "4,6", "--delays", "0,120")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    return out
+
+
+# --------------------------------------------------------------------------- the report's files
+def test_report_writes_index_and_figures(report_dir):
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    pngs = sorted(p.name for p in report_dir.glob("*.png"))
+    assert {"fig-trajectories.png", "fig-timeline-01.png", "fig-timeline-02.png", "fig-coverage-map.png",
+            "fig-coverage-share.png", "fig-sensitivity-speed.png", "fig-sensitivity-delay.png"} <= set(pngs)
+    for section in ("Scenario", "Threats and engagements", "Coverage", "Sensitivity", "Assumptions and sources"):
+        assert section in html
+    # every image the page shows is a file beside it, and every figure written is shown
+    shown = set(re.findall(r'<img src="([^"]+)"', html))
+    assert shown == set(pngs)
+    # no temporary files or directories left behind
+    assert not [p for p in report_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_figures_are_valid_pngs(report_dir):
+    from matplotlib import image
+
+    for p in report_dir.glob("*.png"):
+        data = p.read_bytes()
+        assert data[:8] == PNG_MAGIC, p.name
+        img = image.imread(p)
+        assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 300, p.name
+
+
+def test_html_is_self_contained(report_dir):
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    low = html.lower()
+    assert "<script" not in low and "<link" not in low and "@import" not in low and "url(" not in low
+    for attr in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert not re.match(r"[a-z][a-z0-9+.-]*:", attr, re.I), attr  # no scheme: local files and #anchors only
+        assert attr.startswith("#") or (report_dir / attr).is_file(), attr
+    # http(s):// may appear only in the citations text (the sources section)
+    before_sources = html.split('<section id="sources">')[0]
+    assert not re.search(r"https?://", before_sources, re.I)
+
+
+def test_report_lists_sources_and_own_numbers(report_dir):
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    sources = html.split('<section id="sources">')[1]
+    for ref in ("interceptors/sm3-iia", "interceptors/sm3-iib", "missiles/irbm-liquid", "radars/tpy2-kurecik",
+                "places/semnan", "places/deveselu"):
+        assert ref in sources
+    assert "Arms Control Today" in sources  # the IIB's citation
+    assert "launch_delay" in sources and "60 s" in sources and "57.0" in sources
+
+
+def test_report_tables_match_engage(report_dir, tiny_file):
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    res = engage(load_scenario(tiny_file))
+    for j, w in enumerate(res.windows):
+        for i in np.flatnonzero(w.feasible):
+            assert f"{w.first.time_s[i]:.0f} s @ {w.first.altitude_m[i] * 1e-3:.0f} km" in html
+
+
+# --------------------------------------------------------------------------- errors
+def test_bad_scenario_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[[batteries]]\nname = "x"\nat = "nowhere-at-all"\ninterceptor = "sm3-iib"\n')
+    out = tmp_path / "out"
+    proc = run_cli("report", bad, "--out", out)
+    assert proc.returncode == 2
+    assert "bad.toml" in proc.stderr and "nowhere-at-all" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_bad_options_exit_2(tiny_file, tmp_path):
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("x")
+    proc = run_cli("report", tiny_file, "--out", not_a_dir, "--speeds", "fast")
+    assert proc.returncode == 2
+    assert "--speeds" in proc.stderr and "not a directory" in proc.stderr
+    assert not_a_dir.read_text() == "x"
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    from shieldlab.report import build as B
+
+    rep = B.Report("<html></html>", {"fig-a.png": PNG_MAGIC + b"a", "fig-b.png": PNG_MAGIC + b"b"})
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return os.rename(src, dst)
+
+    monkeypatch.setattr(B.os, "replace", failing_replace)
+    new = tmp_path / "new"
+    with pytest.raises(B.ReportError):
+        B.write(rep, new)
+    assert not new.exists()  # a directory created for the report is removed again
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "index.html").write_text("old")
+    calls.clear()
+    with pytest.raises(B.ReportError):
+        B.write(rep, existing)
+    assert (existing / "index.html").read_text() == "old"
+    assert sorted(p.name for p in existing.iterdir()) in (["index.html"], ["fig-a.png", "index.html"])
+    monkeypatch.undo()
+    assert B.write(rep, existing) == existing / "index.html"
+    assert (existing / "fig-b.png").read_bytes() == PNG_MAGIC + b"b"
+    assert not [p for p in existing.iterdir() if p.name.startswith(".")]
+
+
+# --------------------------------------------------------------------------- the sweeps
+def test_latest_launch_agrees_with_engage(tiny_file):
+    from shieldlab.report import sweeps
+
+    sc = load_scenario(tiny_file)
+    res = engage(sc)
+    sens = sweeps.run(res, speeds_km_s=(4.0, 6.0), delays_s=(0.0, 120.0), bisections=2)
+    feasible = np.isfinite(sens.t0_s) & (sens.t0_s <= sens.latest_s)
+    assert (feasible == np.stack([w.feasible for w in res.windows], axis=1)).all()
+    # faster never loses an intercept; a longer delay never gains one
+    f = sens.speed_feasible()
+    assert (f[1] >= f[0]).all()
+    d = sens.delay_feasible()
+    assert (d[1] <= d[0]).all()
+    # a threshold is a speed that engages, and within the sweep's bracket
+    th = sens.threshold_km_s
+    for i, j in zip(*np.nonzero(np.isfinite(th))):
+        assert 4.0 < th[i, j] <= 6.0 and f[1, i, j] and not f[0, i, j]
+
+
+def test_coverage_sample_without_threats(tiny_file):
+    from dataclasses import replace
+
+    from shieldlab.report import sweeps
+
+    sc = replace(load_scenario(tiny_file), threats=())
+    sampled, what = sweeps.coverage_sample(sc, max_pairs=3)
+    assert len(sampled.threats) == 3 and "3 of the 4" in what
+    assert sampled.threats[0].launch.name == "semnan"
+
+
+def test_own_numbers_lists_the_files_values():
+    from shieldlab.report.build import own_numbers
+
+    rows = own_numbers(TINY)
+    assert ("[places]", "north-sea", "{ lat = 57.0, lon = 3.0 }") in rows
+    assert any(w.startswith("[[batteries]] #1 romania-iia") and k == "launch_delay" and v == '"60 s"'
+               for w, k, v in rows)
+    assert not any(k in ("name", "interceptor", "missile", "radar") for _, k, _ in rows)
+
+
+# --------------------------------------------------------------------------- case studies
+CASE_FILES = sorted(CASE_STUDIES.glob("*.toml"))
+
+
+def test_case_studies_exist():
+    names = {p.name for p in CASE_FILES}
+    assert {"epaa-phase3-vs-russia.toml", "epaa-phase4-vs-russia.toml", "march-2013-gbi-vs-north-korea.toml",
+            "epaa-vs-iran.toml", "joint-system-russian-radars.toml", "east-coast-gbi-vs-iran.toml"} <= names
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_case_study_loads(path):
+    sc = load_scenario(path)
+    assert sc.threats and sc.batteries and sc.sensors
+    assert sc.catalog_refs  # they use the catalog by name
+    text = path.read_text(encoding="utf-8")
+    assert "shieldlab engage examples/case-studies/" + path.name in text  # says how to run it
+    # the Iranian-threat pair differs only by the Russian radars
+    if path.name == "joint-system-russian-radars.toml":
+        base = load_scenario(CASE_STUDIES / "epaa-vs-iran.toml")
+        assert [s.name for s in sc.sensors] == [s.name for s in base.sensors] + ["armavir", "gabala"]
+        assert sc.batteries == base.batteries and sc.threats == base.threats and sc.coverage == base.coverage
+
+
+def test_case_study_engage_iib_ceiling():
+    """The smallest case study, engaged: what docs/case-studies.md reports for it."""
+    res = engage(load_scenario(CASE_STUDIES / "epaa-iib-ceiling-vs-iran-us.toml"))
+    batteries = [b.name for b in res.scenario.batteries]
+    feas = {b: res.windows[j].feasible for j, b in enumerate(batteries)}
+    i = res.names.index("semnan-washington")
+    assert res.threats.valid.all()
+    assert feas["poland-1500km"][i] and feas["north-sea-1500km"][i] and feas["romania-1500km"][i]
+    assert not feas["poland-1000km"][i] and not feas["north-sea-1000km"][i]
+    assert math.isclose(res.detections_s[i, 0], 173.7, abs_tol=1.0)  # Kurecik sees it during the boost
+
+
+def test_tiny_text_scenario_matches_file(tiny_file):
+    assert load_scenario_text(TINY).batteries == load_scenario(tiny_file).batteries
