@@ -14,6 +14,7 @@ import numpy as np
 from shieldlab._jit import njit, prange
 from shieldlab.earth import frames
 from shieldlab.earth.model import Earth
+from shieldlab.threat.trajectory import hermite_position
 from shieldlab.scenario.model import Radar
 
 POWERED_SAMPLE_S = 2.0
@@ -38,20 +39,11 @@ class RadarGeometry:
              earth.a_m, earth.b_m]])
 
     def sees(self, p_ecef: np.ndarray) -> np.ndarray:
-        """Boolean mask (...) of the points (..., 3) this radar sees."""
-        d = p_ecef - self.site_ecef
-        rng = np.linalg.norm(d, axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            up = d @ self.up
-            ok = (rng <= self.radar.max_range_m) & (up >= self.sin_min_el * rng)
-            sec = self.radar.sector
-            if sec is not None and sec.half_width_deg < 180.0:
-                az = np.degrees(np.arctan2(d @ self.east, d @ self.north))
-                off = np.abs((az - sec.center_deg + 180.0) % 360.0 - 180.0)
-                ok &= off <= sec.half_width_deg
-            if self.radar.min_elevation_deg < 0.0:
-                ok &= line_of_sight_clear(self.earth, self.site_ecef, p_ecef)
-        return ok & np.isfinite(rng)
+        """Boolean mask (...) of the points (..., 3) this radar sees (False for NaN points); the same
+        compiled rule as the free-flight scan."""
+        p = np.asarray(p_ecef, dtype=float)
+        flat = np.ascontiguousarray(p.reshape(-1, 3))
+        return _sees_batch(flat, self.kernel_params).reshape(p.shape[:-1])
 
 
 def line_of_sight_clear(earth: Earth, a_ecef, b_ecef) -> np.ndarray:
@@ -131,7 +123,8 @@ def _powered_times(threats, idx) -> np.ndarray:
 
 @njit
 def _sees(x, y, z, p):
-    """The visibility rule of RadarGeometry.sees for one point; p = RadarGeometry.kernel_params."""
+    """Whether the radar sees one point (MODELS.md section 3); p = RadarGeometry.kernel_params.
+    NaN coordinates give False (every comparison with NaN fails)."""
     dx, dy, dz = x - p[0], y - p[1], z - p[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
     if not rng <= p[12]:
@@ -164,23 +157,11 @@ def _sees(x, y, z, p):
 
 
 @njit
-def _hermite(nodes, count, step, i, t):
-    t0 = nodes[i, 0, 0]
-    j = int((t - t0) // step)
-    j = min(max(j, 0), count[i] - 2)
-    ta = nodes[i, j, 0]
-    h = nodes[i, j + 1, 0] - ta
-    s = (t - ta) / h
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = (s3 - 2 * s2 + s) * h
-    h01 = -2 * s3 + 3 * s2
-    h11 = (s3 - s2) * h
-    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
-    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
-    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
-    return x, y, z
+def _sees_batch(pts, p):
+    out = np.zeros(pts.shape[0], dtype=np.bool_)
+    for i in range(pts.shape[0]):
+        out[i] = _sees(pts[i, 0], pts[i, 1], pts[i, 2], p)
+    return out
 
 
 @njit(parallel=True)
@@ -199,7 +180,7 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
         prev = a
         for s in range(ns + 1):
             t = a + s * h
-            x, y, z = _hermite(nodes, count, step, i, t)
+            x, y, z = hermite_position(nodes, count, step, i, t)
             if _sees(x, y, z, p):
                 if s == 0:
                     out[q] = t
@@ -207,7 +188,7 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
                     lo, hi = prev, t
                     for _ in range(nbisect):
                         mid = 0.5 * (lo + hi)
-                        x, y, z = _hermite(nodes, count, step, i, mid)
+                        x, y, z = hermite_position(nodes, count, step, i, mid)
                         if _sees(x, y, z, p):
                             hi = mid
                         else:
@@ -216,110 +197,3 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
                 break
             prev = t
     return out
-
-
-@njit
-def _sees(x, y, z, p):
-    """The visibility rule of RadarGeometry.sees for one point; p = RadarGeometry.kernel_params."""
-    dx, dy, dz = x - p[0], y - p[1], z - p[2]
-    rng = math.sqrt(dx * dx + dy * dy + dz * dz)
-    if not rng <= p[12]:
-        return False
-    up = dx * p[9] + dy * p[10] + dz * p[11]
-    if up < p[13] * rng:
-        return False
-    if p[14] > 0.0:  # sector
-        de = dx * p[3] + dy * p[4] + dz * p[5]
-        dn = dx * p[6] + dy * p[7] + dz * p[8]
-        az = math.degrees(math.atan2(de, dn))
-        off = abs((az - p[15] + 180.0) % 360.0 - 180.0)
-        if off > p[16]:
-            return False
-    if p[17] > 0.0:  # line of sight over the ellipsoid (negative elevation masks)
-        ia, ib = 1.0 / p[18], 1.0 / p[19]
-        ax, ay, az_ = p[0] * ia, p[1] * ia, p[2] * ib
-        ddx, ddy, ddz = dx * ia, dy * ia, dz * ib
-        qa = ddx * ddx + ddy * ddy + ddz * ddz
-        qb = 2.0 * (ax * ddx + ay * ddy + az_ * ddz)
-        qc = ax * ax + ay * ay + az_ * az_ - 1.0
-        disc = qb * qb - 4.0 * qa * qc
-        if disc > 0.0:
-            sq = math.sqrt(disc)
-            t1 = (-qb - sq) / (2.0 * qa)
-            t2 = (-qb + sq) / (2.0 * qa)
-            if t2 > 1e-9 and t1 < 1.0 - 1e-9:
-                return False
-    return True
-
-
-@njit
-def _hermite(nodes, count, step, i, t):
-    t0 = nodes[i, 0, 0]
-    j = int((t - t0) // step)
-    j = min(max(j, 0), count[i] - 2)
-    ta = nodes[i, j, 0]
-    h = nodes[i, j + 1, 0] - ta
-    s = (t - ta) / h
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = (s3 - 2 * s2 + s) * h
-    h01 = -2 * s3 + 3 * s2
-    h11 = (s3 - s2) * h
-    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
-    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
-    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
-    return x, y, z
-
-
-@njit(parallel=True)
-def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect):
-    """First time in [t_start, t_end] a radar sees each threat's free flight, scanned every dt and
-    bisected; NaN if never."""
-    k = rows.shape[0]
-    out = np.full(k, np.nan)
-    for q in prange(k):
-        i = rows[q]
-        a, b = t_start[q], t_end[q]
-        if not (b >= a):
-            continue
-        ns = max(int(math.ceil((b - a) / dt)), 1)
-        h = (b - a) / ns
-        prev = a
-        for s in range(ns + 1):
-            t = a + s * h
-            x, y, z = _hermite(nodes, count, step, i, t)
-            if _sees(x, y, z, p):
-                if s == 0:
-                    out[q] = t
-                else:
-                    lo, hi = prev, t
-                    for _ in range(nbisect):
-                        mid = 0.5 * (lo + hi)
-                        x, y, z = _hermite(nodes, count, step, i, mid)
-                        if _sees(x, y, z, p):
-                            hi = mid
-                        else:
-                            lo = mid
-                    out[q] = hi
-                break
-            prev = t
-    return out
-
-
-def _sample_times(threats, idx) -> np.ndarray:
-    """Scan times per threat: launch..burnout every POWERED_SAMPLE_S, then to impact every
-    FREE_SAMPLE_S, with burnout and impact themselves included; NaN padded to a common length."""
-    tl = threats.launch_time_s[idx]
-    tb = threats.burn_time_s[idx]
-    tf = threats.impact_time_s[idx] - threats.burnout_time_s[idx]
-    n_p = np.ceil(tb / POWERED_SAMPLE_S).astype(int)
-    n_f = np.ceil(tf / FREE_SAMPLE_S).astype(int)
-    m = int((n_p + n_f).max()) + 2
-    j = np.arange(m)[None, :]
-    dp = tb / n_p
-    df = tf / n_f
-    t = np.where(j <= n_p[:, None], tl[:, None] + j * dp[:, None],
-                 (tl + tb)[:, None] + (j - n_p[:, None]) * df[:, None])
-    t[j > (n_p + n_f)[:, None]] = np.nan
-    return t

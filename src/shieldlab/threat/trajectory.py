@@ -150,34 +150,43 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
     return batch
 
 
+@njit
+def hermite_position(nodes, count, step, i, t):
+    """Free-flight ECEF position of threat i at time t: cubic Hermite between its integrator nodes."""
+    t0 = nodes[i, 0, 0]
+    j = int((t - t0) // step)
+    j = min(max(j, 0), count[i] - 2)
+    ta = nodes[i, j, 0]
+    h = nodes[i, j + 1, 0] - ta
+    s = (t - ta) / h
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * h
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * h
+    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
+    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
+    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
+    return x, y, z
+
+
 @njit(parallel=True)
 def _hermite_batch(nodes, count, step, rows, times, params):
-    """Free-flight positions (k, 3) and geodetic altitudes (k,) of threats `rows` at `times`, by
-    cubic Hermite between integrator nodes (NaN where a time is NaN)."""
+    """Free-flight positions (k, 3) and geodetic altitudes (k,) of threats `rows` at `times`
+    (NaN where a time is NaN)."""
     k = rows.shape[0]
     pos = np.empty((k, 3))
     alt = np.empty(k)
     for q in prange(k):
-        i = rows[q]
         t = times[q]
         if not np.isfinite(t):
             pos[q, :] = np.nan
             alt[q] = np.nan
             continue
-        t0 = nodes[i, 0, 0]
-        j = int((t - t0) // step)
-        j = min(max(j, 0), count[i] - 2)
-        ta = nodes[i, j, 0]
-        h = nodes[i, j + 1, 0] - ta
-        s = (t - ta) / h
-        s2 = s * s
-        s3 = s2 * s
-        h00 = 2 * s3 - 3 * s2 + 1
-        h10 = (s3 - 2 * s2 + s) * h
-        h01 = -2 * s3 + 3 * s2
-        h11 = (s3 - s2) * h
-        for c in range(3):
-            pos[q, c] = (h00 * nodes[i, j, 1 + c] + h10 * nodes[i, j, 4 + c] + h01 * nodes[i, j + 1, 1 + c]
-                         + h11 * nodes[i, j + 1, 4 + c])
-        _, alt[q] = geodetic_lat_alt(pos[q, 0], pos[q, 1], pos[q, 2], params)
+        x, y, z = hermite_position(nodes, count, step, rows[q], t)
+        pos[q, 0] = x
+        pos[q, 1] = y
+        pos[q, 2] = z
+        _, alt[q] = geodetic_lat_alt(x, y, z, params)
     return pos, alt
