@@ -118,7 +118,6 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
     refinement tolerance."""
     n = threats.n
-    it = flyout.interceptor
     first, last = _empty_intercept(n), _empty_intercept(n)
     feasible = np.zeros(n, bool)
     reason = np.full(n, "not-detected", dtype=object)

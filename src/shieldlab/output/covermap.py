@@ -17,10 +17,10 @@ import math
 import cartopy.crs as ccrs
 import numpy as np
 from matplotlib import patheffects
+from matplotlib.transforms import offset_copy
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.transforms import offset_copy
 from pyproj import Geod
 
 from shieldlab.coverage.dataset import is_grid
@@ -228,65 +228,6 @@ def _draw_basemap(ax, frame, scale: str):
     ax.gridlines(crs=pc, draw_labels=False, linewidth=0.3, color="#7a7a7a", alpha=0.5, linestyle="--", zorder=0.4)
 
 
-# --------------------------------------------------------------------------- labels
-class _Placer:
-    """Greedy label placement: try a few offsets around the point, keep the first that overlaps
-    nothing placed so far (markers included), else the least overlapping one."""
-
-    OFFSETS = ((7, 5, "left", "bottom"), (7, -5, "left", "top"), (-7, 5, "right", "bottom"),
-               (-7, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
-               (14, 0, "left", "center"), (-14, 0, "right", "center"))
-
-    def __init__(self, ax):
-        self.ax = ax
-        self.fig = ax.figure
-        self.renderer = self.fig.canvas.get_renderer()
-        self.boxes = []
-
-    def block(self, lon, lat, size_pt=8.0):
-        x, y = self._xy(lon, lat)
-        r = size_pt * self.fig.dpi / 72.0
-        self.boxes.append((x - r, y - r, x + r, y + r))
-
-    def _xy(self, lon, lat):
-        xy = self.ax.projection.transform_point(float(lon), float(lat), ccrs.PlateCarree())
-        return self.ax.transData.transform(xy)
-
-    def _overlap(self, b):
-        tot = 0.0
-        for o in self.boxes:
-            w = min(b[2], o[2]) - max(b[0], o[0])
-            h = min(b[3], o[3]) - max(b[1], o[1])
-            if w > 0 and h > 0:
-                tot += w * h
-        ax_box = self.ax.get_window_extent(self.renderer)
-        inside_w = min(b[2], ax_box.x1) - max(b[0], ax_box.x0)
-        inside_h = min(b[3], ax_box.y1) - max(b[1], ax_box.y0)
-        outside = (b[2] - b[0]) * (b[3] - b[1]) - max(inside_w, 0) * max(inside_h, 0)
-        return tot + 4.0 * outside
-
-    def text(self, lon, lat, s, **kw):
-        best, best_cost = None, math.inf
-        for dx, dy, ha, va in self.OFFSETS:
-            t = self.ax.text(float(lon), float(lat), s, ha=ha, va=va, zorder=9,
-                             transform=offset_copy(ccrs.PlateCarree()._as_mpl_transform(self.ax), fig=self.fig,
-                                                   x=dx, y=dy, units="points"),
-                             path_effects=_HALO, **kw)
-            bb = t.get_window_extent(self.renderer)
-            b = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
-            cost = self._overlap(b)
-            if cost < best_cost:
-                if best is not None:
-                    best[0].remove()
-                best, best_cost = (t, b), cost
-            else:
-                t.remove()
-            if cost == 0:
-                break
-        self.boxes.append(best[1])
-        return best[0]
-
-
 # --------------------------------------------------------------------------- the figure
 def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
     """(rows, cols) of n panels of height/width `aspect`."""
@@ -392,7 +333,7 @@ def _draw_panel(ax, ds, k, cats) -> bool:
     code = category_codes(feas)
     err = np.array([bool(str(e)) for e in np.ravel(ds["error"].isel(launch=k).values)]).reshape(code.shape)
     engageable = int(np.count_nonzero((code > 0) & ~err))
-    placer = _Placer(ax)
+    placer = mapplot.LabelPlacer(ax, gap_pt=7.0, zorder=9, halo=_HALO)
 
     if is_grid(ds):
         lat, lon = ds["lat"].values, ds["lon"].values

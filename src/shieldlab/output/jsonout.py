@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from shieldlab import __version__
 from shieldlab.engagement.records import INTERCEPT_FIELDS
 from shieldlab.engagement.window import REASONS

@@ -391,3 +391,73 @@ def _densify_geodesic(lon: np.ndarray, lat: np.ndarray, step_m: float) -> tuple[
         out_lat.append(lat[k + 1 : k + 2])
     lo = np.concatenate(out_lon)
     return np.degrees(np.unwrap(np.radians(lo))), np.concatenate(out_lat)
+
+
+class LabelPlacer:
+    """Greedy label placement on a map: try a few offsets around each point and keep the first that
+    overlaps nothing placed so far (markers included), else the least overlapping one; labels off
+    the map are penalised, points off the map get none."""
+
+    def __init__(self, ax, *, gap_pt: float = 6.0, zorder: float = 10, halo=None):
+        from matplotlib import patheffects
+
+        g = gap_pt
+        self.offsets = ((g, 0.7 * g, "left", "bottom"), (g, -0.7 * g, "left", "top"),
+                        (-g, 0.7 * g, "right", "bottom"), (-g, -0.7 * g, "right", "top"),
+                        (0, 1.3 * g, "center", "bottom"), (0, -1.3 * g, "center", "top"),
+                        (2 * g, 0, "left", "center"), (-2 * g, 0, "right", "center"))
+        self.ax, self.fig, self.zorder = ax, ax.figure, zorder
+        self.halo = halo if halo is not None else [patheffects.withStroke(linewidth=2.5, foreground="white",
+                                                                           alpha=0.9)]
+        self.renderer = self.fig.canvas.get_renderer()
+        self.ax_box = ax.get_window_extent(self.renderer)
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def _xy(self, lon, lat):
+        xy = self.ax.projection.transform_point(float(lon), float(lat), ccrs.PlateCarree())
+        return self.ax.transData.transform(xy)
+
+    def block(self, lon, lat, size_pt: float = 5.0):
+        """Reserve the area of a marker so no label covers it."""
+        x, y = self._xy(lon, lat)
+        if np.isfinite(x) and np.isfinite(y):
+            r = size_pt * self.fig.dpi / 72.0
+            self.boxes.append((x - r, y - r, x + r, y + r))
+
+    def _cost(self, b):
+        tot = 0.0
+        for o in self.boxes:
+            w = min(b[2], o[2]) - max(b[0], o[0])
+            h = min(b[3], o[3]) - max(b[1], o[1])
+            if w > 0 and h > 0:
+                tot += w * h
+        a = self.ax_box
+        iw = max(min(b[2], a.x1) - max(b[0], a.x0), 0)
+        ih = max(min(b[3], a.y1) - max(b[1], a.y0), 0)
+        return tot + 4.0 * ((b[2] - b[0]) * (b[3] - b[1]) - iw * ih)
+
+    def text(self, lon, lat, s, **kw):
+        """Place text `s` next to (lon, lat); returns the Text, or None for a point off the map."""
+        from matplotlib.transforms import offset_copy
+
+        x, y = self._xy(lon, lat)
+        if not (np.isfinite(x) and np.isfinite(y)) or not self.ax_box.contains(x, y):
+            return None
+        base = ccrs.PlateCarree()._as_mpl_transform(self.ax)
+        best, best_cost = None, float("inf")
+        for dx, dy, ha, va in self.offsets:
+            t = self.ax.text(float(lon), float(lat), s, ha=ha, va=va, zorder=self.zorder, path_effects=self.halo,
+                             transform=offset_copy(base, fig=self.fig, x=dx, y=dy, units="points"), **kw)
+            bb = t.get_window_extent(self.renderer)
+            box = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
+            cost = self._cost(box)
+            if cost < best_cost:
+                if best is not None:
+                    best[0].remove()
+                best, best_cost = (t, box), cost
+            else:
+                t.remove()
+            if cost == 0:
+                break
+        self.boxes.append(best[1])
+        return best[0]

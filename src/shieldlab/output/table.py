@@ -39,7 +39,7 @@ def print_engage(doc: dict, console: Console) -> None:
         summary.add_column(col, justify=just, no_wrap=(col == "threat"))
     for t in doc["threats"]:
         if t["error"]:
-            summary.add_row(t["name"], f"[red]error[/red]", "", "", "", "", "")
+            summary.add_row(t["name"], "[red]error[/red]", "", "", "", "", "")
             continue
         b, a, i = t["burnout"], t["apogee"], t["impact"]
         summary.add_row(t["name"], _f(b["speed_km_s"], "{:.3f}"), _f(b["gamma_deg"], "{:.2f}"),

@@ -221,7 +221,7 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
     sections.append(("reproduce", "Reproduce", "<pre>" + H.esc("\n".join(_commands(sc))) + "</pre>"
                      "<p>Kinematics at open-literature level only (vacuum ballistic flight, straight-boost "
                      "interceptor flyout, radar line of sight and range): not a model of discrimination, "
-                     f"kill probability, interceptor inventory or any real system's performance.</p>"))
+                     "kill probability, interceptor inventory or any real system's performance.</p>"))
     meta = (f"shieldlab {H.esc(__version__)} · catalog {H.esc(catalog.catalog_version())} · scenario{src} · "
             "times are scenario seconds from the threat's launch")
     rep.html = H.page(sc.name, meta, sections)

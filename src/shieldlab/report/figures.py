@@ -16,7 +16,6 @@ from matplotlib import patheffects
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.transforms import offset_copy
 from pyproj import Geod
 
 from shieldlab.earth import frames
@@ -106,66 +105,6 @@ def _site_label(p, fallback: str) -> str:
     return p.name or fallback
 
 
-class _Labels:
-    """Greedy label placement on a map: a few offsets around each point, the first that overlaps nothing
-    placed so far (markers included), else the least overlapping one."""
-
-    OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "right", "bottom"),
-               (-6, -4, "right", "top"), (0, 8, "center", "bottom"), (0, -8, "center", "top"),
-               (12, 0, "left", "center"), (-12, 0, "right", "center"))
-
-    def __init__(self, ax):
-        self.ax, self.fig = ax, ax.figure
-        self.renderer = self.fig.canvas.get_renderer()
-        self.boxes: list[tuple[float, float, float, float]] = []
-        self.ax_box = ax.get_window_extent(self.renderer)
-
-    def _xy(self, lon, lat):
-        xy = self.ax.projection.transform_point(float(lon), float(lat), ccrs.PlateCarree())
-        return self.ax.transData.transform(xy)
-
-    def block(self, lon, lat, size_pt: float = 5.0):
-        x, y = self._xy(lon, lat)
-        if np.isfinite(x) and np.isfinite(y):
-            r = size_pt * self.fig.dpi / 72.0
-            self.boxes.append((x - r, y - r, x + r, y + r))
-
-    def _cost(self, b):
-        tot = 0.0
-        for o in self.boxes:
-            w = min(b[2], o[2]) - max(b[0], o[0])
-            h = min(b[3], o[3]) - max(b[1], o[1])
-            if w > 0 and h > 0:
-                tot += w * h
-        a = self.ax_box
-        iw = max(min(b[2], a.x1) - max(b[0], a.x0), 0)
-        ih = max(min(b[3], a.y1) - max(b[1], a.y0), 0)
-        return tot + 4.0 * ((b[2] - b[0]) * (b[3] - b[1]) - iw * ih)
-
-    def text(self, lon, lat, s, **kw):
-        x, y = self._xy(lon, lat)
-        if not (np.isfinite(x) and np.isfinite(y)) or not self.ax_box.contains(x, y):
-            return None
-        base = ccrs.PlateCarree()._as_mpl_transform(self.ax)
-        best, best_cost = None, math.inf
-        for dx, dy, ha, va in self.OFFSETS:
-            t = self.ax.text(float(lon), float(lat), s, ha=ha, va=va, zorder=12, path_effects=_HALO,
-                             transform=offset_copy(base, fig=self.fig, x=dx, y=dy, units="points"), **kw)
-            bb = t.get_window_extent(self.renderer)
-            box = (bb.x0 - 1, bb.y0 - 1, bb.x1 + 1, bb.y1 + 1)
-            cost = self._cost(box)
-            if cost < best_cost:
-                if best is not None:
-                    best[0].remove()
-                best, best_cost = (t, box), cost
-            else:
-                t.remove()
-            if cost == 0:
-                break
-        self.boxes.append(best[1])
-        return best[0]
-
-
 def _projection(lon, lat, margin_deg: float = 4.0):
     """A projection for the points: north polar stereographic for wide northern regions (tracks over the
     Arctic), otherwise mapplot's choice."""
@@ -226,7 +165,7 @@ def _view_width_km(ax) -> float:
     return float(np.sum(d)) * 1e-3
 
 
-def _draw_radars(ax, scenario, labels: _Labels | None):
+def _draw_radars(ax, scenario, labels: mapplot.LabelPlacer | None):
     for r in scenario.sensors:
         lo, la = range_ring(r.at.lat_deg, r.at.lon_deg, r.max_range_m, r.sector)
         ax.plot(lo, la, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=0.9, alpha=0.8,
@@ -237,7 +176,7 @@ def _draw_radars(ax, scenario, labels: _Labels | None):
             labels.block(r.at.lon_deg, r.at.lat_deg)
 
 
-def _draw_batteries(ax, scenario, labels: _Labels | None):
+def _draw_batteries(ax, scenario, labels: mapplot.LabelPlacer | None):
     for k, (p, js) in enumerate(battery_sites(scenario)):
         ax.scatter([p.lon_deg], [p.lat_deg], marker="s", s=58, color=site_color(k), edgecolors="k", linewidths=0.8,
                    transform=ccrs.PlateCarree(), zorder=10)
@@ -245,7 +184,7 @@ def _draw_batteries(ax, scenario, labels: _Labels | None):
             labels.block(p.lon_deg, p.lat_deg, 6)
 
 
-def _label_sites(labels: _Labels, scenario):
+def _label_sites(labels: mapplot.LabelPlacer, scenario):
     for k, (p, js) in enumerate(battery_sites(scenario)):
         name = _site_label(p, scenario.batteries[js[0]].name)
         more = f" ({len(js)} batteries)" if len(js) > 1 else ""
@@ -278,7 +217,7 @@ def trajectory_map(res, doc: dict, title: str | None = None):
     n_sites = len(battery_sites(sc))
     fig, ax = map_figure(np.concatenate(lons), np.concatenate(lats), top_in=0.75,
                          bottom_in=0.35 + 0.24 * math.ceil((7 + 2 * bool(sc.sensors) + 2 * n_sites) / 4))
-    labels = _Labels(ax)
+    labels = mapplot.LabelPlacer(ax, gap_pt=6.0, zorder=12, halo=_HALO)
     geo, pc = ccrs.Geodetic(), ccrs.PlateCarree()
     _draw_radars(ax, sc, labels)
     _draw_batteries(ax, sc, labels)
@@ -457,7 +396,7 @@ def coverage_map(result, title: str | None = None):
     lats = [lay.aim_lat_deg, [p.lat_deg for p in lay.launch], [b.at.lat_deg for b in sc.batteries]]
     fig, ax = map_figure(np.concatenate([np.asarray(v, float) for v in lons]),
                          np.concatenate([np.asarray(v, float) for v in lats]), top_in=0.85, bottom_in=1.15)
-    labels = _Labels(ax)
+    labels = mapplot.LabelPlacer(ax, gap_pt=6.0, zorder=12, halo=_HALO)
     pc = ccrs.PlateCarree()
     colors = [NONE_COLOR] + [_seq_color(k, nl) for k in range(1, nl + 1)]
     cmap = ListedColormap(colors)
