@@ -15,15 +15,9 @@ from shieldlab.units import QuantityError, parse_quantity
 
 
 def _vectors_dir() -> Path:
+    """The project's copy of the shared validation vectors (tests/vectors), or $SHIELDLAB_VECTORS."""
     env = os.environ.get("SHIELDLAB_VECTORS")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for base in here.parents:
-        candidate = base / "shared" / "validation" / "vectors"
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "shared" / "validation" / "vectors"
+    return Path(env) if env else Path(__file__).resolve().parent / "vectors"
 
 
 VECTORS = _vectors_dir()
