@@ -252,3 +252,15 @@ def test_version():
     for name in ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2"):
         assert f"{name} = {getattr(C, name)!r}" in proc.stdout, (name, proc.stdout)
     assert "GM_M3_S2 = 398600441800000.0" in proc.stdout and "OMEGA_RAD_S = 7.292115e-05" in proc.stdout
+
+
+def test_engage_of_a_scenario_without_threats_is_an_empty_document(tmp_path):
+    """A coverage-only scenario has no [[threats]]: engage succeeds with an empty list and says why."""
+    src = Path(__file__).resolve().parents[1] / "examples" / "coverage-us-east.toml"
+    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(src), "--json"], capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["threats"] == []
+    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(src)], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0 and "no [[threats]]" in p.stdout and "shieldlab coverage" in p.stdout

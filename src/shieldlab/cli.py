@@ -52,7 +52,8 @@ def engage(
     else:
         from shieldlab.output.table import print_engage
 
-        print_engage(doc, Console() if sys.stdout.isatty() else Console(width=110))
+        print_engage({**doc, "has_coverage": sc.coverage is not None},
+                     Console() if sys.stdout.isatty() else Console(width=110))
 
 
 @app.command()

@@ -33,6 +33,10 @@ def print_engage(doc: dict, console: Console) -> None:
     console.print(f"[bold]{doc['scenario']}[/bold]")
     console.print(f"earth {e['model']}, rotation {'on' if e['rotation'] else 'off'}, J2 {'on' if e['j2'] else 'off'}"
                   f" · shieldlab {doc['shieldlab_version']} · times in scenario seconds", style="dim")
+    if not doc["threats"]:
+        console.print("no [[threats]] in this scenario" + (" (it has a [coverage] table: use `shieldlab coverage`)"
+                                                           if doc.get("has_coverage") else ""), markup=False)
+        return
     summary = Table(box=box.SIMPLE_HEAD, title="threats", title_justify="left", pad_edge=False)
     for col, just in (("threat", "left"), ("v_bo km/s", "right"), ("γ °", "right"), ("az₀ °", "right"),
                       ("apogee km", "right"), ("flight min", "right"), ("range km", "right")):

@@ -124,7 +124,7 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
     v[~valid] = [0, 0, 1.0]
     h = batch.step_s
     status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
-    m = int(np.nanmax(np.where(valid & (status == 0), tau_imp, 0.0)) // h) + 3
+    m = int(np.max(np.where(valid & (status == 0), tau_imp, 0.0), initial=0.0) // h) + 3
     nodes = np.full((n, m, 7), np.nan)
     status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
                                                                            freeflight.MAX_FLIGHT_S, nodes)
