@@ -144,7 +144,7 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
     spread_max = spread_s
     for i in prange(m):
         x, y, z = p[i, 0], p[i, 1], p[i, 2]
-        lat, h = geodetic_lat_alt(x, y, z, params)
+        lat, h = geodetic_lat_alt(x, y, z, params, 1)
         lon = math.atan2(y, x)
         # geocentric direction of the surface point below P
         sl = math.sin(lat)
