@@ -20,6 +20,8 @@ from shieldlab.scenario.model import Radar
 POWERED_SAMPLE_S = 2.0
 FREE_SAMPLE_S = 5.0
 BISECTIONS = 11  # 5 s / 2**11 = 2.4 ms, far below the 1 s asked
+FINE_SAMPLE_S = 0.25  # re-scan step of intervals near visibility
+MAX_SPEED_M_S = 9000.0  # bound of a threat's speed in the free flight (for the near-visibility margin)
 
 
 class RadarGeometry:
@@ -164,12 +166,52 @@ def _sees_batch(pts, p):
     return out
 
 
+@njit
+def _near(x, y, z, p, d):
+    """Whether a point that moves by at most d metres could become visible: every rule of _sees
+    with a margin of d (a necessary condition, so nothing visible is ever passed over)."""
+    dx, dy, dz = x - p[0], y - p[1], z - p[2]
+    rng = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if not rng <= p[12] + d:
+        return False
+    up = dx * p[9] + dy * p[10] + dz * p[11]
+    if up - p[13] * rng < -2.0 * d:
+        return False
+    if p[14] > 0.0:
+        de = dx * p[3] + dy * p[4] + dz * p[5]
+        dn = dx * p[6] + dy * p[7] + dz * p[8]
+        hd = math.sqrt(de * de + dn * dn)
+        if hd > 2.0 * d:
+            az = math.degrees(math.atan2(de, dn))
+            off = abs((az - p[15] + 180.0) % 360.0 - 180.0)
+            if off > p[16] + math.degrees(math.asin(d / hd)) * 1.5:
+                return False
+    return True
+
+
+@njit
+def _bisect_visible(nodes, count, step, i, lo, hi, p, nbisect):
+    for _ in range(nbisect):
+        mid = 0.5 * (lo + hi)
+        x, y, z = hermite_position(nodes, count, step, i, mid)
+        if _sees(x, y, z, p):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 @njit(parallel=True)
 def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect):
-    """First time in [t_start, t_end] a radar sees each threat's free flight, scanned every dt and
-    bisected; NaN if never."""
+    """First time in [t_start, t_end] a radar sees each threat's free flight; NaN if never.
+
+    Scanned every dt; an interval whose ends are not visible but near visibility (within the distance
+    the threat can fly in dt, MAX_SPEED_M_S) is scanned again every FINE_SAMPLE_S, so short windows
+    (a narrow sector crossed quickly, a range limit grazed) are not passed over; the first visible
+    interval is then bisected."""
     k = rows.shape[0]
     out = np.full(k, np.nan)
+    fine = FINE_SAMPLE_S
     for q in prange(k):
         i = rows[q]
         a, b = t_start[q], t_end[q]
@@ -177,23 +219,29 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
             continue
         ns = max(int(math.ceil((b - a) / dt)), 1)
         h = (b - a) / ns
+        d = h * MAX_SPEED_M_S
         prev = a
+        prev_near = False
         for s in range(ns + 1):
             t = a + s * h
             x, y, z = hermite_position(nodes, count, step, i, t)
             if _sees(x, y, z, p):
-                if s == 0:
-                    out[q] = t
-                else:
-                    lo, hi = prev, t
-                    for _ in range(nbisect):
-                        mid = 0.5 * (lo + hi)
-                        x, y, z = hermite_position(nodes, count, step, i, mid)
-                        if _sees(x, y, z, p):
-                            hi = mid
-                        else:
-                            lo = mid
-                    out[q] = hi
+                out[q] = t if s == 0 else _bisect_visible(nodes, count, step, i, prev, t, p, nbisect)
                 break
+            near = _near(x, y, z, p, d)
+            if s > 0 and (near or prev_near):
+                nf = max(int(math.ceil((t - prev) / fine)), 1)
+                hf = (t - prev) / nf
+                found = False
+                for u in range(1, nf):
+                    tf = prev + u * hf
+                    x, y, z = hermite_position(nodes, count, step, i, tf)
+                    if _sees(x, y, z, p):
+                        out[q] = _bisect_visible(nodes, count, step, i, tf - hf, tf, p, nbisect)
+                        found = True
+                        break
+                if found:
+                    break
             prev = t
+            prev_near = near
     return out
