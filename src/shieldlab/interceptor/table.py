@@ -142,8 +142,15 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
     a_eq = params[0]
     e2 = params[1]
     spread_max = spread_s
+    cos_far = math.cos(min(theta[K - 1] + 0.02, math.pi))
     for i in prange(m):
         x, y, z = p[i, 0], p[i, 1], p[i, 2]
+        # beyond the table's reach (the subpoint's direction differs from P's by < 0.2 deg): no arc
+        rp = math.sqrt(x * x + y * y + z * z)
+        if (x * s[0] + y * s[1] + z * s[2]) < cos_far * rp:
+            out[i] = math.inf
+            guess[i, :] = math.nan
+            continue
         lat, h = geodetic_lat_alt(x, y, z, params, 1)
         lon = math.atan2(y, x)
         # geocentric direction of the surface point below P
