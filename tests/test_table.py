@@ -14,7 +14,7 @@ from shieldlab.threat import aim
 TABLE_TOL_S = 2.0  # trilinear error of T in a clear cell (window.TABLE_MARGIN_S assumes < 10 s)
 SPEED_TOL_M_S = 0.05  # warm and cold aiming agree far inside the 3 m/s validation tolerance
 GAMMA_TOL_DEG = 0.01
-AZ_TOL_DEG = 1e-4
+AZ_TOL_DEG = 1e-3  # 50x inside the 0.05 deg validation tolerance; gamma converges to 2e-5 rad and az follows
 
 
 @pytest.fixture(scope="module")

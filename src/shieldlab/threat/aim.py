@@ -154,6 +154,7 @@ def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = AIM_STEP_S,
     n = p.n
     res = np.full((n, 2), np.nan)
     active = np.ones(n, bool)
+    converged = np.zeros(n, bool)
     prev_g = np.full(n, np.nan)
     prev_s = np.full(n, np.nan)
     for _ in range(MAX_ITER):
@@ -192,15 +193,19 @@ def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = AIM_STEP_S,
         scale = np.ones(k)
         for d, lim in ((d_az, MAX_STEP_AZ_RAD), (d_g, MAX_STEP_GAMMA_RAD), (d_v, MAX_STEP_SPEED_M_S)):
             scale = np.minimum(scale, lim / np.maximum(np.abs(d), 1e-300))
-        scale = np.where(np.isfinite(scale), scale, 0.0)
+        done = (np.hypot(f0[:, 0], f0[:, 1]) < CONVERGED_M) & (np.abs(d_g) < GAMMA_CONVERGED_RAD)
+        # converged threats keep the parameters their miss `res` was computed at
+        scale = np.where(np.isfinite(scale) & ~done, scale, 0.0)
         az[idx] += scale * np.nan_to_num(d_az)
         g[idx] = np.clip(g[idx] + scale * np.nan_to_num(d_g), GAMMA_MIN_RAD, GAMMA_MAX_RAD)
         v[idx] = np.maximum(v[idx] + scale * np.nan_to_num(d_v), 100.0)
-        done = (np.hypot(f0[:, 0], f0[:, 1]) < CONVERGED_M) & (np.abs(d_g) < GAMMA_CONVERGED_RAD)
+        converged[idx[done]] = True
         active[idx[done | bad]] = False
-    # final miss at the final parameters
-    f = miss(np.arange(n), az, g, v)
-    miss_m = np.hypot(f[:, 0], f[:, 1])
+    # the miss at the final parameters: known for converged threats, computed for the others
+    rest = np.flatnonzero(~converged)
+    if rest.size:
+        res[rest] = miss(rest, az[rest], g[rest], v[rest])
+    miss_m = np.hypot(res[:, 0], res[:, 1])
     ok = np.isfinite(miss_m) & (miss_m <= HIT_TOLERANCE_M) & (g > GAMMA_MIN_RAD) & (g < GAMMA_MAX_RAD)
     return AimSolution(np.degrees(az) % 360.0, g, v, miss_m, ok)
 
