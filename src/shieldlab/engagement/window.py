@@ -3,10 +3,12 @@
 The battery can intercept at threat time t when burnout <= t <= impact, the threat's altitude is in
 the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit). The free flight is
 scanned every SAMPLE_S: with exact flyout times (Flyout.solve) or, for large batches, with a flyout
-table (interceptor/table.py) whose uncertain cells are solved exactly. The first and last feasible
-samples are then confirmed with exact solves and their boundaries located exactly: at a band
-crossing by bisection on altitude, otherwise as the root of g(t) = t - t_I0 - T(P(t)) by the Illinois
-variant of regula falsi on exact flyout times, to TIME_TOL_S.
+table (interceptor/table.py) whose uncertain cells are solved exactly. The boundaries of the first
+and last feasible samples are then located on exact flyout times: with a table, first by its root
+and a few Newton/secant steps on exact g(t) = t - t_I0 - T(P(t)) (the fast path); otherwise, and
+wherever the fast path cannot confirm its answer, by confirming the samples exactly and locating
+the boundary at a band crossing (bisection on altitude) or as the root of g by the Illinois variant
+of regula falsi, to TIME_TOL_S.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ import numpy as np
 from shieldlab.earth import frames
 from shieldlab.interceptor.flyout import Flyout
 
-SAMPLE_S = 5.0
-TIME_TOL_S = 0.01
+SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the samples)
+TIME_TOL_S = 0.01  # boundaries located to this on exact flyout times
 MAX_ROOT_ITER = 30
-MAX_WALK = 400
+MAX_WALK = 400  # at most this many samples walked past a table misjudgement
 FAST_BISECTIONS = 20  # on table times: 5 s / 2**20
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
-FAST_SLOPE_DT_S = 0.5
+FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4
-TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)  # at most this many samples walked past a table misjudgement
+TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
 
