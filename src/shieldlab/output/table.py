@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
-from rich import box
+
+from shieldlab.output.timeline import events
 
 REASON_TEXT = {
     "not-detected": "no sensor detects it (cue = track)",
@@ -61,25 +63,12 @@ def print_engage(doc: dict, console: Console) -> None:
 
 
 def _timeline(t, console):
-    rows = [(t["launch"]["time_s"], "launch", _ll(t["launch"]))]
-    b = t["burnout"]
-    rows.append((b["time_s"], "burnout", f"{_ll(b)}, {b['altitude_km']:.0f} km, {b['speed_km_s']:.3f} km/s"))
-    for d in t["detections"]:
-        if d["time_s"] is not None:
-            rows.append((d["time_s"], f"detected by {d['sensor']}", ""))
-    for e in t["engagements"]:
-        if e["feasible"]:
-            fi = e["first_intercept"]
-            rows.append((fi["interceptor_launch_s"], f"{e['battery']}: interceptor launch",
-                         f"flyout {fi['flyout_time_s']:.0f} s"))
-            rows.append((fi["time_s"], f"{e['battery']}: first intercept", f"{_ll(fi)}, {fi['altitude_km']:.0f} km"))
-    rows.append((t["apogee"]["time_s"], "apogee", f"{_ll(t['apogee'])}, {t['apogee']['altitude_km']:.0f} km"))
-    rows.append((t["impact"]["time_s"], "impact", _ll(t["impact"])))
+    rows = events(t, _ll)
     tl = Table(box=box.SIMPLE, show_header=True, pad_edge=False)
     tl.add_column("time s", justify="right")
     tl.add_column("event")
     tl.add_column("where / what")
-    for time_s, what, detail in sorted(rows, key=lambda r: r[0]):
+    for time_s, what, detail in rows:
         tl.add_row(_f(time_s), what, detail)
     console.print(tl)
     never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]

@@ -12,6 +12,7 @@ from html import escape
 
 import numpy as np
 
+from shieldlab.output.timeline import events as timeline_events
 from shieldlab.report.figures import REASON_TEXT
 
 SHORT_REASON = {"timeline": "too late", "out-of-reach": "out of reach", "altitude": "outside band",
@@ -210,21 +211,7 @@ def threat_detail(t: dict, img: str | None) -> str:
     """One threat: its events in time order, every battery's window, and its timeline chart."""
     if t["error"]:
         return f"<p>cannot be computed: {esc(t['error'])}</p>"
-    ev = [(t["launch"]["time_s"], "launch", latlon(t["launch"]))]
-    b = t["burnout"]
-    ev.append((b["time_s"], "burnout", f"{latlon(b)}, {b['altitude_km']:.0f} km, {b['speed_km_s']:.3f} km/s"))
-    for d in t["detections"]:
-        if d["time_s"] is not None:
-            ev.append((d["time_s"], f"detected by {d['sensor']}", ""))
-    for e in t["engagements"]:
-        if e["feasible"]:
-            fi = e["first_intercept"]
-            ev.append((fi["interceptor_launch_s"], f"{e['battery']}: interceptor launch",
-                       f"flyout {fi['flyout_time_s']:.0f} s"))
-            ev.append((fi["time_s"], f"{e['battery']}: first intercept", f"{latlon(fi)}, {fi['altitude_km']:.0f} km"))
-    ev.append((t["apogee"]["time_s"], "apogee", f"{latlon(t['apogee'])}, {t['apogee']['altitude_km']:.0f} km"))
-    ev.append((t["impact"]["time_s"], "impact", latlon(t["impact"])))
-    ev.sort(key=lambda r: r[0])
+    ev = timeline_events(t, latlon)
     events = table(["time s", "event", "where / what"], [[f"{x:.1f}", esc(w), esc(d)] for x, w, d in ev],
                    [["num", "", ""] for _ in ev])
     never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]
