@@ -29,6 +29,7 @@ FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 
 FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4
 TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)
+REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
 
@@ -115,6 +116,30 @@ def free_flight_samples(threats, idx):
     return cache["times"][r], cache["pos"][r], cache["alt"][r]
 
 
+def _settle_reach(flyout, P, T, guess, pending, owner, k, per_round=REACH_PROBES):
+    """For threats with no reachable sample yet, solve their pending uncertain samples exactly, a few
+    per threat at a time, until one is reachable (then the reason can only be 'timeline') or none is
+    left ('out-of-reach'). Updates T and guess in place."""
+    pending = pending.copy()
+    while True:
+        reached = np.zeros(k, bool)
+        reached[owner[np.isfinite(T)]] = True
+        pending &= ~reached[owner]
+        cand = np.flatnonzero(pending)
+        if cand.size == 0:
+            return
+        # the first `per_round` pending samples of each threat, spread over its path
+        order = np.argsort(owner[cand], kind="stable")
+        cand = cand[order]
+        first_of = np.searchsorted(owner[cand], owner[cand], side="left")
+        rank = np.arange(cand.size) - first_of
+        count = np.bincount(owner[cand], minlength=k)[owner[cand]]
+        stride = np.maximum(count // per_round, 1)
+        pick = cand[(rank % stride == 0) & (rank // stride < per_round)]
+        T[pick], guess[pick] = flyout.solve(P[pick], guess=guess[pick])
+        pending[pick] = False
+
+
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None) -> Window:
     """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
     With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
@@ -149,9 +174,11 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
             owner = np.repeat(np.arange(k), m)[in_band]
             has_clear = np.zeros(k, bool)
             has_clear[owner[np.isfinite(Tt)]] = True
-            need = mixed & ((avail >= lower - TABLE_MARGIN_S) | ~has_clear[owner])
+            P_in = pos[in_band]
+            need = mixed & (avail >= lower - TABLE_MARGIN_S)
             if need.any():
-                Tt[need], guess[need] = flyout.solve(pos[in_band][need], guess=guess[need])
+                Tt[need], guess[need] = flyout.solve(P_in[need], guess=guess[need])
+            _settle_reach(flyout, P_in, Tt, guess, mixed & ~need, owner, k)
             T[in_band], sol[in_band] = Tt, guess
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
