@@ -265,83 +265,67 @@ def coverage_table(result) -> str:
 
 
 # --------------------------------------------------------------------------- sensitivity
+def _threat_grid(sens, columns: list[str], cell, invalid: str = "—") -> str:
+    """A threats × columns table; cell(i, j) -> (text, css class); rows of threats that could not be
+    computed say `invalid`."""
+    rows, cls = [], []
+    for i, name in enumerate(sens.threat_names):
+        row, c = [esc(name)], [""]
+        for j in range(len(columns)):
+            text, klass = (invalid, "na") if not sens.valid[i] else cell(i, j)
+            row.append(text)
+            c.append(klass)
+        rows.append(row)
+        cls.append(c)
+    return table(["threat"] + [esc(col) for col in columns], rows, cls)
+
+
 def threshold_table(sens) -> str:
     """Threats × batteries: the least burnout speed at which the battery engages the threat."""
     th = sens.threshold_km_s
     if th is None:
         return ""
     lo, hi = sens.speeds_km_s.min(), sens.speeds_km_s.max()
-    rows, cls = [], []
-    for i, name in enumerate(sens.threat_names):
-        row, c = [esc(name)], [""]
-        for j in range(len(sens.battery_names)):
-            v = th[i, j]
-            if not sens.valid[i]:
-                row.append("not computable")
-                c.append("na")
-            elif math.isnan(v):
-                row.append("never cued")
-                c.append("na")
-            elif v == -math.inf:
-                row.append(f"≤ {lo:g}")
-                c.append("ok")
-            elif v == math.inf:
-                row.append(f"> {hi:g}")
-                c.append("no")
-            else:
-                row.append(f"{v:.2f}")
-                c.append("num")
-        rows.append(row)
-        cls.append(c)
-    return table(["threat"] + [esc(b) for b in sens.battery_names], rows, cls)
+
+    def cell(i, j):
+        v = th[i, j]
+        if math.isnan(v):
+            return "never cued", "na"
+        if v == -math.inf:
+            return f"≤ {lo:g}", "ok"
+        if v == math.inf:
+            return f"> {hi:g}", "no"
+        return f"{v:.2f}", "num"
+
+    return _threat_grid(sens, list(sens.battery_names), cell, invalid="not computable")
 
 
 def margin_table(sens) -> str:
     """Threats × batteries: the latest interceptor launch L and the margin L − t0 (s)."""
     L, m = sens.latest_s, sens.margin_s()
-    rows, cls = [], []
-    for i, name in enumerate(sens.threat_names):
-        row, c = [esc(name)], [""]
-        for j in range(len(sens.battery_names)):
-            if not sens.valid[i]:
-                row.append("—")
-                c.append("na")
-            elif not math.isfinite(L[i, j]):
-                row.append("unreachable")
-                c.append("no")
-            elif not math.isfinite(m[i, j]):
-                row.append(f"L {L[i, j]:.0f}; never cued")
-                c.append("na")
-            else:
-                row.append(f"{m[i, j]:+.0f} (L {L[i, j]:.0f})")
-                c.append("ok" if m[i, j] >= 0 else "no")
-        rows.append(row)
-        cls.append(c)
-    return table(["threat"] + [esc(b) for b in sens.battery_names], rows, cls)
+
+    def cell(i, j):
+        if not math.isfinite(L[i, j]):
+            return "unreachable", "no"
+        if not math.isfinite(m[i, j]):
+            return f"L {L[i, j]:.0f}; never cued", "na"
+        return f"{m[i, j]:+.0f} (L {L[i, j]:.0f})", ("ok" if m[i, j] >= 0 else "no")
+
+    return _threat_grid(sens, list(sens.battery_names), cell)
 
 
 def max_delay_table(sens) -> str:
     md = sens.max_delay_s()
-    rows, cls = [], []
-    for i, name in enumerate(sens.threat_names):
-        row, c = [esc(name)], [""]
-        for k in range(len(sens.cue_lines)):
-            v = md[i, k]
-            if not sens.valid[i]:
-                row.append("—")
-                c.append("na")
-            elif math.isnan(v):
-                row.append("never cued")
-                c.append("na")
-            elif v == -math.inf:
-                row.append("unreachable")
-                c.append("no")
-            else:
-                row.append(f"{v:.0f}")
-                c.append("ok" if v >= 0 else "no")
-        rows.append(row)
-        cls.append(c)
-    return table(["threat"] + [esc(lbl) for lbl, _, _ in sens.cue_lines], rows, cls)
+
+    def cell(i, k):
+        v = md[i, k]
+        if math.isnan(v):
+            return "never cued", "na"
+        if v == -math.inf:
+            return "unreachable", "no"
+        return f"{v:.0f}", ("ok" if v >= 0 else "no")
+
+    return _threat_grid(sens, [lbl for lbl, _, _ in sens.cue_lines], cell)
 
 
 # --------------------------------------------------------------------------- sources
