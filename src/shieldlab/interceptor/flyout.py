@@ -173,7 +173,8 @@ class Flyout:
             el_n = np.where(np.cos(el) < 0, np.pi - el, el)
             az_n = np.where(np.cos(el) < 0, az + np.pi, az) % (2 * np.pi)
             best[idx[better]] = np.stack([az_n, el_n, tau], -1)[better]
-            # a converged valid low arc is the fast arc: later starts only for the rest
-            if si == len(starts) - 2 or guess is not None and si == 0:
+            # a valid arc from the warm start or the low start is the fast arc: the next starts
+            # (ending with the high arc) only for the rest
+            if si < len(starts) - 1:
                 todo[idx[valid]] = False
         return best_T, best

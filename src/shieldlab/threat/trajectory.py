@@ -86,24 +86,6 @@ class ThreatBatch:
         return _hermite_batch(self.nodes, self.node_count, self.step_s, np.ascontiguousarray(idx, dtype=np.int64),
                               np.ascontiguousarray(t_s, dtype=float), self.earth.kernel_params)
 
-    def free_flight_ecef(self, idx, t_s):
-        """Free-flight position and velocity (k, 3) each, by cubic Hermite between nodes."""
-        idx = np.asarray(idx, int)
-        t = np.asarray(t_s, float)
-        t0 = self.nodes[idx, 0, 0]
-        j = np.clip(((t - t0) // self.step_s).astype(int), 0, self.node_count[idx] - 2)
-        a = self.nodes[idx, j]
-        b = self.nodes[idx, j + 1]
-        h = b[:, 0] - a[:, 0]
-        s = ((t - a[:, 0]) / h)[:, None]
-        p0, v0, p1, v1 = a[:, 1:4], a[:, 4:7], b[:, 1:4], b[:, 4:7]
-        hh = h[:, None]
-        s2, s3 = s * s, s * s * s
-        pos = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * hh * v0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * hh * v1
-        vel = ((6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * hh * v0 + (-6 * s2 + 6 * s) * p1
-               + (3 * s2 - 2 * s) * hh * v1) / hh
-        return pos, vel
-
 
 def fly(batch: ThreatBatch) -> ThreatBatch:
     """Compute burnout, free flight, apogee and impact for every threat without an error."""
