@@ -140,6 +140,89 @@ def _settle_reach(flyout, P, T, guess, pending, owner, k, per_round=REACH_PROBES
         pending[pick] = False
 
 
+def _table_scan(flyout, table, times, t0, pos, in_band, T, sol):
+    """Fill T and sol (flat, k*m) for the in-band samples from the flyout table, solving exactly only
+    the samples of uncertain cells (edge of reach, or a jump between arcs) that can decide a result:
+
+    - a threat with table-feasible samples: walk outwards from its first and last one through
+      uncertain samples, exactly, until one is infeasible (the walk also confirms the starting
+      sample); uncertain samples between the two cannot move the first or last intercept;
+    - a threat without: every uncertain sample whose time available could cover the cell's fastest
+      corner, then `_settle_reach` for out-of-reach against timeline.
+
+    Returns (first walked, last walked) per threat: that boundary's sample and its outer neighbour
+    are both known exactly (the neighbour infeasible, out of the band, or past the path's end)."""
+    k, m = times.shape
+    flat_in = in_band.ravel()
+    avail = (times - t0[:, None]).ravel()
+    Tt, mixed, lower, guess = table.lookup(pos[flat_in])
+    T[flat_in], sol[flat_in] = Tt, guess
+    mix = np.zeros(k * m, bool)
+    mix[flat_in] = mixed
+    low = np.full(k * m, np.inf)
+    low[flat_in] = lower
+    need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m)
+    tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
+    has = tab_ok.any(1)
+    # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
+    sel = (need & ~has[:, None]).ravel()
+    if sel.any():
+        T[sel], sol[sel] = flyout.solve(pos[sel], guess=sol[sel])
+    rest = (mix.reshape(k, m) & ~need & ~has[:, None]).ravel()
+    if rest.any():
+        owner = np.repeat(np.arange(k), m)
+        sub = np.flatnonzero(flat_in)  # in-band samples, in order
+        Ts, gs = T[sub], sol[sub]
+        _settle_reach(flyout, pos[sub], Ts, gs, rest[sub], owner[sub], k)
+        T[sub], sol[sub] = Ts, gs
+    first = np.argmax(tab_ok, axis=1)
+    last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
+    band2 = in_band.reshape(k, m)
+    return (_walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
+            _walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+
+
+def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
+    """Walk from sample `start` (table-feasible) outwards while the neighbour is an uncertain sample
+    that turns out exactly feasible; T and sol (flat) get the exact values. Returns the threats
+    whose boundary sample and outer neighbour are now both known exactly."""
+    k, m = times.shape
+    rows = np.arange(k)
+    flat = lambda r, c: r * m + c  # noqa: E731
+
+    def outer(r, c):
+        """For threats r at samples c: 0 no neighbour (path end or out of band), 1 uncertain
+        neighbour, 2 a neighbour the table decides."""
+        nb = c + direction
+        inside = (nb >= 0) & (nb < m)
+        nbc = np.clip(nb, 0, m - 1)
+        there = inside & np.isfinite(times[r, nbc]) & band[r, nbc]
+        return np.where(~there, 0, np.where(need[r, nbc], 1, 2))
+
+    exact = np.zeros(k, bool)
+    cur = start.copy()
+    w = np.flatnonzero(has & (outer(rows, cur) == 1))
+    if w.size == 0:
+        return exact
+    # confirm the starting sample exactly
+    q = flat(w, cur[w])
+    T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
+    live = w[np.isfinite(T[q]) & (avail[w, cur[w]] >= T[q])]
+    while live.size:
+        nb = cur[live] + direction
+        q = flat(live, nb)
+        prev = sol[flat(live, cur[live])]
+        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(prev), prev, sol[q]))
+        feas = np.isfinite(T[q]) & (avail[live, nb] >= T[q])
+        exact[live[~feas]] = True
+        adv = live[feas]
+        cur[adv] = nb[feas]
+        o = outer(adv, cur[adv])
+        exact[adv[o == 0]] = True
+        live = adv[o == 1]
+    return exact
+
+
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None) -> Window:
     """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
     With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
@@ -162,24 +245,12 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     in_band = good & ex.band(alt)
     T = np.full(k * m, np.inf)
     sol = np.full((k * m, 3), np.nan)
+    walked = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
     if in_band.any():
         if table is None:
             T[in_band], sol[in_band] = flyout.solve(pos[in_band])
         else:
-            Tt, mixed, lower, guess = table.lookup(pos[in_band])
-            # Cells on the edge of reach or between two arcs: solve exactly only where it can matter,
-            # i.e. where the time available could cover the fastest corner's time, or where the
-            # threat has no other reachable sample (that decides out-of-reach against timeline).
-            avail = tt[in_band.ravel()] - np.repeat(t0[idx], m)[in_band.ravel()]
-            owner = np.repeat(np.arange(k), m)[in_band]
-            has_clear = np.zeros(k, bool)
-            has_clear[owner[np.isfinite(Tt)]] = True
-            P_in = pos[in_band]
-            need = mixed & (avail >= lower - TABLE_MARGIN_S)
-            if need.any():
-                Tt[need], guess[need] = flyout.solve(P_in[need], guess=guess[need])
-            _settle_reach(flyout, P_in, Tt, guess, mixed & ~need, owner, k)
-            T[in_band], sol[in_band] = Tt, guess
+            walked = _table_scan(flyout, table, times, t0[idx], pos, in_band, T, sol)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
@@ -190,8 +261,9 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     if hit.size:
         f = np.argmax(ok[hit], axis=1)
         l = m - 1 - np.argmax(ok[hit, ::-1], axis=1)
-        good_f = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first)
-        good_l = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last)
+        g = times - t0[idx][:, None] - T  # exact where `walked` says so
+        good_f = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first, walked[0][hit], g[hit])
+        good_l = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last, walked[1][hit], g[hit])
         h = idx[hit][good_f & good_l]
         reason[h] = "ok"
         feasible[h] = True
@@ -204,15 +276,24 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     return Window(t0, feasible, reason, first, last)
 
 
-def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept):
-    """First/last feasible time: with a table, try the fast path (root on the table, then one
-    Newton correction on exact flyout times, confirmed exactly); the rest take the exact path."""
+def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept, walked, g):
+    """First/last feasible time: where the scan resolved the boundary's two samples exactly
+    (`walked`), root-find between them; else, with a table, try the fast path (root on the table,
+    then Newton/secant on exact flyout times, confirmed exactly); the rest take the exact path."""
     if table is None:
         return _boundary(ex, tr, times, sol, ok, kk, direction, out, exact_scan=True)
-    found, rest = _fast_boundary(ex, table, tr, times, sol, kk, direction, out)
-    if rest.size:
-        found[rest] = _boundary(ex, tr[rest], times[rest], sol[rest], ok[rest], kk[rest], direction, out,
-                                exact_scan=False)
+    found = np.zeros(tr.size, bool)
+    wk = np.flatnonzero(walked)
+    if wk.size:
+        found[wk] = _boundary(ex, tr[wk], times[wk], sol[wk], ok[wk], kk[wk], direction, out, exact_scan=True,
+                              g=g[wk])
+    tw = np.flatnonzero(~walked)
+    if tw.size:
+        fnd, rest = _fast_boundary(ex, table, tr[tw], times[tw], sol[tw], kk[tw], direction, out)
+        if rest.size:
+            r = tw[rest]
+            fnd[rest] = _boundary(ex, tr[r], times[r], sol[r], ok[r], kk[r], direction, out, exact_scan=False)
+        found[tw] = fnd
     return found
 
 
@@ -300,10 +381,11 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
     return accept.copy(), np.flatnonzero(~accept)
 
 
-def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exact_scan: bool):
+def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exact_scan: bool, g=None):
     """Locate the first (direction -1) or last (+1) feasible time of each threat exactly, starting
-    from the scan's first/last feasible sample kk; fill `out`. Returns a mask of threats for which an
-    exactly feasible time was found."""
+    from the scan's first/last feasible sample kk; fill `out`. With exact_scan the samples kk and
+    kk + direction are exactly known (their g = t - t0 - T in `g` (k, m) when given). Returns a
+    mask of threats for which an exactly feasible time was found."""
     rows = np.arange(tr.size)
     m = times.shape[1]
     kk = kk.copy()
@@ -348,7 +430,11 @@ def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exa
     has_nb &= np.isfinite(t_out)
     sub = np.flatnonzero(has_nb)
     if sub.size:
-        t_in[sub] = _root(ex, tr[sub], t_out[sub], t_in[sub], guess[sub])
+        g_known = None
+        if g is not None:
+            nbs = np.clip(nb[sub], 0, m - 1)
+            g_known = (g[sub, nbs], g[sub, kk[sub]])
+        t_in[sub] = _root(ex, tr[sub], t_out[sub], t_in[sub], guess[sub], g_known)
     okf, _, T, _, p, alt = ex(tr, t_in, guess, slack_s=TIME_TOL_S)
     found &= okf
     lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p)
@@ -358,9 +444,10 @@ def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exa
     return found
 
 
-def _root(ex: _Exact, tr, t_out, t_in, guess):
+def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
     """Boundary between an infeasible time t_out and a feasible time t_in (either order), to
-    TIME_TOL_S: a band crossing by bisection on altitude, else the root of g by Illinois."""
+    TIME_TOL_S: a band crossing by bisection on altitude, else the root of g by Illinois.
+    `g_known` = (g at t_out, g at t_in) saves their exact solves."""
     t_out, t_in = t_out.copy(), t_in.copy()
     # 1) the band: move t_out up to the band crossing when it lies outside the band
     _, alt_o = ex.alt(tr, t_out)
@@ -390,8 +477,17 @@ def _root(ex: _Exact, tr, t_out, t_in, guess):
     act = np.flatnonzero(~done)
     if act.size == 0:
         return t_in
-    _, g_in, _, _, _, _ = ex(tr[act], t_in[act], guess[act])
-    _, g_out, _, _, _, _ = ex(tr[act], t_out[act], guess[act])
+    if g_known is None:
+        _, g_in, _, _, _, _ = ex(tr[act], t_in[act], guess[act])
+        _, g_out, _, _, _, _ = ex(tr[act], t_out[act], guess[act])
+    else:
+        # known at the samples; t_out moved to the band edge needs a fresh value
+        g_out, g_in = g_known[0][act].astype(float), g_known[1][act].astype(float)
+        moved = np.zeros(tr.size, bool)
+        moved[w] = True
+        mv = np.flatnonzero(moved[act])
+        if mv.size:
+            _, g_out[mv], _, _, _, _ = ex(tr[act[mv]], t_out[act[mv]], guess[act[mv]])
     lo, hi = t_out[act].copy(), t_in[act].copy()  # lo: infeasible end, hi: feasible end
     glo, ghi = g_out, g_in
     side = np.zeros(act.size, int)

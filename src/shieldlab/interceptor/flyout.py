@@ -19,9 +19,9 @@ import numpy as np
 from shieldlab import freeflight
 from shieldlab.earth import frames
 from shieldlab.earth.model import Earth
+from shieldlab.interceptor import _fastarc
 from shieldlab.scenario.model import InterceptorType, Point
 
-G0_M_S2 = 9.80665
 CONVERGED_M = 0.5
 MAX_ITER = 15
 TAU_CAP_S = 4000.0  # no straight-boost arc of interest flies longer than this after burnout
@@ -47,6 +47,11 @@ class Flyout:
     def basis(self):
         return frames.enu_basis(self.site.lat_deg, self.site.lon_deg)
 
+    @cached_property
+    def basis_rows(self) -> np.ndarray:
+        """(3, 3): rows east, north, up at the site."""
+        return np.ascontiguousarray(np.stack([np.asarray(b, float).reshape(3) for b in self.basis]))
+
     def direction(self, az_rad, el_rad) -> np.ndarray:
         e, n, u = self.basis
         ce = np.cos(el_rad)[:, None]
@@ -61,120 +66,17 @@ class Flyout:
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
 
-    def flat_earth_guess(self, p_ecef: np.ndarray, high: bool):
-        """(az, el, tau) for the low or high flat-Earth ballistic arc through P (a starting value)."""
-        it = self.interceptor
-        e, n, u = self.basis
-        d = p_ecef - self.site_ecef
-        de, dn, du = d @ e, d @ n, d @ u
-        x = np.hypot(de, dn)
-        az = np.arctan2(de, dn)
-        v2 = it.burnout_speed_m_s**2
-        g = G0_M_S2
-        disc = v2 * v2 - g * (g * x * x + 2 * du * v2)
-        sq = np.sqrt(np.maximum(disc, 0.0))
-        el = np.arctan2(v2 + sq if high else v2 - sq, g * np.maximum(x, 1.0))
-        el = np.where(disc < 0, np.radians(45.0), el)
-        v = it.burnout_speed_m_s
-        if high:
-            tau = np.minimum(x / (v * np.maximum(np.cos(el), 1e-3)), 2 * v * np.sin(el) / g)
-        else:
-            tau = np.sqrt(x * x + du * du) / v
-        tau = np.maximum(tau - 0.5 * it.burn_time_s, 1.0)
-        return az, el, tau
-
-    def _newton(self, p_ecef, az, el, tau):
-        """Newton on (az, el, tau); returns the solution and a converged mask."""
-        k = p_ecef.shape[0]
-        az, el, tau = az.copy(), el.copy(), tau.copy()
-        active = np.ones(k, bool)
-        conv = np.zeros(k, bool)
-        clear = np.full(k, np.nan)
-        prev_miss = np.full(k, np.inf)
-        strikes = np.zeros(k, int)
-        tau_cap = TAU_CAP_S if self.interceptor.max_flight_time_s is None else min(
-            TAU_CAP_S, 1.5 * self.interceptor.max_flight_time_s + 100.0)
-        for _ in range(MAX_ITER):
-            idx = np.flatnonzero(active)
-            if idx.size == 0:
-                break
-            m = idx.size
-            A = np.concatenate([az[idx], az[idx] + FD_RAD, az[idx]])
-            E = np.concatenate([el[idx], el[idx], el[idx] + FD_RAD])
-            T = np.concatenate([tau[idx], tau[idx], tau[idx]])
-            st, ca = self.arrival(A, E, T)
-            st = st.reshape(3, m, 6)
-            f = st[0, :, :3] - p_ecef[idx]
-            clear[idx] = ca[:m]
-            miss = np.linalg.norm(f, axis=-1)
-            ok = miss < CONVERGED_M
-            conv[idx[ok]] = True
-            # give up on points that do not get closer (no arc reaches them)
-            strikes[idx] = np.where(miss > 0.7 * prev_miss[idx], strikes[idx] + 1, 0)
-            prev_miss[idx] = miss
-            hopeless = (strikes[idx] >= 2) | (tau[idx] >= tau_cap)
-            J = np.empty((m, 3, 3))
-            J[:, :, 0] = (st[1, :, :3] - st[0, :, :3]) / FD_RAD
-            J[:, :, 1] = (st[2, :, :3] - st[0, :, :3]) / FD_RAD
-            J[:, :, 2] = st[0, :, 3:6]
-            bad = ~np.isfinite(f).all(-1) | ~np.isfinite(J).all((-1, -2))
-            with np.errstate(all="ignore"):
-                Jg = np.where(bad[:, None, None], np.eye(3), J)
-                try:
-                    d = np.linalg.solve(Jg, -np.where(bad[:, None], 0.0, f)[..., None])[..., 0]
-                except np.linalg.LinAlgError:
-                    d = np.zeros((m, 3))
-                    for j in range(m):
-                        try:
-                            d[j] = np.linalg.solve(Jg[j], -f[j])
-                        except np.linalg.LinAlgError:
-                            d[j] = np.nan
-            scale = np.minimum.reduce([np.ones(m), MAX_STEP_RAD / np.maximum(np.abs(d[:, 0]), 1e-300),
-                                       MAX_STEP_RAD / np.maximum(np.abs(d[:, 1]), 1e-300),
-                                       MAX_STEP_TAU_S / np.maximum(np.abs(d[:, 2]), 1e-300)])
-            upd = ~ok & ~bad & np.isfinite(d).all(-1)
-            s = np.where(upd, scale, 0.0)[:, None] * np.nan_to_num(d)
-            az[idx] += s[:, 0]
-            el[idx] += s[:, 1]
-            tau[idx] = np.clip(tau[idx] + s[:, 2], 1e-3, tau_cap)
-            active[idx[ok | bad | ~upd | hopeless]] = False
-        return az, el, tau, conv, clear
-
-    def solve(self, p_ecef, guess=None):
+    def solve(self, p_ecef, guess=None, return_arcs=False):
         """Flyout times T (k,) in s from launch to each point (inf where unreachable) and the fast
-        arcs' (az, el, tau) (k, 3) for warm starts."""
-        p = np.atleast_2d(np.asarray(p_ecef, float))
+        arcs' (az, el, tau) (k, 3) for warm starts (`guess`, NaN rows: none). With return_arcs, also
+        the number of arcs propagated per point (for profiling)."""
+        p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
         k = p.shape[0]
         it = self.interceptor
-        best_T = np.full(k, np.inf)
-        best = np.full((k, 3), np.nan)
-        starts = []
-        if guess is not None:
-            starts.append(tuple(np.asarray(guess, float).T))
-        starts += [self.flat_earth_guess(p, high=False), self.flat_earth_guess(p, high=True)]
-        todo = np.ones(k, bool)
-        for si, (az0, el0, tau0) in enumerate(starts):
-            idx = np.flatnonzero(todo)
-            if idx.size == 0:
-                break
-            g_ok = np.isfinite(az0[idx]) & np.isfinite(el0[idx]) & np.isfinite(tau0[idx])
-            idx = idx[g_ok]
-            if idx.size == 0:
-                continue
-            az, el, tau, conv, clear = self._newton(p[idx], az0[idx], el0[idx], tau0[idx])
-            u_up = np.sin(el)  # elevation above the local horizontal; (az, el) any real numbers
-            valid = conv & (tau > 0.0) & (u_up > 0.0) & (clear >= -1.0)
-            if it.max_flight_time_s is not None:
-                valid &= tau <= it.max_flight_time_s
-            T = np.where(valid, it.burn_time_s + tau, np.inf)
-            better = T < best_T[idx]
-            best_T[idx[better]] = T[better]
-            # normalise the direction: elevation in (0, 90], azimuth in [0, 2 pi)
-            el_n = np.where(np.cos(el) < 0, np.pi - el, el)
-            az_n = np.where(np.cos(el) < 0, az + np.pi, az) % (2 * np.pi)
-            best[idx[better]] = np.stack([az_n, el_n, tau], -1)[better]
-            # a valid arc from the warm start or the low start is the fast arc: the next starts
-            # (ending with the high arc) only for the rest
-            if si < len(starts) - 1:
-                todo[idx[valid]] = False
-        return best_T, best
+        g = np.full((k, 3), np.nan) if guess is None else np.ascontiguousarray(np.asarray(guess, float).reshape(k, 3))
+        tau_cap = TAU_CAP_S if it.max_flight_time_s is None else min(TAU_CAP_S, 1.5 * it.max_flight_time_s + 100.0)
+        max_tau = np.inf if it.max_flight_time_s is None else it.max_flight_time_s
+        T, sol, arcs = _fastarc.solve_batch(
+            p, g, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s, self.earth.kernel_params,
+            STEP_S, tau_cap, max_tau, FD_RAD, CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S)
+        return (T, sol, arcs) if return_arcs else (T, sol)

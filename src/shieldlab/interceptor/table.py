@@ -46,7 +46,8 @@ class FlyoutTable:
     def lookup(self, p_ecef):
         """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
         where the cell straddles the reach boundary or a jump between arcs, the least finite corner
-        time (k,) (a bound for mixed cells) and the nearest node's fast-arc solution (k, 3)."""
+        time (k,) (a bound for mixed cells) and a fast-arc (az, el, tau) (k, 3) for a warm start:
+        interpolated like T where T is, else the nearest finite corner's."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
         return _lookup(p, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m, self.T_s,
                        self.sol, self.params, self.max_cell_spread_s)
@@ -190,6 +191,11 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
         best_w = -1.0
         tmin = math.inf
         tmax = -math.inf
+        # the fast arc's (az, el, tau) interpolated too (az unwrapped about the first finite corner)
+        az_ref = math.nan
+        g_az = 0.0
+        g_el = 0.0
+        g_tau = 0.0
         for ca in range(2):
             ja = ia if ca == 0 else ib
             w1 = (1.0 - wa) if ca == 0 else wa
@@ -204,14 +210,23 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
                         acc += w * t
                         tmin = min(tmin, t)
                         tmax = max(tmax, t)
+                        c_az = sol[ja, ik + ck, il + cl_, 0]
+                        if math.isnan(az_ref):
+                            az_ref = c_az
+                        g_az += w * (az_ref + (c_az - az_ref + math.pi) % (2.0 * math.pi) - math.pi)
+                        g_el += w * sol[ja, ik + ck, il + cl_, 1]
+                        g_tau += w * sol[ja, ik + ck, il + cl_, 2]
                         if w > best_w:
                             best_w = w
-                            guess[i, 0] = sol[ja, ik + ck, il + cl_, 0]
+                            guess[i, 0] = c_az
                             guess[i, 1] = sol[ja, ik + ck, il + cl_, 1]
                             guess[i, 2] = sol[ja, ik + ck, il + cl_, 2]
         lower[i] = tmin
         if n_inf == 0 and tmax - tmin <= spread_max:
             out[i] = acc
+            guess[i, 0] = g_az
+            guess[i, 1] = g_el
+            guess[i, 2] = g_tau
         elif n_inf == 0:  # the cell straddles a jump between arcs: let an exact solve decide
             out[i] = math.inf
             mixed[i] = True
