@@ -19,6 +19,7 @@ import numpy as np
 
 from shieldlab.earth import frames
 from shieldlab.interceptor.flyout import Flyout
+from shieldlab.threat.trajectory import sample_free_flights
 
 SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the samples)
 TIME_TOL_S = 0.01  # boundaries located to this on exact flyout times
@@ -98,20 +99,13 @@ def free_flight_samples(threats, idx):
         tb = threats.burnout_time_s[ok]
         ti = threats.impact_time_s[ok]
         ns = np.maximum(np.ceil((ti - tb) / SAMPLE_S).astype(int), 1)
-        m = int(ns.max()) + 1 if ok.size else 1
-        j = np.arange(m)[None, :]
-        times = tb[:, None] + j * ((ti - tb) / ns)[:, None]
-        times[j > ns[:, None]] = np.nan
-        # the apogee too, so that a band entered only briefly near it is not missed
-        ta = threats.apogee_time_s[ok]
-        ta = np.where((ta > tb) & (ta < ti), ta, np.nan)
-        times = np.sort(np.concatenate([times, ta[:, None]], axis=1), axis=1)
-        m += 1
-        pos, alt = threats.free_flight_positions(np.repeat(ok, m), times.ravel())
+        m = int(ns.max()) + 2 if ok.size else 2  # + the apogee
+        times, pos, alt = sample_free_flights(threats.nodes, threats.node_count, threats.step_s, ok.astype(np.int64),
+                                              tb, ti, threats.apogee_time_s[ok], SAMPLE_S, m,
+                                              threats.earth.kernel_params)
         row = np.full(threats.n, -1)
         row[ok] = np.arange(ok.size)
-        cache.update(key=threats.impact_time_s, row=row, times=times, pos=pos.reshape(ok.size, m, 3),
-                     alt=alt.reshape(ok.size, m))
+        cache.update(key=threats.impact_time_s, row=row, times=times, pos=pos, alt=alt)
     r = cache["row"][idx]
     return cache["times"][r], cache["pos"][r], cache["alt"][r]
 
@@ -140,7 +134,7 @@ def _settle_reach(flyout, P, T, guess, pending, owner, k, per_round=REACH_PROBES
         pending[pick] = False
 
 
-def _table_scan(flyout, table, times, t0, pos, in_band, T, sol):
+def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
     """Fill T and sol (flat, k*m) for the in-band samples from the flyout table, solving exactly only
     the samples of uncertain cells (edge of reach, or a jump between arcs) that can decide a result:
 
@@ -155,7 +149,7 @@ def _table_scan(flyout, table, times, t0, pos, in_band, T, sol):
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
-    Tt, mixed, lower, guess = table.lookup(pos[flat_in])
+    Tt, mixed, lower, guess = table.lookup(pos[flat_in], alt[flat_in])
     T[flat_in], sol[flat_in] = Tt, guess
     mix = np.zeros(k * m, bool)
     mix[flat_in] = mixed
@@ -208,11 +202,19 @@ def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
     q = flat(w, cur[w])
     T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
     live = w[np.isfinite(T[q]) & (avail[w, cur[w]] >= T[q])]
+    steps = np.zeros(k, int)
     while live.size:
         nb = cur[live] + direction
         q = flat(live, nb)
+        # warm start: the arc of the sample before, extrapolated linearly once two are known
         prev = sol[flat(live, cur[live])]
-        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(prev), prev, sol[q]))
+        back = np.clip(cur[live] - direction, 0, m - 1)
+        prev2 = sol[flat(live, back)]
+        lin = (steps[live] >= 1)[:, None] & np.isfinite(prev2)
+        d_az = (prev[:, 0] - prev2[:, 0] + np.pi) % (2 * np.pi) - np.pi
+        pred = np.where(lin, prev + np.stack([d_az, prev[:, 1] - prev2[:, 1], prev[:, 2] - prev2[:, 2]], -1), prev)
+        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(pred), pred, sol[q]))
+        steps[live] += 1
         feas = np.isfinite(T[q]) & (avail[live, nb] >= T[q])
         exact[live[~feas]] = True
         adv = live[feas]
@@ -250,7 +252,7 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
         if table is None:
             T[in_band], sol[in_band] = flyout.solve(pos[in_band])
         else:
-            walked = _table_scan(flyout, table, times, t0[idx], pos, in_band, T, sol)
+            walked = _table_scan(flyout, table, times, t0[idx], pos, alt, in_band, T, sol)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
@@ -300,7 +302,7 @@ def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept
 def _table_g(ex: _Exact, table, tr, t):
     """(in band, g on table times, mixed) at times t in free flight."""
     p, alt = ex.threats.free_flight_positions(tr, t)
-    T, mixed, _, _ = table.lookup(p)
+    T, mixed, _, _ = table.lookup(p, alt)
     return ex.band(alt), t - ex.t0[tr] - T, mixed
 
 

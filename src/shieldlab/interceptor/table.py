@@ -7,9 +7,10 @@ the node solutions, so the table is exact at its nodes; between nodes it is tril
 serves only to scan threat paths quickly; engagement windows are refined with exact solves
 (engagement/window.py), so table error moves no reported number beyond the refinement tolerance.
 
-Coordinates: for a point P, take the surface point below it (same geodetic latitude/longitude),
-its geocentric unit vector d; theta = angle between d and the site's geocentric unit vector s;
-azimuth = direction of d seen from s in the geocentric east/north plane at the site.
+Coordinates: for a point P, its geocentric unit vector d = P / |P|; theta = angle between d and the
+site's geocentric unit vector s; azimuth = direction of d seen from s in the geocentric east/north
+plane at the site; and P's geodetic altitude (given by the caller when it already has it). No
+trigonometry of latitude or longitude is needed for a look-up.
 """
 
 from __future__ import annotations
@@ -43,14 +44,17 @@ class FlyoutTable:
     params: np.ndarray  # earth kernel params
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
 
-    def lookup(self, p_ecef):
+    def lookup(self, p_ecef, alt_m=None):
         """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
         where the cell straddles the reach boundary or a jump between arcs, the least finite corner
         time (k,) (a bound for mixed cells) and a fast-arc (az, el, tau) (k, 3) for a warm start:
-        interpolated like T where T is, else the nearest finite corner's."""
+        interpolated like T where T is, else the nearest finite corner's. `alt_m`: the points'
+        geodetic altitudes when known (else computed here)."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
-        return _lookup(p, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m, self.T_s,
-                       self.sol, self.params, self.max_cell_spread_s)
+        has_alt = alt_m is not None
+        h = np.ascontiguousarray(alt_m, dtype=float).reshape(-1) if has_alt else np.empty(0)
+        return _lookup(p, h, has_alt, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m,
+                       self.T_s, self.sol, self.params, self.max_cell_spread_s)
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -66,13 +70,16 @@ def _surface_dir_basis(earth, lat_deg, lon_deg):
 
 
 def _node_points(earth, s, e, n, az, theta, alt):
+    """ECEF nodes (A, K, L, 3): along the geocentric direction of (az, theta), at geodetic altitude
+    alt (the radius found by Newton on the exact altitude; d altitude / d radius is ~1)."""
     A, K, L = np.meshgrid(az, theta, alt, indexing="ij")
     d = (np.cos(K)[..., None] * s + np.sin(K)[..., None] * (np.sin(A)[..., None] * e + np.cos(A)[..., None] * n))
-    # surface point along direction d: scale to the ellipsoid, then take its geodetic lat/lon
     a, b = earth.a_m, earth.b_m
-    rs = 1.0 / np.sqrt((d[..., 0] ** 2 + d[..., 1] ** 2) / a**2 + d[..., 2] ** 2 / b**2)
-    lat, lon, _ = frames.ecef_to_geodetic(earth, d * rs[..., None])
-    return frames.geodetic_to_ecef(earth, lat, lon, L)
+    r = 1.0 / np.sqrt((d[..., 0] ** 2 + d[..., 1] ** 2) / a**2 + d[..., 2] ** 2 / b**2) + L  # surface + alt
+    for _ in range(5):
+        _, _, h = frames.ecef_to_geodetic(earth, d * r[..., None])
+        r = r - (h - L)
+    return d * r[..., None]
 
 
 def reach_theta_rad(flyout: Flyout) -> float:
@@ -128,7 +135,7 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
 
 
 @njit(parallel=True)
-def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
+def _lookup(p, alt_in, has_alt, s, e, n, az, theta, alt, T, sol, params, spread_s):
     m = p.shape[0]
     A = az.shape[0]
     K = theta.shape[0]
@@ -140,32 +147,22 @@ def _lookup(p, s, e, n, az, theta, alt, T, sol, params, spread_s):
     mixed = np.zeros(m, dtype=np.bool_)
     lower = np.full(m, math.inf)
     guess = np.empty((m, 3))
-    a_eq = params[0]
-    e2 = params[1]
     spread_max = spread_s
     cos_far = math.cos(min(theta[K - 1] + 0.02, math.pi))
     for i in prange(m):
         x, y, z = p[i, 0], p[i, 1], p[i, 2]
-        # beyond the table's reach (the subpoint's direction differs from P's by < 0.2 deg): no arc
         rp = math.sqrt(x * x + y * y + z * z)
-        if (x * s[0] + y * s[1] + z * s[2]) < cos_far * rp:
+        c = (x * s[0] + y * s[1] + z * s[2]) / rp
+        if not (c >= cos_far):  # beyond the table's reach (or NaN): no arc
             out[i] = math.inf
             guess[i, :] = math.nan
             continue
-        lat, h = geodetic_lat_alt(x, y, z, params, 1)
-        lon = math.atan2(y, x)
-        # geocentric direction of the surface point below P
-        sl = math.sin(lat)
-        cl = math.cos(lat)
-        nn = a_eq / math.sqrt(1.0 - e2 * sl * sl)
-        sx = nn * cl * math.cos(lon)
-        sy = nn * cl * math.sin(lon)
-        sz = nn * (1.0 - e2) * sl
-        rr = math.sqrt(sx * sx + sy * sy + sz * sz)
-        dx, dy, dz = sx / rr, sy / rr, sz / rr
-        c = dx * s[0] + dy * s[1] + dz * s[2]
-        de = dx * e[0] + dy * e[1] + dz * e[2]
-        dn = dx * n[0] + dy * n[1] + dz * n[2]
+        if has_alt:
+            h = alt_in[i]
+        else:
+            _, h = geodetic_lat_alt(x, y, z, params, 1)
+        de = (x * e[0] + y * e[1] + z * e[2]) / rp
+        dn = (x * n[0] + y * n[1] + z * n[2]) / rp
         th = math.atan2(math.sqrt(de * de + dn * dn), c)
         a = math.atan2(de, dn)
         if a < 0.0:

@@ -7,6 +7,7 @@ Frames: every stored vector is ECEF (`r_ecef`, `v_ecef`); times are scenario tim
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,3 +173,37 @@ def _hermite_batch(nodes, count, step, rows, times, params):
         pos[q, 2] = z
         _, alt[q] = geodetic_lat_alt(x, y, z, params)
     return pos, alt
+
+
+@njit(parallel=True)
+def sample_free_flights(nodes, count, step, rows, t_burnout, t_impact, t_apogee, sample_s, m, params):
+    """Sample times (k, m) of the free flights of threats `rows`: every sample_s or less from burnout
+    to impact (equal spacing), plus the apogee when it lies strictly inside, in increasing order,
+    NaN padded; with their positions (k, m, 3) and geodetic altitudes (k, m)."""
+    k = rows.shape[0]
+    times = np.full((k, m), np.nan)
+    pos = np.full((k, m, 3), np.nan)
+    alt = np.full((k, m), np.nan)
+    for q in prange(k):
+        tb = t_burnout[q]
+        ti = t_impact[q]
+        ns = max(int(math.ceil((ti - tb) / sample_s)), 1)
+        dt = (ti - tb) / ns
+        ta = t_apogee[q]
+        apo = ta > tb and ta < ti
+        c = 0
+        for j in range(ns + 1):
+            t = tb + j * dt
+            if apo and ta < t:
+                times[q, c] = ta
+                c += 1
+                apo = False
+            times[q, c] = t
+            c += 1
+        for j in range(c):
+            x, y, z = hermite_position(nodes, count, step, rows[q], times[q, j])
+            pos[q, j, 0] = x
+            pos[q, j, 1] = y
+            pos[q, j, 2] = z
+            _, alt[q, j] = geodetic_lat_alt(x, y, z, params, 1)
+    return times, pos, alt
