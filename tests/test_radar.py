@@ -460,3 +460,36 @@ azimuth = {{ center = "{float(az[0])!r} deg", half_width = "0.1 deg" }}
     t_det = float(res.detections_s[0, 0])
     assert math.isfinite(t_det), f"the radar sees the threat from {first:.2f} s but its detection time is null"
     assert t_det <= first + BRUTE_FORCE_STEP_S, f"detection {t_det:.2f} s, but visible from {first:.2f} s"
+
+
+def test_powered_prefilter_never_drops_a_visible_boost():
+    """`_may_see_powered` skips the powered-flight scan only where no powered sample can be seen:
+    checked by brute force on random launch points, azimuths and radars (negative masks too)."""
+    from shieldlab.sensors.radar import _may_see_powered
+    from shieldlab.threat.trajectory import ThreatBatch, fly
+
+    earth = Earth.from_spec(EarthSpec())
+    rng = np.random.default_rng(7)
+    n = 300
+    lat, lon = rng.uniform(-60, 60, n), rng.uniform(-180, 180, n)
+    batch = fly(ThreatBatch(earth, np.zeros(n), lat, lon, rng.uniform(0, 2000, n), rng.uniform(0, 360, n),
+                            np.full(n, 180.0), np.full(n, 350e3), np.full(n, 200e3), np.full(n, 6500.0),
+                            np.full(n, math.radians(25.0))))
+    idx = np.arange(n)
+    tau = np.linspace(0.0, 180.0, 181)
+    pos = batch.position_ecef(np.repeat(idx, tau.size), np.tile(tau, n)).reshape(n, tau.size, 3)
+    # radars placed within ~1,500 km of launch points, so that many do see some boosts
+    radars = []
+    for j in range(12):
+        k = rng.integers(n)
+        la, lo, _ = geodesic.direct(earth, lat[k], lon[k], rng.uniform(0, 360), rng.uniform(0, 1.5e6))
+        radars.append(RadarGeometry(earth, Radar(f"r{j}", Point(float(la), float(lo)), rng.uniform(5e5, 3e6),
+                                                 rng.uniform(-2.0, 10.0))))
+    maybe = _may_see_powered(batch, idx, radars)
+    seen_some = 0
+    for j, rg in enumerate(radars):
+        seen = rg.sees(pos).any(1)
+        seen_some += seen.sum()
+        assert not (seen & ~maybe[:, j]).any(), f"radar {j}: a visible boost was filtered out"
+    assert seen_some > 20, "too few visible boosts for the check to mean anything"
+    assert (~maybe).sum() > 20, "the filter skipped nothing: it would not save any work"

@@ -149,12 +149,7 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
-    Tt, mixed, lower, guess = table.lookup(pos[flat_in], alt[flat_in])
-    T[flat_in], sol[flat_in] = Tt, guess
-    mix = np.zeros(k * m, bool)
-    mix[flat_in] = mixed
-    low = np.full(k * m, np.inf)
-    low[flat_in] = lower
+    T[:], mix, low, sol[:] = table.lookup_where(pos, flat_in, alt)
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m)
     tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
     has = tab_ok.any(1)

@@ -50,11 +50,17 @@ class FlyoutTable:
         time (k,) (a bound for mixed cells) and a fast-arc (az, el, tau) (k, 3) for a warm start:
         interpolated like T where T is, else the nearest finite corner's. `alt_m`: the points'
         geodetic altitudes when known (else computed here)."""
+        return self.lookup_where(p_ecef, None, alt_m)
+
+    def lookup_where(self, p_ecef, use, alt_m=None):
+        """`lookup` of the points where the mask `use` is True (None: all); elsewhere T = inf, not
+        mixed, lower = inf, guess NaN. Saves gathering and scattering large sample arrays."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
         has_alt = alt_m is not None
         h = np.ascontiguousarray(alt_m, dtype=float).reshape(-1) if has_alt else np.empty(0)
-        return _lookup(p, h, has_alt, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad, self.alt_m,
-                       self.T_s, self.sol, self.params, self.max_cell_spread_s)
+        u = np.ones(0, bool) if use is None else np.ascontiguousarray(use, dtype=bool).reshape(-1)
+        return _lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad,
+                       self.alt_m, self.T_s, self.sol, self.params, self.max_cell_spread_s)
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -135,7 +141,7 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
 
 
 @njit(parallel=True)
-def _lookup(p, alt_in, has_alt, s, e, n, az, theta, alt, T, sol, params, spread_s):
+def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, params, spread_s):
     m = p.shape[0]
     A = az.shape[0]
     K = theta.shape[0]
@@ -149,7 +155,12 @@ def _lookup(p, alt_in, has_alt, s, e, n, az, theta, alt, T, sol, params, spread_
     guess = np.empty((m, 3))
     spread_max = spread_s
     cos_far = math.cos(min(theta[K - 1] + 0.02, math.pi))
+    masked = use.shape[0] > 0
     for i in prange(m):
+        if masked and not use[i]:
+            out[i] = math.inf
+            guess[i, :] = math.nan
+            continue
         x, y, z = p[i, 0], p[i, 1], p[i, 2]
         rp = math.sqrt(x * x + y * y + z * z)
         c = (x * s[0] + y * s[1] + z * s[2]) / rp

@@ -78,30 +78,37 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
     out = np.full((n_all, len(radars)), np.nan)
     if idx.size == 0 or not radars:
         return out
-    times = _powered_times(threats, idx)  # (k, m), launch .. burnout
-    k, m = times.shape
-    rows = np.repeat(idx, m)
+    maybe = _may_see_powered(threats, idx, radars)  # (k, n_radars)
+    scan = np.flatnonzero(maybe.any(1))
+    times = _powered_times(threats, idx[scan])  # (ks, m), launch .. burnout
+    ks, m = times.shape
+    rows = np.repeat(idx[scan], m)
     flat_t = times.ravel()
     good = np.isfinite(flat_t)
-    pos = np.full((k * m, 3), np.nan)
+    pos = np.full((ks * m, 3), np.nan)
     pos[good] = threats.position_ecef(rows[good], flat_t[good])
-    pos = pos.reshape(k, m, 3)
+    pos = pos.reshape(ks, m, 3)
     for j, rg in enumerate(radars):
-        vis = rg.sees(pos) & np.isfinite(times)
+        # only threats that this radar may see while powered are scanned; the rest start at burnout
+        vis = np.zeros((idx.size, m), bool)
+        sc = scan[maybe[scan, j]]
+        vis[sc] = rg.sees(pos[maybe[scan, j]]) & np.isfinite(times[maybe[scan, j]])
+        times_all = np.full((idx.size, m), np.nan)
+        times_all[scan] = times
         anyv = vis.any(1)
         hit = np.flatnonzero(anyv)
         if hit.size:
             fi = np.argmax(vis[hit], axis=1)
-            t_hi = times[hit, fi]
+            t_hi = times_all[hit, fi]
             at_start = fi == 0
-            t_lo = np.where(at_start, t_hi, times[hit, np.maximum(fi - 1, 0)])
+            t_lo = np.where(at_start, t_hi, times_all[hit, np.maximum(fi - 1, 0)])
             tr = idx[hit]
             for _ in range(BISECTIONS):
                 mid = 0.5 * (t_lo + t_hi)
                 seen = rg.sees(threats.position_ecef(tr, mid))
                 t_hi = np.where(seen, mid, t_hi)
                 t_lo = np.where(seen, t_lo, mid)
-            out[tr, j] = np.where(at_start, times[hit, 0], t_hi)
+            out[tr, j] = np.where(at_start, times_all[hit, 0], t_hi)
         rest = idx[~anyv]
         if rest.size:
             out[rest, j] = _first_visible_free(
@@ -111,12 +118,32 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
     return out
 
 
+def _may_see_powered(threats, idx, radars) -> np.ndarray:
+    """(k, n_radars): False where radar j cannot see threat idx[k] at any time of its powered
+    flight. Every powered position lies within rho = d_bo + |h_bo - h_L| + 1 km of the launch
+    point C (the geodesic's chord is shorter than its arc), so over that ball the radar's range
+    is at least |C - S| - rho and (P - S).up - sin(e_min) |P - S| is at most
+    (C - S).up + rho - sin(e_min) (|C - S| -/+ rho): negative means never above the mask."""
+    c = frames.geodetic_to_ecef(threats.earth, threats.launch_lat_deg[idx], threats.launch_lon_deg[idx],
+                                threats.launch_alt_m[idx])
+    rho = threats.burnout_range_m[idx] + np.abs(threats.burnout_altitude_m[idx] - threats.launch_alt_m[idx]) + 1e3
+    out = np.ones((idx.size, len(radars)), bool)
+    for j, rg in enumerate(radars):
+        d = c - rg.site_ecef
+        dist = np.linalg.norm(d, axis=-1)
+        se = float(rg.sin_min_el)
+        slant = dist - rho if se >= 0.0 else dist + rho
+        up_bound = d @ rg.up + rho - se * np.maximum(slant, 0.0)
+        out[:, j] = (dist - rho <= rg.radar.max_range_m) & (up_bound >= 0.0)
+    return out
+
+
 def _powered_times(threats, idx) -> np.ndarray:
     """Scan times of the powered flight: launch to burnout every POWERED_SAMPLE_S or less."""
     tl = threats.launch_time_s[idx]
     tb = threats.burn_time_s[idx]
     n_p = np.maximum(np.ceil(tb / POWERED_SAMPLE_S).astype(int), 1)
-    m = int(n_p.max()) + 1
+    m = int(n_p.max()) + 1 if n_p.size else 1
     j = np.arange(m)[None, :]
     t = tl[:, None] + j * (tb / n_p)[:, None]
     t[j > n_p[:, None]] = np.nan
