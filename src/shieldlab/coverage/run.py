@@ -19,7 +19,7 @@ from shieldlab.engagement.records import concat, flatten
 from shieldlab.scenario.model import Scenario
 from shieldlab.threat.build import build_threats
 
-DEFAULT_CHUNK = 256
+DEFAULT_CHUNK = 1024  # pairs per task: large enough that per-call overheads vanish (~10-30 MB of samples)
 TABLE_MIN_PAIRS = 64  # below this, exact scans cost less than building flyout tables
 
 

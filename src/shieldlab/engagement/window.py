@@ -79,14 +79,23 @@ class _Exact:
     def __call__(self, tr, t, guess, slack_s=0.0):
         """(feasible, g = t - t0 - T, T, fast-arc solution, position, altitude) at times t; with
         slack_s, g >= -slack_s counts as feasible (for re-checking a boundary found to TIME_TOL_S)."""
+        return self.near(tr, t, guess, None, None, slack_s)[:6]
+
+    def near(self, tr, t, guess, guess_point, guess_jac, slack_s=0.0):
+        """As __call__, warm-started from arcs `guess` that are exact for the points `guess_point`
+        with Jacobians `guess_jac` (NaN rows: plain warm start; see Flyout.solve); also returns the
+        Jacobians of the new arcs (k, 3, 3)."""
         p, alt = self.alt(tr, t)
         band = self.band(alt)
         T = np.full(tr.size, np.inf)
         sol = np.full((tr.size, 3), np.nan)
+        jac = np.full((tr.size, 3, 3), np.nan)
         if band.any():
-            T[band], sol[band] = self.flyout.solve(p[band], guess=None if guess is None else guess[band])
+            sel = lambda a: None if a is None else a[band]  # noqa: E731
+            T[band], sol[band], jac[band] = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point),
+                                                              guess_jac=sel(guess_jac), return_jac=True)
         g = t - self.t0[tr] - T
-        return band & (g >= -slack_s), g, T, sol, p, alt
+        return band & (g >= -slack_s), g, T, sol, p, alt, jac
 
 
 def free_flight_samples(threats, idx):
@@ -201,10 +210,11 @@ def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
     while live.size:
         nb = cur[live] + direction
         q = flat(live, nb)
-        # warm start: the arc of the sample before, extrapolated linearly once two are known
+        # warm start: the arc of the sample before, extrapolated linearly once two are known (near
+        # the edge of reach the arcs change smoothly along the path, where Jacobians are nearly
+        # singular, so this beats a chord step from one arc)
         prev = sol[flat(live, cur[live])]
-        back = np.clip(cur[live] - direction, 0, m - 1)
-        prev2 = sol[flat(live, back)]
+        prev2 = sol[flat(live, np.clip(cur[live] - direction, 0, m - 1))]
         lin = (steps[live] >= 1)[:, None] & np.isfinite(prev2)
         d_az = (prev[:, 0] - prev2[:, 0] + np.pi) % (2 * np.pi) - np.pi
         pred = np.where(lin, prev + np.stack([d_az, prev[:, 1] - prev2[:, 1], prev[:, 2] - prev2[:, 2]], -1), prev)
@@ -328,11 +338,23 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
     # band-bound boundary: the infeasible end lies outside the band
     band_a, _, _ = _table_g(ex, table, tr, a)
     band_bound = has_nb & ~band_a
-    # 2) exact check at the table boundary, one Newton correction where g binds
-    okx, gx, Tx, sx, px, altx = ex(tr, b, sol[rows, kk], slack_s=FAST_TOL_S)
-    accept = okx & (band_bound | ~has_nb | (np.abs(gx) <= FAST_TOL_S))
-    corr = np.flatnonzero(~accept & np.isfinite(gx) & has_nb & ~band_bound)
-    t_fin, T_fin, p_fin, alt_fin = b.copy(), Tx, px, altx
+    # 2) exact check at the table boundary, one Newton correction where g binds (not where the
+    # bisection met an uncertain cell: those go the exact path anyway)
+    t_fin, T_fin = b.copy(), np.full(k, np.nan)
+    p_fin, alt_fin = np.full((k, 3), np.nan), np.full(k, np.nan)
+    accept = np.zeros(k, bool)
+    gx = np.full(k, np.nan)
+    sx = np.full((k, 3), np.nan)
+    jx = np.full((k, 3, 3), np.nan)
+    c = np.flatnonzero(~suspect)
+    if c.size:
+        pb, altb = ex.threats.free_flight_positions(tr[c], b[c])
+        _, _, _, gb = table.lookup(pb, altb)  # the table's arc at the boundary itself
+        gb = np.where(np.isfinite(gb), gb, sol[c, kk[c]])
+        okx, gx[c], T_fin[c], sx[c], p_fin[c], alt_fin[c], jx[c] = ex.near(tr[c], b[c], gb, None, None,
+                                                                             slack_s=FAST_TOL_S)
+        accept[c] = okx & (band_bound[c] | ~has_nb[c] | (np.abs(gx[c]) <= FAST_TOL_S))
+    corr = np.flatnonzero(~accept & ~suspect & np.isfinite(gx) & has_nb & ~band_bound)
     if corr.size:
         d = FAST_SLOPE_DT_S
         _, g1, _ = _table_g(ex, table, tr[corr], b[corr] + d)
@@ -342,7 +364,7 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
         lo = np.minimum(t_out[corr], t_in[corr])
         hi = np.maximum(t_out[corr], t_in[corr])
         t_prev, g_prev, s_prev = b[corr].copy(), gx[corr].copy(), sx[corr].copy()
-        T_fin, p_fin, alt_fin = T_fin.copy(), p_fin.copy(), alt_fin.copy()
+        pt_prev, j_prev = p_fin[corr].copy(), jx[corr].copy()
         live = np.isfinite(slope) & (slope != 0)
         for _ in range(FAST_SECANT_ITER):  # Newton with the table's slope, then secant on exact g
             L = np.flatnonzero(live)
@@ -355,7 +377,8 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
             L, t1 = L[inside], t1[inside]
             if L.size == 0:
                 break
-            ok1, g1x, T1, s1, p1, alt1 = ex(tr[corr[L]], t1, s_prev[L], slack_s=FAST_TOL_S)
+            ok1, g1x, T1, s1, p1, alt1, j1 = ex.near(tr[corr[L]], t1, s_prev[L], pt_prev[L], j_prev[L],
+                                                     slack_s=FAST_TOL_S)
             fine = ok1 & (np.abs(g1x) <= FAST_TOL_S)
             cc = corr[L[fine]]
             accept[cc] = True
@@ -368,7 +391,8 @@ def _fast_boundary(ex: _Exact, table, tr, times, sol, kk, direction, out: Interc
             upd = L[cont]
             slope[upd] = np.where(np.isfinite(sec[cont]) & (sec[cont] != 0), sec[cont], slope[upd])
             t_prev[upd], g_prev[upd] = t1[cont], g1x[cont]
-            s_prev[upd] = np.where(np.isfinite(s1[cont]), s1[cont], s_prev[upd])
+            got = np.isfinite(s1[cont, 0])
+            s_prev[upd[got]], pt_prev[upd[got]], j_prev[upd[got]] = s1[cont][got], p1[cont][got], j1[cont][got]
     accept &= ~suspect
     lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p_fin)
     acc = np.flatnonzero(accept)
@@ -488,6 +512,9 @@ def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
     lo, hi = t_out[act].copy(), t_in[act].copy()  # lo: infeasible end, hi: feasible end
     glo, ghi = g_out, g_in
     side = np.zeros(act.size, int)
+    # the last exact arc of each root search, with its point and Jacobian, warm-starts the next
+    g_pt = np.full((act.size, 3), np.nan)
+    g_jac = np.full((act.size, 3, 3), np.nan)
     for _ in range(MAX_ROOT_ITER):
         live = np.abs(hi - lo) > TIME_TOL_S
         if not live.any():
@@ -501,8 +528,10 @@ def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
         frac = np.clip((mid - lo) / np.where(span == 0, 1, span), 0.02, 0.98)
         mid = lo + frac * span
         L = np.flatnonzero(live)
-        okm, gm, _, s, _, _ = ex(tr[act[L]], mid[L], guess[act[L]])
-        guess[act[L]] = np.where(np.isfinite(s), s, guess[act[L]])
+        okm, gm, _, s, pm, _, jm = ex.near(tr[act[L]], mid[L], guess[act[L]], g_pt[L], g_jac[L])
+        got = np.isfinite(s[:, 0])
+        guess[act[L]] = np.where(got[:, None], s, guess[act[L]])
+        g_pt[L[got]], g_jac[L[got]] = pm[got], jm[got]
         # feasible: new feasible end; else new infeasible end (Illinois halves the stale end's g)
         fe = okm
         hi[L[fe]], ghi[L[fe]] = mid[L[fe]], gm[fe]

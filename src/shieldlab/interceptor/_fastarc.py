@@ -69,9 +69,32 @@ def flat_earth_start(p, site, basis, vb, tb, high):
 
 
 @njit
-def newton(p, site, basis, vb, tb, params, h, az, el, tau, tau_cap, fd_rad, conv_m, max_iter,
+def _solve3(J, b0, b1, b2):
+    """J^-1 b by Cramer's rule; NaNs when J is singular or not finite."""
+    a00, a01, a02 = J[0, 0], J[0, 1], J[0, 2]
+    a10, a11, a12 = J[1, 0], J[1, 1], J[1, 2]
+    a20, a21, a22 = J[2, 0], J[2, 1], J[2, 2]
+    c00 = a11 * a22 - a12 * a21
+    c01 = a12 * a20 - a10 * a22
+    c02 = a10 * a21 - a11 * a20
+    det = a00 * c00 + a01 * c01 + a02 * c02
+    if not (abs(det) > 0.0 and abs(det) < math.inf):
+        return math.nan, math.nan, math.nan
+    d0 = (b0 * c00 + b1 * (a02 * a21 - a01 * a22) + b2 * (a01 * a12 - a02 * a11)) / det
+    d1 = (b0 * c01 + b1 * (a00 * a22 - a02 * a20) + b2 * (a02 * a10 - a00 * a12)) / det
+    d2 = (b0 * c02 + b1 * (a01 * a20 - a00 * a21) + b2 * (a00 * a11 - a01 * a10)) / det
+    return d0, d1, d2
+
+
+@njit
+def newton(p, site, basis, vb, tb, params, h, az, el, tau, J, chord, tau_cap, fd_rad, conv_m, max_iter,
            max_step_rad, max_step_tau_s):
-    """Newton from (az, el, tau); returns (az, el, tau, converged, clearance, arcs propagated)."""
+    """Newton from (az, el, tau); returns (az, el, tau, converged, clearance, arcs propagated).
+
+    J (3, 3) holds on return the last Jacobian d(arrival position)/d(az, el, tau) used. With
+    `chord`, J comes in as the Jacobian of a nearby solution and is reused (chord steps, one arc
+    each) while the miss keeps falling at least fourfold per step; otherwise, and from then on,
+    d/daz and d/del are forward differences (two more arcs) and d/dtau the arrival velocity."""
     s0 = np.empty(6)
     s1 = np.empty(6)
     s2 = np.empty(6)
@@ -90,33 +113,23 @@ def newton(p, site, basis, vb, tb, params, h, az, el, tau, tau_cap, fd_rad, conv
             return az, el, tau, True, clear, arcs
         if not (miss < math.inf):  # NaN or inf: no arc here
             break
+        if chord and not (miss < 0.25 * prev_miss):
+            chord = False  # the borrowed Jacobian no longer converges fast: differences from here on
+            prev_miss = math.inf
         # give up on points that do not get closer (no arc reaches them)
         strikes = strikes + 1 if miss > 0.7 * prev_miss else 0
         prev_miss = miss
         if strikes >= 2 or tau >= tau_cap:
             break
-        _arrive(site, basis, vb, tb, params, h, az + fd_rad, el, tau, s1)
-        _arrive(site, basis, vb, tb, params, h, az, el + fd_rad, tau, s2)
-        arcs += 2
-        # J columns: d/daz, d/del (forward differences), d/dtau (arrival velocity)
-        a00 = (s1[0] - s0[0]) / fd_rad
-        a10 = (s1[1] - s0[1]) / fd_rad
-        a20 = (s1[2] - s0[2]) / fd_rad
-        a01 = (s2[0] - s0[0]) / fd_rad
-        a11 = (s2[1] - s0[1]) / fd_rad
-        a21 = (s2[2] - s0[2]) / fd_rad
-        a02, a12, a22 = s0[3], s0[4], s0[5]
-        c00 = a11 * a22 - a12 * a21
-        c01 = a12 * a20 - a10 * a22
-        c02 = a10 * a21 - a11 * a20
-        det = a00 * c00 + a01 * c01 + a02 * c02
-        if not (abs(det) > 0.0 and abs(det) < math.inf):
-            break
-        # d = J^-1 (-f) by Cramer's rule
-        b0, b1, b2 = -f0, -f1, -f2
-        d0 = (b0 * c00 + b1 * (a02 * a21 - a01 * a22) + b2 * (a01 * a12 - a02 * a11)) / det
-        d1 = (b0 * c01 + b1 * (a00 * a22 - a02 * a20) + b2 * (a02 * a10 - a00 * a12)) / det
-        d2 = (b0 * c02 + b1 * (a01 * a20 - a00 * a21) + b2 * (a00 * a11 - a01 * a10)) / det
+        if not chord:
+            _arrive(site, basis, vb, tb, params, h, az + fd_rad, el, tau, s1)
+            _arrive(site, basis, vb, tb, params, h, az, el + fd_rad, tau, s2)
+            arcs += 2
+            for r in range(3):
+                J[r, 0] = (s1[r] - s0[r]) / fd_rad
+                J[r, 1] = (s2[r] - s0[r]) / fd_rad
+                J[r, 2] = s0[3 + r]
+        d0, d1, d2 = _solve3(J, -f0, -f1, -f2)
         if not (abs(d0) < math.inf and abs(d1) < math.inf and abs(d2) < math.inf):
             break
         scale = 1.0
@@ -133,32 +146,59 @@ def newton(p, site, basis, vb, tb, params, h, az, el, tau, tau_cap, fd_rad, conv
 
 
 @njit(parallel=True)
-def solve_batch(p, guess, site, basis, vb, tb, params, h, tau_cap, max_tau, fd_rad, conv_m, max_iter,
-                max_step_rad, max_step_tau_s):
+def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, params, h, tau_cap, max_tau, fd_rad, conv_m,
+                max_iter, max_step_rad, max_step_tau_s):
     """Fast arcs of points p (k, 3): T (k,) (inf: unreachable), (az, el, tau) (k, 3) normalised to
-    el in (0, pi/2], az in [0, 2 pi), and the arcs propagated per point (k,)."""
+    el in (0, pi/2], az in [0, 2 pi), the arcs propagated per point (k,) and the Jacobian (k, 3, 3)
+    at the fast arc (in the normalised angles; NaN where none).
+
+    A finite warm start guess[i] is tried first. When it is the exact solution for the point
+    guess_p[i] with Jacobian guess_J[i] (both finite), it is first moved by one chord step,
+    guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`)."""
     k = p.shape[0]
     T = np.full(k, math.inf)
     sol = np.full((k, 3), math.nan)
+    jac = np.full((k, 3, 3), math.nan)
     arcs = np.zeros(k, dtype=np.int64)
     for i in prange(k):
         pi_ = p[i]
+        J = np.empty((3, 3))
         for si in range(3):
+            chord = False
+            jump_s = math.inf
             if si == 0:
                 az0, el0, tau0 = guess[i, 0], guess[i, 1], guess[i, 2]
                 if not (math.isfinite(az0) and math.isfinite(el0) and math.isfinite(tau0)):
                     continue
+                chord = math.isfinite(guess_p[i, 0]) and np.isfinite(guess_J[i]).all()
+                if chord:
+                    J[:, :] = guess_J[i]
+                    d0, d1, d2 = _solve3(J, pi_[0] - guess_p[i, 0], pi_[1] - guess_p[i, 1], pi_[2] - guess_p[i, 2])
+                    if math.isfinite(d0) and math.isfinite(d1) and math.isfinite(d2):
+                        az0 += d0
+                        el0 += d1
+                        tau0 = max(tau0 + d2, 1e-3)
+                        # from a predicted start Newton moves tau by a second-order amount; a large
+                        # move means it crossed the fold to the other (slow) arc
+                        jump_s = 1.0 + 0.2 * abs(d2)
+                    else:
+                        chord = False
             else:
                 az0, el0, tau0 = flat_earth_start(pi_, site, basis, vb, tb, si == 2)
-            az, el, tau, conv, clear, n = newton(pi_, site, basis, vb, tb, params, h, az0, el0, tau0, tau_cap,
-                                                 fd_rad, conv_m, max_iter, max_step_rad, max_step_tau_s)
+            az, el, tau, conv, clear, n = newton(pi_, site, basis, vb, tb, params, h, az0, el0, tau0, J, chord,
+                                                 tau_cap, fd_rad, conv_m, max_iter, max_step_rad, max_step_tau_s)
             arcs[i] += n
             valid = conv and tau > 0.0 and math.sin(el) > 0.0 and clear >= -1.0 and tau <= max_tau
+            if abs(tau - tau0) > jump_s:
+                valid = False
             if valid and tb + tau < T[i]:
                 T[i] = tb + tau
+                jac[i] = J
                 if math.cos(el) < 0.0:
                     el = math.pi - el
                     az = az + math.pi
+                    for r in range(3):  # d/d(pi - el) = -d/del
+                        jac[i, r, 1] = -J[r, 1]
                 sol[i, 0] = az % (2.0 * math.pi)
                 sol[i, 1] = el
                 sol[i, 2] = tau
@@ -166,4 +206,4 @@ def solve_batch(p, guess, site, basis, vb, tb, params, h, tau_cap, max_tau, fd_r
             # only for the rest
             if valid and si < 2:
                 break
-    return T, sol, arcs
+    return T, sol, arcs, jac

@@ -66,17 +66,28 @@ class Flyout:
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
 
-    def solve(self, p_ecef, guess=None, return_arcs=False):
+    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, return_arcs=False, return_jac=False):
         """Flyout times T (k,) in s from launch to each point (inf where unreachable) and the fast
-        arcs' (az, el, tau) (k, 3) for warm starts (`guess`, NaN rows: none). With return_arcs, also
-        the number of arcs propagated per point (for profiling)."""
+        arcs' (az, el, tau) (k, 3) for warm starts (`guess`, NaN rows: none). A warm start that is the
+        exact solution for `guess_point` (k, 3) with Jacobian `guess_jac` (k, 3, 3) (as returned with
+        return_jac) is first moved by one chord step to the new point, which usually leaves one arc
+        to check. With return_arcs, also the arcs propagated per point (for profiling)."""
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
         k = p.shape[0]
         it = self.interceptor
-        g = np.full((k, 3), np.nan) if guess is None else np.ascontiguousarray(np.asarray(guess, float).reshape(k, 3))
+        nan = lambda *shape: np.full(shape, np.nan)  # noqa: E731
+        g = nan(k, 3) if guess is None else np.ascontiguousarray(np.asarray(guess, float).reshape(k, 3))
+        gp = nan(k, 3) if guess_point is None else np.ascontiguousarray(np.asarray(guess_point, float).reshape(k, 3))
+        gj = nan(k, 3, 3) if guess_jac is None else np.ascontiguousarray(np.asarray(guess_jac, float).reshape(k, 3, 3))
         tau_cap = TAU_CAP_S if it.max_flight_time_s is None else min(TAU_CAP_S, 1.5 * it.max_flight_time_s + 100.0)
         max_tau = np.inf if it.max_flight_time_s is None else it.max_flight_time_s
-        T, sol, arcs = _fastarc.solve_batch(
-            p, g, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s, self.earth.kernel_params,
-            STEP_S, tau_cap, max_tau, FD_RAD, CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S)
-        return (T, sol, arcs) if return_arcs else (T, sol)
+        T, sol, arcs, jac = _fastarc.solve_batch(
+            p, g, gp, gj, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s,
+            self.earth.kernel_params, STEP_S, tau_cap, max_tau, FD_RAD, CONVERGED_M, MAX_ITER, MAX_STEP_RAD,
+            MAX_STEP_TAU_S)
+        out = (T, sol)
+        if return_arcs:
+            out += (arcs,)
+        if return_jac:
+            out += (jac,)
+        return out
