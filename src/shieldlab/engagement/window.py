@@ -114,8 +114,12 @@ def free_flight_samples(threats, idx):
                                               threats.earth.kernel_params)
         row = np.full(threats.n, -1)
         row[ok] = np.arange(ok.size)
+        for a in (times, pos, alt):
+            a.flags.writeable = False  # shared by every battery's scan
         cache.update(key=threats.impact_time_s, row=row, times=times, pos=pos, alt=alt)
     r = cache["row"][idx]
+    if r.size == cache["times"].shape[0] and np.array_equal(r, np.arange(r.size)):
+        return cache["times"], cache["pos"], cache["alt"]  # every sampled threat: no copies (read-only use)
     return cache["times"][r], cache["pos"][r], cache["alt"][r]
 
 
@@ -166,12 +170,13 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
     sel = (need & ~has[:, None]).ravel()
     if sel.any():
         T[sel], sol[sel] = flyout.solve(pos[sel], guess=sol[sel])
-    rest = (mix.reshape(k, m) & ~need & ~has[:, None]).ravel()
-    if rest.any():
-        owner = np.repeat(np.arange(k), m)
-        sub = np.flatnonzero(flat_in)  # in-band samples, in order
+    rest = mix.reshape(k, m) & ~need & ~has[:, None]
+    rows_r = np.flatnonzero(rest.any(1))
+    if rows_r.size:
+        cand = (rows_r[:, None] * m + np.arange(m)).ravel()
+        sub = cand[flat_in[cand]]  # the in-band samples of those threats, in order
         Ts, gs = T[sub], sol[sub]
-        _settle_reach(flyout, pos[sub], Ts, gs, rest[sub], owner[sub], k)
+        _settle_reach(flyout, pos[sub], Ts, gs, rest.ravel()[sub], np.searchsorted(rows_r, sub // m), rows_r.size)
         T[sub], sol[sub] = Ts, gs
     first = np.argmax(tab_ok, axis=1)
     last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)

@@ -44,6 +44,16 @@ class FlyoutTable:
     params: np.ndarray  # earth kernel params
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
 
+    @property
+    def k_last(self) -> np.ndarray:
+        """(A, L): the last theta index with a finite T in each (azimuth, altitude) column (-1: none);
+        a look-up beyond it in all four columns of its cell needs no corner."""
+        if "_k_last" not in self.__dict__:
+            fin = np.isfinite(self.T_s)
+            K = fin.shape[1]
+            self.__dict__["_k_last"] = np.where(fin.any(1), K - 1 - np.argmax(fin[:, ::-1, :], axis=1), -1)
+        return self.__dict__["_k_last"]
+
     def lookup(self, p_ecef, alt_m=None):
         """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
         where the cell straddles the reach boundary or a jump between arcs, the least finite corner
@@ -60,7 +70,7 @@ class FlyoutTable:
         h = np.ascontiguousarray(alt_m, dtype=float).reshape(-1) if has_alt else np.empty(0)
         u = np.ones(0, bool) if use is None else np.ascontiguousarray(use, dtype=bool).reshape(-1)
         return _lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad,
-                       self.alt_m, self.T_s, self.sol, self.params, self.max_cell_spread_s)
+                       self.alt_m, self.T_s, self.sol, self.k_last, self.params, self.max_cell_spread_s)
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -141,7 +151,7 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
 
 
 @njit(parallel=True)
-def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, params, spread_s):
+def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, params, spread_s):
     m = p.shape[0]
     A = az.shape[0]
     K = theta.shape[0]
@@ -194,6 +204,10 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, params, sp
         wk = fk - ik
         il = min(max(int(fl), 0), L - 2)
         wl = min(max(fl - il, 0.0), 1.0)
+        if ik > max(max(k_last[ia, il], k_last[ia, il + 1]), max(k_last[ib, il], k_last[ib, il + 1])):
+            out[i] = math.inf  # every corner lies beyond its column's reach
+            guess[i, :] = math.nan
+            continue
         acc = 0.0
         n_inf = 0
         best_w = -1.0
