@@ -119,22 +119,37 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
 
 
 def _may_see_powered(threats, idx, radars) -> np.ndarray:
-    """(k, n_radars): False where radar j cannot see threat idx[k] at any time of its powered
-    flight. Every powered position lies within rho = d_bo + |h_bo - h_L| + 1 km of the launch
-    point C (the geodesic's chord is shorter than its arc), so over that ball the radar's range
-    is at least |C - S| - rho and (P - S).up - sin(e_min) |P - S| is at most
-    (C - S).up + rho - sin(e_min) (|C - S| -/+ rho): negative means never above the mask."""
-    c = frames.geodetic_to_ecef(threats.earth, threats.launch_lat_deg[idx], threats.launch_lon_deg[idx],
-                                threats.launch_alt_m[idx])
-    rho = threats.burnout_range_m[idx] + np.abs(threats.burnout_altitude_m[idx] - threats.launch_alt_m[idx]) + 1e3
+    """(k, n_radars): False where radar j cannot see threat idx[k] at any time of its powered flight.
+
+    The powered positions P(s), s in [0, 1], run from the launch point L to the burnout point B along
+    the geodesic with a linear altitude; they stay within eps of the segment LB, with eps bounding the
+    geodesic's sagitta d^2 / (8 rho), the turn of the normal over it and the altitude's share of it
+    (rho = b^2 / a, the least radius of curvature; d = burnout range). Over that tube the range is at
+    least dist(S, LB) - eps, and (P - S).up - sin(e_min) |P - S| at most max over L, B of (P - S).up
+    + eps - sin(e_min) (dist(S, LB) - eps) (or + |sin e_min| (max(|L - S|, |B - S|) + eps) for a
+    negative mask): below zero, the radar never sees the boost."""
+    E = threats.earth
+    L = frames.geodetic_to_ecef(E, threats.launch_lat_deg[idx], threats.launch_lon_deg[idx], threats.launch_alt_m[idx])
+    B = frames.geodetic_to_ecef(E, threats.burnout_lat_deg[idx], threats.burnout_lon_deg[idx],
+                                threats.burnout_altitude_m[idx])
+    rho = E.b_m**2 / E.a_m
+    d = threats.burnout_range_m[idx]
+    h_lo = np.minimum(threats.launch_alt_m[idx], threats.burnout_altitude_m[idx])
+    h_hi = np.maximum(threats.launch_alt_m[idx], threats.burnout_altitude_m[idx])
+    turn = d / rho
+    eps = d * d / (8 * rho) + np.maximum(np.abs(h_lo), np.abs(h_hi)) * turn**2 / 8 + 0.25 * (h_hi - h_lo) * turn + 1e3
+    seg = B - L
+    seg2 = np.maximum((seg * seg).sum(-1), 1e-9)
     out = np.ones((idx.size, len(radars)), bool)
     for j, rg in enumerate(radars):
-        d = c - rg.site_ecef
-        dist = np.linalg.norm(d, axis=-1)
+        sL, sB = L - rg.site_ecef, B - rg.site_ecef
+        u = np.clip(-(sL * seg).sum(-1) / seg2, 0.0, 1.0)
+        dmin = np.linalg.norm(sL + u[:, None] * seg, axis=-1)
+        dmax = np.maximum(np.linalg.norm(sL, axis=-1), np.linalg.norm(sB, axis=-1))
+        up = np.maximum(sL @ rg.up, sB @ rg.up) + eps
         se = float(rg.sin_min_el)
-        slant = dist - rho if se >= 0.0 else dist + rho
-        up_bound = d @ rg.up + rho - se * np.maximum(slant, 0.0)
-        out[:, j] = (dist - rho <= rg.radar.max_range_m) & (up_bound >= 0.0)
+        mask = se * (np.maximum(dmin - eps, 0.0) if se >= 0.0 else dmax + eps)
+        out[:, j] = (dmin - eps <= rg.radar.max_range_m) & (up - mask >= 0.0)
     return out
 
 
