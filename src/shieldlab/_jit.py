@@ -1,13 +1,19 @@
 """The one place that decides whether kernels are compiled with numba.
 
 SHIELDLAB_JIT=0 runs every kernel as plain Python (slow, for debugging and for running the test suite
-on both paths). Compiled kernels are cached on disk (NUMBA_CACHE_DIR, or numba's default beside the
-sources) so only the first run in a fresh environment pays the compile time.
+on both paths). Compiled kernels are cached on disk so only the first run in a fresh environment pays
+the compile time: under NUMBA_CACHE_DIR, or the package's __pycache__, or (read-only installs) the
+user's cache, in a folder named by a hash of the package's sources. numba checks only the file of
+each cached function, not the kernels it inlines from other files; keying the folder on every source
+means an edited or upgraded shieldlab never runs a stale compiled kernel.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+from pathlib import Path
 
 ENABLED = os.environ.get("SHIELDLAB_JIT", "1") not in ("0", "false", "no")
 
@@ -15,10 +21,27 @@ if ENABLED:
     # With OpenMP's default (active) wait policy every parallel call here paid ~15 ms of wake-up
     # (measured on the 2-core machines); passive waiting costs microseconds.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    # numba caches compiled kernels beside the sources; for a read-only install use the user's cache
-    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(os.path.dirname(__file__), os.W_OK):
-        os.environ["NUMBA_CACHE_DIR"] = os.path.join(os.path.expanduser("~"), ".cache", "shieldlab", "numba")
     import numba
+
+    def _cache_dir() -> str:
+        pkg = Path(__file__).resolve().parent
+        h = hashlib.sha1()
+        for f in sorted(pkg.rglob("*.py")):
+            h.update(str(f.relative_to(pkg)).encode())
+            h.update(f.read_bytes())
+        name = "src-" + h.hexdigest()[:16]
+        if os.environ.get("NUMBA_CACHE_DIR"):
+            return os.path.join(os.environ["NUMBA_CACHE_DIR"], name)
+        if os.access(pkg, os.W_OK):
+            base = pkg / "__pycache__" / "numba"
+            if base.is_dir():  # this checkout's kernels compiled from older sources: not needed again
+                for old in base.glob("src-*"):
+                    if old.name != name:
+                        shutil.rmtree(old, ignore_errors=True)
+            return str(base / name)
+        return os.path.join(os.path.expanduser("~"), ".cache", "shieldlab", "numba", name)
+
+    numba.config.CACHE_DIR = _cache_dir()
 
     def njit(*args, **kwargs):
         kwargs.setdefault("cache", True)

@@ -23,7 +23,10 @@ from shieldlab.earth._kernels import altitude_rate, gravity
 DEFAULT_STEP_S = 20.0
 MAX_FLIGHT_S = 20000.0
 OK, NO_IMPACT = 0, 1
-VR_NEAR_APOGEE = 400.0  # m/s: radial rates below this may hide a geodetic apogee
+# The geodetic normal leans at most 0.193 deg (WGS84) from the radial direction, so the altitude rate
+# differs from the radial rate by at most sin(0.193 deg) = 0.0034 of the speed: where the radial rate
+# exceeds TILT_BOUND times the speed, the two have the same sign (the apogee screen; 2x margin).
+TILT_BOUND = 0.007
 
 
 @njit
@@ -90,7 +93,9 @@ def inertial_to_ecef(tau, x, y, z, vx, vy, vz, omega, out):
 @njit
 def _refine_event(x, y, z, vx, vy, vz, h, params, kind):
     """Partial step dt in (0, h] from a node to an event inside the step: kind 0 = altitude 0
-    (impact), kind 1 = altitude rate 0 (apogee). Secant iterations on RK4 partial steps."""
+    (impact), kind 1 = altitude rate 0 (apogee). Newton steps on RK4 partial steps for the impact
+    (the altitude's derivative is the altitude rate, known with it), Illinois steps for the apogee,
+    both kept inside the shrinking bracket (bisection if a step would leave it)."""
     if kind == 0:
         f0, _ = altitude_rate(x, y, z, vx, vy, vz, params)
     else:
@@ -102,22 +107,29 @@ def _refine_event(x, y, z, vx, vy, vz, h, params, kind):
         _, f1 = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
     lo, hi, flo, fhi = 0.0, h, f0, f1
     t = h * f0 / (f0 - f1)
+    side = 0
     for _ in range(40):
         s = rk4_step(x, y, z, vx, vy, vz, t, params)
-        if kind == 0:
-            ft, _ = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
-        else:
-            _, ft = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
+        alt, rate = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
+        ft = alt if kind == 0 else rate
         if ft == 0.0:
             return t
         if (ft > 0.0) == (flo > 0.0):
             lo, flo = t, ft
+            if side == -1:
+                fhi *= 0.5  # Illinois: the end kept twice counts half
+            side = -1
         else:
             hi, fhi = t, ft
+            if side == 1:
+                flo *= 0.5
+            side = 1
         if hi - lo < 1e-9:
             break
-        # secant inside the bracket, with a bisection fallback
-        tn = lo + (hi - lo) * flo / (flo - fhi)
+        if kind == 0 and rate != 0.0:
+            tn = t - ft / rate
+        else:
+            tn = lo + (hi - lo) * flo / (flo - fhi)
         if not (lo < tn < hi):
             tn = 0.5 * (lo + hi)
         if abs(tn - t) < 1e-10:
@@ -156,8 +168,10 @@ def fly(r0, v0, params, h, tmax, nodes, want_nodes, want_apogee=True):
         r1 = math.sqrt(s[0] * s[0] + s[1] * s[1] + s[2] * s[2])
         vr1 = (s[0] * s[3] + s[1] * s[4] + s[2] * s[5]) / r1
         # Geodetic altitude >= |r| - a, and its rate differs from the radial rate by at most the
-        # horizontal speed times the normal's tilt (< 0.2 deg): only evaluate it where it can matter.
-        if r1 <= a_eq or abs(vr1) < VR_NEAR_APOGEE or rate > 0.0 >= vr1:
+        # speed times the normal's tilt (< 0.2 deg): only evaluate it where it can matter (near the
+        # ground; near the apogee when it is wanted).
+        if r1 <= a_eq or (want_apogee and (vr1 * vr1 < TILT_BOUND * TILT_BOUND * (s[3] * s[3] + s[4] * s[4] + s[5] * s[5])
+                                           or rate > 0.0 >= vr1)):
             alt1, rate1 = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
         else:
             alt1, rate1 = r1 - a_eq, vr1

@@ -27,27 +27,51 @@ def gravity(x, y, z, params):
 
 
 @njit
-def geodetic_lat_alt(x, y, z, params, steps=3):
-    """Geodetic latitude (rad) and altitude (m) of a point; Bowring's iteration (3 steps: sub-mm at
-    any altitude of interest; 1 step: well under a metre below 5,000 km, enough for table look-ups)."""
+def geodetic_sin_cos_alt(x, y, z, params, steps=3):
+    """sin and cos of the geodetic latitude, and the altitude (m), of a point: Bowring's iteration
+    (3 steps: sub-mm at any altitude of interest; 1 step: well under a metre below 5,000 km, enough
+    for scans and table look-ups), carried on (sin, cos) pairs so that it needs no trigonometry."""
     a = params[0]
     e2 = params[1]
     p = math.sqrt(x * x + y * y)
     if e2 == 0.0:
-        return math.atan2(z, p), math.sqrt(p * p + z * z) - a
+        r = math.sqrt(p * p + z * z)
+        if r == 0.0:
+            return 0.0, 1.0, -a
+        return z / r, p / r, r - a
     b = a * math.sqrt(1.0 - e2)
     ep2 = e2 / (1.0 - e2)
-    beta = math.atan2(z * a, p * b)
-    lat = 0.0
+    # parametric latitude beta: tan(beta) = (a z) / (b p)
+    u = p * b
+    v = z * a
+    nrm = math.sqrt(u * u + v * v)
+    if nrm == 0.0:  # the centre of the Earth
+        return 0.0, 1.0, -a
+    cb = u / nrm
+    sb = v / nrm
+    sl = 0.0
+    cl = 1.0
     for _ in range(steps):
-        sb = math.sin(beta)
-        cb = math.cos(beta)
-        lat = math.atan2(z + ep2 * b * sb * sb * sb, p - e2 * a * cb * cb * cb)
-        beta = math.atan2(b * math.sin(lat), a * math.cos(lat))
-    sl = math.sin(lat)
-    cl = math.cos(lat)
+        num = z + ep2 * b * sb * sb * sb
+        den = p - e2 * a * cb * cb * cb
+        nrm = math.sqrt(num * num + den * den)
+        sl = num / nrm
+        cl = den / nrm
+        # tan(beta) = (b / a) tan(lat)
+        u = a * cl
+        v = b * sl
+        nrm = math.sqrt(u * u + v * v)
+        cb = u / nrm
+        sb = v / nrm
     alt = p * cl + z * sl - a * math.sqrt(1.0 - e2 * sl * sl)
-    return lat, alt
+    return sl, cl, alt
+
+
+@njit
+def geodetic_lat_alt(x, y, z, params, steps=3):
+    """Geodetic latitude (rad) and altitude (m) of a point (see `geodetic_sin_cos_alt`)."""
+    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params, steps)
+    return math.atan2(sl, cl), alt
 
 
 @njit
@@ -56,14 +80,12 @@ def altitude_rate(x, y, z, vx, vy, vz, params):
 
     The rate is the same in the inertial frame and in ECEF (the rotation's velocity is horizontal).
     """
-    lat, alt = geodetic_lat_alt(x, y, z, params)
+    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params)
     p = math.sqrt(x * x + y * y)
-    cl = math.cos(lat)
     if p > 0.0:
         nx = cl * x / p
         ny = cl * y / p
     else:
         nx = 0.0
         ny = 0.0
-    nz = math.sin(lat)
-    return alt, vx * nx + vy * ny + vz * nz
+    return alt, vx * nx + vy * ny + vz * sl
