@@ -164,7 +164,9 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
     lower = np.full(m, math.inf)
     guess = np.empty((m, 3))
     spread_max = spread_s
-    cos_far = math.cos(min(theta[K - 1] + 0.02, math.pi))
+    # beyond the last reachable node of every column (plus a cell) nothing is reachable
+    k_far = min(k_last.max() + 1, K - 1)
+    cos_far = math.cos(min(theta[k_far] + 1e-9, math.pi))
     masked = use.shape[0] > 0
     for i in prange(m):
         if masked and not use[i]:
@@ -174,7 +176,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
         x, y, z = p[i, 0], p[i, 1], p[i, 2]
         rp = math.sqrt(x * x + y * y + z * z)
         c = (x * s[0] + y * s[1] + z * s[2]) / rp
-        if not (c >= cos_far):  # beyond the table's reach (or NaN): no arc
+        if not (c >= cos_far):  # beyond every column's reach (or NaN): no arc
             out[i] = math.inf
             guess[i, :] = math.nan
             continue
