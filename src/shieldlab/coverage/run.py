@@ -106,10 +106,27 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
 
 def _worker_init():
     """One compiled-kernel thread per worker process: the processes are the parallelism. (Setting
-    NUMBA_NUM_THREADS here would be too late: numba has read it on import.)"""
+    NUMBA_NUM_THREADS here would be too late: numba has read it on import.) And the heap kept."""
     from shieldlab import _jit
 
     if _jit.ENABLED:
         import numba
 
         numba.set_num_threads(1)
+    _keep_heap()
+
+
+def _keep_heap():
+    """Let glibc serve every chunk's large temporary arrays from a heap it keeps, instead of fresh
+    memory mappings returned after each chunk: re-faulting tens of MB of pages per chunk cost ~10 %
+    with two workers on the 2-core machines (benchmarks/bench_coverage.py). A worker's memory then
+    stays at its largest chunk's (~100-300 MB). No effect off glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 1 << 30)
+        libc.mallopt(m_trim_threshold, 1 << 30)
+    except (OSError, AttributeError):
+        pass
