@@ -147,8 +147,8 @@ def _settle_reach(flyout, P, T, guess, pending, owner, k, per_round=REACH_PROBES
         pending[pick] = False
 
 
-def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
-    """Fill T and sol (flat, k*m) for the in-band samples from the flyout table, solving exactly only
+def _table_scan(flyout, table, times, t0, pos, alt, in_band):
+    """T and sol (flat, k*m) of the in-band samples from the flyout table, solving exactly only
     the samples of uncertain cells (edge of reach, or a jump between arcs) that can decide a result:
 
     - a threat with table-feasible samples: walk outwards from its first and last one through
@@ -157,12 +157,13 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
     - a threat without: every uncertain sample whose time available could cover the cell's fastest
       corner, then `_settle_reach` for out-of-reach against timeline.
 
-    Returns (first walked, last walked) per threat: that boundary's sample and its outer neighbour
-    are both known exactly (the neighbour infeasible, out of the band, or past the path's end)."""
+    Also returns (first walked, last walked) per threat: that boundary's sample and its outer
+    neighbour are both known exactly (the neighbour infeasible, out of the band, or past the path's
+    end)."""
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
-    T[:], mix, low, sol[:] = table.lookup_where(pos, flat_in, alt)
+    T, mix, low, sol = table.lookup_where(pos, flat_in, alt)
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m)
     tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
     has = tab_ok.any(1)
@@ -181,8 +182,9 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band, T, sol):
     first = np.argmax(tab_ok, axis=1)
     last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
     band2 = in_band.reshape(k, m)
-    return (_walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
-            _walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+    walked = (_walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
+              _walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+    return T, sol, walked
 
 
 def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
@@ -255,14 +257,14 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     pos = pos.reshape(k * m, 3)
     alt = alt.ravel()
     in_band = good & ex.band(alt)
-    T = np.full(k * m, np.inf)
-    sol = np.full((k * m, 3), np.nan)
     walked = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
-    if in_band.any():
-        if table is None:
+    if table is None or not in_band.any():
+        T = np.full(k * m, np.inf)
+        sol = np.full((k * m, 3), np.nan)
+        if in_band.any():
             T[in_band], sol[in_band] = flyout.solve(pos[in_band])
-        else:
-            walked = _table_scan(flyout, table, times, t0[idx], pos, alt, in_band, T, sol)
+    else:
+        T, sol, walked = _table_scan(flyout, table, times, t0[idx], pos, alt, in_band)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
