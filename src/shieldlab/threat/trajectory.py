@@ -137,8 +137,9 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
 def hermite_position(nodes, count, step, i, t):
     """Free-flight ECEF position of threat i at time t: cubic Hermite between its integrator nodes."""
     t0 = nodes[i, 0, 0]
-    j = int((t - t0) // step)
-    j = min(max(j, 0), count[i] - 2)
+    u = (t - t0) / step
+    j = int(u) if u > 0.0 else 0  # floor for t >= t0 (a float // costs more)
+    j = min(j, count[i] - 2)
     ta = nodes[i, j, 0]
     h = nodes[i, j + 1, 0] - ta
     s = (t - ta) / h
