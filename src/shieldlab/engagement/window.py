@@ -25,7 +25,7 @@ SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the 
 TIME_TOL_S = 0.01  # boundaries located to this on exact flyout times
 MAX_ROOT_ITER = 30
 MAX_WALK = 400  # at most this many samples walked past a table misjudgement
-FAST_BISECTIONS = 12  # on table times: 5 s / 2**12 ~ 1 ms (table times are only good to ~2 s; exact steps follow)
+FAST_BISECTIONS = 8  # on table times: 5 s / 2**8 ~ 0.02 s (table times are only good to ~2 s; exact steps follow)
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
 FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4
@@ -188,9 +188,11 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
 
 
 def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
-    """Walk from sample `start` (table-feasible) outwards while the neighbour is an uncertain sample
-    that turns out exactly feasible; T and sol (flat) get the exact values. Returns the threats
-    whose boundary sample and outer neighbour are now both known exactly."""
+    """From sample `start` (table-feasible) outwards through the run of uncertain samples next to it,
+    find the last exactly feasible one by bisection over the run (assuming, as a walk that stops at
+    the first infeasible sample would, that feasibility does not come back inside the run); T and sol
+    (flat) get the exact values solved. Returns the threats whose boundary sample and outer
+    neighbour are now both known exactly."""
     k, m = times.shape
     rows = np.arange(k)
     flat = lambda r, c: r * m + c  # noqa: E731
@@ -205,10 +207,55 @@ def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
         return np.where(~there, 0, np.where(need[r, nbc], 1, 2))
 
     exact = np.zeros(k, bool)
-    cur = start.copy()
-    w = np.flatnonzero(has & (outer(rows, cur) == 1))
+    w = np.flatnonzero(has & (outer(rows, start) == 1))
     if w.size == 0:
         return exact
+    # length of the run of uncertain samples beyond each start
+    j = np.arange(m)[None, :]
+    beyond = (j > start[w, None]) if direction > 0 else (j < start[w, None])
+    blocked = np.concatenate([beyond & ~need[w], np.ones((w.size, 1), bool)], axis=1)  # a stop past the end
+    if direction > 0:
+        run = np.argmax(blocked, axis=1) - start[w] - 1
+    else:
+        blocked = np.concatenate([blocked[:, -1:], blocked[:, :-1]], axis=1)  # the stop before sample 0
+        last = blocked.shape[1] - 1 - np.argmax(blocked[:, ::-1], axis=1)  # index + 1 of the nearest stop
+        run = start[w] - (last - 1) - 1
+    # confirm the starting sample exactly
+    q = flat(w, start[w])
+    T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
+    ok = np.isfinite(T[q]) & (avail[w, start[w]] >= T[q])
+    w, run = w[ok], run[ok]
+    if w.size == 0:
+        return exact
+    st = start[w]
+    lo = np.zeros(w.size, int)  # offsets from the start: lo feasible, hi infeasible (run + 1: unknown)
+    hi = run + 1
+    hi_known = np.zeros(w.size, bool)
+    lo_prev = np.full(w.size, -1)
+    while True:
+        a = np.flatnonzero(hi - lo > 1)
+        if a.size == 0:
+            break
+        probe = (lo[a] + hi[a]) // 2
+        r = w[a]
+        q = flat(r, st[a] + direction * probe)
+        # warm start: the exact arc at lo, extrapolated along the path once two are known
+        s_lo = sol[flat(r, st[a] + direction * lo[a])]
+        s_pv = sol[flat(r, st[a] + direction * np.maximum(lo_prev[a], 0))]
+        span = np.where(lo_prev[a] >= 0, lo[a] - lo_prev[a], 0)
+        d = s_lo - s_pv
+        d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
+        f = np.where(span > 0, (probe - lo[a]) / np.maximum(span, 1), 0.0)[:, None]
+        guess = np.where(np.isfinite(d), s_lo + f * d, s_lo)
+        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
+        feas = np.isfinite(T[q]) & (avail[r, st[a] + direction * probe] >= T[q])
+        lo_prev[a[feas]] = lo[a[feas]]
+        lo[a[feas]] = probe[feas]
+        hi[a[~feas]] = probe[~feas]
+        hi_known[a[~feas]] = True
+    end_out = (lo == run) & (outer(w, st + direction * lo) == 0)
+    exact[w[hi_known | end_out]] = True
+    return exact
     # confirm the starting sample exactly
     q = flat(w, cur[w])
     T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
