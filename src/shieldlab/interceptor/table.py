@@ -237,7 +237,12 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                         c_az = sol[ja, ik + ck, il + cl_, 0]
                         if math.isnan(az_ref):
                             az_ref = c_az
-                        g_az += w * (az_ref + (c_az - az_ref + math.pi) % (2.0 * math.pi) - math.pi)
+                        d_az = c_az - az_ref  # unwrapped about az_ref (branches: a float % is slow)
+                        if d_az > math.pi:
+                            d_az -= 2.0 * math.pi
+                        elif d_az < -math.pi:
+                            d_az += 2.0 * math.pi
+                        g_az += w * (az_ref + d_az)
                         g_el += w * sol[ja, ik + ck, il + cl_, 1]
                         g_tau += w * sol[ja, ik + ck, il + cl_, 2]
                         if w > best_w:
