@@ -123,28 +123,24 @@ def free_flight_samples(threats, idx):
     return cache["times"][r], cache["pos"][r], cache["alt"][r]
 
 
-def _settle_reach(flyout, P, T, guess, pending, owner, k, per_round=REACH_PROBES):
+def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROBES):
     """For threats with no reachable sample yet, solve their pending uncertain samples exactly, a few
     per threat at a time, until one is reachable (then the reason can only be 'timeline') or none is
-    left ('out-of-reach'). Updates T and guess in place."""
-    pending = pending.copy()
-    while True:
-        reached = np.zeros(k, bool)
-        reached[owner[np.isfinite(T)]] = True
-        pending &= ~reached[owner]
-        cand = np.flatnonzero(pending)
-        if cand.size == 0:
-            return
+    left ('out-of-reach'). P, T, guess: flat sample arrays (row * m + column), T and guess updated in
+    place; pending: flat indices in increasing order; reached (k,): threats with a finite T already."""
+    pend = pending[~reached[pending // m]]
+    while pend.size:
+        own = pend // m
         # the first `per_round` pending samples of each threat, spread over its path
-        order = np.argsort(owner[cand], kind="stable")
-        cand = cand[order]
-        first_of = np.searchsorted(owner[cand], owner[cand], side="left")
-        rank = np.arange(cand.size) - first_of
-        count = np.bincount(owner[cand], minlength=k)[owner[cand]]
+        first_of = np.searchsorted(own, own, side="left")
+        rank = np.arange(own.size) - first_of
+        count = np.bincount(own, minlength=reached.size)[own]
         stride = np.maximum(count // per_round, 1)
-        pick = cand[(rank % stride == 0) & (rank // stride < per_round)]
-        T[pick], guess[pick] = flyout.solve(P[pick], guess=guess[pick])
-        pending[pick] = False
+        pick = (rank % stride == 0) & (rank // stride < per_round)
+        q = pend[pick]
+        T[q], guess[q] = flyout.solve(P[q], guess=guess[q])
+        reached[own[pick][np.isfinite(T[q])]] = True
+        pend = pend[~pick & ~reached[own]]
 
 
 def _table_scan(flyout, table, times, t0, pos, alt, in_band):
@@ -171,14 +167,10 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
     sel = (need & ~has[:, None]).ravel()
     if sel.any():
         T[sel], sol[sel] = flyout.solve(pos[sel], guess=sol[sel])
-    rest = mix.reshape(k, m) & ~need & ~has[:, None]
-    rows_r = np.flatnonzero(rest.any(1))
-    if rows_r.size:
-        cand = (rows_r[:, None] * m + np.arange(m)).ravel()
-        sub = cand[flat_in[cand]]  # the in-band samples of those threats, in order
-        Ts, gs = T[sub], sol[sub]
-        _settle_reach(flyout, pos[sub], Ts, gs, rest.ravel()[sub], np.searchsorted(rows_r, sub // m), rows_r.size)
-        T[sub], sol[sub] = Ts, gs
+    rest = np.flatnonzero((mix.reshape(k, m) & ~need & ~has[:, None]).ravel())
+    if rest.size:
+        reached = np.isfinite(T.reshape(k, m)).any(1)
+        _settle_reach(flyout, pos, T, sol, rest, m, reached)
     first = np.argmax(tab_ok, axis=1)
     last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
     band2 = in_band.reshape(k, m)
