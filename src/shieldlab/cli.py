@@ -112,7 +112,9 @@ def coverage(
         _fail(problems)
 
     from shieldlab.coverage.pairs import layout
-    from shieldlab.coverage.run import DEFAULT_CHUNK, run
+    from shieldlab.coverage.run import DEFAULT_CHUNK, keep_heap, run
+
+    keep_heap()  # a one-shot process: large temporaries served from a kept heap (see coverage/run.py)
 
     n = layout(sc.coverage).n_pairs
     if chunk_size is None:  # about 8 tasks per worker: balanced, and a progress bar that moves

@@ -113,10 +113,10 @@ def _worker_init():
         import numba
 
         numba.set_num_threads(1)
-    _keep_heap()
+    keep_heap()
 
 
-def _keep_heap():
+def keep_heap():
     """Let glibc serve every chunk's large temporary arrays from a heap it keeps, instead of fresh
     memory mappings returned after each chunk: re-faulting tens of MB of pages per chunk cost ~10 %
     with two workers on the 2-core machines (benchmarks/bench_coverage.py). A worker's memory then
