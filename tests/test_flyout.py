@@ -38,3 +38,13 @@ def test_chord_warm_start_finds_the_cold_fast_arc(solved, shift_m):
     err = np.abs(T_chord[f] - T_cold[f])
     assert err.max() < SAME_ARC_TOL_S, f"chord start off the cold fast arc by {err.max():.3f} s"
     assert arcs_chord[f].mean() < 0.7 * arcs_plain[f].mean(), (arcs_chord[f].mean(), arcs_plain[f].mean())
+
+
+def test_returned_arcs_arrive_at_their_points(solved):
+    """Flyout.arrival (numpy, the batch state_at kernel) flies the compiled solver's arcs back to their
+    points: the two paths agree to the solver's convergence (0.5 m), and every arc clears the ground."""
+    fly, P, sol, _, _ = solved
+    st, clearance = fly.arrival(sol[:, 0], sol[:, 1], sol[:, 2])
+    miss = np.linalg.norm(st[:, :3] - P, axis=1)
+    assert miss.max() < 0.5, miss.max()
+    assert np.all(clearance >= -1.0)

@@ -3,12 +3,17 @@
 The battery can intercept at threat time t when burnout <= t <= impact, the threat's altitude is in
 the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit). The free flight is
 scanned every SAMPLE_S: with exact flyout times (Flyout.solve) or, for large batches, with a flyout
-table (interceptor/table.py) whose uncertain cells are solved exactly. The boundaries of the first
-and last feasible samples are then located on exact flyout times: with a table, first by its root
-and a few Newton/secant steps on exact g(t) = t - t_I0 - T(P(t)) (the fast path); otherwise, and
-wherever the fast path cannot confirm its answer, by confirming the samples exactly and locating
-the boundary at a band crossing (bisection on altitude) or as the root of g by the Illinois variant
-of regula falsi, to TIME_TOL_S.
+table (interceptor/table.py). Table cells that are uncertain (edge of reach, steep or mixed arcs) are
+solved exactly only where they can move a result: the run of uncertain samples next to the first or
+last table-feasible sample is bisected exactly; a threat without table-feasible samples gets its
+uncertain samples solved, then enough of the rest to tell out-of-reach from timeline.
+
+The boundaries of the first and last feasible samples are then located on exact flyout times: with a
+table, first by its root and Newton/secant steps on exact g(t) = t - t_I0 - T(P(t)), accepted where
+|g| <= FAST_TOL_S (the fast path); otherwise, and wherever the fast path cannot confirm its answer,
+by confirming the samples exactly and locating the boundary at a band crossing (bisection on
+altitude) or as the root of g by the Illinois variant of regula falsi, to TIME_TOL_S. Exact solves
+near an exact one start from it by a chord step (Flyout.solve with guess_point and guess_jac).
 """
 
 from __future__ import annotations

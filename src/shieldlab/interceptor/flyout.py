@@ -6,7 +6,9 @@ least time from launch to arrival at P over all (a, e): the fast arc. It is foun
 (a, e, tau) with the miss vector in ECEF as residual (d/dtau is the arrival velocity; d/da, d/de by
 finite differences), started from the flat-Earth ballistic solutions for both the low (fast) and high
 (slow) arcs. An arc is valid when it converges, tau > 0 (after burnout), e in (0, 90] deg and it
-stays above ground; T is the least valid arc's time, +inf where none is valid.
+stays above ground; T is the least valid arc's time, +inf where none is valid. The solver is compiled
+(interceptor/_fastarc.py), one point per loop iteration; a warm start from a nearby exact arc may
+come with that arc's point and Jacobian, and then begins with a chord step.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ TAU_CAP_S = 4000.0  # no straight-boost arc of interest flies longer than this a
 FD_RAD = 1e-6
 MAX_STEP_RAD = 0.2
 MAX_STEP_TAU_S = 200.0
-STEP_S = 20.0  # integrator step for interceptor arcs (as for threats: centimetres, tests/test_freeflight.py)
+STEP_S = 20.0  # integrator step for interceptor arcs (as for threats: decimetres or better on valid arcs)
 
 
 @dataclass(frozen=True)
