@@ -506,8 +506,13 @@ def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exa
         if g is not None:
             nbs = np.clip(nb[sub], 0, m - 1)
             g_known = (g[sub, nbs], g[sub, kk[sub]])
-        t_in[sub] = _root(ex, tr[sub], t_out[sub], t_in[sub], guess[sub], g_known)
-    okf, _, T, _, p, alt = ex(tr, t_in, guess, slack_s=TIME_TOL_S)
+        t_in[sub], guess[sub], g_pt, g_jac = _root(ex, tr[sub], t_out[sub], t_in[sub], guess[sub], g_known)
+    # the final exact solve starts from the root search's last arc (a chord step away)
+    pt = np.full((tr.size, 3), np.nan)
+    jac = np.full((tr.size, 3, 3), np.nan)
+    if sub.size:
+        pt[sub], jac[sub] = g_pt, g_jac
+    okf, _, T, _, p, alt, _ = ex.near(tr, t_in, guess, pt, jac, slack_s=TIME_TOL_S)
     found &= okf
     lat, lon, _ = frames.ecef_to_geodetic(ex.threats.earth, p)
     for name, val in (("time_s", t_in), ("lat_deg", lat), ("lon_deg", lon), ("altitude_m", alt),
@@ -519,8 +524,12 @@ def _boundary(ex: _Exact, tr, times, sol, ok, kk, direction, out: Intercept, exa
 def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
     """Boundary between an infeasible time t_out and a feasible time t_in (either order), to
     TIME_TOL_S: a band crossing by bisection on altitude, else the root of g by Illinois.
-    `g_known` = (g at t_out, g at t_in) saves their exact solves."""
-    t_out, t_in = t_out.copy(), t_in.copy()
+    `g_known` = (g at t_out, g at t_in) saves their exact solves. Returns the boundary times and,
+    per threat, the last exact arc solved near it with its point and Jacobian (NaN: none) for a
+    chord-step warm start."""
+    t_out, t_in, guess = t_out.copy(), t_in.copy(), guess.copy()
+    pt_all = np.full((tr.size, 3), np.nan)
+    jac_all = np.full((tr.size, 3, 3), np.nan)
     # 1) the band: move t_out up to the band crossing when it lies outside the band
     _, alt_o = ex.alt(tr, t_out)
     outside = ~ex.band(alt_o)
@@ -534,10 +543,11 @@ def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
             b = np.where(inb, mid, b)
             if np.all(np.abs(b - a) < 1e-6):
                 break
-        okc, _, _, s, _, _ = ex(tr[w], b, guess[w])
+        okc, _, _, s, pc, _, jc = ex.near(tr[w], b, guess[w], None, None)
         # feasible right at the band edge: that is the boundary
         t_in[w[okc]] = b[okc]
         guess[w[okc]] = s[okc]
+        pt_all[w[okc]], jac_all[w[okc]] = pc[okc], jc[okc]
         t_out[w] = np.where(okc, b, a)
         done = np.zeros(tr.size, bool)
         done[w[okc]] = True
@@ -548,7 +558,7 @@ def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
     # 2) Illinois regula falsi on g between t_out (g < 0 or T = inf) and t_in (g >= 0)
     act = np.flatnonzero(~done)
     if act.size == 0:
-        return t_in
+        return t_in, guess, pt_all, jac_all
     if g_known is None:
         _, g_in, _, _, _, _ = ex(tr[act], t_in[act], guess[act])
         _, g_out, _, _, _, _ = ex(tr[act], t_out[act], guess[act])
@@ -594,4 +604,5 @@ def _root(ex: _Exact, tr, t_out, t_in, guess, g_known=None):
         side[L[fe]] = 1
         side[L[~fe]] = -1
     t_in[act] = hi
-    return t_in
+    pt_all[act], jac_all[act] = g_pt, g_jac
+    return t_in, guess, pt_all, jac_all
