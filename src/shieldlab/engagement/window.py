@@ -253,32 +253,6 @@ def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
     end_out = (lo == run) & (outer(w, st + direction * lo) == 0)
     exact[w[hi_known | end_out]] = True
     return exact
-    # confirm the starting sample exactly
-    q = flat(w, cur[w])
-    T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
-    live = w[np.isfinite(T[q]) & (avail[w, cur[w]] >= T[q])]
-    steps = np.zeros(k, int)
-    while live.size:
-        nb = cur[live] + direction
-        q = flat(live, nb)
-        # warm start: the arc of the sample before, extrapolated linearly once two are known (near
-        # the edge of reach the arcs change smoothly along the path, where Jacobians are nearly
-        # singular, so this beats a chord step from one arc)
-        prev = sol[flat(live, cur[live])]
-        prev2 = sol[flat(live, np.clip(cur[live] - direction, 0, m - 1))]
-        lin = (steps[live] >= 1)[:, None] & np.isfinite(prev2)
-        d_az = (prev[:, 0] - prev2[:, 0] + np.pi) % (2 * np.pi) - np.pi
-        pred = np.where(lin, prev + np.stack([d_az, prev[:, 1] - prev2[:, 1], prev[:, 2] - prev2[:, 2]], -1), prev)
-        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(pred), pred, sol[q]))
-        steps[live] += 1
-        feas = np.isfinite(T[q]) & (avail[live, nb] >= T[q])
-        exact[live[~feas]] = True
-        adv = live[feas]
-        cur[adv] = nb[feas]
-        o = outer(adv, cur[adv])
-        exact[adv[o == 0]] = True
-        live = adv[o == 1]
-    return exact
 
 
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None) -> Window:
