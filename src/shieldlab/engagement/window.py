@@ -34,7 +34,8 @@ FAST_BISECTIONS = 5  # on table times: 5 s / 2**5 ~ 0.16 s (table times are only
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
 FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4
-TABLE_MARGIN_S = 10.0  # table times are within ~2 s of exact ones (tests/test_table.py)
+TABLE_MARGIN_S = 10.0  # below the fastest corner of an uncertain cell by more than this: no arc in time
+CLEAR_MARGIN_S = 3.0  # table times in clear cells are within 2 s of exact ones (tests/test_table.py)
 REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
 
 REASONS = ("ok", "not-detected", "altitude", "out-of-reach", "timeline")
@@ -165,8 +166,11 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
     T, mix, low, sol = table.lookup_where(pos, flat_in, alt)
-    need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m)
     tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
+    # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
+    # cover the fastest corner; and clear cells within the table's error of being feasible
+    need = ((mix & (avail >= low - TABLE_MARGIN_S)) | (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S))).reshape(k, m)
+    need &= ~tab_ok
     has = tab_ok.any(1)
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
     sel = (need & ~has[:, None]).ravel()
@@ -185,14 +189,18 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
 
 
 def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
-    """From sample `start` (table-feasible) outwards through the run of uncertain samples next to it,
-    find the last exactly feasible one by bisection over the run (assuming, as a walk that stops at
-    the first infeasible sample would, that feasibility does not come back inside the run); T and sol
-    (flat) get the exact values solved. Returns the threats whose boundary sample and outer
-    neighbour are now both known exactly."""
+    """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
+    table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
+    (consecutive uncertain samples). Runs further out than the one next to `start` are tried from the
+    outermost inwards: the first whose inner end is exactly feasible holds the boundary (e.g. a threat
+    that leaves the band and comes back into it). Otherwise the run next to `start` is tried (after
+    confirming `start` itself). Within a run the last feasible sample is found by bisection, assuming
+    that feasibility does not come back inside one run. T and sol (flat) get the exact values solved.
+    Returns the threats whose boundary sample and outer neighbour are now both known exactly."""
     k, m = times.shape
     rows = np.arange(k)
     flat = lambda r, c: r * m + c  # noqa: E731
+    exact = np.zeros(k, bool)
 
     def outer(r, c):
         """For threats r at samples c: 0 no neighbour (path end or out of band), 1 uncertain
@@ -203,55 +211,91 @@ def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
         there = inside & np.isfinite(times[r, nbc]) & band[r, nbc]
         return np.where(~there, 0, np.where(need[r, nbc], 1, 2))
 
-    exact = np.zeros(k, bool)
-    w = np.flatnonzero(has & (outer(rows, start) == 1))
+    def feasible(r, c):
+        q = flat(r, c)
+        return np.isfinite(T[q]) & (avail[r, c] >= T[q])
+
+    def bisect(r, c0, n):
+        """Threats r with sample c0 exactly feasible and n uncertain samples beyond it: the last
+        feasible offset lo (0..n) and whether offset lo + 1 was solved infeasible."""
+        lo = np.zeros(r.size, int)
+        hi = n + 1
+        hi_known = np.zeros(r.size, bool)
+        lo_prev = np.full(r.size, -1)
+        while True:
+            a = np.flatnonzero(hi - lo > 1)
+            if a.size == 0:
+                return lo, hi_known
+            probe = (lo[a] + hi[a]) // 2
+            ra, ca = r[a], c0[a]
+            q = flat(ra, ca + direction * probe)
+            # warm start: the exact arc at lo, extrapolated along the path once two are known
+            s_lo = sol[flat(ra, ca + direction * lo[a])]
+            s_pv = sol[flat(ra, ca + direction * np.maximum(lo_prev[a], 0))]
+            span = np.where(lo_prev[a] >= 0, lo[a] - lo_prev[a], 0)
+            d = s_lo - s_pv
+            d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
+            f = np.where(span > 0, (probe - lo[a]) / np.maximum(span, 1), 0.0)[:, None]
+            guess = np.where(np.isfinite(d), s_lo + f * d, s_lo)
+            T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
+            feas = feasible(ra, ca + direction * probe)
+            lo_prev[a[feas]] = lo[a[feas]]
+            lo[a[feas]] = probe[feas]
+            hi[a[~feas]] = probe[~feas]
+            hi_known[a[~feas]] = True
+
+    def settle(r, c0, n):
+        """Bisect and mark the threats whose boundary and its outer neighbour are known exactly."""
+        lo, hi_known = bisect(r, c0, n)
+        end_out = (lo == n) & (outer(r, c0 + direction * lo) == 0)
+        exact[r[hi_known | end_out]] = True
+
+    w = np.flatnonzero(has)
     if w.size == 0:
         return exact
-    # length of the run of uncertain samples beyond each start
+    # runs of uncertain samples beyond each start, in the scan direction
     j = np.arange(m)[None, :]
-    beyond = (j > start[w, None]) if direction > 0 else (j < start[w, None])
-    blocked = np.concatenate([beyond & ~need[w], np.ones((w.size, 1), bool)], axis=1)  # a stop past the end
-    if direction > 0:
-        run = np.argmax(blocked, axis=1) - start[w] - 1
-    else:
-        blocked = np.concatenate([blocked[:, -1:], blocked[:, :-1]], axis=1)  # the stop before sample 0
-        last = blocked.shape[1] - 1 - np.argmax(blocked[:, ::-1], axis=1)  # index + 1 of the nearest stop
-        run = start[w] - (last - 1) - 1
-    # confirm the starting sample exactly
-    q = flat(w, start[w])
-    T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
-    ok = np.isfinite(T[q]) & (avail[w, start[w]] >= T[q])
-    w, run = w[ok], run[ok]
-    if w.size == 0:
-        return exact
-    st = start[w]
-    lo = np.zeros(w.size, int)  # offsets from the start: lo feasible, hi infeasible (run + 1: unknown)
-    hi = run + 1
-    hi_known = np.zeros(w.size, bool)
-    lo_prev = np.full(w.size, -1)
-    while True:
-        a = np.flatnonzero(hi - lo > 1)
-        if a.size == 0:
-            break
-        probe = (lo[a] + hi[a]) // 2
-        r = w[a]
-        q = flat(r, st[a] + direction * probe)
-        # warm start: the exact arc at lo, extrapolated along the path once two are known
-        s_lo = sol[flat(r, st[a] + direction * lo[a])]
-        s_pv = sol[flat(r, st[a] + direction * np.maximum(lo_prev[a], 0))]
-        span = np.where(lo_prev[a] >= 0, lo[a] - lo_prev[a], 0)
-        d = s_lo - s_pv
-        d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
-        f = np.where(span > 0, (probe - lo[a]) / np.maximum(span, 1), 0.0)[:, None]
-        guess = np.where(np.isfinite(d), s_lo + f * d, s_lo)
-        T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
-        feas = np.isfinite(T[q]) & (avail[r, st[a] + direction * probe] >= T[q])
-        lo_prev[a[feas]] = lo[a[feas]]
-        lo[a[feas]] = probe[feas]
-        hi[a[~feas]] = probe[~feas]
-        hi_known[a[~feas]] = True
-    end_out = (lo == run) & (outer(w, st + direction * lo) == 0)
-    exact[w[hi_known | end_out]] = True
+    ahead = (j > start[w, None]) if direction > 0 else (j < start[w, None])
+    nd = need[w] & ahead
+    if direction < 0:
+        nd = nd[:, ::-1]  # walk outwards = increasing column in this view
+    prev = np.concatenate([np.zeros((w.size, 1), bool), nd[:, :-1]], axis=1)
+    nxt = np.concatenate([nd[:, 1:], np.zeros((w.size, 1), bool)], axis=1)
+    rs_r, rs_c = np.nonzero(nd & ~prev)  # run starts (row, view column), rows ascending, columns ascending
+    _, re_c = np.nonzero(nd & ~nxt)  # run ends, paired with the starts
+    to_col = (lambda c: c) if direction > 0 else (lambda c: m - 1 - c)
+    view_start = start[w] if direction > 0 else m - 1 - start[w]
+    adjacent = rs_c == view_start[rs_r] + 1
+    # further runs, outermost first: the first with an exactly feasible inner end holds the boundary
+    far = np.flatnonzero(~adjacent)
+    resolved = np.zeros(w.size, bool)
+    if far.size:
+        order = np.lexsort((-rs_c[far], rs_r[far]))  # by threat, outermost run first
+        far = far[order]
+        rank = np.arange(far.size) - np.searchsorted(rs_r[far], rs_r[far], side="left")
+        for level in range(int(rank.max()) + 1):
+            cand = far[(rank == level) & ~resolved[rs_r[far]]]
+            if cand.size == 0:
+                break
+            r = w[rs_r[cand]]
+            c0 = to_col(rs_c[cand])
+            q = flat(r, c0)
+            # warm start from the inner neighbour's arc (a table-decided cell: interpolated there)
+            g_in = sol[flat(r, c0 - direction)]
+            T[q], sol[q] = flyout.solve(pos[q], guess=np.where(np.isfinite(g_in), g_in, sol[q]))
+            ok = feasible(r, c0)
+            if ok.any():
+                settle(r[ok], c0[ok], re_c[cand[ok]] - rs_c[cand[ok]])
+                resolved[rs_r[cand[ok]]] = True
+    # the run next to the start (after confirming the start exactly)
+    adj = np.flatnonzero(adjacent & ~resolved[rs_r])
+    if adj.size:
+        r = w[rs_r[adj]]
+        c0 = start[r]
+        q = flat(r, c0)
+        T[q], sol[q] = flyout.solve(pos[q], guess=sol[q])
+        ok = feasible(r, c0)
+        settle(r[ok], c0[ok], re_c[adj[ok]] - rs_c[adj[ok]] + 1)
     return exact
 
 
