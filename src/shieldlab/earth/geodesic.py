@@ -24,7 +24,15 @@ def direct(earth: Earth, lat_deg, lon_deg, azimuth_deg, distance_m):
 
 def inverse(earth: Earth, lat1_deg, lon1_deg, lat2_deg, lon2_deg):
     """Geodesic from point 1 to point 2: (azimuth at 1 in [0, 360) deg, distance m)."""
+    az, _, dist = inverse_both(earth, lat1_deg, lon1_deg, lat2_deg, lon2_deg)
+    return az, dist
+
+
+def inverse_both(earth: Earth, lat1_deg, lon1_deg, lat2_deg, lon2_deg):
+    """Geodesic between two points: (azimuth at 1 towards 2, azimuth at 2 back towards 1, both in
+    [0, 360) deg, distance m)."""
     a = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lat1_deg, lon1_deg, lat2_deg, lon2_deg)))
     shape = a[0].shape
-    az, _, dist = earth.geod.inv(a[1].ravel(), a[0].ravel(), a[3].ravel(), a[2].ravel())
-    return np.reshape(np.asarray(az) % 360.0, shape), np.reshape(dist, shape)
+    az, back, dist = earth.geod.inv(a[1].ravel(), a[0].ravel(), a[3].ravel(), a[2].ravel())
+    return (np.reshape(np.asarray(az) % 360.0, shape), np.reshape(np.asarray(back) % 360.0, shape),
+            np.reshape(dist, shape))

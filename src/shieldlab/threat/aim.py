@@ -116,11 +116,27 @@ class _Miss:
         return np.stack([(d * self.e_aim[idx]).sum(-1), (d * self.n_aim[idx]).sum(-1)], axis=-1)
 
 
-def kepler_guess(earth: Earth, p: AimProblem, mode: str):
+@dataclass
+class KeplerRange:
+    """The launch-to-aim geodesic of each threat, as the Kepler formulas below use it."""
+
+    azimuth_deg: np.ndarray  # at the launch point, towards the aim point
+    back_azimuth_deg: np.ndarray  # at the aim point, back towards the launch point
+    psi_rad: np.ndarray  # free-flight range angle: (geodesic distance - burnout range) / R
+
+    @classmethod
+    def of(cls, earth: Earth, p: AimProblem) -> "KeplerRange":
+        az, back, dist = geodesic.inverse_both(earth, p.launch_lat_deg, p.launch_lon_deg, p.aim_lat_deg,
+                                               p.aim_lon_deg)
+        psi = np.clip((dist - p.burnout_range_m) / earth.mean_radius_m, 1e-3, 2 * np.pi - 1e-3)
+        return cls(az, back, psi)
+
+
+def kepler_guess(earth: Earth, p: AimProblem, mode: str, rng: KeplerRange | None = None):
     """Closed-form starting values on a non-rotating sphere (BMW ch. 6): (a0_rad, g_rad, v_m_s)."""
+    rng = rng or KeplerRange.of(earth, p)
     R = earth.mean_radius_m
-    az, dist = geodesic.inverse(earth, p.launch_lat_deg, p.launch_lon_deg, p.aim_lat_deg, p.aim_lon_deg)
-    psi = np.clip((dist - p.burnout_range_m) / R, 1e-3, 2 * np.pi - 1e-3)
+    az, psi = rng.azimuth_deg, rng.psi_rad
     rb = R + p.burnout_altitude_m
     rho = rb / R
     delta = np.arctan2(np.sin(psi), rho - np.cos(psi))  # = 2 g at minimum energy
@@ -141,11 +157,10 @@ def kepler_guess(earth: Earth, p: AimProblem, mode: str):
     return np.radians(az), g, v
 
 
-def kepler_speed_curvature(earth: Earth, p: AimProblem, gamma_rad, h=1e-3):
+def kepler_speed_curvature(earth: Earth, p: AimProblem, gamma_rad, h=1e-3, rng: KeplerRange | None = None):
     """d2v/dg2 of the Kepler minimum-speed curve, m/s per rad^2 (positive near the optimum)."""
     R = earth.mean_radius_m
-    _, dist = geodesic.inverse(earth, p.launch_lat_deg, p.launch_lon_deg, p.aim_lat_deg, p.aim_lon_deg)
-    psi = np.clip((dist - p.burnout_range_m) / R, 1e-3, 2 * np.pi - 1e-3)
+    psi = (rng or KeplerRange.of(earth, p)).psi_rad
     rb = R + p.burnout_altitude_m
 
     def v(g):
@@ -155,13 +170,13 @@ def kepler_speed_curvature(earth: Earth, p: AimProblem, gamma_rad, h=1e-3):
     return np.maximum((v(gamma_rad + h) - 2 * v(gamma_rad) + v(gamma_rad - h)) / h**2, 100.0)
 
 
-def kepler_optimum_shift(earth: Earth, p: AimProblem):
+def kepler_optimum_shift(earth: Earth, p: AimProblem, rng: KeplerRange | None = None):
     """d g_opt / d(impact east, north), rad per m (n, 2): how the min-energy flight-path angle moves
     with the impact point, from the Kepler optimum g = delta/2 (delta as in `kepler_guess`) and the
     along-range direction at the aim point. A cross-range shift leaves the range, and g, unchanged."""
+    rng = rng or KeplerRange.of(earth, p)
     R = earth.mean_radius_m
-    back_deg, dist = geodesic.inverse(earth, p.aim_lat_deg, p.aim_lon_deg, p.launch_lat_deg, p.launch_lon_deg)
-    psi = np.clip((dist - p.burnout_range_m) / R, 1e-3, 2 * np.pi - 1e-3)
+    back_deg, psi = rng.back_azimuth_deg, rng.psi_rad
     rho = (R + p.burnout_altitude_m) / R
     dg_dpsi = 0.5 * (rho * np.cos(psi) - 1.0) / (rho**2 - 2.0 * rho * np.cos(psi) + 1.0)
     back = np.radians(back_deg)  # the along-range direction is opposite to the launch point
@@ -182,9 +197,10 @@ def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = AIM_STEP_S,
     most MAX_CHORD), else back to full iterations at the current parameters. Most warm-started threats
     take one full iteration and one check: 5 propagations instead of 8 or more."""
     miss = _Miss(earth, p, step_s)
-    az, g, v = _start(earth, p, mode, guess)
-    curv = kepler_speed_curvature(earth, p, g) if mode == "min-energy" else None
-    shift = kepler_optimum_shift(earth, p) if mode == "min-energy" else None
+    rng = KeplerRange.of(earth, p)  # one geodesic per threat for every Kepler formula
+    az, g, v = _start(earth, p, mode, guess, rng)
+    curv = kepler_speed_curvature(earth, p, g, rng=rng) if mode == "min-energy" else None
+    shift = kepler_optimum_shift(earth, p, rng) if mode == "min-energy" else None
     n = p.n
     res = np.full((n, 2), np.nan)
     active = np.ones(n, bool)
@@ -251,10 +267,10 @@ def solve(earth: Earth, p: AimProblem, mode: str, step_s: float = AIM_STEP_S,
     return AimSolution(np.degrees(az) % 360.0, g, v, miss_m, ok)
 
 
-def _start(earth: Earth, p: AimProblem, mode: str, guess):
+def _start(earth: Earth, p: AimProblem, mode: str, guess, rng: KeplerRange):
     """Starting (a0_rad, g_rad, v_m_s): Kepler values, replaced by `guess` where finite; the mode's
     fixed speed or flight-path angle; gamma clipped to its bounds."""
-    az, g, v = kepler_guess(earth, p, mode)
+    az, g, v = kepler_guess(earth, p, mode, rng)
     if guess is not None:
         for arr, gs in zip((az, g, v), guess):
             gs = np.asarray(gs, float)
