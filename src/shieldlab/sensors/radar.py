@@ -88,13 +88,13 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
     pos = np.full((ks * m, 3), np.nan)
     pos[good] = threats.position_ecef(rows[good], flat_t[good])
     pos = pos.reshape(ks, m, 3)
+    times_all = np.full((idx.size, m), np.nan)
+    times_all[scan] = times
     for j, rg in enumerate(radars):
         # only threats that this radar may see while powered are scanned; the rest start at burnout
         vis = np.zeros((idx.size, m), bool)
-        sc = scan[maybe[scan, j]]
-        vis[sc] = rg.sees(pos[maybe[scan, j]]) & np.isfinite(times[maybe[scan, j]])
-        times_all = np.full((idx.size, m), np.nan)
-        times_all[scan] = times
+        mine = maybe[scan, j]
+        vis[scan[mine]] = rg.sees(pos[mine]) & np.isfinite(times[mine])
         anyv = vis.any(1)
         hit = np.flatnonzero(anyv)
         if hit.size:
@@ -130,8 +130,7 @@ def _may_see_powered(threats, idx, radars) -> np.ndarray:
     negative mask): below zero, the radar never sees the boost."""
     E = threats.earth
     L = frames.geodetic_to_ecef(E, threats.launch_lat_deg[idx], threats.launch_lon_deg[idx], threats.launch_alt_m[idx])
-    B = frames.geodetic_to_ecef(E, threats.burnout_lat_deg[idx], threats.burnout_lon_deg[idx],
-                                threats.burnout_altitude_m[idx])
+    B = threats.nodes[idx, 0, 1:4]  # the free flight's first node: the burnout position (ECEF)
     rho = E.b_m**2 / E.a_m
     d = threats.burnout_range_m[idx]
     h_lo = np.minimum(threats.launch_alt_m[idx], threats.burnout_altitude_m[idx])
