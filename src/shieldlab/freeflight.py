@@ -170,8 +170,8 @@ def fly(r0, v0, params, h, tmax, nodes, want_nodes, want_apogee=True):
         # Geodetic altitude >= |r| - a, and its rate differs from the radial rate by at most the
         # speed times the normal's tilt (< 0.2 deg): only evaluate it where it can matter (near the
         # ground; near the apogee when it is wanted).
-        if r1 <= a_eq or (want_apogee and (vr1 * vr1 < TILT_BOUND * TILT_BOUND * (s[3] * s[3] + s[4] * s[4] + s[5] * s[5])
-                                           or rate > 0.0 >= vr1)):
+        speed2 = s[3] * s[3] + s[4] * s[4] + s[5] * s[5]
+        if r1 <= a_eq or (want_apogee and (vr1 * vr1 < TILT_BOUND * TILT_BOUND * speed2 or rate > 0.0 >= vr1)):
             alt1, rate1 = altitude_rate(s[0], s[1], s[2], s[3], s[4], s[5], params)
         else:
             alt1, rate1 = r1 - a_eq, vr1

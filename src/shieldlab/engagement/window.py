@@ -30,7 +30,7 @@ SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the 
 TIME_TOL_S = 0.01  # boundaries located to this on exact flyout times
 MAX_ROOT_ITER = 30
 MAX_WALK = 400  # at most this many samples walked past a table misjudgement
-FAST_BISECTIONS = 5  # on table times: 5 s / 2**5 ~ 0.16 s (table times are only good to ~2 s; exact secant steps follow)
+FAST_BISECTIONS = 5  # on table times: 5 s / 2**5 ~ 0.16 s (table times: ~2 s; exact secant steps follow)
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
 FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4
@@ -151,17 +151,17 @@ def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROB
 
 def _table_scan(flyout, table, times, t0, pos, alt, in_band):
     """T and sol (flat, k*m) of the in-band samples from the flyout table, solving exactly only
-    the samples of uncertain cells (edge of reach, or a jump between arcs) that can decide a result:
+    the uncertain samples (edge of reach, a jump between arcs, or within the table's error of
+    feasible) that can decide a result:
 
-    - a threat with table-feasible samples: walk outwards from its first and last one through
-      uncertain samples, exactly, until one is infeasible (the walk also confirms the starting
-      sample); uncertain samples between the two cannot move the first or last intercept;
-    - a threat without: every uncertain sample whose time available could cover the cell's fastest
-      corner, then `_settle_reach` for out-of-reach against timeline.
+    - a threat with table-feasible samples: the uncertain runs beyond its first and last one
+      (`_edge_runs`); uncertain samples between the two cannot move the first or last intercept;
+    - a threat without: every uncertain sample, then `_settle_reach` for out-of-reach against
+      timeline.
 
-    Also returns (first walked, last walked) per threat: that boundary's sample and its outer
-    neighbour are both known exactly (the neighbour infeasible, out of the band, or past the path's
-    end)."""
+    Also returns, per threat, whether its first and its last boundary are exact: that boundary's
+    sample and its outer neighbour are both known exactly (the neighbour infeasible, out of the band,
+    or past the path's end)."""
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
@@ -183,12 +183,12 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
     first = np.argmax(tab_ok, axis=1)
     last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
     band2 = in_band.reshape(k, m)
-    walked = (_walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
-              _walk(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
-    return T, sol, walked
+    edge_exact = (_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
+                  _edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+    return T, sol, edge_exact
 
 
-def _walk(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
+def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
     """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
     table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
     (consecutive uncertain samples). Runs further out than the one next to `start` are tried from the
@@ -319,14 +319,14 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     pos = pos.reshape(k * m, 3)
     alt = alt.ravel()
     in_band = good & ex.band(alt)
-    walked = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
+    edge_exact = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
     if table is None or not in_band.any():
         T = np.full(k * m, np.inf)
         sol = np.full((k * m, 3), np.nan)
         if in_band.any():
             T[in_band], sol[in_band] = flyout.solve(pos[in_band])
     else:
-        T, sol, walked = _table_scan(flyout, table, times, t0[idx], pos, alt, in_band)
+        T, sol, edge_exact = _table_scan(flyout, table, times, t0[idx], pos, alt, in_band)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
@@ -337,9 +337,10 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     if hit.size:
         f = np.argmax(ok[hit], axis=1)
         l = m - 1 - np.argmax(ok[hit, ::-1], axis=1)
-        g = times - t0[idx][:, None] - T  # exact where `walked` says so
-        good_f = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], f, -1, first, walked[0][hit], g[hit])
-        good_l = _locate(ex, table, idx[hit], times[hit], sol[hit], ok[hit], l, +1, last, walked[1][hit], g[hit])
+        g = times - t0[idx][:, None] - T  # exact where `edge_exact` says so
+        args = (ex, table, idx[hit], times[hit], sol[hit], ok[hit])
+        good_f = _locate(*args, f, -1, first, edge_exact[0][hit], g[hit])
+        good_l = _locate(*args, l, +1, last, edge_exact[1][hit], g[hit])
         h = idx[hit][good_f & good_l]
         reason[h] = "ok"
         feasible[h] = True
@@ -352,18 +353,18 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, table=None)
     return Window(t0, feasible, reason, first, last)
 
 
-def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept, walked, g):
+def _locate(ex: _Exact, table, tr, times, sol, ok, kk, direction, out: Intercept, edge_exact, g):
     """First/last feasible time: where the scan resolved the boundary's two samples exactly
-    (`walked`), root-find between them; else, with a table, try the fast path (root on the table,
+    (`edge_exact`), root-find between them; else, with a table, try the fast path (root on the table,
     then Newton/secant on exact flyout times, confirmed exactly); the rest take the exact path."""
     if table is None:
         return _boundary(ex, tr, times, sol, ok, kk, direction, out, exact_scan=True)
     found = np.zeros(tr.size, bool)
-    wk = np.flatnonzero(walked)
+    wk = np.flatnonzero(edge_exact)
     if wk.size:
         found[wk] = _boundary(ex, tr[wk], times[wk], sol[wk], ok[wk], kk[wk], direction, out, exact_scan=True,
                               g=g[wk])
-    tw = np.flatnonzero(~walked)
+    tw = np.flatnonzero(~edge_exact)
     if tw.size:
         fnd, rest = _fast_boundary(ex, table, tr[tw], times[tw], sol[tw], kk[tw], direction, out)
         if rest.size:

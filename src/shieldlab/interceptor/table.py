@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -44,15 +45,12 @@ class FlyoutTable:
     params: np.ndarray  # earth kernel params
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
 
-    @property
+    @cached_property
     def k_last(self) -> np.ndarray:
         """(A, L): the last theta index with a finite T in each (azimuth, altitude) column (-1: none);
         a look-up beyond it in all four columns of its cell needs no corner."""
-        if "_k_last" not in self.__dict__:
-            fin = np.isfinite(self.T_s)
-            K = fin.shape[1]
-            self.__dict__["_k_last"] = np.where(fin.any(1), K - 1 - np.argmax(fin[:, ::-1, :], axis=1), -1)
-        return self.__dict__["_k_last"]
+        fin = np.isfinite(self.T_s)
+        return np.where(fin.any(1), fin.shape[1] - 1 - np.argmax(fin[:, ::-1, :], axis=1), -1)
 
     def lookup(self, p_ecef, alt_m=None):
         """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
