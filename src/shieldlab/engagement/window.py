@@ -167,11 +167,14 @@ def _table_scan(flyout, table, times, t0, pos, alt, in_band):
     avail = (times - t0[:, None]).ravel()
     T, mix, low, sol = table.lookup_where(pos, flat_in, alt)
     tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
-    # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
-    # cover the fastest corner; and clear cells within the table's error of being feasible
-    need = ((mix & (avail >= low - TABLE_MARGIN_S)) | (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S))).reshape(k, m)
-    need &= ~tab_ok
     has = tab_ok.any(1)
+    # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
+    # cover the fastest corner; and, for a threat with no table-feasible sample, clear cells within
+    # the table's error of being feasible (a short window the table misses). Next to a threat's
+    # table-feasible samples such clear cells are the boundary search's business (`_locate`).
+    near = (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S)).reshape(k, m) & ~has[:, None]
+    need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
+    need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
     sel = (need & ~has[:, None]).ravel()
     if sel.any():
