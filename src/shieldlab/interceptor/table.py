@@ -56,7 +56,8 @@ class FlyoutTable:
         """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
         where the cell straddles the reach boundary or a jump between arcs, the least finite corner
         time (k,) (a bound for mixed cells) and a fast-arc (az, el, tau) (k, 3) for a warm start:
-        interpolated like T where T is, else the nearest finite corner's. `alt_m`: the points'
+        interpolated like T where T is, over the finite corners at the edge of reach, else the
+        nearest corner's (two arcs). `alt_m`: the points'
         geodetic altitudes when known (else computed here)."""
         return self.lookup_where(p_ecef, None, alt_m)
 
@@ -216,6 +217,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
         # the fast arc's (az, el, tau) interpolated too (az unwrapped about the first finite corner)
         az_ref = math.nan
         g_az = 0.0
+        w_fin = 0.0
         g_el = 0.0
         g_tau = 0.0
         for ca in range(2):
@@ -241,6 +243,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                         elif d_az < -math.pi:
                             d_az += 2.0 * math.pi
                         g_az += w * (az_ref + d_az)
+                        w_fin += w
                         g_el += w * sol[ja, ik + ck, il + cl_, 1]
                         g_tau += w * sol[ja, ik + ck, il + cl_, 2]
                         if w > best_w:
@@ -262,4 +265,8 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
             mixed[i] = n_inf < 8
             if n_inf == 8:
                 guess[i, :] = math.nan
+            elif w_fin > 0.0:  # the edge of reach: the finite corners' arcs, interpolated
+                guess[i, 0] = g_az / w_fin
+                guess[i, 1] = g_el / w_fin
+                guess[i, 2] = g_tau / w_fin
     return out, mixed, lower, guess
