@@ -3,9 +3,10 @@
 SHIELDLAB_JIT=0 runs every kernel as plain Python (slow, for debugging and for running the test suite
 on both paths). Compiled kernels are cached on disk so only the first run in a fresh environment pays
 the compile time: under NUMBA_CACHE_DIR, or the package's __pycache__, or (read-only installs) the
-user's cache, in a folder named by a hash of the package's sources. numba checks only the file of
-each cached function, not the kernels it inlines from other files; keying the folder on every source
-means an edited or upgraded shieldlab never runs a stale compiled kernel.
+user's cache, in a folder named by a hash of the kernel sources (every module that compiles kernels,
+and constants.py). numba checks only the file of each cached function, not the kernels it inlines
+from other files; keying the folder on all kernel sources means an edited or upgraded shieldlab
+never runs a stale compiled kernel, while editing the CLI or the output modules recompiles nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ if ENABLED:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import numba
 
+    def _kernel_sources(pkg: Path) -> list[Path]:
+        """The sources a compiled kernel can depend on: every module that compiles kernels (a kernel
+        calls only other compiled kernels and reads module constants) and constants.py. Editing any
+        other module (the CLI, output, reports) keeps the compiled cache."""
+        files = [f for f in sorted(pkg.rglob("*.py")) if f.name == "constants.py" or "njit" in f.read_text("utf-8")]
+        return [f for f in files if f.name != "_jit.py"] + [pkg / "_jit.py"]
+
     def _cache_dir() -> str:
         pkg = Path(__file__).resolve().parent
         h = hashlib.sha1()
-        for f in sorted(pkg.rglob("*.py")):
+        for f in _kernel_sources(pkg):
             h.update(str(f.relative_to(pkg)).encode())
             h.update(f.read_bytes())
         name = "src-" + h.hexdigest()[:16]
