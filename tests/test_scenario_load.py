@@ -347,7 +347,7 @@ def test_negative_burn_time(tmp_path: Path) -> None:
     problem, message = only_problem(tmp_path, text)
     assert message == (
         f"{tmp_path / 'scen.toml'}: [missiles.icbm] key 'burn_time': got \"-5 s\"; "
-        "expected a time greater than 0 s"
+        "expected a time greater than 0 and at most 3,600 s"
     )
 
 

@@ -18,8 +18,8 @@ Scenario files use the entries by name (shared/spec/SCENARIO.md; names defined i
     [[sensors]]
     radar = "fylingdales"               # a catalog radar, any radar key may be overridden
 
-The catalog is read once (cached) and fully checked with the scenario loader's own rules; a broken bundled
-catalog raises :class:`CatalogError`.
+The catalog is read once (cached) and its values fully checked with the scenario file's own rules (the schema,
+through the public functions of shieldlab.scenario.parse); a broken bundled catalog raises :class:`CatalogError`.
 
     from shieldlab import catalog
     catalog.catalog_version()                       # "2026.11.1"
@@ -39,7 +39,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from shieldlab.errors import ShieldlabError
+from shieldlab.errors import ScenarioError, ShieldlabError
+from shieldlab.scenario import schema
+from shieldlab.scenario.model import Point
+from shieldlab.scenario.parse import parse_interceptor, parse_missile, parse_point, parse_radar
 
 __all__ = [
     "CONFIDENCE_TAGS", "KINDS", "CatalogError", "Entry", "UnknownEntry", "catalog_version", "citations",
@@ -60,12 +63,13 @@ CONFIDENCE_TAGS: dict[str, str] = {
 # singular spellings accepted wherever a kind is asked for
 _KIND_ALIASES = {"place": "places", "missile": "missiles", "interceptor": "interceptors", "radar": "radars"}
 
-# the keys of an entry that a scenario would give, per kind (radars: `site` instead of the sensor's `at`)
+# the keys of an entry that a scenario would give, per kind, from the scenario schema (radars: `site`, a catalog
+# place, instead of the sensor's `at`; not its `name`, `kind` nor `radar`)
 VALUE_KEYS: dict[str, tuple[str, ...]] = {
-    "places": ("lat", "lon", "alt"),
-    "missiles": ("model", "burn_time", "burnout_altitude", "burnout_range", "burnout_speed"),
-    "interceptors": ("model", "burn_time", "burnout_speed", "min_altitude", "max_altitude", "max_flight_time"),
-    "radars": ("site", "max_range", "min_elevation", "azimuth"),
+    "places": schema.POINT.names,
+    "missiles": schema.MISSILE.names,
+    "interceptors": schema.INTERCEPTOR.names,
+    "radars": ("site", *(k for k in schema.SENSOR.names if k not in ("name", "kind", "at", "radar"))),
 }
 META_KEYS = ("label", "source", "confidence", "note", "assumption", "key_confidence")
 EXTRA_KEYS: dict[str, tuple[str, ...]] = {"radars": ("az_coverage",)}
@@ -160,8 +164,6 @@ def sector_from_coverage(from_deg: float, to_deg: float) -> tuple[float, float]:
 
 def _build(texts: Mapping[str, str]) -> tuple[_Catalog, list[str]]:
     """The catalog from the four files' texts, and every problem found (an empty list when it is sound)."""
-    from shieldlab.scenario.load import Loader, Table
-
     problems: list[str] = []
     versions: dict[str, str] = {}
     descriptions: dict[str, str] = {}
@@ -212,23 +214,21 @@ def _build(texts: Mapping[str, str]) -> tuple[_Catalog, list[str]]:
     entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
     for kind in KINDS:
         file = f"{_PACKAGE_DIR}/{kind}.toml"
-        loader = Loader(file, use_catalog=False)
-        if kind == "radars":  # the sites are catalog places
-            loader.places = {n: e.model for n, e in entries["places"].items()}
-            loader.place_names = set(raw["places"])
         for name, data in raw[kind].items():
-            entry = _entry(kind, name, data, file, loader, Table, problems)
+            entry = _entry(kind, name, data, file, entries["places"], set(raw["places"]), problems)
             if entry is not None:
                 entries[kind][name] = entry
-        problems.extend(str(p) for p in loader.problems)
     return _Catalog(version, descriptions, entries), problems
 
 
-def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, loader: Any, table_cls: Any,
-           problems: list[str]) -> Entry | None:
-    """One entry checked: its metadata here, its values by the scenario loader's rules."""
+def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Mapping[str, Entry],
+           place_names: set[str], problems: list[str]) -> Entry | None:
+    """One entry checked: its metadata here, its values by the scenario file's rules (shieldlab.scenario.parse).
+
+    `places` are the sound catalog places (the radars' sites), `place_names` every place the file names.
+    """
     where = f"{file}: [{kind}.{name}]"
-    mark = len(problems) + len(loader.problems)
+    mark = len(problems)
     value_keys, extra_keys = VALUE_KEYS[kind], EXTRA_KEYS.get(kind, ())
     allowed = (*value_keys, *extra_keys, *META_KEYS)
     for key in data:
@@ -258,32 +258,38 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, loader: Any
             problems.append(f"{where} key 'key_confidence.{key}': got {tag!r}; expected one of {tags}")
     values = {k: data[k] for k in value_keys if k in data}
     extra = {k: data[k] for k in extra_keys if k in data}
-    table = table_cls(f"{kind}.{name}", values)
+    table = f"{kind}.{name}"
     model: Any = None
-    if kind == "places":
-        model = loader.point_table(table, name)
-    elif kind == "missiles":
-        model = loader.missile(name, table)
-    elif kind == "interceptors":
-        model = loader.interceptor(name, table)
-    else:
-        model = _radar(name, values, extra, where, loader, table_cls, problems)
-    if len(problems) + len(loader.problems) != mark or model is None:
+    try:
+        if kind == "places":
+            model = parse_point(values, file=file, table=table, name=name)
+        elif kind == "missiles":
+            model = parse_missile(name, values, file=file, table=table)
+        elif kind == "interceptors":
+            model = parse_interceptor(name, values, file=file, table=table)
+        else:
+            model = _radar(name, values, extra, where, file, places, place_names, problems)
+    except ScenarioError as error:
+        problems.extend(str(p) for p in error.problems)
+    if len(problems) != mark or model is None:
         return None
     return Entry(kind, name, data["label"], values, data["source"], data["confidence"], data["note"], model,
                  assumption, dict(key_confidence), extra)
 
 
-def _radar(name: str, values: Mapping[str, Any], extra: Mapping[str, Any], where: str, loader: Any,
-           table_cls: Any, problems: list[str]) -> Any:
+def _radar(name: str, values: Mapping[str, Any], extra: Mapping[str, Any], where: str, file: str,
+           places: Mapping[str, Entry], place_names: set[str], problems: list[str]) -> Any:
     site = values.get("site")
-    if not isinstance(site, str) or site not in loader.place_names:
+    if not isinstance(site, str) or site not in place_names:
         problems.append(f"{where} key 'site': got {site!r}; expected the name of a catalog place")
         return None
+    if site not in places:  # a broken place: its own problems are reported
+        return None
     sensor = {"name": name, "at": site, **{k: v for k, v in values.items() if k != "site"}}
-    radar = loader.sensor(table_cls(f"radars.{name}", sensor))
+    site_points: dict[str, Point] = {site: places[site].model}
+    radar = parse_radar(sensor, file=file, table=f"radars.{name}", places=site_points)
     coverage = extra.get("az_coverage")
-    if coverage is None or radar is None:
+    if coverage is None:
         return radar
     if (not isinstance(coverage, list) or len(coverage) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in coverage)):

@@ -56,6 +56,20 @@ def default_unit(dimension: Dimension) -> str:
     return _DIMENSIONS[dimension].default_unit
 
 
+def unit_factor(dimension: Dimension, unit: str) -> float:
+    """How many of the returned unit (SI, or degrees) one `unit` is: unit_factor("speed", "km/s") == 1000.0."""
+    info = _DIMENSIONS[dimension]
+    canonical = _ALIASES.get(unit, unit)
+    if canonical not in info.units:
+        raise ValueError(f"{unit!r} is not a unit of {dimension} (units: {', '.join(info.units)})")
+    return info.units[canonical]
+
+
+def units_of(dimension: Dimension) -> tuple[str, ...]:
+    """The units accepted for a dimension, e.g. ("m", "km", "nmi", "mi", "ft")."""
+    return tuple(_DIMENSIONS[dimension].units)
+
+
 def describe(dimension: Dimension, *, finite: bool = False) -> str:
     """What a quantity of this dimension looks like, e.g. 'a length such as "350 km" or a number of metres (...)'."""
     info = _DIMENSIONS[dimension]

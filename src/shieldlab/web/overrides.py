@@ -14,6 +14,10 @@ as in the `engage` JSON document::
 A trajectory is "min-energy", "lofted", "depressed" or {"gamma_deg": g} with 0 < g < 90. Per-threat
 trajectories win over the global one. Unknown keys, unknown names and out-of-range values raise
 :class:`OverrideError` carrying one message per problem (the web app answers 422 with them).
+
+What a value may be comes from the scenario schema (shieldlab.scenario.schema), so an edit is accepted exactly
+when the same value written in the scenario file would be: the ranges, the cues, the trajectory modes and the
+rule that lofted and depressed trajectories need the missile's burnout speed.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from shieldlab.scenario import schema
 from shieldlab.scenario.model import Scenario, Trajectory
+from shieldlab.units import unit_factor
 
-__all__ = ["OverrideError", "apply_overrides", "OVERRIDE_KEYS"]
+__all__ = ["OverrideError", "apply_overrides", "number_bounds", "OVERRIDE_KEYS", "NUMBERS"]
 
 TOP_KEYS = ("interceptors", "batteries", "sensors", "trajectory", "threats")
 INTERCEPTOR_KEYS = ("burnout_speed_km_s",)
@@ -35,14 +41,27 @@ THREAT_KEYS = ("trajectory",)
 OVERRIDE_KEYS = {"": TOP_KEYS, "interceptors": INTERCEPTOR_KEYS, "batteries": BATTERY_KEYS,
                  "sensors": SENSOR_KEYS, "threats": THREAT_KEYS}
 
-CUES = ("track", "launch")
-MODES = ("min-energy", "lofted", "depressed")
-TRAJECTORY_TEXT = '"min-energy", "lofted", "depressed" or {"gamma_deg": g} with 0 < g < 90'
+# Each number the page edits: the scenario key it sets (whose range, from the schema, it must lie in, exactly as
+# in a scenario file) and the unit its JSON key names.
+NUMBERS: dict[str, tuple[schema.Key, str]] = {
+    "burnout_speed_km_s": (schema.INTERCEPTOR["burnout_speed"], "km/s"),
+    "launch_delay_s": (schema.BATTERY["launch_delay"], "s"),
+    "max_range_km": (schema.SENSOR["max_range"], "km"),
+    "gamma_deg": (schema.TRAJECTORY["gamma"], "deg"),
+}
+CUE = schema.BATTERY["cue"]
+TRAJECTORY_TEXT = schema.trajectory_text('{"gamma_deg": g}', "g", "")
 
-# sanity bounds: wide enough for any real system, narrow enough to refuse nonsense (and keep runs finite)
-MAX_BURNOUT_SPEED_KM_S = 11.0     # below escape speed: the straight-boost model has no meaning above
-MAX_LAUNCH_DELAY_S = 86_400.0     # one day
-MAX_RADAR_RANGE_KM = 40_000.0     # beyond any line of sight to a ballistic missile
+
+def number_bounds() -> dict[str, dict[str, Any]]:
+    """The allowed range of each edited number, in its JSON key's unit (for the page's inputs):
+    {"burnout_speed_km_s": {"min": 0.0, "max": 11.0, "min_open": True, "max_open": False, "unit": "km/s"}, ...}."""
+    out = {}
+    for json_key, (key, unit) in NUMBERS.items():
+        factor = unit_factor(key.dimension or "length", unit)
+        out[json_key] = {"min": key.range.lo / factor, "max": key.range.hi / factor, "min_open": key.range.lo_open,
+                         "max_open": key.range.hi_open, "unit": unit}
+    return out
 
 
 class OverrideError(ValueError):
@@ -53,26 +72,24 @@ class OverrideError(ValueError):
         super().__init__("; ".join(self.messages))
 
 
-def _number(problems: list, where: str, value: Any, lo: float, hi: float, unit: str, lo_open: bool = False):
-    """A finite number in [lo, hi] (lo excluded if lo_open); None (and a problem) otherwise."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > lo if lo_open else value >= lo) and value <= hi
-    if not ok:
-        low = "greater than" if lo_open else "at least"
-        problems.append(f"overrides: {where}: got {value!r}; expected a number {low} {lo:g} and at most {hi:g} {unit}")
+def _number(problems: list, where: str, value: Any, json_key: str) -> float | None:
+    """The edited number in SI (degrees for angles) when it is a finite number within its schema key's range;
+    None (and a problem naming the range) otherwise."""
+    key, unit = NUMBERS[json_key]
+    si = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        si = float(value) * unit_factor(key.dimension or "length", unit)
+    if si is None or si not in key.range:
+        problems.append(f"overrides: {where}: got {value!r}; expected a number {key.range_text(unit)}")
         return None
-    return float(value)
+    return si
 
 
 def _trajectory(problems: list, where: str, value: Any) -> Trajectory | None:
-    if isinstance(value, str) and value in MODES:
+    if isinstance(value, str) and value in schema.TRAJECTORY_MODES:
         return Trajectory(value)  # type: ignore[arg-type]
     if isinstance(value, Mapping) and set(value) == {"gamma_deg"}:
-        g = _number(problems, f"{where}.gamma_deg", value["gamma_deg"], 0.0, 90.0, "deg", lo_open=True)
-        if g is not None and g >= 90.0:
-            problems.append(f"overrides: {where}.gamma_deg: got {g:g}; expected less than 90 deg")
-            return None
+        g = _number(problems, f"{where}.gamma_deg", value["gamma_deg"], "gamma_deg")
         return None if g is None else Trajectory("gamma", g)
     problems.append(f"overrides: {where}: got {value!r}; expected {TRAJECTORY_TEXT}")
     return None
@@ -107,9 +124,10 @@ def _named(problems: list, section: str, table: Any, known: Mapping[str, Any], a
 
 def _needs_speed(problems: list, scenario: Scenario, where: str, missile: str, traj: Trajectory) -> None:
     m = scenario.missiles.get(missile)
-    if traj.mode in ("lofted", "depressed") and m is not None and m.burnout_speed_m_s is None:
-        problems.append(f"overrides: {where}: a {traj.mode} trajectory needs a burnout_speed in "
-                        f"[missiles.{missile}], which the scenario does not give")
+    needs = schema.burnout_speed_needed(traj.mode)
+    if needs is not None and m is not None and m.burnout_speed_m_s is None:
+        problems.append(f"overrides: {where}: {needs} needs a burnout_speed in [missiles.{missile}], which the "
+                        "scenario does not give")
 
 
 def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | None) -> Scenario:
@@ -127,35 +145,33 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | None) -> 
     for name, e in _named(problems, "interceptors", overrides.get("interceptors", {}), interceptors,
                           INTERCEPTOR_KEYS).items():
         if "burnout_speed_km_s" in e:
-            v = _number(problems, f"interceptors.{name}.burnout_speed_km_s", e["burnout_speed_km_s"], 0.0,
-                        MAX_BURNOUT_SPEED_KM_S, "km/s", lo_open=True)
+            v = _number(problems, f"interceptors.{name}.burnout_speed_km_s", e["burnout_speed_km_s"],
+                        "burnout_speed_km_s")
             if v is not None:
-                interceptors[name] = replace(interceptors[name], burnout_speed_m_s=v * 1e3)
+                interceptors[name] = replace(interceptors[name], burnout_speed_m_s=v)
 
     by_name = {b.name: b for b in scenario.batteries}
     changed_b = {}
     for name, e in _named(problems, "batteries", overrides.get("batteries", {}), by_name, BATTERY_KEYS).items():
         kw = {}
         if "launch_delay_s" in e:
-            v = _number(problems, f"batteries.{name}.launch_delay_s", e["launch_delay_s"], 0.0,
-                        MAX_LAUNCH_DELAY_S, "s")
+            v = _number(problems, f"batteries.{name}.launch_delay_s", e["launch_delay_s"], "launch_delay_s")
             if v is not None:
                 kw["launch_delay_s"] = v
         if "cue" in e:
-            if e["cue"] in CUES:
+            if e["cue"] in CUE.choices:
                 kw["cue"] = e["cue"]
             else:
-                problems.append(f"overrides: batteries.{name}.cue: got {e['cue']!r}; expected \"track\" or \"launch\"")
+                problems.append(f"overrides: batteries.{name}.cue: got {e['cue']!r}; expected {CUE.expected()}")
         changed_b[name] = kw
 
     by_sensor = {s.name: s for s in scenario.sensors}
     changed_s = {}
     for name, e in _named(problems, "sensors", overrides.get("sensors", {}), by_sensor, SENSOR_KEYS).items():
         if "max_range_km" in e:
-            v = _number(problems, f"sensors.{name}.max_range_km", e["max_range_km"], 0.0, MAX_RADAR_RANGE_KM,
-                        "km", lo_open=True)
+            v = _number(problems, f"sensors.{name}.max_range_km", e["max_range_km"], "max_range_km")
             if v is not None:
-                changed_s[name] = {"max_range_m": v * 1e3}
+                changed_s[name] = {"max_range_m": v}
 
     global_traj = None
     if "trajectory" in overrides:

@@ -1,0 +1,447 @@
+"""The scenario file's input schema: every table and key, its dimension, default, allowed range and meaning.
+
+This is the one place these facts are written. The loader (parse.py) takes from it what it checks and the words
+of its messages ("expected a speed greater than 0 and at most 11 km/s"); the web app's parameter edits
+(shieldlab.web.overrides) take their bounds from it; the scenario reference (docs/scenario.md) is generated from
+it (tools/scenario_reference.py) and a test checks the two agree.
+
+    from shieldlab.scenario import schema
+    key = schema.INTERCEPTOR["burnout_speed"]
+    key.range.hi                   # 11000.0 (SI: m/s)
+    key.expected()                 # 'a speed greater than 0 and at most 11 km/s'
+    [t.title for t in schema.TABLES]
+
+Ranges are in SI (m, s, m/s) or degrees, like the values the loader returns, so a value is checked exactly as
+it will be used. Every bound is physical and generous: it refuses nonsense (a radar 100 km underground, a speed
+of 1e9 m/s) and no real system; each one's reason is in its key's `bound`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shieldlab.units import Dimension, default_unit, unit_factor
+
+__all__ = [
+    "ANY", "KeyKind", "Key", "MAX_GRID_POINTS", "Range", "REQUIRED", "SchemaTable", "TABLES",
+    "TOP", "EARTH", "POINT", "MISSILE", "INTERCEPTOR", "SENSOR", "SECTOR", "BATTERY", "THREAT", "TRAJECTORY",
+    "COVERAGE", "GRID", "SPEED_TRAJECTORIES", "burnout_speed_needed", "number_text", "trajectory_text",
+]
+
+
+def number_text(x: float) -> str:
+    """A bound as written in messages: whole numbers with thousands separators (40,000), others as %g."""
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """An allowed interval of values, in the unit of the returned value (SI, or degrees)."""
+
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, x: float) -> bool:
+        above = x > self.lo if self.lo_open else x >= self.lo
+        below = x < self.hi if self.hi_open else x <= self.hi
+        return above and below
+
+    @property
+    def is_any(self) -> bool:
+        return not (math.isfinite(self.lo) or math.isfinite(self.hi))
+
+    def text(self, unit: str, scale: float = 1.0) -> str:
+        """The interval in words, its bounds divided by `scale` and written in `unit`.
+
+        'greater than 0 and at most 11 km/s', 'strictly between 0 and 90 deg', 'at least 0 s'.
+        """
+        lo_word = "greater than" if self.lo_open else "at least"
+        hi_word = "less than" if self.hi_open else "at most"
+        lo, hi = number_text(self.lo / scale), number_text(self.hi / scale)
+        has_lo, has_hi = math.isfinite(self.lo), math.isfinite(self.hi)
+        if has_lo and has_hi and self.lo_open == self.hi_open:
+            strictly = "strictly " if self.lo_open else ""
+            return f"{strictly}between {lo} and {hi} {unit}"
+        if has_lo and has_hi:
+            return f"{lo_word} {lo} and {hi_word} {hi} {unit}"
+        if has_lo:
+            return f"{lo_word} {lo} {unit}"
+        if has_hi:
+            return f"{hi_word} {hi} {unit}"
+        return "of any value"
+
+    def inequality(self, name: str, unit: str, scale: float = 1.0) -> str:
+        """The interval as an inequality on `name`: '0 < gamma < 90 deg', '0 ≤ x ≤ 1 km'."""
+        parts = []
+        if math.isfinite(self.lo):
+            parts.append(f"{number_text(self.lo / scale)} {'<' if self.lo_open else '≤'} ")
+        parts.append(name)
+        if math.isfinite(self.hi):
+            parts.append(f" {'<' if self.hi_open else '≤'} {number_text(self.hi / scale)}")
+        return "".join(parts) + (f" {unit}" if not self.is_any else "")
+
+
+ANY = Range()
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The `default` of a key that must be given."""
+
+KeyKind = Literal[
+    "quantity",    # a number with a unit (`dimension`, `range`)
+    "choice",      # one of `choices` (a string)
+    "flag",        # true or false
+    "text",        # a non-empty string
+    "point",       # a place name or an inline table (POINT)
+    "points",      # a point or a non-empty list of points
+    "reference",   # the name of something defined elsewhere (a missile type, an interceptor type, a radar)
+    "table",       # an inline table or [table] with its own keys (`table` names its SchemaTable)
+    "tables",      # [key.NAME] tables, each a `table`
+    "array",       # [[key]] tables, each a `table`
+    "trajectory",  # one of `choices` or an inline table (TRAJECTORY)
+    "aim",         # a grid (GRID) or a non-empty list of points
+    "interval",    # a list [low, high] of angles within `range`
+]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a table: what it holds, its default, its allowed range and its meaning.
+
+    `default` is REQUIRED, None (optional, no value when absent) or the value taken when absent, as the loader
+    returns it (SI, degrees). `unit` is the unit messages and the reference write the range and default in.
+    `noun` is what a value is, in messages ("a latitude"). `when` says when the key applies, if not always;
+    `bound` why the range is what it is; `table` the SchemaTable of a key holding a table.
+    """
+
+    name: str
+    kind: KeyKind
+    help: str
+    default: Any = REQUIRED
+    dimension: Dimension | None = None
+    range: Range = ANY
+    unit: str | None = None
+    noun: str | None = None
+    choices: tuple[str, ...] = ()
+    when: str = ""
+    bound: str = ""
+    table: str = ""
+    default_text: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def display_unit(self) -> str:
+        """The unit the range and default are written in (the dimension's default unit unless `unit` says)."""
+        if self.unit:
+            return self.unit
+        return default_unit(self.dimension) if self.dimension else ""
+
+    @property
+    def scale(self) -> float:
+        """SI (or degrees) per display unit: values are divided by it to be written in `display_unit`."""
+        return unit_factor(self.dimension, self.display_unit) if self.dimension else 1.0
+
+    def range_text(self, unit: str | None = None) -> str:
+        """The range in words, in `unit` (default: the display unit): 'greater than 0 and at most 11 km/s'."""
+        unit = unit or self.display_unit
+        scale = unit_factor(self.dimension, unit) if self.dimension else 1.0
+        return self.range.text(unit, scale)
+
+    def expected(self) -> str:
+        """What a value must be, as messages say it: 'a speed greater than 0 and at most 11 km/s'."""
+        if self.kind == "quantity":
+            noun = self.noun or _NOUNS[self.dimension or "length"]
+            return noun if self.range.is_any else f"{noun} {self.range_text()}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.kind == "flag":
+            return "true or false"
+        return self.noun or "a non-empty string"
+
+    def default_doc(self) -> str:
+        """The default as the reference writes it ('0 s', '"track"', 'true'); '' when required or none."""
+        if self.default_text:
+            return self.default_text
+        if self.default is REQUIRED or self.default is None:
+            return ""
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        if isinstance(self.default, str):
+            return f'"{self.default}"'
+        if isinstance(self.default, float):
+            return f"{number_text(self.default / self.scale)} {self.display_unit}"
+        return str(self.default)
+
+
+_NOUNS: dict[str, str] = {"length": "a length", "time": "a time", "speed": "a speed", "angle": "an angle"}
+
+
+@dataclass(frozen=True)
+class SchemaTable:
+    """A table of the scenario file: its keys in order (the order messages list them in) and its meaning."""
+
+    id: str        # short identifier: "missile"
+    title: str     # how the reference names it: "[missiles.NAME]"
+    help: str
+    keys: tuple[Key, ...]
+
+    def __getitem__(self, name: str) -> Key:
+        for key in self.keys:
+            if key.name == name:
+                return key
+        raise KeyError(f"no key {name!r} in {self.title}")
+
+    def __contains__(self, name: object) -> bool:
+        return any(key.name == name for key in self.keys)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.keys)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.keys)
+
+
+# ---- bounds, each with its reason ---------------------------------------------------------------------------
+
+LATITUDE = Range(-90.0, 90.0)
+LONGITUDE = Range(-180.0, 360.0)
+LONGITUDE_WHY = "-180 to 180, or 0 to 360 (read as -180 to 180)"
+SITE_ALTITUDE = Range(-500.0, 100e3)
+SITE_ALTITUDE_WHY = (
+    "sites are on or near the ground: from below the lowest dry land (the Dead Sea shore, about -430 m) to the "
+    "edge of space (100 km)"
+)
+BOOST_TIME = Range(0.0, 3600.0, lo_open=True)
+BOOST_TIME_WHY = "no rocket stage burns for an hour (ICBM boosts last 170-300 s, interceptors' under 200 s)"
+BURNOUT_ALTITUDE = Range(0.0, 2000e3)
+BURNOUT_ALTITUDE_WHY = "far above any burnout point (ICBMs burn out at 150-400 km)"
+BURNOUT_RANGE = Range(0.0, 2000e3)
+BURNOUT_RANGE_WHY = "far beyond any powered-flight ground range (ICBMs: a few hundred km)"
+BURNOUT_SPEED = Range(0.0, 11e3, lo_open=True)
+BURNOUT_SPEED_WHY = (
+    "below the escape speed (11.2 km/s at the surface): faster, a ballistic path need not come back and "
+    "nothing of the model applies; the fastest ICBMs burn out near 7.5 km/s"
+)
+FAR = 40_000e3
+FAR_WHY = "beyond any ballistic trajectory (lofted ICBMs peak below 5,000 km; geostationary orbit is at 35,786 km)"
+INTERCEPT_ALTITUDE = Range(0.0, FAR)
+INTERCEPT_CEILING = Range(0.0, FAR, lo_open=True)
+RADAR_RANGE = Range(0.0, FAR, lo_open=True)
+DAY = 86_400.0
+FLIGHT_TIME = Range(0.0, DAY, lo_open=True)
+FLIGHT_TIME_WHY = "a day: longer than any ballistic flight (a 10,000 km ICBM flight lasts about 35 min)"
+DELAY = Range(0.0, DAY)
+DELAY_WHY = "a day: an engagement is over within an hour of launch"
+LAUNCH_TIME = Range(-DAY, DAY)
+LAUNCH_TIME_WHY = "within a day of the scenario's time 0 (its threats and engagements last under an hour each)"
+ELEVATION = Range(-90.0, 90.0, hi_open=True)
+AZIMUTH = Range(-360.0, 360.0)
+AZIMUTH_WHY = "one turn either way (read modulo 360 deg)"
+HALF_WIDTH = Range(0.0, 180.0, lo_open=True)
+GAMMA = Range(0.0, 90.0, lo_open=True, hi_open=True)
+GRID_STEP = Range(0.0, 180.0, lo_open=True)
+
+MAX_GRID_POINTS = 1_000_000
+"""The most aim points a [coverage] grid may have (each is a full engagement: more would run for days)."""
+
+POINT_FORM = "{ lat = …, lon = …, alt = … }"
+
+# ---- the tables -------------------------------------------------------------------------------------------------
+
+TOP = SchemaTable("top", "top level", "The file's own keys and its tables.", (
+    Key("name", "text", "The scenario's name, shown in every output.", default=None,
+        default_text="the file name without `.toml`"),
+    Key("earth", "table", "The Earth model.", default=None, table="earth",
+        default_text="WGS84 with rotation and J2"),
+    Key("places", "tables", "Named points, usable by name wherever a point is asked for.", default=None,
+        table="point"),
+    Key("missiles", "tables", "Threat missile types, `[missiles.NAME]`, used by name in threats and [coverage].",
+        default=None, table="missile"),
+    Key("interceptors", "tables", "Interceptor types, `[interceptors.NAME]`, used by name in batteries.",
+        default=None, table="interceptor"),
+    Key("sensors", "array", "Radars, `[[sensors]]`, one table each.", default=None, table="sensor"),
+    Key("batteries", "array", "Interceptor batteries, `[[batteries]]`, one table each.", default=None,
+        table="battery"),
+    Key("threats", "array", "Threats, `[[threats]]`, one table each: flown by `shieldlab engage`.", default=None,
+        table="threat"),
+    Key("coverage", "table", "Many threats at once, flown by `shieldlab coverage`.", default=None,
+        table="coverage"),
+))
+
+EARTH = SchemaTable("earth", "[earth]", "The Earth model (optional; the defaults are the reference WGS84 Earth).", (
+    Key("model", "choice", "`wgs84`: the WGS84 ellipsoid; `sphere`: a sphere of radius 6,371,008.8 m.",
+        default="wgs84", choices=("wgs84", "sphere")),
+    Key("rotation", "flag", "Whether the Earth turns (7.292115e-5 rad/s).", default=True),
+    Key("j2", "flag", "The J2 term of gravity (WGS84 only: the sphere is always a point mass, so it reads false "
+        "there).", default=True),
+))
+
+POINT = SchemaTable("point", "points: `[places.NAME]` or `{ lat, lon, alt }`",
+                    "A point on or above the Earth: geodetic latitude and longitude, altitude above the ellipsoid "
+                    "(above the sphere on `sphere`).", (
+    Key("lat", "quantity", "Latitude, north positive.", dimension="angle", range=LATITUDE, noun="a latitude"),
+    Key("lon", "quantity", "Longitude, east positive; stored in (-180, 180].", dimension="angle", range=LONGITUDE,
+        noun="a longitude", bound=LONGITUDE_WHY),
+    Key("alt", "quantity", "Altitude.", default=0.0, dimension="length", range=SITE_ALTITUDE, unit="km",
+        noun="an altitude", bound=SITE_ALTITUDE_WHY, default_text="0 m"),
+))
+
+MISSILE = SchemaTable("missile", "[missiles.NAME]",
+                      "A threat missile type, `model = \"burnout\"`: where and when its powered flight ends.", (
+    Key("model", "choice", "The missile model.", default="burnout", choices=("burnout",)),
+    Key("burn_time", "quantity", "Powered flight: burnout comes this long after launch.", dimension="time",
+        range=BOOST_TIME, bound=BOOST_TIME_WHY),
+    Key("burnout_altitude", "quantity", "Altitude of the burnout point.", dimension="length",
+        range=BURNOUT_ALTITUDE, unit="km", bound=BURNOUT_ALTITUDE_WHY),
+    Key("burnout_range", "quantity", "Ground distance from the launch point to the burnout point.",
+        dimension="length", range=BURNOUT_RANGE, unit="km", bound=BURNOUT_RANGE_WHY),
+    Key("burnout_speed", "quantity", "Speed at burnout (Earth-relative). Needed by lofted and depressed "
+        "trajectories and by unaimed threats; a min-energy or fixed-gamma threat solves for its own.",
+        default=None, dimension="speed", range=BURNOUT_SPEED, unit="km/s", bound=BURNOUT_SPEED_WHY),
+))
+
+INTERCEPTOR = SchemaTable("interceptor", "[interceptors.NAME]",
+                          "An interceptor type, `model = \"straight-boost\"`: a straight boost, then free flight.", (
+    Key("model", "choice", "The interceptor model.", default="straight-boost", choices=("straight-boost",)),
+    Key("burn_time", "quantity", "Boost duration.", dimension="time", range=BOOST_TIME, bound=BOOST_TIME_WHY),
+    Key("burnout_speed", "quantity", "Speed at burnout (Earth-relative).", dimension="speed",
+        range=BURNOUT_SPEED, unit="km/s", bound=BURNOUT_SPEED_WHY),
+    Key("min_altitude", "quantity", "Lowest intercept altitude.", default=0.0, dimension="length",
+        range=INTERCEPT_ALTITUDE, unit="km", bound=FAR_WHY),
+    Key("max_altitude", "quantity", "Highest intercept altitude; must be greater than `min_altitude`.",
+        default=math.inf, dimension="length", range=INTERCEPT_CEILING, unit="km", bound=FAR_WHY,
+        default_text="none (no ceiling)"),
+    Key("max_flight_time", "quantity", "Longest flight of the kill vehicle after burnout.", default=None,
+        dimension="time", range=FLIGHT_TIME, bound=FLIGHT_TIME_WHY, default_text="none (no limit)"),
+))
+
+SENSOR = SchemaTable("sensor", "[[sensors]]",
+                     "A radar: it sees a point within its range, above its elevation mask and inside its azimuth "
+                     "sector. Either all of `name`, `at`, `max_range`, or `radar` naming a catalog radar, whose "
+                     "keys the entry may override.", (
+    Key("name", "text", "The sensor's name (unique among the sensors).", noun="a name (a non-empty string)",
+        when="with `radar`: optional, default the radar's name"),
+    Key("kind", "choice", "The sensor model.", default="radar", choices=("radar",)),
+    Key("at", "point", "The radar's site.", when="with `radar`: optional, default the catalog site"),
+    Key("max_range", "quantity", "Greatest slant range at which it sees a target.", dimension="length",
+        range=RADAR_RANGE, unit="km", bound=FAR_WHY, when="with `radar`: optional, default the catalog's"),
+    Key("min_elevation", "quantity", "Elevation mask: it sees nothing lower.", default=0.0, dimension="angle",
+        range=ELEVATION, noun="an elevation", when="with `radar`: default the catalog's"),
+    Key("azimuth", "table", "The azimuth sector it sees; absent: all round.", default=None, table="sector",
+        when="with `radar`: default the catalog's", default_text="all round"),
+    Key("radar", "reference", "A radar of the bundled catalog (`shieldlab catalog radars`) to start from.",
+        default=None),
+))
+
+SECTOR = SchemaTable("sector", "sector: `azimuth = { center, half_width }`",
+                     "An azimuth sector, clockwise from north.", (
+    Key("center", "quantity", "Its middle azimuth (stored in [0, 360)).", dimension="angle", range=AZIMUTH,
+        noun="an azimuth", bound=AZIMUTH_WHY),
+    Key("half_width", "quantity", "Half its width: 180 deg is all round.", dimension="angle", range=HALF_WIDTH,
+        noun="a half-width"),
+))
+
+BATTERY = SchemaTable("battery", "[[batteries]]",
+                      "Interceptors of one type at a site, with a launch delay and a cue.", (
+    Key("name", "text", "The battery's name (unique among the batteries).", noun="a name (a non-empty string)"),
+    Key("at", "point", "The launch site."),
+    Key("interceptor", "reference", "Its interceptor type: a name of [interceptors] or of the bundled catalog."),
+    Key("launch_delay", "quantity", "Time from the cue to the earliest interceptor launch.", default=0.0,
+        dimension="time", range=DELAY, bound=DELAY_WHY),
+    Key("cue", "choice", "`track`: the delay runs from the threat's first detection by any sensor; `launch`: "
+        "from the threat's launch (an idealised launch warning, for sensitivity studies).", default="track",
+        choices=("track", "launch")),
+))
+
+TRAJECTORY_MODES = ("min-energy", "lofted", "depressed")
+
+THREAT = SchemaTable("threat", "[[threats]]",
+                     "One threat: a missile type launched from a point, aimed at a point (`to`) or flown along an "
+                     "azimuth at a flight-path angle (`azimuth` and `gamma`, unaimed).", (
+    Key("name", "text", "The threat's name (unique among the threats).", noun="a name (a non-empty string)"),
+    Key("missile", "reference", "Its missile type: a name of [missiles] or of the bundled catalog."),
+    Key("from", "point", "The launch point."),
+    Key("to", "point", "The aim point.", when="aimed threats; without it give `azimuth` and `gamma`"),
+    Key("trajectory", "trajectory", "How an aimed threat flies to its aim point: `min-energy` (the least burnout "
+        "speed), `lofted` or `depressed` (the missile's burnout speed, the higher or lower path), or "
+        "`{ gamma = \"25 deg\" }` (a fixed flight-path angle at burnout).", default="min-energy",
+        choices=TRAJECTORY_MODES, when="aimed threats only"),
+    Key("azimuth", "quantity", "Launch azimuth, clockwise from north (stored in [0, 360)).", dimension="angle",
+        range=AZIMUTH, noun="a launch azimuth (unaimed threat)", bound=AZIMUTH_WHY,
+        when="unaimed threats (no `to`): required"),
+    Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", dimension="angle",
+        range=GAMMA, noun="a flight-path angle", when="unaimed threats (no `to`): required"),
+    Key("launch_time", "quantity", "Scenario time of the launch.", default=0.0, dimension="time",
+        range=LAUNCH_TIME, bound=LAUNCH_TIME_WHY),
+))
+
+TRAJECTORY = SchemaTable("trajectory", "trajectory: `{ gamma }`", "A fixed flight-path angle for an aimed threat.", (
+    Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", dimension="angle",
+        range=GAMMA, noun="a flight-path angle"),
+))
+
+COVERAGE = SchemaTable("coverage", "[coverage]",
+                       "Every (launch, aim) pair flown as a threat of one missile type against every battery.", (
+    Key("missile", "reference", "The missile type: a name of [missiles] or of the bundled catalog."),
+    Key("trajectory", "trajectory", "As for a threat.", default="min-energy", choices=TRAJECTORY_MODES),
+    Key("from", "points", "The launch points: one point or a non-empty list."),
+    Key("to", "aim", "The aim points: a grid `{ lat, lon, step }` or a non-empty list of points."),
+    Key("launch_time", "quantity", "Scenario time of every launch.", default=0.0, dimension="time",
+        range=LAUNCH_TIME, bound=LAUNCH_TIME_WHY),
+))
+
+GRID = SchemaTable("grid", "aim grid: `to = { lat, lon, step }`",
+                   "A latitude/longitude grid of aim points, bounds included.", (
+    Key("lat", "interval", "[south, north] latitudes.", dimension="angle", range=LATITUDE, noun="latitude"),
+    Key("lon", "interval", "[west, east] longitudes, at most 360 deg apart (east may exceed 180).",
+        dimension="angle", range=LONGITUDE, noun="longitude"),
+    Key("step", "quantity", f"Spacing in both; the grid may hold at most {MAX_GRID_POINTS:,} points.",
+        dimension="angle", range=GRID_STEP, noun="a grid step"),
+))
+
+TABLES: tuple[SchemaTable, ...] = (
+    TOP, EARTH, POINT, MISSILE, INTERCEPTOR, SENSOR, SECTOR, BATTERY, THREAT, TRAJECTORY, COVERAGE, GRID,
+)
+"""Every table of the file, in the order the reference describes them."""
+
+# ---- rules between keys ----------------------------------------------------------------------------------------
+
+SPEED_TRAJECTORIES = ("lofted", "depressed")
+"""The trajectories of an aimed threat that fly at the missile type's `burnout_speed` (the others solve for it)."""
+
+
+def burnout_speed_needed(mode: str | None) -> str | None:
+    """Why a threat needs its missile type's `burnout_speed`, or None if it does not.
+
+    `mode` is an aimed threat's trajectory mode ("min-energy", "lofted", "depressed", "gamma"), or None for an
+    unaimed threat (which flies at that speed): 'a lofted trajectory', 'an unaimed threat (azimuth and gamma)'.
+    """
+    if mode is None:
+        return "an unaimed threat (azimuth and gamma)"
+    return f"a {mode} trajectory" if mode in SPEED_TRAJECTORIES else None
+
+
+def trajectory_text(gamma_form: str = '{ gamma = "25 deg" }', gamma_name: str = "gamma", unit: str = "deg") -> str:
+    """What a trajectory may be: '"min-energy", "lofted", "depressed" or { gamma = "25 deg" } with 0 < gamma < 90 deg'.
+
+    The web's edits write the fixed angle as {"gamma_deg": g}: trajectory_text('{"gamma_deg": g}', "g", "").
+    """
+    modes = ", ".join(f'"{m}"' for m in TRAJECTORY_MODES)
+    condition = TRAJECTORY["gamma"].range.inequality(gamma_name, unit).rstrip()
+    return f"{modes} or {gamma_form} with {condition}"
