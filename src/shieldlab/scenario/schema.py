@@ -271,7 +271,7 @@ TOP = SchemaTable("top", "top level", "The file's own keys and its tables.", (
         default_text="WGS84 with rotation and J2"),
     Key("places", "tables", "Named points, usable by name wherever a point is asked for.", default=None,
         table="point"),
-    Key("missiles", "tables", "Threat missile types, `[missiles.NAME]`, used by name in threats and [coverage].",
+    Key("missiles", "tables", "Threat missile types, `[missiles.NAME]`, used by name in threats and `[coverage]`.",
         default=None, table="missile"),
     Key("interceptors", "tables", "Interceptor types, `[interceptors.NAME]`, used by name in batteries.",
         default=None, table="interceptor"),
@@ -361,7 +361,7 @@ BATTERY = SchemaTable("battery", "[[batteries]]",
                       "Interceptors of one type at a site, with a launch delay and a cue.", (
     Key("name", "text", "The battery's name (unique among the batteries).", noun="a name (a non-empty string)"),
     Key("at", "point", "The launch site."),
-    Key("interceptor", "reference", "Its interceptor type: a name of [interceptors] or of the bundled catalog."),
+    Key("interceptor", "reference", "Its interceptor type: a name of `[interceptors]` or of the bundled catalog."),
     Key("launch_delay", "quantity", "Time from the cue to the earliest interceptor launch.", default=0.0,
         dimension="time", range=DELAY, bound=DELAY_WHY),
     Key("cue", "choice", "`track`: the delay runs from the threat's first detection by any sensor; `launch`: "
@@ -375,18 +375,18 @@ THREAT = SchemaTable("threat", "[[threats]]",
                      "One threat: a missile type launched from a point, aimed at a point (`to`) or flown along an "
                      "azimuth at a flight-path angle (`azimuth` and `gamma`, unaimed).", (
     Key("name", "text", "The threat's name (unique among the threats).", noun="a name (a non-empty string)"),
-    Key("missile", "reference", "Its missile type: a name of [missiles] or of the bundled catalog."),
+    Key("missile", "reference", "Its missile type: a name of `[missiles]` or of the bundled catalog."),
     Key("from", "point", "The launch point."),
-    Key("to", "point", "The aim point.", when="aimed threats; without it give `azimuth` and `gamma`"),
+    Key("to", "point", "The aim point.", when="for an aimed threat; an unaimed one gives `azimuth` and `gamma`"),
     Key("trajectory", "trajectory", "How an aimed threat flies to its aim point: `min-energy` (the least burnout "
         "speed), `lofted` or `depressed` (the missile's burnout speed, the higher or lower path), or "
         "`{ gamma = \"25 deg\" }` (a fixed flight-path angle at burnout).", default="min-energy",
         choices=TRAJECTORY_MODES, when="aimed threats only"),
     Key("azimuth", "quantity", "Launch azimuth, clockwise from north (stored in [0, 360)).", dimension="angle",
         range=AZIMUTH, noun="a launch azimuth (unaimed threat)", bound=AZIMUTH_WHY,
-        when="unaimed threats (no `to`): required"),
+        when="unaimed threats only, without `to`"),
     Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", dimension="angle",
-        range=GAMMA, noun="a flight-path angle", when="unaimed threats (no `to`): required"),
+        range=GAMMA, noun="a flight-path angle", when="unaimed threats only, without `to`"),
     Key("launch_time", "quantity", "Scenario time of the launch.", default=0.0, dimension="time",
         range=LAUNCH_TIME, bound=LAUNCH_TIME_WHY),
 ))
@@ -398,7 +398,7 @@ TRAJECTORY = SchemaTable("trajectory", "trajectory: `{ gamma }`", "A fixed fligh
 
 COVERAGE = SchemaTable("coverage", "[coverage]",
                        "Every (launch, aim) pair flown as a threat of one missile type against every battery.", (
-    Key("missile", "reference", "The missile type: a name of [missiles] or of the bundled catalog."),
+    Key("missile", "reference", "The missile type: a name of `[missiles]` or of the bundled catalog."),
     Key("trajectory", "trajectory", "As for a threat.", default="min-energy", choices=TRAJECTORY_MODES),
     Key("from", "points", "The launch points: one point or a non-empty list."),
     Key("to", "aim", "The aim points: a grid `{ lat, lon, step }` or a non-empty list of points."),
