@@ -195,6 +195,12 @@ def bundled_texts() -> dict[str, str]:
     ("places", 'lat = 54.035', 'lat = 154.035', "kozelsk"),
     ("places", 'lat = 54.035', 'lat = 54.035\nsauce = "x"', "sauce"),
     ("places", 'version = "2026.11.1"', 'version = "2026.12.1"', "different versions"),
+    # the bounds of the scenario schema hold for the catalog's values too
+    ("places", 'lat = 54.035', 'lat = 54.035\nalt = "-100 km"', "expected an altitude between -0.5 and 100 km"),
+    ("interceptors", 'burnout_speed = "5.5 km/s"', 'burnout_speed = "55 km/s"',
+     "[interceptors.sm3-iib] key 'burnout_speed': got \"55 km/s\"; expected a speed greater than 0 and at most "
+     "11 km/s"),
+    ("radars", 'max_range = "5555 km"', 'max_range = "5555000 km"', "at most 40,000 km"),
 ])
 def test_validator_finds_problems(kind: str, old: str, new: str, fragment: str) -> None:
     texts = bundled_texts()

@@ -10,7 +10,7 @@ Confidence tags (shared/reference/LITERATURE.md): R-H primary text or textbook, 
 secondary source; R-L low (hobby data file, conflicting sources); C computed from textbook formulas; U widely
 circulating but not verified; A an assumption of shieldlab's authors.
 
-Scenario files use the entries by name (shared/spec/SCENARIO.md; names defined in the scenario win):
+Scenario files use the entries by name (docs/scenario.md; names defined in the scenario win):
 
     from = "kozelsk"                    # a catalog place wherever a point is asked for
     missile = "icbm-solid"              # a catalog missile class
