@@ -600,7 +600,7 @@ class Reader:
     def interval(self, table: Table, key: Key) -> tuple[float, float] | None:
         """A pair [low, high] of angles within the key's range, low <= high (longitudes at most 360 deg apart)."""
         longitude = key.noun == "longitude"
-        expected = f"a list [low, high] of {key.noun}s in degrees, each {key.range_text()}, low <= high"
+        expected = key.expected()
         key_name = key.name
         value = self.raw(table, key_name, expected, required=True)
         if value is MISSING:

@@ -171,6 +171,8 @@ class Key:
             return "one of " + ", ".join(f'"{c}"' for c in self.choices)
         if self.kind == "flag":
             return "true or false"
+        if self.kind == "interval":
+            return f"a list [low, high] of {self.noun}s in degrees, each {self.range_text()}, low <= high"
         return self.noun or "a non-empty string"
 
     def default_doc(self) -> str:
