@@ -1,0 +1,212 @@
+"""The documentation: the mkdocs site builds under --strict (a broken link or anchor fails), every link and every
+repository path named in README.md and docs/*.md exists, nothing points outside the repository, the built site
+loads nothing from the network, and the tutorial notebook runs from a clean state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+MARKDOWN = [ROOT / "README.md", *PAGES]
+NOTEBOOK = ROOT / "examples" / "tutorial.ipynb"
+PACKAGE = ROOT / "src" / "shieldlab"
+
+MKDOCS_TIMEOUT_S = 300
+# per notebook cell: the first run in a fresh environment compiles the numba kernels (1-2 minutes here)
+NOTEBOOK_CELL_TIMEOUT_S = 600
+
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_LINK = re.compile(r"<a\s[^>]*href=\"([^\"]+)\"", re.I)
+# what the project must never send a reader to: the workplace's shared folder, or a path on one machine
+OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(?:spec|validation|reference|style)\b|(?<![\w.])/(?:work|home|root|tmp)/"
+                     r"|file://")
+# a repository path in inline code: a/b/c(.ext) or a/b/, no spaces, no placeholders (FILE, DIR, …, *, <, {)
+REPO_PATH = re.compile(r"^(?:\./)?[a-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?$")
+TOP_DIRS = ("src/", "tests/", "examples/", "benchmarks/", "tools/", "docs/")
+
+try:  # python-markdown comes with mkdocs (the dev extra); without it, anchors into .md files are not checked
+    import markdown  # noqa: F401
+
+    HAS_MARKDOWN = True
+except ImportError:
+    HAS_MARKDOWN = False
+
+
+def _prose(text: str) -> str:
+    """The text without fenced code blocks (links and paths inside them are examples, not references)."""
+    return FENCE.sub("", text)
+
+
+def _links(path: Path) -> list[str]:
+    prose = INLINE_CODE.sub("", _prose(path.read_text(encoding="utf-8")))
+    return LINK.findall(prose) + HTML_LINK.findall(prose)
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _anchors(path: Path) -> set[str]:
+    """The heading ids of a Markdown file, as mkdocs (python-markdown's toc) makes them; GitHub's are the same
+    for plain headings."""
+    from markdown.extensions.toc import slugify
+
+    heads = re.findall(r"^#{1,6}\s+(.+?)\s*#*$", _prose(path.read_text(encoding="utf-8")), re.M)
+    return {slugify(re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", h), "-") for h in heads}
+
+
+# --------------------------------------------------------------------------- links and paths
+def test_markdown_files_exist():
+    assert (ROOT / "README.md").is_file() and (ROOT / "mkdocs.yml").is_file(), "README.md and mkdocs.yml expected"
+    names = {p.name for p in PAGES}
+    for page in ("index.md", "models.md", "api.md", "scenario.md", "case-studies.md"):
+        assert page in names, f"docs/{page}: expected (it is in the mkdocs nav), found only {sorted(names)}"
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=_rel)
+def test_relative_links_point_to_files_in_the_repository(path):
+    bad = []
+    for target in _links(path):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):  # http:, https:, mailto: ...
+            if target.lower().startswith("file:"):
+                bad.append(f"{target}: a link to a local file (file://)")
+            continue
+        file_part = target.split("#", 1)[0].split("?", 1)[0]
+        if not file_part:  # an anchor on the same page (docs pages: checked by mkdocs --strict)
+            continue
+        if file_part.startswith("/"):
+            bad.append(f"{target}: an absolute path (links must be relative to the file)")
+            continue
+        resolved = (path.parent / file_part).resolve()
+        if not resolved.is_relative_to(ROOT):
+            bad.append(f"{target}: points outside the repository ({resolved})")
+        elif not resolved.exists():
+            bad.append(f"{target}: no such file or folder in the repository ({_rel(resolved)})")
+        elif path.parent == DOCS and not resolved.is_relative_to(DOCS):
+            # the site holds only docs/: a link out of it is broken there (name such files in `code`)
+            bad.append(f"{target}: a docs page may link only inside docs/ (write `{_rel(resolved)}` as code)")
+        elif "#" in target and resolved.suffix == ".md" and HAS_MARKDOWN:
+            anchor = target.split("#", 1)[1]
+            if anchor not in _anchors(resolved):
+                bad.append(f"{target}: {_rel(resolved)} has no heading with the id '{anchor}'")
+    assert not bad, f"{_rel(path)}: bad links:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", [*MARKDOWN, ROOT / "mkdocs.yml", NOTEBOOK], ids=_rel)
+def test_nothing_points_outside_the_project(path):
+    text = path.read_text(encoding="utf-8")
+    hits = [f"line {text.count(chr(10), 0, m.start()) + 1}: {m.group(0)!r}" for m in OUTSIDE.finditer(text)]
+    assert not hits, (f"{_rel(path)} refers to files outside the project (the workplace's shared/ folder or a "
+                      f"machine's absolute path); the project must carry its own docs:\n" + "\n".join(hits))
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=_rel)
+def test_repository_paths_named_in_code_exist(path):
+    """`tests/test_kepler.py`, `examples/case-studies/`, `interceptor/flyout.py`: a path the docs name as the place
+    of something must be there (relative to the repository, or to src/shieldlab/ for module paths)."""
+    missing = []
+    for span in INLINE_CODE.findall(_prose(path.read_text(encoding="utf-8"))):
+        span = span.strip()
+        if "/" not in span or not REPO_PATH.match(span) or "://" in span:
+            continue
+        if not (span.startswith(TOP_DIRS) or span.endswith(".py")):
+            continue  # e.g. a unit such as `km/s`
+        if not ((ROOT / span).exists() or (PACKAGE / span).exists()):
+            missing.append(span)
+    assert not missing, f"{_rel(path)} names paths that do not exist: {missing}"
+
+
+# --------------------------------------------------------------------------- the site
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed: pip install -e '.[dev]'")
+    pytest.importorskip("material", reason="mkdocs-material is not installed: pip install -e '.[dev]'")
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+                        "--site-dir", str(out)], cwd=ROOT, capture_output=True, text=True, env=env,
+                       timeout=MKDOCS_TIMEOUT_S)
+    return p, out
+
+
+def test_site_builds_strictly(site):
+    p, out = site
+    assert p.returncode == 0, f"mkdocs build --strict failed (exit {p.returncode}):\n{p.stderr[-4000:]}"
+    warnings = [line for line in p.stderr.splitlines() if line.startswith("WARNING")]
+    assert not warnings, "mkdocs warnings:\n" + "\n".join(warnings)
+    for page in PAGES:
+        html = out / ("index.html" if page.stem == "index" else f"{page.stem}/index.html")
+        assert html.is_file(), f"docs/{page.name}: expected the built page {html.relative_to(out)}"
+
+
+def test_site_loads_nothing_from_the_network(site):
+    """Scripts, styles, fonts and images come from the site itself: it renders offline."""
+    p, out = site
+    assert p.returncode == 0, p.stderr[-2000:]
+    remote = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]*\"", re.I)
+    css_remote = re.compile(r"@import\s+(?:url\()?[\"']?(?:https?:)?//|url\([\"']?(?:https?:)?//", re.I)
+    hits = []
+    for f in out.rglob("*"):
+        if f.suffix == ".html":
+            hits += [f"{f.relative_to(out)}: {m.group(0)[:120]}" for m in remote.finditer(f.read_text("utf-8"))]
+        elif f.suffix == ".css":
+            hits += [f"{f.relative_to(out)}: {m.group(0)}" for m in css_remote.finditer(f.read_text("utf-8"))]
+    assert not hits, "the site fetches from the network:\n" + "\n".join(hits[:20])
+
+
+def test_models_page_renders_tables_and_equations(site):
+    p, out = site
+    assert p.returncode == 0, p.stderr[-2000:]
+    html = (out / "models" / "index.html").read_text("utf-8")
+    assert html.count("<table>") >= 10, f"models page: expected its tables rendered, found {html.count('<table>')}"
+    for text in ("1.5 J2 (Re / r)²", "t − t_I0 − T(P(t))", "Bate, Mueller"):
+        assert text in html, f"models page: expected {text!r} in the built HTML"
+
+
+# --------------------------------------------------------------------------- the tutorial notebook
+def test_tutorial_notebook_is_committed_clean():
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed: pip install -e '.[dev]'")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{_rel(NOTEBOOK)}: cells {dirty} carry outputs; commit the notebook without them"
+
+
+def test_tutorial_notebook_runs():
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed: pip install -e '.[dev]'")
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed: pip install -e '.[dev]'")
+    pytest.importorskip("ipykernel", reason="ipykernel is not installed: pip install -e '.[dev]'")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    n_cells = len(nb.cells)
+    # the kernel must run this interpreter and this shieldlab (jupyter_client starts "python" as sys.executable)
+    nb.cells.append(nbformat.v4.new_code_cell("import sys, shieldlab\nprint(sys.executable)\nprint(shieldlab.__file__)"))
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=NOTEBOOK_CELL_TIMEOUT_S,
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    # the kernel starts in examples/: relative PYTHONPATH entries (PYTHONPATH=src) must not change what it imports
+    env = dict(os.environ)
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p)
+    client.execute(env=env)  # raises CellExecutionError, with the cell and its traceback, if any cell fails
+
+    import shieldlab
+
+    probe = "".join(o.get("text", "") for o in nb.cells[-1].outputs).split()
+    assert probe == [sys.executable, shieldlab.__file__], (
+        f"the notebook kernel ran {probe}, expected this interpreter and package {[sys.executable, shieldlab.__file__]}")
+    outputs = [o for c in nb.cells[:n_cells] if c.cell_type == "code" for o in c.outputs]
+    text = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    # what the tutorial says it shows (numbers as of the bundled example; see the notebook's prose)
+    assert "timeline" in text and "ok" in text, "expected engagements with reasons 'timeline' and 'ok' in the outputs"
+    assert any("image/png" in o.get("data", {}) for o in outputs), "expected the sweep's matplotlib figure"
+    assert "xarray.Dataset" in text, "expected the coverage Dataset in the outputs"
