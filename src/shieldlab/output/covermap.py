@@ -220,7 +220,7 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     rows, cols = _panel_layout(max(nl, 1), aspect)
     panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
     panel_h = panel_w * aspect
-    top_in, bottom_in, gap_h, gap_w, side = 0.95, 1.05, 0.45, 0.25, 0.2
+    top_in, bottom_in, gap_h, gap_w, side = 1.12, 1.05, 0.45, 0.25, 0.2
     width = cols * panel_w + (cols - 1) * gap_w + 2 * side
     height = rows * panel_h + (rows - 1) * gap_h + top_in + bottom_in
     fig = mapplot.new_figure((width, height), dpi=dpi)
@@ -250,8 +250,8 @@ def _title(fig, ds, height, earth: Earth):
     where = ("aim grid" if is_grid(ds) else "aim points")
     sub = (f"missile {a.get('missile', '?')}, {a.get('trajectory', '?')} trajectory, launch at "
            f"{float(a.get('launch_time_s', 0.0)):g} s  ·  {nl * na} pairs ({nl} launch point{'s' * (nl != 1)} × "
-           f"{na} {where})  ·  Earth: {geometry.earth_text(earth)}  ·  shieldlab {a.get('shieldlab_version', '')}")
-    fig.text(0.5, 1 - 0.52 / height, sub, ha="center", va="top", fontsize=9.5, color="#333333")
+           f"{na} {where})\nEarth: {geometry.earth_text(earth)}  ·  shieldlab {a.get('shieldlab_version', '')}")
+    fig.text(0.5, 1 - 0.52 / height, sub, ha="center", va="top", fontsize=9.5, color="#333333", linespacing=1.4)
 
 
 def _legend(fig, ds, cats, errors_present, bottom_frac):
