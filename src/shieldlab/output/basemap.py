@@ -21,6 +21,8 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, Polygon, shape
 
+from shieldlab.output.geometry import wrap_lon
+
 _DATA_DIR = "data/natural_earth"
 SCALES = ("110m", "50m")
 DATASETS = ("ne_110m_land", "ne_50m_land", "ne_110m_countries")
@@ -186,7 +188,7 @@ def is_land(lons, lats, scale: str = "110m") -> np.ndarray:
 
     Longitudes are wrapped into [-180, 180). Points exactly on a coastline count as land.
     """
-    lon = (np.asarray(lons, dtype=float) + 180.0) % 360.0 - 180.0
+    lon = np.asarray(wrap_lon(lons))
     lat = np.asarray(lats, dtype=float)
     u = _land_union(_check_scale(scale))
     return shapely.intersects_xy(u, lon, lat)

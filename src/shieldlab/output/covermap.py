@@ -21,10 +21,11 @@ from matplotlib.transforms import offset_copy
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from pyproj import Geod
 
 from shieldlab.coverage.dataset import is_grid
-from shieldlab.output import mapplot
+from shieldlab.earth.model import Earth
+from shieldlab.output import geometry, mapplot
+from shieldlab.scenario.model import EarthSpec, Sector
 
 BATTERY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#e377c2", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f")
 NONE_COLOR = "#c9c9c9"
@@ -34,7 +35,6 @@ RADAR_COLOR = "#1b5e20"
 ERROR_FACE = "#f7f7f7"
 ERROR_EDGE = "#8a8a8a"
 GRID_ALPHA = 0.72
-_GEOD = Geod(ellps="WGS84")
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
 
 
@@ -67,51 +67,18 @@ def category_codes(feasible: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- geometry helpers
-def _wrap(lon):
-    return (np.asarray(lon, float) + 180.0) % 360.0 - 180.0
+def dataset_earth(ds) -> Earth:
+    """The Earth the coverage Dataset was computed on (its earth_model, earth_rotation, earth_j2 attributes):
+    the map's rings and widths are measured on it."""
+    a = ds.attrs
+    return Earth.from_spec(EarthSpec(str(a["earth_model"]), bool(a["earth_rotation"]), bool(a["earth_j2"])))
 
 
-def _edges(centers: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
-    c = np.asarray(centers, float)
-    if c.size == 1:
-        e = np.array([c[0] - 0.5, c[0] + 0.5])
-    else:
-        mid = 0.5 * (c[1:] + c[:-1])
-        e = np.r_[c[0] - (mid[0] - c[0]), mid, c[-1] + (c[-1] - mid[-1])]
-    if lo is not None:
-        e = np.clip(e, lo, hi)
-    return e
-
-
-def _cell(lon0, lon1, lat0, lat1, n=12):
-    """A lon/lat grid cell as a polygon, its edges densified so that they follow meridians/parallels."""
+def _cell(lon0, lon1, lat0, lat1):
+    """A lon/lat grid cell as a polygon whose sides follow meridians/parallels."""
     from shapely.geometry import Polygon
 
-    lo, la = np.linspace(lon0, lon1, n), np.linspace(lat0, lat1, n)
-    xs = np.r_[lo, np.full(n, lon1), lo[::-1], np.full(n, lon0)]
-    ys = np.r_[np.full(n, lat0), la, np.full(n, lat1), la[::-1]]
-    return Polygon(np.c_[xs, ys])
-
-
-def range_ring(lat, lon, radius_m, center_deg=None, half_width_deg=None, n=361):
-    """Lon/lat of a geodesic circle (or the outline of a sector: site, arc, site) around a site."""
-    if center_deg is None or not np.isfinite(center_deg) or half_width_deg >= 180.0:
-        az = np.linspace(0.0, 360.0, n)
-        sector = False
-    else:
-        az = np.linspace(center_deg - half_width_deg, center_deg + half_width_deg,
-                         max(int(2 * half_width_deg), 2) + 1)
-        sector = True
-    lons, lats, _ = _GEOD.fwd(np.full(az.size, lon), np.full(az.size, lat), az, np.full(az.size, radius_m))
-    lons, lats = np.asarray(lons), np.asarray(lats)
-    if sector:  # radial edges, densified so they stay geodesic
-        k = 40
-        d = np.linspace(0.0, radius_m, k)
-        l1, b1, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[0]), d)
-        l2, b2, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[-1]), d[::-1])
-        lons = np.r_[l1, lons, l2]
-        lats = np.r_[b1, lats, b2]
-    return np.degrees(np.unwrap(np.radians(lons))), lats
+    return Polygon(np.c_[geometry.cell_outline(lon0, lon1, lat0, lat1)])
 
 
 def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +86,8 @@ def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
     lons = [np.ravel(ds["launch_lon"].values), np.ravel(ds["battery_lon"].values), np.ravel(ds["sensor_lon"].values)]
     lats = [np.ravel(ds["launch_lat"].values), np.ravel(ds["battery_lat"].values), np.ravel(ds["sensor_lat"].values)]
     if is_grid(ds):
-        le = _edges(ds["lon"].values)
-        be = _edges(ds["lat"].values, -90.0, 90.0)
+        le = geometry.cell_edges(ds["lon"].values)
+        be = geometry.cell_edges(ds["lat"].values, -90.0, 90.0)
         lo = np.linspace(le[0], le[-1], 60)
         la = np.linspace(be[0], be[-1], 60)
         lons += [lo, lo, np.full(60, le[0]), np.full(60, le[-1])]
@@ -128,7 +95,7 @@ def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
     else:
         lons.append(ds["aim_lon"].values)
         lats.append(ds["aim_lat"].values)
-    return _wrap(np.concatenate(lons)), np.clip(np.concatenate(lats), -90, 90)
+    return geometry.wrap_lon(np.concatenate(lons)), np.clip(np.concatenate(lats), -90, 90)
 
 
 def _map_extent(ds) -> tuple:
@@ -167,18 +134,6 @@ def _widen(frame, proj, min_aspect: float, max_aspect: float):
     bx0, bx1 = proj.x_limits
     by0, by1 = proj.y_limits
     return max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
-
-
-def _frame_width_km(proj, frame) -> float:
-    """Geodesic width of a frame along its middle row, in km."""
-    x0, x1, y0, y1 = frame
-    x = np.linspace(x0, x1, 41)
-    ll = ccrs.PlateCarree().transform_points(proj, x, np.full(x.size, 0.5 * (y0 + y1)))
-    ok = np.isfinite(ll[:, 0]) & np.isfinite(ll[:, 1])
-    if ok.sum() < 2:
-        return math.inf
-    _, _, d = _GEOD.inv(ll[ok][:-1, 0], ll[ok][:-1, 1], ll[ok][1:, 0], ll[ok][1:, 1])
-    return float(np.sum(d)) * 1e-3
 
 
 def _view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
@@ -243,6 +198,7 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     ``scale`` is the Natural Earth scale of the basemap, "110m" or "50m"; "auto" takes 50m for maps
     narrower than 5000 km (regional) and 110m for wider ones (same look at that size, much faster).
     """
+    earth = dataset_earth(ds)
     extent = _map_extent(ds)
     proj = mapplot.choose_projection(extent)
     launches = [str(x) for x in ds["launch"].values]
@@ -258,13 +214,13 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     frame = _widen(frame, proj, min_aspect=0.42, max_aspect=1.3)
     x0, x1, y0, y1 = frame
     if scale == "auto":
-        scale = "110m" if _frame_width_km(proj, frame) > 5000.0 else "50m"
+        scale = "110m" if geometry.view_width_km(earth, proj, frame) > 5000.0 else "50m"
     aspect = (y1 - y0) / (x1 - x0)
 
     rows, cols = _panel_layout(max(nl, 1), aspect)
     panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
     panel_h = panel_w * aspect
-    top_in, bottom_in, gap_h, gap_w, side = 0.95, 1.05, 0.45, 0.25, 0.2
+    top_in, bottom_in, gap_h, gap_w, side = 1.12, 1.05, 0.45, 0.25, 0.2
     width = cols * panel_w + (cols - 1) * gap_w + 2 * side
     height = rows * panel_h + (rows - 1) * gap_h + top_in + bottom_in
     fig = mapplot.new_figure((width, height), dpi=dpi)
@@ -279,13 +235,13 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
         ax.set_extent(frame, crs=proj)
         _draw_basemap(ax, frame, scale)
         if nl:
-            errors_present |= _draw_panel(ax, ds, k, cats)
-    _title(fig, ds, height)
+            errors_present |= _draw_panel(ax, ds, k, cats, earth)
+    _title(fig, ds, height, earth)
     _legend(fig, ds, cats, errors_present, bottom_in / height)
     return fig
 
 
-def _title(fig, ds, height):
+def _title(fig, ds, height, earth: Earth):
     a = ds.attrs
     nl = ds.sizes["launch"]
     na = ds.sizes["lat"] * ds.sizes["lon"] if is_grid(ds) else ds.sizes["aim"]
@@ -294,8 +250,8 @@ def _title(fig, ds, height):
     where = ("aim grid" if is_grid(ds) else "aim points")
     sub = (f"missile {a.get('missile', '?')}, {a.get('trajectory', '?')} trajectory, launch at "
            f"{float(a.get('launch_time_s', 0.0)):g} s  ·  {nl * na} pairs ({nl} launch point{'s' * (nl != 1)} × "
-           f"{na} {where})  ·  shieldlab {a.get('shieldlab_version', '')}")
-    fig.text(0.5, 1 - 0.52 / height, sub, ha="center", va="top", fontsize=9.5, color="#333333")
+           f"{na} {where})\nEarth: {geometry.earth_text(earth)}  ·  shieldlab {a.get('shieldlab_version', '')}")
+    fig.text(0.5, 1 - 0.52 / height, sub, ha="center", va="top", fontsize=9.5, color="#333333", linespacing=1.4)
 
 
 def _legend(fig, ds, cats, errors_present, bottom_frac):
@@ -323,7 +279,7 @@ def _legend(fig, ds, cats, errors_present, bottom_frac):
                title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
 
 
-def _draw_panel(ax, ds, k, cats) -> bool:
+def _draw_panel(ax, ds, k, cats, earth: Earth) -> bool:
     pc = ccrs.PlateCarree()
     nb = ds.sizes["battery"]
     cmap = ListedColormap([c for _, c in cats])
@@ -338,10 +294,10 @@ def _draw_panel(ax, ds, k, cats) -> bool:
     if is_grid(ds):
         lat, lon = ds["lat"].values, ds["lon"].values
         masked = np.ma.masked_array(code, mask=err)
-        ax.pcolormesh(_edges(lon), _edges(lat, -90.0, 90.0), masked, cmap=cmap, norm=norm, alpha=GRID_ALPHA,
+        le, be = geometry.cell_edges(lon), geometry.cell_edges(lat, -90.0, 90.0)
+        ax.pcolormesh(le, be, masked, cmap=cmap, norm=norm, alpha=GRID_ALPHA,
                       transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
         if err.any():  # hatched cells
-            le, be = _edges(lon), _edges(lat, -90.0, 90.0)
             cells = [_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
             ax.add_geometries(cells, crs=pc, facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx",
                               linewidth=0.4, alpha=0.85, zorder=3)
@@ -349,10 +305,10 @@ def _draw_panel(ax, ds, k, cats) -> bool:
     else:
         alat, alon = ds["aim_lat"].values, ds["aim_lon"].values
         ok = ~err
-        ax.scatter(_wrap(alon[ok]), alat[ok], c=code[ok], cmap=cmap, norm=norm, s=70, edgecolors="k",
+        ax.scatter(geometry.wrap_lon(alon[ok]), alat[ok], c=code[ok], cmap=cmap, norm=norm, s=70, edgecolors="k",
                    linewidths=0.6, transform=pc, zorder=6)
         if err.any():
-            ax.scatter(_wrap(alon[err]), alat[err], marker="x", s=40, color="#444444", linewidths=1.2,
+            ax.scatter(geometry.wrap_lon(alon[err]), alat[err], marker="x", s=40, color="#444444", linewidths=1.2,
                        transform=pc, zorder=6)
         n_aims = code.size
         for lo, la in zip(alon, alat):
@@ -361,9 +317,9 @@ def _draw_panel(ax, ds, k, cats) -> bool:
     # radars: ring/sector, marker, label
     for s in range(ds.sizes["sensor"]):
         slat, slon = float(ds["sensor_lat"].values[s]), float(ds["sensor_lon"].values[s])
-        rlon, rlat = range_ring(slat, slon, float(ds["sensor_max_range_km"].values[s]) * 1e3,
-                                float(ds["sensor_sector_center_deg"].values[s]),
-                                float(ds["sensor_sector_half_width_deg"].values[s]))
+        center = float(ds["sensor_sector_center_deg"].values[s])
+        sector = Sector(center, float(ds["sensor_sector_half_width_deg"].values[s])) if math.isfinite(center) else None
+        rlon, rlat = geometry.range_ring(earth, slat, slon, float(ds["sensor_max_range_km"].values[s]) * 1e3, sector)
         ax.plot(rlon, rlat, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=1.1,
                 alpha=0.85, zorder=4)
         ax.scatter([slon], [slat], marker="D", s=34, color=RADAR_COLOR, edgecolors="k", linewidths=0.6,
@@ -408,4 +364,4 @@ def _draw_panel(ax, ds, k, cats) -> bool:
     return bool(err.any())
 
 
-__all__ = ["coverage_figure", "categories", "category_codes", "range_ring", "battery_color"]
+__all__ = ["coverage_figure", "categories", "category_codes", "battery_color", "dataset_earth"]

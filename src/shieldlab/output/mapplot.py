@@ -33,9 +33,11 @@ import cartopy.crs as ccrs
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from pyproj import Geod
 
+from shieldlab.earth.model import Earth
 from shieldlab.output import basemap
+from shieldlab.output.geometry import densify_geodesic, lon_range, wrap_lon
+from shieldlab.scenario.model import EarthSpec
 
 __all__ = [
     "choose_projection",
@@ -75,10 +77,6 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: float | None = None, 
 
 
 # --------------------------------------------------------------------------- extents
-def _wrap180(lon: float) -> float:
-    return (float(lon) + 180.0) % 360.0 - 180.0
-
-
 def normalize_extent(extent_lonlat: Sequence[float]) -> Extent:
     """Return ``(lon_min, lon_max, lat_min, lat_max)`` with lon_min in [-180, 180) and
     lon_min < lon_max <= lon_min + 360 (lon_max > 180 means the range crosses the antimeridian).
@@ -98,7 +96,7 @@ def normalize_extent(extent_lonlat: Sequence[float]) -> Extent:
     lat0, lat1 = max(lat0, -90.0), min(lat1, 90.0)
     if span >= 360.0:
         return (-180.0, 180.0, lat0, lat1)
-    lon0 = _wrap180(lon0)
+    lon0 = wrap_lon(lon0)
     return (lon0, lon0 + span, lat0, lat1)
 
 
@@ -117,20 +115,16 @@ def extent_for(lons, lats, margin_deg: float = 5.0) -> Extent:
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
         raise ValueError("extent_for needs at least one finite point")
-    lon, lat = lon[ok] % 360.0, lat[ok]
+    lon, lat = lon[ok], lat[ok]
     m = max(float(margin_deg), 0.0)
 
-    s = np.unique(lon)  # sorted
-    gaps = np.diff(np.r_[s, s[0] + 360.0])  # gap after each point, eastward
-    i = int(np.argmax(gaps))
-    start = float(s[(i + 1) % len(s)])  # the points run eastward from here ...
-    span = 360.0 - float(gaps[i])  # ... over this many degrees
+    start, span = lon_range(lon)  # the points run eastward from `start` over `span` degrees
     half_min = 0.5  # never a zero-size map
     pad = max(m, half_min - 0.5 * span, 0.0)
     if span + 2.0 * pad >= 360.0:
         lon0, lon1 = -180.0, 180.0
     else:
-        lon0 = _wrap180(start - pad)
+        lon0 = wrap_lon(start - pad)
         lon1 = lon0 + span + 2.0 * pad
     lat_pad = max(m, half_min - 0.5 * float(lat.max() - lat.min()), 0.0)
     lat0 = max(float(lat.min()) - lat_pad, -90.0)
@@ -153,10 +147,10 @@ def choose_projection(extent_lonlat: Sequence[float] | None = None,
     region across the antimeridian (e.g. the North Pacific) is not split at the map edge.
     """
     if extent_lonlat is None:
-        return ccrs.Robinson(central_longitude=_wrap180(central_lon or 0.0))
+        return ccrs.Robinson(central_longitude=wrap_lon(central_lon or 0.0))
     lon0, lon1, lat0, lat1 = normalize_extent(extent_lonlat)
     span, height = lon1 - lon0, lat1 - lat0
-    clon = _wrap180(0.5 * (lon0 + lon1) if central_lon is None else central_lon)
+    clon = wrap_lon(0.5 * (lon0 + lon1) if central_lon is None else central_lon)
     clat = 0.5 * (lat0 + lat1)
 
     if span >= 300.0 and height >= 100.0:
@@ -201,7 +195,7 @@ def set_lonlat_extent(ax, extent_lonlat: Sequence[float], n: int = 181) -> None:
     g_lon, g_lat = np.meshgrid(np.linspace(lon0, lon1, 37), np.linspace(lat0, lat1, 19))
     bl = np.r_[bl, g_lon.ravel()]
     bt = np.r_[bt, g_lat.ravel()]
-    xyz = proj.transform_points(ccrs.PlateCarree(), _wrap_array(bl), bt)
+    xyz = proj.transform_points(ccrs.PlateCarree(), wrap_lon(bl), bt)
     x, y = xyz[:, 0], xyz[:, 1]
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
@@ -215,10 +209,6 @@ def set_lonlat_extent(ax, extent_lonlat: Sequence[float], n: int = 181) -> None:
     xmin, xmax = max(xmin, bx0), min(xmax, bx1)
     ymin, ymax = max(ymin, by0), min(ymax, by1)
     ax.set_extent((xmin, xmax, ymin, ymax), crs=proj)
-
-
-def _wrap_array(lon: np.ndarray) -> np.ndarray:
-    return (np.asarray(lon, dtype=float) + 180.0) % 360.0 - 180.0
 
 
 def new_map_axes(fig: Figure, extent_lonlat: Sequence[float] | None = None,
@@ -298,7 +288,7 @@ def _visible_filter(ax, cell_deg: float = 2.0, n: int = 240):
     nx, ny = int(round(360.0 / cell_deg)), int(round(180.0 / cell_deg))
     mask = np.zeros((ny, nx), dtype=bool)
     if ok.any():
-        ix = np.clip(((_wrap_array(lon[ok]) + 180.0) / cell_deg).astype(int), 0, nx - 1)
+        ix = np.clip(((wrap_lon(lon[ok]) + 180.0) / cell_deg).astype(int), 0, nx - 1)
         iy = np.clip(((lat[ok] + 90.0) / cell_deg).astype(int), 0, ny - 1)
         mask[iy, ix] = True
     # dilate by one cell (wrapping in longitude)
@@ -340,19 +330,22 @@ def plot_points(ax, lons, lats, **style):
     return ax.scatter(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), **kw)
 
 
-def plot_geodesic_tracks(ax, lons_list, lats_list, step_m: float = 25e3, **style) -> list:
+def plot_geodesic_tracks(ax, lons_list, lats_list, step_m: float = 25e3, *, earth: Earth | None = None,
+                         **style) -> list:
     """Draw one line per track, following geodesics between its vertices.
 
     ``lons_list``/``lats_list`` are sequences of per-track sequences (degrees); a single
-    track may also be given as two flat sequences. Each segment is densified along the WGS84
-    geodesic (pyproj) every ``step_m`` metres, then drawn in ``ccrs.Geodetic()``.
-    ``style`` goes to ``ax.plot``; a ``label`` is attached to the first track only, so a
-    legend shows it once.
+    track may also be given as two flat sequences. Each segment is densified along the geodesic
+    of ``earth`` (the scenario's Earth; without one the default ``[earth]``, WGS84) every
+    ``step_m`` metres (:func:`shieldlab.output.geometry.densify_geodesic`), then drawn in
+    ``ccrs.Geodetic()``. ``style`` goes to ``ax.plot``; a ``label`` is attached to the first
+    track only, so a legend shows it once.
     """
     if np.ndim(lons_list) == 1 and len(lons_list) and np.isscalar(lons_list[0]):
         lons_list, lats_list = [lons_list], [lats_list]
     if len(lons_list) != len(lats_list):
         raise ValueError("lons_list and lats_list must have the same number of tracks")
+    earth = earth if earth is not None else Earth.from_spec(EarthSpec())
     kw = {"color": "C0", "linewidth": 1.2, "zorder": 4}
     kw.update(style)
     kw["transform"] = ccrs.Geodetic()
@@ -362,35 +355,9 @@ def plot_geodesic_tracks(ax, lons_list, lats_list, step_m: float = 25e3, **style
         lo, la = np.asarray(lo, dtype=float).ravel(), np.asarray(la, dtype=float).ravel()
         if lo.shape != la.shape:
             raise ValueError(f"track {i}: lons and lats differ in length")
-        lo, la = _densify_geodesic(lo, la, step_m)
+        lo, la = densify_geodesic(earth, lo, la, step_m)
         lines.extend(ax.plot(lo, la, label=label if i == 0 else "_nolegend_", **kw))
     return lines
-
-
-_GEOD = Geod(ellps="WGS84")
-
-
-def _densify_geodesic(lon: np.ndarray, lat: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Insert WGS84 geodesic points so that consecutive vertices are at most ``step_m`` apart.
-
-    Longitudes are kept continuous (unwrapped), which cartopy's Geodetic CRS handles.
-    """
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    lon, lat = lon[ok], lat[ok]
-    if len(lon) < 2 or step_m <= 0:
-        return lon, lat
-    out_lon, out_lat = [lon[:1]], [lat[:1]]
-    _, _, dist = _GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
-    for k in range(len(lon) - 1):
-        n_mid = min(int(np.ceil(dist[k] / step_m)) - 1, 2000)
-        if n_mid > 0:
-            mid = np.asarray(_GEOD.npts(lon[k], lat[k], lon[k + 1], lat[k + 1], n_mid))
-            out_lon.append(mid[:, 0])
-            out_lat.append(mid[:, 1])
-        out_lon.append(lon[k + 1 : k + 2])
-        out_lat.append(lat[k + 1 : k + 2])
-    lo = np.concatenate(out_lon)
-    return np.degrees(np.unwrap(np.radians(lo))), np.concatenate(out_lat)
 
 
 class LabelPlacer:

@@ -23,13 +23,6 @@ def _f(x, fmt="{:.1f}", scale=1.0):
     return "—" if x is None or not math.isfinite(float(x)) else fmt.format(float(x) * scale)
 
 
-def _ll(p):
-    if p is None or p.get("lat_deg") is None:
-        return ""
-    lat, lon = p["lat_deg"], p["lon_deg"]
-    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
-
-
 def print_engage(doc: dict, console: Console) -> None:
     e = doc["earth"]
     console.print(f"[bold]{doc['scenario']}[/bold]")
@@ -63,7 +56,7 @@ def print_engage(doc: dict, console: Console) -> None:
 
 
 def _timeline(t, console):
-    rows = events(t, _ll)
+    rows = events(t)
     tl = Table(box=box.SIMPLE, show_header=True, pad_edge=False)
     tl.add_column("time s", justify="right")
     tl.add_column("event")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from shieldlab.output.geometry import place_text
 
-def events(t: dict, latlon) -> list[tuple[float, str, str]]:
+
+def events(t: dict, latlon=place_text) -> list[tuple[float, str, str]]:
     """(time_s, event, detail) rows: launch, burnout, detections, each feasible battery's interceptor
-    launch and first intercept, apogee and impact, sorted by time. `latlon(point_dict) -> str`."""
+    launch and first intercept, apogee and impact, sorted by time. `latlon(point_dict) -> str` writes the
+    places (by default :func:`shieldlab.output.geometry.place_text`, "54.04°N 36.01°E")."""
     rows = [(t["launch"]["time_s"], "launch", latlon(t["launch"]))]
     b = t["burnout"]
     rows.append((b["time_s"], "burnout", f"{latlon(b)}, {b['altitude_km']:.0f} km, {b['speed_km_s']:.3f} km/s"))

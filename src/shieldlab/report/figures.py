@@ -16,10 +16,9 @@ from matplotlib import patheffects
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from pyproj import Geod
 
-from shieldlab.earth import frames
-from shieldlab.output import mapplot
+from shieldlab.earth.model import Earth
+from shieldlab.output import geometry, mapplot
 
 PHASE_COLORS = {"boost": "#d62728", "ascent": "#ff9f1c", "descent": "#1f5fbf"}
 RADAR_COLOR = "#1b7a2e"
@@ -34,10 +33,7 @@ REASON_TEXT = {
     "out-of-reach": "out of reach",
     "timeline": "reachable, but not in time",
 }
-_GEOD = Geod(ellps="WGS84")
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white", alpha=0.9)]
-POWERED_STEP_S = 10.0
-FREE_STEP_S = 20.0
 
 
 def png_bytes(fig, dpi: float = 110.0) -> bytes:
@@ -52,44 +48,6 @@ def site_color(k: int) -> str:
 
 
 # --------------------------------------------------------------------------- geometry helpers
-def threat_track(res, i: int) -> dict | None:
-    """Sampled flight of threat i: times, lat, lon (continuous), altitude (km) and phase per point."""
-    th = res.threats
-    if not th.valid[i]:
-        return None
-    t0, tb, ti, ta = th.launch_time_s[i], th.burnout_time_s[i], th.impact_time_s[i], th.apogee_time_s[i]
-    n_p = max(1, int(math.ceil((tb - t0) / POWERED_STEP_S)))
-    n_f = max(1, int(math.ceil((ti - tb) / FREE_STEP_S)))
-    t = np.concatenate([np.linspace(t0, tb, n_p + 1), np.linspace(tb, ti, n_f + 1)[1:]])
-    if tb < ta < ti:
-        t = np.sort(np.append(t, ta))
-    pos = th.position_ecef(np.full(t.shape, i), t)
-    lat, lon, alt = frames.ecef_to_geodetic(res.earth, pos)
-    lon = np.degrees(np.unwrap(np.radians(lon)))
-    phase = np.where(t <= tb, "boost", np.where(t <= ta, "ascent", "descent"))
-    return {"t": t, "lat": lat, "lon": lon, "alt_km": alt * 1e-3, "phase": phase}
-
-
-def range_ring(lat: float, lon: float, radius_m: float, sector=None, n: int = 181):
-    """Lon/lat of a geodesic circle around a site, or the outline of a sector (site, arc, site)."""
-    if sector is None or sector.half_width_deg >= 180.0:
-        az = np.linspace(0.0, 360.0, n)
-        wedge = False
-    else:
-        az = np.linspace(sector.center_deg - sector.half_width_deg, sector.center_deg + sector.half_width_deg,
-                         max(int(sector.half_width_deg), 2) + 1)
-        wedge = True
-    lons, lats, _ = _GEOD.fwd(np.full(az.size, lon), np.full(az.size, lat), az, np.full(az.size, radius_m))
-    lons, lats = np.asarray(lons), np.asarray(lats)
-    if wedge:
-        k = 30
-        d = np.linspace(0.0, radius_m, k)
-        l1, b1, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[0]), d)
-        l2, b2, _ = _GEOD.fwd(np.full(k, lon), np.full(k, lat), np.full(k, az[-1]), d[::-1])
-        lons, lats = np.r_[l1, lons, l2], np.r_[b1, lats, b2]
-    return np.degrees(np.unwrap(np.radians(lons))), lats
-
-
 def battery_sites(scenario) -> list[tuple[object, list[int]]]:
     """Battery sites (Point) with the indices of the batteries there, in order of first appearance."""
     sites: dict[tuple, list[int]] = {}
@@ -112,16 +70,16 @@ def _projection(lon, lat, margin_deg: float = 4.0):
     lon0, lon1, lat0, lat1 = extent
     span = lon1 - lon0
     if lat0 >= 15.0 and span >= 110.0:
-        return ccrs.NorthPolarStereo(central_longitude=((lon0 + lon1) / 2 + 180.0) % 360.0 - 180.0)
+        return ccrs.NorthPolarStereo(central_longitude=geometry.wrap_lon((lon0 + lon1) / 2))
     extent = (lon0, lon1, max(lat0, -85.0), min(lat1, 89.0))
     return mapplot.choose_projection(extent)
 
 
-def map_figure(lons, lats, *, width_in: float = 11.0, top_in: float = 0.8, bottom_in: float = 1.1,
+def map_figure(earth: Earth, lons, lats, *, width_in: float = 11.0, top_in: float = 0.8, bottom_in: float = 1.1,
                max_aspect: float = 0.95, min_aspect: float = 0.45, dpi: float = 110.0):
     """A Figure sized to the map of the given points (plus `top_in` for titles and `bottom_in` for the
-    legend) and its GeoAxes, with the bundled basemap."""
-    lon = (np.asarray(lons, float) + 180.0) % 360.0 - 180.0
+    legend) and its GeoAxes, with the bundled basemap (50m for views narrower than 5000 km on `earth`)."""
+    lon = geometry.wrap_lon(np.asarray(lons, float))
     lat = np.clip(np.asarray(lats, float), -89.0, 89.0)
     ok = np.isfinite(lon) & np.isfinite(lat)
     lon, lat = lon[ok], lat[ok]
@@ -149,25 +107,14 @@ def map_figure(lons, lats, *, width_in: float = 11.0, top_in: float = 0.8, botto
     fig = mapplot.new_figure((width_in, height), dpi=dpi)
     ax = fig.add_axes((side / width_in, bottom_in / height, map_w / width_in, map_h / height), projection=proj)
     ax.set_extent((x0, x1, y0, y1), crs=proj)
-    mapplot.draw_basemap(ax, scale="50m" if _view_width_km(ax) < 5000 else "110m")
+    width_km = geometry.view_width_km(earth, proj, (*ax.get_xlim(), *ax.get_ylim()))
+    mapplot.draw_basemap(ax, scale="50m" if width_km < 5000 else "110m")
     return fig, ax
 
 
-def _view_width_km(ax) -> float:
-    x0, x1 = ax.get_xlim()
-    y = 0.5 * sum(ax.get_ylim())
-    xs = np.linspace(x0, x1, 31)
-    ll = ccrs.PlateCarree().transform_points(ax.projection, xs, np.full(xs.size, y))
-    ok = np.isfinite(ll[:, 0]) & np.isfinite(ll[:, 1])
-    if ok.sum() < 2:
-        return math.inf
-    _, _, d = _GEOD.inv(ll[ok][:-1, 0], ll[ok][:-1, 1], ll[ok][1:, 0], ll[ok][1:, 1])
-    return float(np.sum(d)) * 1e-3
-
-
-def _draw_radars(ax, scenario, labels: mapplot.LabelPlacer | None):
+def _draw_radars(ax, earth: Earth, scenario, labels: mapplot.LabelPlacer | None):
     for r in scenario.sensors:
-        lo, la = range_ring(r.at.lat_deg, r.at.lon_deg, r.max_range_m, r.sector)
+        lo, la = geometry.range_ring(earth, r.at.lat_deg, r.at.lon_deg, r.max_range_m, r.sector)
         ax.plot(lo, la, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=0.9, alpha=0.8,
                 zorder=4)
         ax.scatter([r.at.lon_deg], [r.at.lat_deg], marker="D", s=36, color=RADAR_COLOR, edgecolors="k",
@@ -198,12 +145,12 @@ def trajectory_map(res, doc: dict, title: str | None = None):
     """Ground tracks of the threats coloured by phase (boost, free-flight ascent, descent), with burnout,
     apogee and impact, radars with their maximum-range rings, battery sites and first-intercept points."""
     sc = res.scenario
-    tracks = [threat_track(res, i) for i in range(res.threats.n)]
+    tracks = [geometry.ground_track(res.threats, i) for i in range(res.threats.n)]
     lons, lats = [], []
     for tr in tracks:
         if tr is not None:
-            lons.append(tr["lon"])
-            lats.append(tr["lat"])
+            lons.append(tr.lon_deg)
+            lats.append(tr.lat_deg)
     for p, _ in battery_sites(sc):
         lons.append([p.lon_deg])
         lats.append([p.lat_deg])
@@ -215,11 +162,11 @@ def trajectory_map(res, doc: dict, title: str | None = None):
         fig.text(0.5, 0.5, "nothing to map", ha="center")
         return fig
     n_sites = len(battery_sites(sc))
-    fig, ax = map_figure(np.concatenate(lons), np.concatenate(lats), top_in=0.75,
+    fig, ax = map_figure(res.earth, np.concatenate(lons), np.concatenate(lats), top_in=0.75,
                          bottom_in=0.35 + 0.24 * math.ceil((7 + 2 * bool(sc.sensors) + 2 * n_sites) / 4))
     labels = mapplot.LabelPlacer(ax, gap_pt=6.0, zorder=12, halo=_HALO)
     geo, pc = ccrs.Geodetic(), ccrs.PlateCarree()
-    _draw_radars(ax, sc, labels)
+    _draw_radars(ax, res.earth, sc, labels)
     _draw_batteries(ax, sc, labels)
     site_of = {}
     for k, (_, js) in enumerate(battery_sites(sc)):
@@ -229,14 +176,15 @@ def trajectory_map(res, doc: dict, title: str | None = None):
     for i, tr in enumerate(tracks):
         if tr is None:
             continue
+        phase = tr.phase
         for ph, col in PHASE_COLORS.items():
-            m = tr["phase"] == ph
+            m = phase == ph
             if ph != "boost":  # join the phases
                 k = np.flatnonzero(m)
                 if k.size:
                     m[max(k[0] - 1, 0)] = True
             if m.sum() >= 2:
-                ax.plot(tr["lon"][m], tr["lat"][m], color=col, linewidth=1.6 if ph == "boost" else 1.2,
+                ax.plot(tr.lon_deg[m], tr.lat_deg[m], color=col, linewidth=1.6 if ph == "boost" else 1.2,
                         transform=geo, zorder=6, solid_capstyle="round")
         t = doc["threats"][i]
         b, a, im = t["burnout"], t["apogee"], t["impact"]
@@ -268,9 +216,9 @@ def trajectory_map(res, doc: dict, title: str | None = None):
     H = fig.get_figheight()
     fig.text(0.5, 1 - 0.08 / H, title or sc.name, ha="center", va="top", fontsize=13, fontweight="bold")
     n_ok = int(np.count_nonzero(res.threats.valid))
-    fig.text(0.5, 1 - 0.4 / H, f"ground tracks of {n_ok} threat{'s' * (n_ok != 1)} (vacuum flight, WGS84, rotating Earth); "
-             "radar rings: maximum range drawn as ground distance", ha="center", va="top", fontsize=9.5,
-             color="#333333")
+    fig.text(0.5, 1 - 0.4 / H, f"ground tracks of {n_ok} threat{'s' * (n_ok != 1)} (vacuum flight; Earth: "
+             f"{geometry.earth_text(res.earth)}); radar rings: maximum range drawn as ground distance", ha="center",
+             va="top", fontsize=9.5, color="#333333")
     handles = [Line2D([], [], color=PHASE_COLORS["boost"], linewidth=2, label="boost (powered flight)"),
                Line2D([], [], color=PHASE_COLORS["ascent"], linewidth=2, label="free flight, ascending"),
                Line2D([], [], color=PHASE_COLORS["descent"], linewidth=2, label="free flight, descending"),
@@ -394,7 +342,8 @@ def coverage_map(result, title: str | None = None):
     count, unreachable, _ = coverage_counts(result)
     lons = [lay.aim_lon_deg, [p.lon_deg for p in lay.launch], [b.at.lon_deg for b in sc.batteries]]
     lats = [lay.aim_lat_deg, [p.lat_deg for p in lay.launch], [b.at.lat_deg for b in sc.batteries]]
-    fig, ax = map_figure(np.concatenate([np.asarray(v, float) for v in lons]),
+    earth = Earth.from_spec(sc.earth)
+    fig, ax = map_figure(earth, np.concatenate([np.asarray(v, float) for v in lons]),
                          np.concatenate([np.asarray(v, float) for v in lats]), top_in=0.85, bottom_in=1.15)
     labels = mapplot.LabelPlacer(ax, gap_pt=6.0, zorder=12, halo=_HALO)
     pc = ccrs.PlateCarree()
@@ -404,8 +353,8 @@ def coverage_map(result, title: str | None = None):
     if lay.grid_lat_deg is not None:
         glat, glon = lay.grid_lat_deg, lay.grid_lon_deg
         c = np.ma.masked_array(count.reshape(glat.size, glon.size), mask=unreachable.reshape(glat.size, glon.size))
-        ax.pcolormesh(_edges(glon), np.clip(_edges(glat), -90, 90), c, cmap=cmap, norm=norm, alpha=0.75,
-                      transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.4), linewidth=0.3, shading="flat")
+        ax.pcolormesh(geometry.cell_edges(glon), geometry.cell_edges(glat, -90, 90), c, cmap=cmap, norm=norm,
+                      alpha=0.75, transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.4), linewidth=0.3, shading="flat")
         if unreachable.any():
             ax.scatter(lay.aim_lon_deg[unreachable], lay.aim_lat_deg[unreachable], marker="x", s=18,
                        color="#555555", transform=pc, zorder=4)
@@ -418,14 +367,14 @@ def coverage_map(result, title: str | None = None):
                        zorder=7)
         for lo, la in zip(lay.aim_lon_deg, lay.aim_lat_deg):
             labels.block(lo, la, 6)
-    _draw_radars(ax, sc, labels)
+    _draw_radars(ax, earth, sc, labels)
     _draw_batteries(ax, sc, labels)
     for p in lay.launch:
         ax.scatter([p.lon_deg], [p.lat_deg], marker="^", s=80, color=LAUNCH_COLOR, edgecolors="k", linewidths=0.7,
                    transform=pc, zorder=9)
         labels.block(p.lon_deg, p.lat_deg, 6)
     for p in lay.launch:
-        labels.text(p.lon_deg, p.lat_deg, p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}", fontsize=8, color="#7f0000",
+        labels.text(p.lon_deg, p.lat_deg, geometry.point_label(p, 1), fontsize=8, color="#7f0000",
                     fontweight="bold")
     if lay.grid_lat_deg is None:
         names = _aim_names(sc, lay)
@@ -437,8 +386,9 @@ def coverage_map(result, title: str | None = None):
              fontweight="bold")
     cov = sc.coverage
     fig.text(0.5, 1 - 0.4 / H, f"{nl} launch point{'s' * (nl != 1)} × {lay.aim_lat_deg.size} aim points, missile "
-             f"{cov.missile}, {cov.trajectory.label()} trajectory; colour: from how many launch points a threat aimed "
-             "there can be engaged\nby at least one battery", ha="center", va="top", fontsize=9, color="#333333")
+             f"{cov.missile}, {cov.trajectory.label()} trajectory; Earth: {geometry.earth_text(earth)}\ncolour: from "
+             "how many launch points a threat aimed there can be engaged by at least one battery", ha="center",
+             va="top", fontsize=9, color="#333333")
     handles = [Patch(facecolor=colors[k], edgecolor="#555555", label=f"{k} of {nl}") for k in range(nl + 1)]
     if nl > 8:  # a shorter legend
         keep = sorted(set([0, 1, nl // 4, nl // 2, (3 * nl) // 4, nl]))
@@ -471,7 +421,7 @@ def coverage_battery_panels(result, max_panels: int = 12, title: str | None = No
     rows = math.ceil(nb_shown / cols)
     lons = np.concatenate([lay.aim_lon_deg, [p.lon_deg for p in lay.launch], [b.at.lon_deg for b in sc.batteries]])
     lats = np.concatenate([lay.aim_lat_deg, [p.lat_deg for p in lay.launch], [b.at.lat_deg for b in sc.batteries]])
-    lon = (lons + 180.0) % 360.0 - 180.0
+    lon = geometry.wrap_lon(lons)
     proj = _projection(lon, lats)
     xy = proj.transform_points(ccrs.PlateCarree(), lon, np.clip(lats, -89, 89))
     ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
@@ -481,7 +431,7 @@ def coverage_battery_panels(result, max_panels: int = 12, title: str | None = No
     aspect = min(max((frame[3] - frame[2]) / (frame[1] - frame[0]), 0.45), 1.1)
     pw = 11.0 / cols - 0.15
     ph = pw * aspect
-    top, bottom, gap = 0.75, 0.75, 0.4
+    top, bottom, gap = 0.9, 0.75, 0.4
     W, H = 11.0, rows * (ph + gap) + top + bottom
     fig = mapplot.new_figure((W, H), dpi=100)
     colors = [NONE_COLOR] + [_seq_color(k, nl) for k in range(1, nl + 1)]
@@ -499,8 +449,8 @@ def coverage_battery_panels(result, max_panels: int = 12, title: str | None = No
         if lay.grid_lat_deg is not None:
             glat, glon = lay.grid_lat_deg, lay.grid_lon_deg
             cm = np.ma.masked_array(count.reshape(glat.size, glon.size), mask=unreachable.reshape(glat.size, glon.size))
-            ax.pcolormesh(_edges(glon), np.clip(_edges(glat), -90, 90), cm, cmap=cmap, norm=norm, alpha=0.8,
-                          transform=pc, zorder=3, shading="flat")
+            ax.pcolormesh(geometry.cell_edges(glon), geometry.cell_edges(glat, -90, 90), cm, cmap=cmap, norm=norm,
+                          alpha=0.8, transform=pc, zorder=3, shading="flat")
         else:
             ax.scatter(lay.aim_lon_deg, lay.aim_lat_deg, c=count, cmap=cmap, norm=norm, s=40, edgecolors="k",
                        linewidths=0.5, transform=pc, zorder=7)
@@ -516,8 +466,8 @@ def coverage_battery_panels(result, max_panels: int = 12, title: str | None = No
     fig.text(0.5, 1 - 0.1 / H, title or "coverage per battery", ha="center", va="top", fontsize=12,
              fontweight="bold")
     fig.text(0.5, 1 - 0.42 / H, "aim points coloured by the number of launch points from which the battery can "
-             "engage a threat aimed there; red square: the battery", ha="center", va="top", fontsize=9,
-             color="#333333")
+             "engage a threat aimed there; red square: the battery\n"
+             f"Earth: {geometry.earth_text(sc.earth)}", ha="center", va="top", fontsize=9, color="#333333")
     handles = [Patch(facecolor=colors[k], edgecolor="#555555", label=f"{k} of {nl}") for k in range(nl + 1)]
     if nl > 8:
         keep = sorted(set([0, 1, nl // 4, nl // 2, (3 * nl) // 4, nl]))
@@ -533,7 +483,7 @@ def coverage_battery_panels(result, max_panels: int = 12, title: str | None = No
 
 def _aim_names(scenario, lay) -> list[str]:
     pts = sorted(scenario.coverage.aim, key=lambda p: (p.lat_deg, p.lon_deg))
-    return [p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}" for p in pts]
+    return [geometry.point_label(p, 1) for p in pts]
 
 
 def _seq_color(k: int, n: int) -> str:
@@ -541,14 +491,6 @@ def _seq_color(k: int, n: int) -> str:
 
     cm = colormaps["YlGnBu"]
     return cm(0.25 + 0.7 * (k / max(n, 1)))
-
-
-def _edges(c):
-    c = np.asarray(c, float)
-    if c.size == 1:
-        return np.array([c[0] - 0.5, c[0] + 0.5])
-    mid = 0.5 * (c[1:] + c[:-1])
-    return np.r_[c[0] - (mid[0] - c[0]), mid, c[-1] + (c[-1] - mid[-1])]
 
 
 def coverage_matrix(result, title: str | None = None):
@@ -571,7 +513,7 @@ def coverage_matrix(result, title: str | None = None):
             ax.text(ai, li, s, ha="center", va="center", fontsize=8.5,
                     color="white" if n[li, ai] > nb * 0.6 else "#222222")
     ax.set_xticks(range(na), _aim_names(sc, lay), rotation=30, ha="right", fontsize=8.5)
-    ax.set_yticks(range(nl), [p.name or f"{p.lat_deg:.1f},{p.lon_deg:.1f}" for p in lay.launch], fontsize=8.5)
+    ax.set_yticks(range(nl), [geometry.point_label(p, 1) for p in lay.launch], fontsize=8.5)
     ax.set_xlabel("aim point", fontsize=9)
     ax.set_ylabel("launch point", fontsize=9)
     cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, ticks=range(nb + 1))
@@ -676,5 +618,5 @@ def delay_sensitivity_figure(sens, battery_delays: list[tuple[str, float, float]
 
 __all__ = [
     "battery_share_figure", "coverage_map", "coverage_matrix", "delay_sensitivity_figure", "png_bytes",
-    "speed_sensitivity_figure", "threat_track", "timeline_figure", "trajectory_map", "coverage_battery_panels",
+    "speed_sensitivity_figure", "timeline_figure", "trajectory_map", "coverage_battery_panels",
 ]

@@ -12,6 +12,7 @@ from html import escape
 
 import numpy as np
 
+from shieldlab.output.geometry import earth_text, point_label, site_text
 from shieldlab.output.timeline import events as timeline_events
 from shieldlab.report.figures import REASON_TEXT
 
@@ -78,18 +79,9 @@ def section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>\n{body}\n</section>'
 
 
-def latlon(p: dict | None) -> str:
-    if not p or p.get("lat_deg") is None:
-        return ""
-    lat, lon = p["lat_deg"], p["lon_deg"]
-    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
-
-
 def point_text(p) -> str:
-    s = f"{abs(p.lat_deg):.3f}°{'N' if p.lat_deg >= 0 else 'S'} {abs(p.lon_deg):.3f}°{'E' if p.lon_deg >= 0 else 'W'}"
-    if p.alt_m:
-        s += f", {p.alt_m:g} m"
-    return f"{esc(p.name)} ({s})" if p.name else s
+    """A site as escaped HTML: name (lat lon, altitude)."""
+    return esc(site_text(p))
 
 
 def km(x_m) -> str:
@@ -101,8 +93,7 @@ def scenario_summary(sc, *, source_file: str | None, catalog_version: str, versi
     parts = []
     e = sc.earth
     facts = [["scenario file", esc(source_file or "(not from a file)")],
-             ["Earth model", esc(f"{e.model}, rotation {'on' if e.rotation else 'off'}, J2 "
-                                 f"{'on' if e.j2 and e.model == 'wgs84' else 'off'}; vacuum flight")],
+             ["Earth model", esc(f"{earth_text(e)}; vacuum flight")],
              ["shieldlab / catalog", esc(f"{version} / {catalog_version}")],
              ["threats", str(len(sc.threats))], ["sensors", str(len(sc.sensors))],
              ["batteries", str(len(sc.batteries))],
@@ -148,13 +139,13 @@ def coverage_text(sc) -> str:
 
     cov = sc.coverage
     lay = layout(cov)
-    launch = ", ".join(p.name or f"{p.lat_deg:g},{p.lon_deg:g}" for p in cov.launch)
+    launch = ", ".join(point_label(p) for p in cov.launch)
     if lay.grid_lat_deg is not None:
         g = cov.aim
         aims = (f"a {g.step_deg:g}° grid, lat {g.lat_min_deg:g}…{g.lat_max_deg:g}, lon {g.lon_min_deg:g}…"
                 f"{g.lon_max_deg:g} ({lay.aim_lat_deg.size} points)")
     else:
-        aims = ", ".join(p.name or f"{p.lat_deg:g},{p.lon_deg:g}" for p in cov.aim)
+        aims = ", ".join(point_label(p) for p in cov.aim)
     return (f"{cov.missile}, {cov.trajectory.label()} trajectory, from {launch} to {aims}: "
             f"{lay.n_pairs} pairs")
 
@@ -211,7 +202,7 @@ def threat_detail(t: dict, img: str | None) -> str:
     """One threat: its events in time order, every battery's window, and its timeline chart."""
     if t["error"]:
         return f"<p>cannot be computed: {esc(t['error'])}</p>"
-    ev = timeline_events(t, latlon)
+    ev = timeline_events(t)
     events = table(["time s", "event", "where / what"], [[f"{x:.1f}", esc(w), esc(d)] for x, w, d in ev],
                    [["num", "", ""] for _ in ev])
     never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]
@@ -249,7 +240,7 @@ def coverage_table(result) -> str:
     headers = ["launch point", "battery", "engageable"] + [esc(r) for r in REASONS[1:]] + ["missile cannot fly it"]
     rows, cls = [], []
     for li, p in enumerate(lay.launch):
-        name = esc(p.name or f"{p.lat_deg:g},{p.lon_deg:g}")
+        name = esc(point_label(p))
         for j, b in enumerate(sc.batteries):
             k = int(feas[li, :, j].sum())
             rows.append([name if j == 0 else "", esc(b.name), f"{k}/{na} ({100 * k / max(na, 1):.0f}%)",

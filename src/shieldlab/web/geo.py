@@ -13,7 +13,8 @@ sector, site).
 
 Longitudes of a polygon or a track are made continuous (unwrapped from their first point), so they may
 leave [-180, 180]; this lets Leaflet draw across the antimeridian without a seam. A ring that encloses
-a pole is closed along that pole (latitude +-90).
+a pole is closed along that pole (latitude +-90). Ground tracks, longitude unwrapping and point labels
+come from :mod:`shieldlab.output.geometry`, as in the report.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import numpy as np
 
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
+from shieldlab.output.geometry import ground_track, point_label, unwrap_lon
 from shieldlab.scenario.model import Radar, Scenario
 from shieldlab.sensors.radar import RadarGeometry
 
-POWERED_STEP_S = 10.0
-FREE_STEP_S = 20.0
 DEFAULT_REF_ALTITUDES_KM = (300.0, 1000.0)
 RING_STEP_DEG = 2.0
 RING_BISECTIONS = 40  # 20,000 km / 2**40: far below a metre
@@ -38,22 +38,6 @@ MAX_RING_M = 20_000e3  # half a meridian: no point on Earth is farther along a g
 def _r(x, nd=4):
     x = float(x)
     return None if not np.isfinite(x) else round(x, nd)
-
-
-def unwrap_lon(lon_deg) -> np.ndarray:
-    """Longitudes made continuous (steps of more than 180 deg taken the short way)."""
-    lon = np.asarray(lon_deg, float)
-    if lon.size == 0:
-        return lon
-    return np.degrees(np.unwrap(np.radians(lon)))
-
-
-def sample_times(threats, i: int) -> np.ndarray:
-    """Launch..burnout every POWERED_STEP_S, then to impact every FREE_STEP_S, ends included."""
-    t0, tb, ti = threats.launch_time_s[i], threats.burnout_time_s[i], threats.impact_time_s[i]
-    n_p = max(1, int(np.ceil((tb - t0) / POWERED_STEP_S)))
-    n_f = max(1, int(np.ceil((ti - tb) / FREE_STEP_S)))
-    return np.concatenate([np.linspace(t0, tb, n_p + 1), np.linspace(tb, ti, n_f + 1)[1:]])
 
 
 def tracks(res) -> list[dict]:
@@ -71,13 +55,11 @@ def tracks(res) -> list[dict]:
         if not valid[i]:
             out.append({"threat": name, "points": [], "detections": []})
             continue
-        t = sample_times(th, i)
-        pos = th.position_ecef(np.full(t.shape, i), t)
-        lat, lon, alt = frames.ecef_to_geodetic(earth, pos)
-        lon = unwrap_lon(lon)
-        tb = th.burnout_time_s[i]
+        tr = ground_track(th, i, with_apogee=False)
+        tb = tr.burnout_time_s
         pts = [{"time_s": _r(tt, 2), "lat_deg": _r(la), "lon_deg": _r(lo), "altitude_km": _r(al * 1e-3, 2),
-                "phase": "powered" if tt <= tb else "free"} for tt, la, lo, al in zip(t, lat, lon, alt)]
+                "phase": "powered" if tt <= tb else "free"}
+               for tt, la, lo, al in zip(tr.time_s, tr.lat_deg, tr.lon_deg, tr.alt_m)]
         det = []
         for j, s in enumerate(sensors):
             td = res.detections_s[i, j]
@@ -191,7 +173,7 @@ def geometry(scenario: Scenario, ref_altitudes_km=DEFAULT_REF_ALTITUDES_KM) -> d
                             max_altitude_km=None if not np.isfinite(it.max_altitude_m) else it.max_altitude_m * 1e-3))
     if scenario.coverage is not None:
         for p in scenario.coverage.launch:
-            feats.append(_point("launch", p.name or f"{p.lat_deg:g},{p.lon_deg:g}", p))
+            feats.append(_point("launch", point_label(p), p))
     return {"type": "FeatureCollection", "ref_altitudes_km": list(ref_altitudes_km), "features": feats}
 
 
@@ -211,7 +193,7 @@ def summary(scenario: Scenario) -> dict:
                     for t in scenario.threats],
         "coverage": None if cov is None else {
             "missile": cov.missile, "trajectory": cov.trajectory.label(),
-            "launch": [p.name or f"{p.lat_deg:g},{p.lon_deg:g}" for p in cov.launch],
+            "launch": [point_label(p) for p in cov.launch],
             "n_pairs": layout(cov).n_pairs,
         },
     }
@@ -236,7 +218,7 @@ def coverage_compact(result) -> dict:
     return {
         "scenario": sc.name,
         "batteries": [b.name for b in sc.batteries],
-        "launch": [{"name": p.name or f"{p.lat_deg:g},{p.lon_deg:g}", "lat_deg": p.lat_deg, "lon_deg": p.lon_deg}
+        "launch": [{"name": point_label(p), "lat_deg": p.lat_deg, "lon_deg": p.lon_deg}
                    for p in lay.launch],
         "aim": {"lat_deg": [float(x) for x in lay.aim_lat_deg], "lon_deg": [float(x) for x in lay.aim_lon_deg]},
         "grid": grid,
