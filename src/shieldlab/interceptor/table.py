@@ -5,7 +5,7 @@ altitude) with exact fast-arc solutions at every node (Flyout.solve, continued l
 altitude so most nodes converge in two or three Newton steps). Rotation, J2 and the ellipsoid are in
 the node solutions, so the table is exact at its nodes; between nodes it is trilinear. The table
 serves only to scan threat paths quickly; engagement windows are refined with exact solves
-(engagement/window.py), so table error moves no reported number beyond the refinement tolerance.
+(engagement/boundary.py), so table error moves no reported number beyond the refinement tolerance.
 
 Coordinates: for a point P, its geocentric unit vector d = P / |P|; theta = angle between d and the
 site's geocentric unit vector s; azimuth = direction of d seen from s in the geocentric east/north
@@ -138,7 +138,8 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
         if ia.size == 0:
             break
         guess = sol[ia, kk - 1, il] if kk > 0 else None
-        Tk, sk = flyout.solve(P[ia, kk, il], guess=guess)
+        fs = flyout.solve(P[ia, kk, il], guess=guess)
+        Tk, sk = fs.time_s, fs.arc
         T[ia, kk, il] = Tk
         sol[ia, kk, il] = sk
         ok = np.isfinite(Tk)

@@ -226,22 +226,22 @@ def _scenario(req: RunRequest):
 
 
 def compute_engage(scenario) -> dict:
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import engage
     from shieldlab.web.geo import tracks
 
     res = engage(scenario)
-    doc = engage_document(res)
+    doc = res.to_document()
     doc["tracks"] = tracks(res)
     return doc
 
 
 def _n_pairs(scenario) -> int:
-    from shieldlab.coverage.pairs import layout
+    from shieldlab.api import count_pairs
 
     if scenario.coverage is None:
         raise WebError(422, f"{scenario.source or 'the scenario'}: no [coverage] table; a coverage run needs one "
                             "(missile, from = launch points, to = aim grid or places)")
-    n = layout(scenario.coverage).n_pairs
+    n = count_pairs(scenario)
     if n > MAX_PAIRS:
         raise WebError(422, f"the coverage has {n} (launch, aim) pairs; the web page runs at most {MAX_PAIRS} "
                             "per request (use a coarser grid, or `shieldlab coverage` on the command line)")
@@ -249,13 +249,11 @@ def _n_pairs(scenario) -> int:
 
 
 def compute_coverage(scenario, progress=None) -> dict:
-    from shieldlab.coverage.pairs import layout
-    from shieldlab.coverage.run import DEFAULT_CHUNK, run
+    from shieldlab.api import coverage
     from shieldlab.web.geo import coverage_compact
 
-    n = layout(scenario.coverage).n_pairs
-    chunk = min(DEFAULT_CHUNK, max(16, math.ceil(n / 10)))  # about ten progress steps
-    return coverage_compact(run(scenario, workers=1, chunk_size=chunk, progress=progress))
+    # one process (the server's other requests keep a core); chunks as the command line cuts them
+    return coverage_compact(coverage(scenario, workers=1, progress=progress))
 
 
 # ---------------------------------------------------------------------------------------------- examples
