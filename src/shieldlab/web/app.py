@@ -9,8 +9,10 @@ Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx status)
     GET  /api/examples/{name}      that scenario's TOML text
     POST /api/scenario             the parameters the side panel edits (values from the file)
     POST /api/engage               the `engage --json` document + "tracks" (ground tracks, detection points)
+                                   + "reason_text" (each reason's explanation, shieldlab.api.Reason)
     POST /api/geometry             GeoJSON: radar coverage outlines (rings / sector wedges), radar and battery sites
-    POST /api/coverage             the [coverage] run, compact (per launch, aim point, battery), synchronous
+    POST /api/coverage             the [coverage] run, compact (per launch, aim point, battery), synchronous,
+                                   with "reason_text" as for /api/engage
     POST /api/coverage/jobs        the same as a background job: 202 {"job", "state", "total_pairs"}
     GET  /api/coverage/jobs/{id}   {"state": queued|running|done|error, "done_pairs", "total_pairs", "result"|"errors"}
 
@@ -232,7 +234,15 @@ def compute_engage(scenario) -> dict:
     res = engage(scenario)
     doc = res.to_document()
     doc["tracks"] = tracks(res)
+    doc["reason_text"] = reason_text()
     return doc
+
+
+def reason_text() -> dict:
+    """What the page says for each reason (JSON string -> explanation): the page has no texts of its own."""
+    from shieldlab.api import Reason
+
+    return {r.value: r.explanation for r in Reason}
 
 
 def _n_pairs(scenario) -> int:
@@ -253,7 +263,7 @@ def compute_coverage(scenario, progress=None) -> dict:
     from shieldlab.web.geo import coverage_compact
 
     # one process (the server's other requests keep a core); chunks as the command line cuts them
-    return coverage_compact(coverage(scenario, workers=1, progress=progress))
+    return {**coverage_compact(coverage(scenario, workers=1, progress=progress)), "reason_text": reason_text()}
 
 
 # ---------------------------------------------------------------------------------------------- examples
