@@ -33,7 +33,7 @@ def _points(earth, n, seed):
 def test_table_matches_exact_flyout_in_clear_cells(poland_iib):
     earth, fly, tb = poland_iib
     P = _points(earth, 400, 1)
-    T_tab, mixed, lower, _ = tb.lookup(P)
+    T_tab = tb.lookup(P).time_s
     T_ex = fly.solve(P).time_s
     clear = np.isfinite(T_tab)
     assert clear.sum() > 100, "too few clear cells to test"
@@ -46,7 +46,8 @@ def test_table_never_hides_reachable_points(poland_iib):
     """Where the table says 'no arc' without flagging the cell as mixed, the exact solver agrees."""
     earth, fly, tb = poland_iib
     P = _points(earth, 400, 2)
-    T_tab, mixed, _, _ = tb.lookup(P)
+    tl = tb.lookup(P)
+    T_tab, mixed = tl.time_s, tl.mixed
     T_ex = fly.solve(P).time_s
     hidden = ~np.isfinite(T_tab) & ~mixed & np.isfinite(T_ex)
     assert not hidden.any(), f"{hidden.sum()} reachable points outside every flagged cell"
@@ -55,7 +56,8 @@ def test_table_never_hides_reachable_points(poland_iib):
 def test_mixed_cells_bound_the_flyout_time_from_below(poland_iib):
     earth, fly, tb = poland_iib
     P = _points(earth, 600, 3)
-    _, mixed, lower, _ = tb.lookup(P)
+    tl = tb.lookup(P)
+    mixed, lower = tl.mixed, tl.lower_s
     T_ex = fly.solve(P).time_s
     m = mixed & np.isfinite(T_ex) & np.isfinite(lower)
     assert m.any()

@@ -149,8 +149,8 @@ class Engagements(_Arrays):
     earliest_launch_s: np.ndarray = _per("battery")
     feasible: np.ndarray = _per("battery")
     reason_code: np.ndarray = _per("battery")
-    first: Intercepts = None
-    last: Intercepts = None
+    first: Intercepts
+    last: Intercepts
 
     def reason(self, *index) -> Reason | None:
         """The Reason at one index (threat, battery); None for a threat that cannot be computed."""

@@ -86,7 +86,8 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
-    T, mix, low, sol = table.lookup_where(pos, flat_in, alt)
+    tl = table.lookup_where(pos, flat_in, alt)
+    T, mix, low, sol = tl.time_s, tl.mixed, tl.lower_s, tl.arc
     tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
     has = tab_ok.any(1)
     # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
