@@ -1,6 +1,6 @@
 """The latest interceptor launch that still intercepts (for sensitivity sweeps).
 
-The engagement condition (MODELS.md section 5, engagement/window.py) holds at some free-flight sample
+The engagement condition (MODELS.md section 5, engagement/condition.py) holds at some free-flight sample
 time t of the threat, with the threat inside the interceptor's altitude band, when t - t0 >= T(P(t)),
 t0 the battery's earliest launch and T the flyout time. So a battery engages a threat exactly when
 t0 <= L, with
