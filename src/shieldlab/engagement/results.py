@@ -19,8 +19,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from shieldlab.coverage.pairs import PairLayout
+    from shieldlab.earth.model import Earth
+    from shieldlab.engagement.scan import FreeFlightSamples
+    from shieldlab.scenario.model import Scenario
+    from shieldlab.threat.trajectory import FlownThreats
 
 
 # --------------------------------------------------------------------------- reasons
@@ -331,14 +339,14 @@ class EngageResult(_PerThreat):
     and engaged. `threats` holds the flown trajectories (positions at any time); `samples` the
     free-flight samples that every battery's window scanned (used again by `latest_launch`)."""
 
-    scenario: object
-    earth: object
-    names: tuple
+    scenario: Scenario
+    earth: Earth
+    names: tuple[str, ...]
     flights: Flights
     detections: Detections
     engagements: Engagements
-    threats: object = None  # threat/trajectory.py FlownThreats
-    samples: object = None  # engagement/scan.py FreeFlightSamples
+    threats: FlownThreats | None = None
+    samples: FreeFlightSamples | None = None
 
     def __repr__(self) -> str:
         return f"<EngageResult {self.scenario.name!r}: {self._counts('threat')}>"
@@ -355,7 +363,7 @@ class CoverageResult(_PerThreat):
     """`coverage`: the [coverage] pairs numbered `pairs` (all of them, in order, for a whole run; chunks of
     a run hold some and join with `concat`), each flown, detected and engaged as `engage` would."""
 
-    scenario: object
+    scenario: Scenario
     pairs: np.ndarray
     flights: Flights
     detections: Detections
@@ -369,7 +377,7 @@ class CoverageResult(_PerThreat):
         self.pairs.flags.writeable = False
 
     @cached_property
-    def layout(self):
+    def layout(self) -> PairLayout:
         """The PairLayout of the scenario's [coverage] (coverage/pairs.py)."""
         from shieldlab.coverage.pairs import layout
 
