@@ -148,7 +148,7 @@ def main():
                                  m.burnout_range_m, m.burnout_altitude_m))
     t_base = (time.perf_counter() - t) / a.baseline
     ours = cov.evaluate_chunk(sc, np.sort(base_idx), tables)
-    dv = np.abs(np.array([b[2] for b in base])[np.argsort(base_idx)] - ours["burnout_speed_m_s"])
+    dv = np.abs(np.array([b[2] for b in base])[np.argsort(base_idx)] - ours.flights.burnout_speed_m_s)
     print(f"baseline aiming only: {t_base:.3f} s per threat ({a.baseline} threats); "
           f"agrees with shieldlab's min-energy speed to {dv.max():.2f} m/s")
 
@@ -190,7 +190,7 @@ def main():
         peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         print(f"{nbig:,} pairs: {dt:.1f} s wall, peak resident memory {peak:.0f} MB (largest process); "
-              f"{int(res.records['feasible'].any(1).sum()):,} pairs engageable by some battery")
+              f"{int(res.engagements.feasible.any(1).sum()):,} pairs engageable by some battery")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from shieldlab import catalog
-from shieldlab.api import ScenarioError, engage, engage_document, load_scenario, load_scenario_text
+from shieldlab.api import ScenarioError, engage, load_scenario, load_scenario_text
 from shieldlab.scenario.load import scenario_from_dict
 from shieldlab.scenario.model import Point, Scenario
 
@@ -275,7 +275,7 @@ def test_catalog_only_scenario_loads_and_engages() -> None:
         ("interceptors", "sm3-iib"), ("missiles", "icbm-solid"), ("places", "kozelsk"), ("places", "washington"),
     }
     assert len(sc.catalog_refs) == len(set(sc.catalog_refs))
-    doc = engage_document(engage(sc))
+    doc = engage(sc).to_document()
     threat = doc["threats"][0]
     assert threat["error"] is None
     assert threat["aim"]["lat_deg"] == pytest.approx(38.91) and threat["aim"]["lon_deg"] == pytest.approx(-77.04)
@@ -301,7 +301,7 @@ azimuth = "300 deg"
 gamma = "35 deg"
 """
     sc = load_scenario_text(text)
-    doc = engage_document(engage(sc))
+    doc = engage(sc).to_document()
     assert doc["threats"][0]["error"] is None and doc["threats"][0]["aim"] is None
     assert 2750 < doc["threats"][0]["ground_range_km"] < 5500  # an IRBM (DoD class, LITERATURE.md 1.3)
 

@@ -23,10 +23,10 @@ import xarray as xr
 
 from shieldlab import __version__
 from shieldlab import constants as C
-from shieldlab.api import (Point, ScenarioError, ThreatSpec, coverage, coverage_document, engage, load_scenario,
-                           load_scenario_text, run_coverage, to_dataset)
-from shieldlab.coverage.dataset import flat, pair_names
-from shieldlab.engagement.window import REASONS
+from shieldlab.api import (CoverageResult, Point, Reason, ScenarioError, ThreatSpec, coverage, engage, load_scenario,
+                           load_scenario_text)
+from shieldlab.coverage.dataset import flat
+from shieldlab.coverage.pairs import pair_names
 from shieldlab.output import files
 
 # validation tolerances (shared/spec validation README)
@@ -114,21 +114,37 @@ def grid_sc(scen_dir):
 
 @pytest.fixture(scope="module")
 def grid_res(grid_sc):
-    return run_coverage(grid_sc, chunk_size=5)
+    return coverage(grid_sc, chunk_size=5)
 
 
 @pytest.fixture(scope="module")
 def grid_ds(grid_res):
-    return to_dataset(grid_res)
+    return grid_res.to_dataset()
 
 
 @pytest.fixture(scope="module")
 def places_res(scen_dir):
-    return run_coverage(load_scenario(scen_dir / "places.toml"))
+    return coverage(load_scenario(scen_dir / "places.toml"))
 
 
-def assert_same_records(a: dict, b: dict):
-    assert a.keys() == b.keys()
+def _arrays(res) -> dict:
+    """Every array of a result's parts, by part and field name (for exact comparisons)."""
+    out = {}
+    for part in ("flights", "detections", "engagements"):
+        obj = getattr(res, part)
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if isinstance(v, np.ndarray):
+                out[f"{part}.{f.name}"] = v
+            else:
+                out.update({f"{part}.{f.name}.{g.name}": getattr(v, g.name) for g in dataclasses.fields(v)})
+    return out
+
+
+def assert_same_results(a: CoverageResult, b: CoverageResult):
+    assert np.array_equal(a.pairs, b.pairs)
+    a, b = _arrays(a), _arrays(b)
+    assert a.keys() == b.keys() and len(a) == 22 + 2 + 3 + 2 * 6
     for k in a:
         x, y = a[k], b[k]
         assert x.shape == y.shape and x.dtype == y.dtype, k
@@ -140,48 +156,50 @@ def assert_same_records(a: dict, b: dict):
 
 # ------------------------------------------------------------------------------------------------ (a) vs engage
 def test_the_scenario_has_every_kind_of_outcome(grid_res):
-    rec = grid_res.records
-    err = np.array([e is not None for e in rec["error"]])
+    err = ~grid_res.flights.valid
     assert err.any() and not err.all()
-    feas = rec["feasible"][~err]
+    feas = grid_res.engagements.feasible[~err]
     assert feas.all(axis=1).any()  # both batteries
     assert (feas.any(axis=1) & ~feas.all(axis=1)).any()  # one of them
-    assert (rec["reason_code"][~err] > 0).any()
+    assert (grid_res.engagements.reason_code[~err] != Reason.OK.code).any()
 
 
-def _sample(rec):
+def _sample(res):
     """A pair feasible for both batteries, one feasible for one only, one that cannot be computed."""
-    err = np.array([e is not None for e in rec["error"]])
-    f = rec["feasible"]
+    err = np.array([e is not None for e in res.flights.error])
+    f = res.engagements.feasible
     return [int(np.flatnonzero(~err & f.all(axis=1))[0]), int(np.flatnonzero(~err & (f.sum(axis=1) == 1))[0]),
             int(np.flatnonzero(err)[0])]
 
 
 def check_against_engage(sc, res):
     """Every sampled pair of a coverage result against `engage` of that pair alone (a [[threats]] entry)."""
-    cov, lay, rec = sc.coverage, res.layout, res.records
+    cov, lay = sc.coverage, res.layout
+    fl, det, eng = res.flights, res.detections, res.engagements
     names = pair_names(sc, lay)
-    for k in _sample(rec):
+    for k in _sample(res):
         li, ai = (int(v) for v in lay.pair(k))
         threat = ThreatSpec(name=names[k], missile=cov.missile, launch=lay.launch[li],
                             aim=Point(float(lay.aim_lat_deg[ai]), float(lay.aim_lon_deg[ai])),
                             trajectory=cov.trajectory, launch_time_s=cov.launch_time_s)
         sc1 = dataclasses.replace(sc, threats=(threat,), coverage=None)
-        one = engage(sc1).records
-        assert (one["error"][0] is None) == (rec["error"][k] is None), names[k]
-        if rec["error"][k] is not None:
-            assert not rec["feasible"][k].any() and (rec["reason_code"][k] == -1).all()
+        one = engage(sc1)
+        assert (one.flights.error[0] is None) == (fl.error[k] is None), names[k]
+        if fl.error[k] is not None:
+            assert not eng.feasible[k].any() and (eng.reason_code[k] == -1).all()
+            assert [eng.reason(k, j) for j in range(2)] == [None, None]
             continue
-        for f in ("burnout_time_s", "apogee_time_s", "impact_time_s", "track_time_s"):
-            assert abs(one[f][0] - rec[f][k]) <= TIME_TOL_S, (names[k], f)
-        assert np.allclose(one["detections_s"][0], rec["detections_s"][k], atol=TIME_TOL_S, equal_nan=True)
-        assert abs(one["impact_lat_deg"][0] - rec["impact_lat_deg"][k]) < 0.01
-        assert abs(one["apogee_altitude_m"][0] - rec["apogee_altitude_m"][k]) < 1000.0
-        assert np.array_equal(one["feasible"][0], rec["feasible"][k]), names[k]
-        assert np.array_equal(one["reason_code"][0], rec["reason_code"][k]), names[k]
-        ok = rec["feasible"][k]
-        assert np.all(np.abs(one["first_time_s"][0][ok] - rec["first_time_s"][k][ok]) <= FIRST_INTERCEPT_TOL_S)
-        assert np.all(np.abs(one["earliest_launch_s"][0] - rec["earliest_launch_s"][k]) <= TIME_TOL_S)
+        for f in ("burnout_time_s", "apogee_time_s", "impact_time_s"):
+            assert abs(getattr(one.flights, f)[0] - getattr(fl, f)[k]) <= TIME_TOL_S, (names[k], f)
+        assert abs(one.track_time_s[0] - det.track_time_s[k]) <= TIME_TOL_S, names[k]
+        assert np.allclose(one.detections_s[0], det.time_s[k], atol=TIME_TOL_S, equal_nan=True)
+        assert abs(one.flights.impact_lat_deg[0] - fl.impact_lat_deg[k]) < 0.01
+        assert abs(one.flights.apogee_altitude_m[0] - fl.apogee_altitude_m[k]) < 1000.0
+        assert np.array_equal(one.engagements.feasible[0], eng.feasible[k]), names[k]
+        assert np.array_equal(one.engagements.reason_code[0], eng.reason_code[k]), names[k]
+        ok = eng.feasible[k]
+        assert np.all(np.abs(one.engagements.first.time_s[0][ok] - eng.first.time_s[k][ok]) <= FIRST_INTERCEPT_TOL_S)
+        assert np.all(np.abs(one.engagements.earliest_launch_s[0] - eng.earliest_launch_s[k]) <= TIME_TOL_S)
 
 
 def test_per_pair_figures_equal_engage_for_that_pair_alone(grid_sc, grid_res):
@@ -195,47 +213,45 @@ def test_per_pair_figures_equal_engage_on_the_flyout_table_path(grid_sc, monkeyp
     if not hasattr(run_module, "TABLE_MIN_PAIRS"):
         pytest.skip("this version of coverage.run has no flyout-table path")
     monkeypatch.setattr(run_module, "TABLE_MIN_PAIRS", 0)
-    check_against_engage(grid_sc, run_coverage(grid_sc, chunk_size=7))
+    check_against_engage(grid_sc, coverage(grid_sc, chunk_size=7))
 
 
 def test_json_pair_records_are_engage_threat_records(grid_sc, grid_res):
-    doc = coverage_document(grid_res)
+    doc = grid_res.to_document()
     assert set(doc) == {"shieldlab_version", "scenario", "earth", "pairs"}
     assert doc["earth"] == {"model": "wgs84", "rotation": True, "j2": True}
-    k = _sample(grid_res.records)[0]
+    k = _sample(grid_res)[0]
     p = doc["pairs"][k]
     li, ai = (int(v) for v in grid_res.layout.pair(k))
     sc1 = dataclasses.replace(grid_sc, coverage=None, threats=(ThreatSpec(
         p["name"], "irbm", grid_res.layout.launch[li], Point(p["aim"]["lat_deg"], p["aim"]["lon_deg"]),
         grid_sc.coverage.trajectory),))
-    from shieldlab.api import engage_document
-
-    t = engage_document(engage(sc1))["threats"][0]
+    t = engage(sc1).to_document()["threats"][0]
     assert set(p) == set(t) and p["name"] == t["name"]
     assert [e["battery"] for e in p["engagements"]] == ["romania", "poland"]
     assert [e["feasible"] for e in p["engagements"]] == [e["feasible"] for e in t["engagements"]]
-    err = doc["pairs"][_sample(grid_res.records)[2]]
+    err = doc["pairs"][_sample(grid_res)[2]]
     assert err["error"] and err["burnout"] is None and all(not e["feasible"] for e in err["engagements"])
 
 
 # ------------------------------------------------------------------------------------------------ (b) order
 def test_grid_order_launch_points_in_file_order_then_lat_then_lon(grid_res, grid_sc):
-    rec, n = grid_res.records, grid_res.layout.n_pairs
-    assert n == 18 and rec["launch_lat_deg"].shape == (n,)
+    fl, n = grid_res.flights, grid_res.layout.n_pairs
+    assert n == 18 and fl.launch_lat_deg.shape == (n,) and np.array_equal(grid_res.pairs, np.arange(n))
     # "tabriz" comes first in the file, "semnan" second
-    assert np.allclose(rec["launch_lat_deg"][:9], 38.08) and np.allclose(rec["launch_lat_deg"][9:], 35.234)
+    assert np.allclose(fl.launch_lat_deg[:9], 38.08) and np.allclose(fl.launch_lat_deg[9:], 35.234)
     for half in (slice(0, 9), slice(9, 18)):
-        keys = list(zip(rec["aim_lat_deg"][half], rec["aim_lon_deg"][half]))
+        keys = list(zip(fl.aim_lat_deg[half], fl.aim_lon_deg[half]))
         assert keys == sorted(keys) and len(set(keys)) == 9
     names = pair_names(grid_sc, grid_res.layout)
     assert names[0] == "tabriz -> 36.00,14.00" and names[1] == "tabriz -> 36.00,22.00"
     assert names[9] == "semnan -> 36.00,14.00" and names[-1] == "semnan -> 52.00,30.00"
-    assert [p["name"] for p in coverage_document(grid_res)["pairs"]] == names
+    assert [p["name"] for p in grid_res.to_document()["pairs"]] == names == grid_res.names
 
 
 def test_places_order_by_latitude_then_longitude(places_res):
-    rec = places_res.records
-    assert list(zip(rec["aim_lat_deg"], rec["aim_lon_deg"])) == [
+    fl = places_res.flights
+    assert list(zip(fl.aim_lat_deg, fl.aim_lon_deg)) == [
         (37.98, 23.73), (38.42, 27.14), (48.0, 16.0), (48.0, 20.0)]
     assert pair_names(places_res.scenario, places_res.layout) == [
         "tabriz -> athens", "tabriz -> izmir", "tabriz -> 48.00,16.00", "tabriz -> 48.00,20.00"]
@@ -260,19 +276,19 @@ def test_grid_dataset_dims_vars_and_attrs(grid_ds, grid_res, scen_dir):
         assert ds[v].dims == ("launch", "battery", "lat", "lon"), v
     assert ds["feasible"].dtype == bool and ds["reason"].dtype == np.int8
     r = ds["reason"].attrs
-    assert list(r["flag_values"]) == list(range(-1, len(REASONS)))
-    assert r["flag_meanings"].split() == ["error", *REASONS]
-    # values follow the records, reshaped
-    rec = grid_res.records
-    assert np.array_equal(flat(ds, "feasible"), rec["feasible"])
-    assert np.array_equal(flat(ds, "reason"), rec["reason_code"])
-    assert np.allclose(flat(ds, "first_intercept_altitude_km"), rec["first_altitude_m"] * 1e-3, equal_nan=True)
-    assert np.allclose(flat(ds, "flight_time_s"), rec["impact_time_s"] - rec["launch_time_s"], equal_nan=True)
-    assert [str(e) for e in flat(ds, "error")] == ["" if e is None else e for e in rec["error"]]
+    assert list(r["flag_values"]) == [-1, 0, 1, 2, 3, 4]
+    assert r["flag_meanings"].split() == ["error", "ok", "not-detected", "altitude", "out-of-reach", "timeline"]
+    # values follow the results, reshaped
+    fl, eng = grid_res.flights, grid_res.engagements
+    assert np.array_equal(flat(ds, "feasible"), eng.feasible)
+    assert np.array_equal(flat(ds, "reason"), eng.reason_code)
+    assert np.allclose(flat(ds, "first_intercept_altitude_km"), eng.first.altitude_m * 1e-3, equal_nan=True)
+    assert np.allclose(flat(ds, "flight_time_s"), fl.impact_time_s - fl.launch_time_s, equal_nan=True)
+    assert [str(e) for e in flat(ds, "error")] == ["" if e is None else e for e in fl.error]
     assert ds["error"].sel(launch="semnan").values.ravel().tolist().count("") < 9  # some errors ...
     assert np.isnan(ds["flight_time_s"].values[ds["error"].values != ""]).all()  # ... have no figures
     # ds.sel works as expected: tabriz -> (44, 22) is the pair 0*9 + 1*3 + 1
-    assert bool(ds["feasible"].sel(launch="tabriz", battery="romania", lat=44, lon=22)) == rec["feasible"][4, 0]
+    assert bool(ds["feasible"].sel(launch="tabriz", battery="romania", lat=44, lon=22)) == eng.feasible[4, 0]
     a = ds.attrs
     assert a["scenario"] == "tiny grid coverage" and a["shieldlab_version"] == __version__
     assert a["missile"] == "irbm" and a["trajectory"] == "lofted" and a["n_pairs"] == 18
@@ -282,7 +298,7 @@ def test_grid_dataset_dims_vars_and_attrs(grid_ds, grid_res, scen_dir):
 
 
 def test_places_dataset_and_api_coverage(scen_dir):
-    ds = coverage(load_scenario(scen_dir / "places.toml"))
+    ds = coverage(load_scenario(scen_dir / "places.toml")).to_dataset()
     assert dict(ds.sizes) == {"launch": 1, "aim": 4, "battery": 2, "sensor": 1}
     assert list(ds["aim"].values) == ["athens", "izmir", "48.00,16.00", "48.00,20.00"]
     assert np.allclose(ds["aim_lat"].values, [37.98, 38.42, 48, 48])
@@ -291,18 +307,17 @@ def test_places_dataset_and_api_coverage(scen_dir):
     for v in BATTERY_VARS:
         assert ds[v].dims == ("launch", "battery", "aim")
     # a scenario given as text: no file, no text attribute, still a Dataset
-    ds2 = to_dataset(run_coverage(load_scenario_text(PLACES)))
+    ds2 = coverage(load_scenario_text(PLACES)).to_dataset()
     assert "scenario_toml" not in ds2.attrs and ds2.sizes["aim"] == 4
 
 
 def test_api_exports():
     import shieldlab.api as api
 
-    for name in ("coverage", "run_coverage", "to_dataset", "coverage_document", "write_output", "CoverageResult"):
+    for name in ("coverage", "count_pairs", "choose_chunk_size", "write_output", "write_outputs", "CoverageResult",
+                 "Reason"):
         assert name in api.__all__ and getattr(api, name)
-    from shieldlab.coverage.run import run
-
-    assert api.run_coverage is run
+    assert api.count_pairs(load_scenario_text(PLACES)) == 4
 
 
 def test_api_coverage_without_a_coverage_table(scen_dir):
@@ -335,23 +350,23 @@ def test_csv_one_row_per_pair(grid_ds, grid_res, tmp_path):
     with open(p, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 18
-    rec = grid_res.records
+    fl, eng = grid_res.flights, grid_res.engagements
     names = pair_names(grid_res.scenario, grid_res.layout)
     for k, row in enumerate(rows):
         assert f"{row['launch']} -> {row['aim']}" == names[k]
-        assert float(row["aim lat deg"]) == rec["aim_lat_deg"][k]
+        assert float(row["aim lat deg"]) == fl.aim_lat_deg[k]
         for j, b in enumerate(("romania", "poland")):
-            assert row[f"{b} feasible"] == ("true" if rec["feasible"][k, j] else "false")
-            code = rec["reason_code"][k, j]
-            assert row[f"{b} reason"] == (REASONS[code] if code >= 0 else "")
-            t = rec["first_time_s"][k, j]
+            assert row[f"{b} feasible"] == ("true" if eng.feasible[k, j] else "false")
+            reason = eng.reason(k, j)
+            assert row[f"{b} reason"] == ("" if reason is None else reason.value)
+            t = eng.first.time_s[k, j]
             assert (row[f"{b} first intercept s"] == "") == (not math.isfinite(t))
             if math.isfinite(t):
                 assert abs(float(row[f"{b} first intercept s"]) - t) < 1e-3
-        assert row["engageable by"] == ";".join(b for j, b in enumerate(("romania", "poland")) if rec["feasible"][k, j])
-        assert (row["error"] != "") == (rec["error"][k] is not None)
-        if rec["error"][k] is None:
-            assert abs(float(row["flight time s"]) - (rec["impact_time_s"][k] - rec["launch_time_s"][k])) < 1e-3
+        assert row["engageable by"] == ";".join(b for j, b in enumerate(("romania", "poland")) if eng.feasible[k, j])
+        assert (row["error"] != "") == (fl.error[k] is not None)
+        if fl.error[k] is None:
+            assert abs(float(row["flight time s"]) - (fl.impact_time_s[k] - fl.launch_time_s[k])) < 1e-3
 
 
 def test_geojson_feature_collection(grid_ds, grid_res, tmp_path):
@@ -363,15 +378,15 @@ def test_geojson_feature_collection(grid_ds, grid_res, tmp_path):
     assert kinds.count("aim") == 18 and kinds.count("launch") == 2
     assert kinds.count("battery") == 2 and kinds.count("sensor") == 1
     aims = [f for f in doc["features"] if f["properties"]["kind"] == "aim"]
-    rec = grid_res.records
+    fl, eng = grid_res.flights, grid_res.engagements
     for k, f in enumerate(aims):
         assert f["type"] == "Feature" and f["geometry"]["type"] == "Point"
         lon, lat = f["geometry"]["coordinates"]
-        assert (lat, lon) == (rec["aim_lat_deg"][k], rec["aim_lon_deg"][k])
+        assert (lat, lon) == (fl.aim_lat_deg[k], fl.aim_lon_deg[k])
         pr = f["properties"]
         assert pr["launch"] == ("tabriz" if k < 9 else "semnan")
-        assert pr["romania:feasible"] == bool(rec["feasible"][k, 0])
-        assert pr["poland:feasible"] == bool(rec["feasible"][k, 1])
+        assert pr["romania:feasible"] == bool(eng.feasible[k, 0])
+        assert pr["poland:feasible"] == bool(eng.feasible[k, 1])
         assert "romania:reason" in pr and "poland:first_intercept_time_s" in pr
     bat = [f for f in doc["features"] if f["properties"]["kind"] == "battery"]
     assert bat[0]["properties"]["name"] == "romania" and bat[0]["geometry"]["coordinates"] == [24.41, 44.05]
@@ -451,19 +466,19 @@ def test_atomic_write_success_replaces_and_sets_normal_permissions(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ (f, g) parallel
-def test_local_workers_give_identical_records(grid_sc, grid_res):
-    par = run_coverage(grid_sc, workers=2, chunk_size=4)
-    assert_same_records(grid_res.records, par.records)
+def test_local_workers_give_identical_results(grid_sc, grid_res):
+    par = coverage(grid_sc, workers=2, chunk_size=4)
+    assert_same_results(grid_res, par)
 
 
-def test_dask_cluster_gives_identical_records(grid_sc, grid_res):
+def test_dask_cluster_gives_identical_results(grid_sc, grid_res):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         seen = []
-        res = run_coverage(grid_sc, scheduler=cluster.scheduler_address, chunk_size=4,
-                           progress=lambda d, n: seen.append((d, n)))
-    assert_same_records(grid_res.records, res.records)
+        res = coverage(grid_sc, scheduler=cluster.scheduler_address, chunk_size=4,
+                       progress=lambda d, n: seen.append((d, n)))
+    assert_same_results(grid_res, res)
     assert seen[-1] == (18, 18) and len(seen) == 5
 
 

@@ -1,4 +1,4 @@
-"""Coverage records equal `engage` of the same pair alone, on every pair of case-study ranges where the
+"""Coverage results equal `engage` of the same pair alone, on every pair of case-study ranges where the
 flyout-table scan is hardest (SCENARIO.md: coverage gives "the same per-pair figures as engage"):
 
 - epaa-vs-iran, pairs 240-280: threats that leave the SM-3 IIA band (1,000 km) and come back into it
@@ -32,7 +32,7 @@ def test_coverage_pairs_equal_engage(name, first, stop):
     sc = load_scenario(CASES / f"{name}.toml")
     lay = layout(sc.coverage)
     idx = np.arange(first, lay.n_pairs if stop is None else stop)
-    rec = cov.evaluate_chunk(sc, idx, cov.build_tables(sc))  # the table scan, as in large runs
+    rec = cov.evaluate_chunk(sc, idx, cov.build_tables(sc)).engagements  # the table scan, as in large runs
     c = sc.coverage
     threats = []
     for k in idx:
@@ -40,11 +40,11 @@ def test_coverage_pairs_equal_engage(name, first, stop):
         threats.append(ThreatSpec(name=f"pair {k}", missile=c.missile, launch=lay.launch[li],
                                   aim=Point(float(lay.aim_lat_deg[ai]), float(lay.aim_lon_deg[ai])),
                                   trajectory=c.trajectory, launch_time_s=c.launch_time_s))
-    one = engage(dataclasses.replace(sc, threats=tuple(threats), coverage=None)).records
-    assert np.array_equal(one["feasible"], rec["feasible"]), [
-        (int(idx[i]), sc.batteries[j].name) for i, j in zip(*np.nonzero(one["feasible"] != rec["feasible"]))]
-    assert np.array_equal(one["reason_code"], rec["reason_code"])
-    ok = one["feasible"]
-    for f in ("first_time_s", "last_time_s"):
-        d = np.abs(one[f][ok] - rec[f][ok])
+    one = engage(dataclasses.replace(sc, threats=tuple(threats), coverage=None)).engagements
+    assert np.array_equal(one.feasible, rec.feasible), [
+        (int(idx[i]), sc.batteries[j].name) for i, j in zip(*np.nonzero(one.feasible != rec.feasible))]
+    assert np.array_equal(one.reason_code, rec.reason_code)
+    ok = one.feasible
+    for f in ("first", "last"):
+        d = np.abs(getattr(one, f).time_s[ok] - getattr(rec, f).time_s[ok])
         assert d.max(initial=0.0) <= INTERCEPT_TIME_TOL_S, (f, d.max())

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from shieldlab.api import engage, engage_document, load_scenario_text
+from shieldlab.api import engage, load_scenario_text
 from shieldlab.earth import frames
 from shieldlab.interceptor.flyout import Flyout
 
@@ -136,7 +136,7 @@ EXPECTED_REASON = {
 @pytest.fixture(scope="module")
 def main_result():
     res = engage(load_scenario_text(MAIN, "main.toml"))
-    return res, engage_document(res)
+    return res, res.to_document()
 
 
 def _eng(doc, name):
@@ -190,7 +190,7 @@ def test_max_flight_time_limits_reach(main_result):
     res = engage(load_scenario_text(
         HEAD.replace('max_flight_time = "10 s"', 'max_flight_time = "300 s"') + KURECIK
         + battery("romania-short-legs", "deveselu", "short-legs") + THREAT, "legs.toml"))
-    e = engage_document(res)["threats"][0]["engagements"][0]
+    e = res.to_document()["threats"][0]["engagements"][0]
     assert e["feasible"], e
     for key in ("first_intercept", "last_intercept"):
         assert e[key]["flyout_time_s"] - 60.0 <= 300.0 + EXACT_S, e
@@ -198,7 +198,7 @@ def test_max_flight_time_limits_reach(main_result):
 
 def test_not_detected_track_cue_but_launch_cue_still_engages():
     res = engage(load_scenario_text(HEAD + BLIND + MAIN_BATTERIES[0] + MAIN_BATTERIES[-1] + THREAT, "blind.toml"))
-    th = engage_document(res)["threats"][0]
+    th = res.to_document()["threats"][0]
     assert th["detections"] == [{"sensor": "canberra", "time_s": None}]
     assert th["track_time_s"] is None
     track, launch = th["engagements"]
@@ -210,7 +210,7 @@ def test_not_detected_track_cue_but_launch_cue_still_engages():
 
 
 def test_not_detected_without_any_sensor():
-    th = engage_document(engage(load_scenario_text(HEAD + MAIN_BATTERIES[0] + THREAT, "nosensor.toml")))["threats"][0]
+    th = engage(load_scenario_text(HEAD + MAIN_BATTERIES[0] + THREAT, "nosensor.toml")).to_document()["threats"][0]
     assert th["detections"] == [] and th["track_time_s"] is None, th
     assert th["engagements"][0]["reason"] == "not-detected", th["engagements"][0]
 
@@ -269,7 +269,7 @@ def test_first_intercept_is_the_first(main_result, name):
     _, _, alt = frames.ecef_to_geodetic(res.earth, p)
     if not it.min_altitude_m <= alt[0] <= it.max_altitude_m:
         return
-    T, _ = Flyout(res.earth, b.at, it).solve(p)
+    T = Flyout(res.earth, b.at, it).solve(p).time_s
     assert t - e["earliest_launch_s"] < T[0], (
         f"{name}: at {t:.2f} s (1 s before the reported first intercept) the interceptor could already arrive: "
         f"T = {T[0]:.2f} s <= {t - e['earliest_launch_s']:.2f} s available")
@@ -299,7 +299,8 @@ def test_flyout_consistency_and_independent_propagation(main_result, name):
     earth = res.earth
     t_hit = e["first_intercept"]["time_s"]
     p = res.threats.position_ecef(np.array([0]), np.array([t_hit]))
-    T, arc = Flyout(earth, b.at, it).solve(p)
+    fs = Flyout(earth, b.at, it).solve(p)
+    T, arc = fs.time_s, fs.arc
     assert T[0] == pytest.approx(e["first_intercept"]["flyout_time_s"], abs=FLYOUT_TOL_S), (
         f"{name}: T(P) re-solved {T[0]:.4f} s vs reported {e['first_intercept']['flyout_time_s']:.4f} s")
     az, el, tau = arc[0]
@@ -380,7 +381,7 @@ delays = st.floats(0.0, 900.0)  # track ~133 s, impact ~1127 s: large delays lea
 
 def _pair(site, tb, hmin, v1, v2, bat1, bat2):
     text = PROP_HEAD.format(tb=tb, v1=v1, v2=v2, hmin=hmin) + battery("one", site, *bat1) + battery("two", site, *bat2)
-    one, two = engage_document(engage(load_scenario_text(text, "prop.toml")))["threats"][0]["engagements"]
+    one, two = engage(load_scenario_text(text, "prop.toml")).to_document()["threats"][0]["engagements"]
     return one, two
 
 
@@ -432,7 +433,7 @@ def test_band_entered_briefly_near_apogee(main_result):
                         f'[interceptors.fast]\nburn_time = "60 s"\nburnout_speed = "4.5 km/s"\n'
                         f'min_altitude = "{band_min_km!r} km"')
     assert text != HEAD, "test set-up: the band was not changed"
-    e = engage_document(engage(load_scenario_text(text + KURECIK + MAIN_BATTERIES[0] + THREAT, "band.toml")))
+    e = engage(load_scenario_text(text + KURECIK + MAIN_BATTERIES[0] + THREAT, "band.toml")).to_document()
     eng = e["threats"][0]["engagements"][0]
     assert eng["reason"] != "altitude", (
         f"reason 'altitude' although the apogee {apogee_km:.4f} km is above min_altitude {band_min_km:.4f} km")

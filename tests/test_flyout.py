@@ -20,7 +20,8 @@ def solved():
     n = 600
     lat, lon, _ = geodesic.direct(earth, 44.05, 24.41, rng.uniform(0, 360, n), rng.uniform(50e3, 2500e3, n))
     P = frames.geodetic_to_ecef(earth, lat, lon, rng.uniform(100e3, 1000e3, n))
-    T, sol, jac = fly.solve(P, return_jac=True)
+    fs = fly.solve(P)
+    T, sol, jac = fs.time_s, fs.arc, fs.jacobian
     keep = np.isfinite(T)
     return fly, P[keep], sol[keep], jac[keep], rng
 
@@ -30,9 +31,10 @@ def test_chord_warm_start_finds_the_cold_fast_arc(solved, shift_m):
     fly, P, sol, jac, rng = solved
     assert P.shape[0] > 200
     P2 = P + rng.normal(0.0, shift_m / np.sqrt(3.0), P.shape)
-    T_cold, _ = fly.solve(P2)
-    T_plain, _, arcs_plain = fly.solve(P2, guess=sol, return_arcs=True)
-    T_chord, _, arcs_chord = fly.solve(P2, guess=sol, guess_point=P, guess_jac=jac, return_arcs=True)
+    T_cold = fly.solve(P2).time_s
+    plain = fly.solve(P2, guess=sol)
+    chord = fly.solve(P2, guess=sol, guess_point=P, guess_jac=jac)
+    T_chord, arcs_plain, arcs_chord = chord.time_s, plain.arcs_propagated, chord.arcs_propagated
     assert np.array_equal(np.isfinite(T_chord), np.isfinite(T_cold))
     f = np.isfinite(T_cold)
     err = np.abs(T_chord[f] - T_cold[f])

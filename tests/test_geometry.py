@@ -327,11 +327,10 @@ def _radar_lines(ax, color):
 
 
 def test_report_map_of_a_sphere_scenario_draws_sphere_rings_and_says_so(sphere_engage):
-    from shieldlab.api import engage_document
     from shieldlab.report import figures as F
 
     res = sphere_engage
-    fig = F.trajectory_map(res, engage_document(res))
+    fig = F.trajectory_map(res, res.to_document())
     ax = fig.axes[0]
     ring, wedge = _radar_lines(ax, F.RADAR_COLOR)
     lon, lat = ring.get_data()
@@ -350,7 +349,7 @@ def test_coverage_png_of_a_sphere_scenario_is_drawn_on_the_sphere(sphere_scenari
     from shieldlab.api import coverage
     from shieldlab.output import covermap
 
-    ds = coverage(sphere_scenario)
+    ds = coverage(sphere_scenario).to_dataset()
     assert covermap.dataset_earth(ds) == SPHERE
     fig = covermap.coverage_figure(ds)
     ring, wedge = _radar_lines(fig.axes[0], covermap.RADAR_COLOR)
@@ -361,11 +360,11 @@ def test_coverage_png_of_a_sphere_scenario_is_drawn_on_the_sphere(sphere_scenari
 
 
 def test_report_coverage_figures_and_html_state_the_earth(sphere_scenario):
-    from shieldlab.api import run_coverage
+    from shieldlab.api import coverage
     from shieldlab.report import figures as F
     from shieldlab.report import html as H
 
-    result = run_coverage(sphere_scenario)
+    result = coverage(sphere_scenario)
     for fig in (F.coverage_map(result), F.coverage_battery_panels(result)):
         assert "Earth: sphere, rotation off, J2 off" in " ".join(t.get_text() for t in fig.texts)
     ring = _radar_lines(F.coverage_map(result).axes[0], F.RADAR_COLOR)[0]

@@ -23,11 +23,11 @@ import pytest
 from scipy.optimize import brentq, minimize_scalar
 
 from shieldlab import freeflight
-from shieldlab.api import engage, engage_document, load_scenario_text
+from shieldlab.api import engage, load_scenario_text
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import EarthSpec, MissileType
-from shieldlab.threat.build import build_threats
+from shieldlab.threat.build import ThreatRequest, build
 
 # Model constants, MODELS.md section 1 (typed here, not imported, so a wrong constant in src/ shows up).
 MU_M3_S2 = 3.986004418e14
@@ -131,9 +131,11 @@ FLIGHT_LAUNCH_TIME_S = 50.0
 def unaimed_batch():
     missiles = {f"m{i}": MissileType(f"m{i}", FLIGHT_BURN_TIME_S, h, FLIGHT_BURNOUT_RANGE_M, v)
                 for i, (v, _, h) in enumerate(FLIGHTS)}
-    batch = build_threats(EARTH, missiles, list(missiles), 10.0, 20.0, 0.0, np.nan, np.nan, FLIGHT_LAUNCH_TIME_S,
-                          "min-energy", [g for _, g, _ in FLIGHTS], 45.0)
-    assert batch.error == [None] * len(FLIGHTS), f"errors: expected none, got {batch.error}"
+    batch = build(EARTH, missiles, ThreatRequest(
+        missile=list(missiles), launch_lat_deg=10.0, launch_lon_deg=20.0, launch_alt_m=0.0, aim_lat_deg=np.nan,
+        aim_lon_deg=np.nan, launch_time_s=FLIGHT_LAUNCH_TIME_S, mode="min-energy",
+        gamma_deg=[g for _, g, _ in FLIGHTS], azimuth_deg=45.0))
+    assert list(batch.error) == [None] * len(FLIGHTS), f"errors: expected none, got {batch.error}"
     return batch
 
 
@@ -268,8 +270,10 @@ def _aimed_batch(ranges_m, modes, missiles_by_threat, missiles, h_bo=0.0, launch
     ranges_m = np.asarray(ranges_m, float)
     n = ranges_m.size
     lat2, lon2, _ = geodesic.direct(EARTH, np.full(n, launch[0]), np.full(n, launch[1]), np.full(n, az), ranges_m)
-    return build_threats(EARTH, missiles, missiles_by_threat, launch[0], launch[1], 0.0, lat2, lon2, 0.0, modes,
-                         np.nan, np.nan), lat2, lon2
+    return build(EARTH, missiles, ThreatRequest(
+        missile=missiles_by_threat, launch_lat_deg=launch[0], launch_lon_deg=launch[1], launch_alt_m=0.0,
+        aim_lat_deg=lat2, aim_lon_deg=lon2, launch_time_s=0.0, mode=modes, gamma_deg=np.nan,
+        azimuth_deg=np.nan)), lat2, lon2
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +281,7 @@ def min_energy_batch():
     missiles = {"ground": MissileType("ground", ME_BURN_TIME_S, 0.0, 0.0, None)}
     d = np.array(ME_RANGES_KM) * 1e3
     b, lat2, lon2 = _aimed_batch(d, "min-energy", ["ground"] * d.size, missiles)
-    assert b.error == [None] * d.size, f"errors: expected none, got {b.error}"
+    assert list(b.error) == [None] * d.size, f"errors: expected none, got {b.error}"
     return b, d, lat2, lon2
 
 
@@ -360,7 +364,7 @@ def lofted_depressed():
     names = list(missiles) * 3
     modes = ["lofted"] * d.size + ["depressed"] * d.size + ["min-energy"] * d.size
     b, lat2, lon2 = _aimed_batch(np.tile(d, 3), modes, names, missiles, launch=LD_LAUNCH, az=LD_AZIMUTH_DEG)
-    assert b.error == [None] * (3 * d.size), f"errors: expected none, got {b.error}"
+    assert list(b.error) == [None] * (3 * d.size), f"errors: expected none, got {b.error}"
     return b, d, v, lat2, lon2
 
 
@@ -405,7 +409,7 @@ def test_lofted_depressed_with_raised_burnout_match_kepler():
     r_b = R_SPHERE_M + h_bo
     missiles = {"m": MissileType("m", t_bo, h_bo, d_bo, v)}
     b, lat2, lon2 = _aimed_batch([d, d, d], ["lofted", "depressed", "min-energy"], ["m"] * 3, missiles)
-    assert b.error == [None] * 3, f"errors: expected none, got {b.error}"
+    assert list(b.error) == [None] * 3, f"errors: expected none, got {b.error}"
     psi_ff = (d - d_bo) / R_SPHERE_M  # free-flight range angle on the same great circle
 
     def theta(g):
@@ -544,7 +548,7 @@ def _check_out_of_reach_document(doc):
 
 
 def test_out_of_reach_reported_others_computed_api():
-    doc = engage_document(engage(load_scenario_text(OUT_OF_REACH_TOML, "out-of-reach.toml")))
+    doc = engage(load_scenario_text(OUT_OF_REACH_TOML, "out-of-reach.toml")).to_document()
     _check_out_of_reach_document(doc)
 
 
@@ -577,7 +581,7 @@ def test_kepler_sphere_vector_agrees_with_closed_form():
     folder = Path(__file__).resolve().parent / "vectors" / "kepler-sphere"
     sc = load_scenario(folder / "scenario.toml")
     expected = json.loads((folder / "expected.json").read_text())["threats"]
-    doc = {t["name"]: t for t in engage_document(engage(sc))["threats"]}
+    doc = {t["name"]: t for t in engage(sc).to_document()["threats"]}
     fails = []
     for spec in sc.threats:
         m = sc.missiles[spec.missile]

@@ -14,7 +14,7 @@ import pytest
 from scipy.optimize import brentq
 
 from shieldlab import constants as C
-from shieldlab.api import engage, engage_document, load_scenario_text
+from shieldlab.api import engage, load_scenario_text
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import EarthSpec, Point, Radar, Sector
@@ -401,7 +401,7 @@ missile = "irbm"
 from = "semnan"
 to = "london"
 """
-    doc = engage_document(engage(load_scenario_text(text, "order.toml")))
+    doc = engage(load_scenario_text(text, "order.toml")).to_document()
     rec = doc["threats"][0]
     names = [d["sensor"] for d in rec["detections"]]
     assert names == ["canberra-blind", "fylingdales-late", "kurecik-early", "semnan-local"], names

@@ -137,9 +137,10 @@ def test_report_lists_sources_and_own_numbers(report_dir):
 def test_report_tables_match_engage(report_dir, tiny_file):
     html = (report_dir / "index.html").read_text(encoding="utf-8")
     res = engage(load_scenario(tiny_file))
-    for j, w in enumerate(res.windows):
-        for i in np.flatnonzero(w.feasible):
-            assert f"{w.first.time_s[i]:.0f} s @ {w.first.altitude_m[i] * 1e-3:.0f} km" in html
+    eng = res.engagements
+    assert eng.feasible.any()
+    for i, j in zip(*np.nonzero(eng.feasible)):
+        assert f"{eng.first.time_s[i, j]:.0f} s @ {eng.first.altitude_m[i, j] * 1e-3:.0f} km" in html
 
 
 # --------------------------------------------------------------------------- errors
@@ -202,7 +203,7 @@ def test_latest_launch_agrees_with_engage(tiny_file):
     res = engage(sc)
     sens = sweeps.run(res, speeds_km_s=(4.0, 6.0), delays_s=(0.0, 120.0), bisections=2)
     feasible = np.isfinite(sens.t0_s) & (sens.t0_s <= sens.latest_s)
-    assert (feasible == np.stack([w.feasible for w in res.windows], axis=1)).all()
+    assert (feasible == res.engagements.feasible).all()
     # faster never loses an intercept; a longer delay never gains one
     f = sens.speed_feasible()
     assert (f[1] >= f[0]).all()
@@ -220,9 +221,11 @@ def test_coverage_sample_without_threats(tiny_file):
     from shieldlab.report import sweeps
 
     sc = replace(load_scenario(tiny_file), threats=())
-    sampled, what = sweeps.coverage_sample(sc, max_pairs=3)
-    assert len(sampled.threats) == 3 and "3 of the 4" in what
-    assert sampled.threats[0].launch.name == "semnan"
+    pairs, what = sweeps.sample_pairs(sc, max_pairs=3)
+    assert len(pairs) == 3 and "3 of the 4" in what
+    res = engage(sc, pairs=pairs)
+    assert len(res.names) == 3 and res.names[0].startswith("semnan -> ")
+    assert res.flights.launch_lat_deg[0] == sc.coverage.launch[0].lat_deg
 
 
 def test_own_numbers_lists_the_files_values():
@@ -263,9 +266,9 @@ def test_case_study_engage_iib_ceiling():
     """The smallest case study, engaged: what docs/case-studies.md reports for it."""
     res = engage(load_scenario(CASE_STUDIES / "epaa-iib-ceiling-vs-iran-us.toml"))
     batteries = [b.name for b in res.scenario.batteries]
-    feas = {b: res.windows[j].feasible for j, b in enumerate(batteries)}
+    feas = {b: res.engagements.feasible[:, j] for j, b in enumerate(batteries)}
     i = res.names.index("semnan-washington")
-    assert res.threats.valid.all()
+    assert res.flights.valid.all()
     assert feas["poland-1500km"][i] and feas["north-sea-1500km"][i] and feas["romania-1500km"][i]
     assert not feas["poland-1000km"][i] and not feas["north-sea-1000km"][i]
     assert math.isclose(res.detections_s[i, 0], 173.7, abs_tol=1.0)  # Kurecik sees it during the boost

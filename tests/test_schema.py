@@ -156,10 +156,10 @@ def _shape(value: Any) -> Any:
 
 
 def test_engage_json_in_the_reference_is_what_the_code_writes() -> None:
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import engage
 
     written = json.loads(_code_blocks("json")[0])
-    actual = engage_document(engage(load_scenario(ROOT / "tests" / "vectors" / "engagement-europe" / "scenario.toml")))
+    actual = engage(load_scenario(ROOT / "tests" / "vectors" / "engagement-europe" / "scenario.toml")).to_document()
     assert _shape(written) == _shape(actual)
     assert written["threats"][0]["engagements"][1]["reason"] == "out-of-reach"
     # the numbers too: the page shows the document of that validation case (one battery left out)

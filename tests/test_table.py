@@ -11,7 +11,7 @@ from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import EarthSpec, InterceptorType, Point
 from shieldlab.threat import aim
 
-TABLE_TOL_S = 2.0  # trilinear error of T in a clear cell (window.TABLE_MARGIN_S assumes < 10 s)
+TABLE_TOL_S = 2.0  # trilinear error of T in a clear cell (scan.TABLE_MARGIN_S assumes < 10 s)
 SPEED_TOL_M_S = 0.05  # warm and cold aiming agree far inside the 3 m/s validation tolerance
 GAMMA_TOL_DEG = 0.01
 AZ_TOL_DEG = 1e-3  # 50x inside the 0.05 deg validation tolerance; gamma converges to 2e-5 rad and az follows
@@ -33,8 +33,8 @@ def _points(earth, n, seed):
 def test_table_matches_exact_flyout_in_clear_cells(poland_iib):
     earth, fly, tb = poland_iib
     P = _points(earth, 400, 1)
-    T_tab, mixed, lower, _ = tb.lookup(P)
-    T_ex, _ = fly.solve(P)
+    T_tab = tb.lookup(P).time_s
+    T_ex = fly.solve(P).time_s
     clear = np.isfinite(T_tab)
     assert clear.sum() > 100, "too few clear cells to test"
     err = np.abs(T_tab[clear] - T_ex[clear])
@@ -46,8 +46,9 @@ def test_table_never_hides_reachable_points(poland_iib):
     """Where the table says 'no arc' without flagging the cell as mixed, the exact solver agrees."""
     earth, fly, tb = poland_iib
     P = _points(earth, 400, 2)
-    T_tab, mixed, _, _ = tb.lookup(P)
-    T_ex, _ = fly.solve(P)
+    tl = tb.lookup(P)
+    T_tab, mixed = tl.time_s, tl.mixed
+    T_ex = fly.solve(P).time_s
     hidden = ~np.isfinite(T_tab) & ~mixed & np.isfinite(T_ex)
     assert not hidden.any(), f"{hidden.sum()} reachable points outside every flagged cell"
 
@@ -55,11 +56,12 @@ def test_table_never_hides_reachable_points(poland_iib):
 def test_mixed_cells_bound_the_flyout_time_from_below(poland_iib):
     earth, fly, tb = poland_iib
     P = _points(earth, 600, 3)
-    _, mixed, lower, _ = tb.lookup(P)
-    T_ex, _ = fly.solve(P)
+    tl = tb.lookup(P)
+    mixed, lower = tl.mixed, tl.lower_s
+    T_ex = fly.solve(P).time_s
     m = mixed & np.isfinite(T_ex) & np.isfinite(lower)
     assert m.any()
-    # window.TABLE_MARGIN_S (10 s) relies on this bound
+    # scan.TABLE_MARGIN_S (10 s) relies on this bound
     assert np.all(T_ex[m] >= lower[m] - 10.0), np.min(T_ex[m] - lower[m])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shieldlab.api import engage, engage_document, load_scenario
+from shieldlab.api import engage, load_scenario
 
 VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 VECTORS = sorted(p.name for p in VECTORS_DIR.iterdir() if (p / "expected.json").is_file())
@@ -132,7 +132,7 @@ def api_documents():
     def get(vector):
         if vector not in cache:
             res = engage(load_scenario(VECTORS_DIR / vector / "scenario.toml"))
-            cache[vector] = json.loads(json.dumps(engage_document(res)))  # must be plain JSON
+            cache[vector] = json.loads(json.dumps(res.to_document()))  # must be plain JSON
         return cache[vector]
 
     return get

@@ -19,7 +19,7 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from shieldlab.api import engage, engage_document, load_scenario, load_scenario_text  # noqa: E402
+from shieldlab.api import engage, load_scenario, load_scenario_text  # noqa: E402
 from shieldlab.earth import frames, geodesic  # noqa: E402
 from shieldlab.earth.model import Earth  # noqa: E402
 from shieldlab.sensors.radar import RadarGeometry  # noqa: E402
@@ -148,8 +148,10 @@ def test_engage_example_returns_document_and_tracks(client):
     r = post(client, "/api/engage", toml)
     assert r.status_code == 200, r.text
     doc = r.json()
-    ref = engage_document(engage(load_scenario(EXAMPLES / "kozelsk-washington.toml")))
-    assert {k: v for k, v in doc.items() if k != "tracks"}.keys() == ref.keys()
+    ref = engage(load_scenario(EXAMPLES / "kozelsk-washington.toml")).to_document()
+    assert {k: v for k, v in doc.items() if k not in ("tracks", "reason_text")}.keys() == ref.keys()
+    # the page's texts come from the one vocabulary (shieldlab.api.Reason)
+    assert doc["reason_text"]["timeline"] == "reachable, but not in time" and len(doc["reason_text"]) == 5
     assert [t["name"] for t in doc["threats"]] == [t["name"] for t in ref["threats"]]
     for got, want in zip(doc["threats"], ref["threats"]):
         assert got["impact"]["time_s"] == pytest.approx(want["impact"]["time_s"])
@@ -306,7 +308,7 @@ def test_apply_overrides_is_pure_and_checks_everything():
 
 # ------------------------------------------------------------------------------------------ coverage
 def test_coverage_sync_and_job_agree_with_the_api(client):
-    from shieldlab.api import run_coverage
+    from shieldlab.api import coverage
 
     r = post(client, "/api/coverage", COVERAGE)
     assert r.status_code == 200, r.text
@@ -314,7 +316,7 @@ def test_coverage_sync_and_job_agree_with_the_api(client):
     assert cov["batteries"] == ["poland-launch", "poland-track"]
     assert [p["name"] for p in cov["launch"]] == ["kozelsk"]
     assert cov["grid"]["step_deg"] == 4.0 and cov["n_pairs"] == 2 * 3
-    want = run_coverage(load_scenario_text(COVERAGE)).records["feasible"].reshape(1, 6, 2)
+    want = coverage(load_scenario_text(COVERAGE)).engagements.feasible.reshape(1, 6, 2)
     assert cov["feasible"] == want.tolist()
     assert any(any(row) for row in cov["feasible"][0])
     for a in range(6):

@@ -1,32 +1,57 @@
-"""The public Python API of shieldlab. The CLI and the web app are thin layers over these names.
+"""The public Python API of shieldlab: the one import surface. The command line (cli.py), the web app
+(web/app.py) and the report (report/) are thin layers over these names.
 
-    from shieldlab.api import load_scenario, engage, engage_document
-    doc = engage_document(engage(load_scenario("examples/kozelsk-washington.toml")))
+    from shieldlab.api import load_scenario, engage
+    res = engage(load_scenario("examples/kozelsk-washington.toml"))
+    res                      # <EngageResult 'Kozelsk to Washington ...': 3 threats x 3 sensors x 3 batteries, ...>
+    doc = res.to_document()  # the `engage --json` document as a dict
+    res.engagements.reason(0, 1)                     # <Reason.TIMELINE: 'timeline'>
+    res.engagements.first.time_s                     # (threats, batteries) first intercept times, NaN: none
 
     from shieldlab.api import coverage, write_output
-    ds = coverage(load_scenario("examples/coverage-us-east.toml"), workers=2)   # an xarray.Dataset
-    write_output(ds, "coverage.png")                                            # or .nc / .csv / .geojson
+    cov = coverage(load_scenario("examples/coverage-us-east.toml"), workers=2)   # a CoverageResult
+    ds = cov.to_dataset()                            # the xarray Dataset (what `--out F.nc` writes)
+    write_output(cov, "coverage.png")                # or .nc / .csv / .geojson
+
+Results (shieldlab.engagement.results) are frozen dataclasses of read-only numpy arrays, leading axis the
+threat or the pair, then the battery or the sensor: `Flights`, `Detections`, `Engagements` (with first and
+last `Intercepts`), and `Reason`, the one vocabulary of why a battery can or cannot engage. xarray,
+matplotlib and cartopy are imported only by the functions that need them.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from shieldlab import __version__
-from shieldlab.coverage.run import CoverageResult
-from shieldlab.coverage.run import run as run_coverage
+from shieldlab.coverage.run import choose_chunk_size, count_pairs, keep_heap
+from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
-from shieldlab.engagement.engage import EngageResult, engage
-from shieldlab.errors import MISSING, AimError, Problem, ScenarioError, ShieldlabError
-from shieldlab.output.jsonout import coverage_document, engage_document
+from shieldlab.engagement.engage import engage as _engage
+from shieldlab.engagement.latest import latest_launch as _latest_launch
+from shieldlab.engagement.results import (NO_CODE, CoverageResult, Detections, EngageResult, Engagements, Flights,
+                                          Intercepts, Reason)
+from shieldlab.errors import MISSING, Problem, ScenarioError, ShieldlabError, format_value
+from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.load import load_scenario, load_scenario_text
-from shieldlab.scenario.model import (Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point, Radar,
-                                      Scenario, Sector, ThreatSpec, Trajectory)
+from shieldlab.scenario.model import (AimGrid, Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point,
+                                      Radar, Scenario, Sector, ThreatSpec, Trajectory)
+
+MODEL_CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
 
 __all__ = [
-    "__version__", "Earth", "EngageResult", "engage", "engage_document", "load_scenario", "load_scenario_text",
-    "AimError", "Problem", "ScenarioError", "ShieldlabError", "Battery", "CoverageSpec", "EarthSpec",
-    "InterceptorType", "MissileType", "Point", "Radar", "Scenario", "Sector", "ThreatSpec", "Trajectory",
-    "CoverageResult", "coverage", "coverage_document", "run_coverage", "to_dataset", "require_coverage",
-    "OutputError", "write_output", "write_outputs",
+    "__version__",
+    # scenarios
+    "load_scenario", "load_scenario_text", "Scenario", "EarthSpec", "Point", "MissileType", "InterceptorType",
+    "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "Earth",
+    # running
+    "engage", "coverage", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
+    # results
+    "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
+    # outputs
+    "write_output", "write_outputs", "OutputError", "model_constants", "format_value", "catalog",
+    # errors
+    "ShieldlabError", "ScenarioError", "Problem", "MISSING",
 ]
 
 
@@ -38,24 +63,54 @@ def require_coverage(scenario: Scenario) -> None:
             "a [coverage] table (missile, from = launch points, to = aim grid or places) to run a coverage")])
 
 
-def coverage(scenario: Scenario, **kw):
-    """Run the scenario's [coverage] and return it as an xarray.Dataset (shieldlab.coverage.dataset).
+def engage(scenario: Scenario, *, pairs=None) -> EngageResult:
+    """Fly every [[threats]] entry of the scenario and evaluate every sensor and battery against it.
 
-    Keywords go to :func:`run_coverage`: ``workers`` (local processes), ``scheduler`` (a dask scheduler
-    address), ``chunk_size``, ``progress`` (a callback ``progress(done_pairs, total_pairs)``).
-    """
-    from shieldlab.coverage.dataset import to_dataset
+    With `pairs` (numbers of [coverage] pairs, see `count_pairs`), those pairs instead, each aimed on its
+    own as a [[threats]] entry is, and named like coverage pairs (`launch -> aim`)."""
+    if pairs is not None:
+        require_coverage(scenario)
+        n = count_pairs(scenario)
+        p = np.asarray(pairs).reshape(-1)
+        if p.size and (not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() >= n):
+            raise ValueError(f"pairs: expected pair numbers from 0 to {n - 1} (the [coverage] has {n} pairs), "
+                             f"got {p.tolist()[:10]}")
+    return _engage(scenario, pairs)
 
+
+def coverage(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
+             progress=None) -> CoverageResult:
+    """Run the scenario's [coverage]: every (launch, aim) pair against every sensor and battery.
+
+    `workers`: local processes; `scheduler`: a dask scheduler address (e.g. tcp://host:8786) instead;
+    `chunk_size`: pairs per task (default: `choose_chunk_size(count_pairs(scenario), workers, scheduler)`);
+    `progress`: a callback ``progress(done_pairs, total_pairs)`` called as chunks finish. Raises
+    ScenarioError when the scenario has no [coverage] table."""
     require_coverage(scenario)
-    return to_dataset(run_coverage(scenario, **kw))
+    return _run_coverage(scenario, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
+
+
+def latest_launch(result: EngageResult, site: Point, interceptor: InterceptorType, *, threats=None) -> np.ndarray:
+    """L per threat of an EngageResult (scenario seconds): the latest launch of `interceptor` from `site`
+    that still intercepts, on the same free-flight samples and exact flyout times as the windows; a
+    battery there engages exactly when its earliest launch t0 <= L. -inf: no sample in the altitude band
+    can be reached; NaN: a threat that cannot be computed. `threats`: indices to compute (others NaN)."""
+    return _latest_launch(result.threats, Flyout(result.earth, site, interceptor), threats, result.samples)
+
+
+def model_constants() -> dict[str, float]:
+    """The model constants (name -> value, SI) that `shieldlab version` prints and output files record."""
+    from shieldlab import constants
+
+    return {k: getattr(constants, k) for k in MODEL_CONSTANTS}
 
 
 # imported on first use: xarray (and cartopy for maps) are slow to import and `engage` needs neither
 _LAZY = {
-    "to_dataset": ("shieldlab.coverage.dataset", "to_dataset"),
     "write_output": ("shieldlab.output.files", "write"),
     "write_outputs": ("shieldlab.output.files", "write_all"),
     "OutputError": ("shieldlab.output.files", "OutputError"),
+    "catalog": ("shieldlab.catalog", None),
 }
 
 
@@ -64,7 +119,8 @@ def __getattr__(name: str):
         import importlib
 
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
+        value = importlib.import_module(module)
+        value = value if attr is None else getattr(value, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The `shieldlab` command: a thin layer over shieldlab.api.
+"""The `shieldlab` command: a thin layer over shieldlab.api (and shieldlab.output for formatting).
 
 Exit status: 0 on success (threats that cannot be computed are reported in the output), 2 on a
 malformed scenario or unusable arguments (messages on stderr, nothing written).
@@ -43,10 +43,10 @@ def engage(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document (and nothing else) on stdout."),
 ):
     """Fly every [\\[threats]] entry; report detections and each battery's intercept window."""
-    from shieldlab.api import engage as run, engage_document
+    from shieldlab.api import engage as run
 
     sc = _load(scenario)
-    doc = engage_document(run(sc))
+    doc = run(sc).to_document()
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=1) + "\n")
     else:
@@ -73,8 +73,6 @@ def coverage(
     Without --json or --out, prints a summary per launch point and battery. Pairs are in a stable order:
     launch points in file order, then aim points by latitude, then longitude.
     """
-    import math
-
     from shieldlab.api import ScenarioError, require_coverage
 
     sc = _load(scenario)
@@ -82,7 +80,8 @@ def coverage(
         require_coverage(sc)
     except ScenarioError as e:
         _fail([str(p) for p in e.problems])
-    from shieldlab.output.files import OutputError, check_output_path
+    from shieldlab.api import OutputError
+    from shieldlab.output.files import check_output_path
 
     problems = []
     for p in out or []:
@@ -111,16 +110,11 @@ def coverage(
     if problems:
         _fail(problems)
 
-    from shieldlab.coverage.pairs import layout
-    from shieldlab.coverage.run import DEFAULT_CHUNK, keep_heap, run
+    from shieldlab.api import count_pairs, coverage as run, keep_heap
 
     keep_heap()  # a one-shot process: large temporaries served from a kept heap (see coverage/run.py)
 
-    n = layout(sc.coverage).n_pairs
-    if chunk_size is None:  # about 8 tasks per worker: balanced, and a progress bar that moves
-        parallel = 8 if scheduler else workers
-        chunk_size = min(DEFAULT_CHUNK, max(16, math.ceil(n / (8 * parallel))))
-    bar = _ProgressBar(n, enabled=err_console.is_terminal)
+    bar = _ProgressBar(count_pairs(sc), enabled=err_console.is_terminal)
     try:
         result = run(sc, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=bar)
     except (OSError, TimeoutError) as e:
@@ -131,20 +125,17 @@ def coverage(
         bar.stop()
 
     if as_json:
-        from shieldlab.output.jsonout import coverage_document
-
-        sys.stdout.write(json.dumps(coverage_document(result), indent=1) + "\n")
+        sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
     if out:
-        from shieldlab.output.files import write_all
+        from shieldlab.api import write_outputs
 
-        write_all(result, out)
+        write_outputs(result, out)
         for p in out:
             err_console.print(f"wrote {escape(str(p))}", highlight=False)
     if not as_json and not out:
-        from shieldlab.coverage.dataset import to_dataset
         from shieldlab.output.table import print_coverage
 
-        print_coverage(to_dataset(result), Console() if sys.stdout.isatty() else Console(width=110))
+        print_coverage(result.to_dataset(), Console() if sys.stdout.isatty() else Console(width=110))
 
 
 class _ProgressBar:
@@ -193,11 +184,11 @@ class _ProgressBar:
 @app.command()
 def version():
     """Print the version and the model constants."""
-    from shieldlab import __version__, constants as C
+    from shieldlab.api import __version__, model_constants
 
     print(f"shieldlab {__version__}")
-    for k in ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2"):
-        print(f"  {k} = {getattr(C, k)!r}")
+    for k, v in model_constants().items():
+        print(f"  {k} = {v!r}")
 
 
 @app.command("catalog")
@@ -214,7 +205,7 @@ def catalog_command(
     from rich.table import Column, Table
     from rich.text import Text
 
-    from shieldlab import catalog as cat
+    from shieldlab.api import catalog as cat
 
     try:
         kind = cat.kind_name(kind) if kind is not None else None
@@ -376,8 +367,7 @@ def report(
     delay_list = _number_list("--delays", delays, 0.0, 3600.0, "s", problems)
     if workers < 1:
         problems.append(f"--workers must be at least 1, got {workers}")
-    from shieldlab.report import ReportError, build_report
-    from shieldlab.report.build import check_out_dir
+    from shieldlab.report import ReportError, build_report, check_out_dir
 
     try:
         check_out_dir(out)

@@ -81,6 +81,3 @@ class ScenarioError(ShieldlabError, ValueError):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
-
-class AimError(ShieldlabError):
-    """A threat cannot be aimed at its target (out of reach of its missile type)."""

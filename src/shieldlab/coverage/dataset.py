@@ -12,7 +12,7 @@ as coordinates, so a file written from this Dataset is enough to draw the covera
 
 Numbers are SI or km as said in the names; NaN means "does not exist" (no intercept, never detected,
 pair that cannot be computed). ``reason`` is an int8 code: -1 when the threat cannot be computed (see
-``error``), otherwise an index into :data:`shieldlab.engagement.window.REASONS`, as the
+``error``), otherwise the :class:`shieldlab.engagement.results.Reason` code, as the
 ``flag_values``/``flag_meanings`` attributes say.
 
 netCDF attributes cannot be booleans: flags are stored as 0/1 integers.
@@ -26,46 +26,13 @@ import xarray as xr
 
 from shieldlab import __version__
 from shieldlab import constants as C
-from shieldlab.coverage.pairs import PairLayout
-from shieldlab.engagement.window import REASONS
+from shieldlab.coverage.pairs import aim_labels, coord_text, launch_labels, pair_names, point_text
+from shieldlab.engagement.results import NO_CODE, Reason
 from shieldlab.scenario.model import AimGrid
 
-ERROR_CODE = -1
+ERROR_CODE = NO_CODE
 ERROR_MEANING = "error"
 CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
-
-
-# --------------------------------------------------------------------------- labels
-def coord_text(x: float) -> str:
-    """A coordinate for a label: two decimals, more only when the value needs them."""
-    s = f"{x:.2f}"
-    if abs(float(s) - x) > 1e-9:
-        s = f"{x:.6f}".rstrip("0")
-    return "0.00" if s in ("-0.00", "-0.0") else s
-
-
-def point_text(lat: float, lon: float) -> str:
-    return f"{coord_text(lat)},{coord_text(lon)}"
-
-
-def launch_labels(lay: PairLayout) -> list[str]:
-    """Launch point names (place name, else `lat,lon`)."""
-    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in lay.launch]
-
-
-def aim_labels(scenario, lay: PairLayout) -> list[str]:
-    """Aim point labels in pair order: place names for a list of places, `lat,lon` otherwise."""
-    cov = scenario.coverage
-    if isinstance(cov.aim, AimGrid):
-        return [point_text(a, b) for a, b in zip(lay.aim_lat_deg, lay.aim_lon_deg)]
-    pts = sorted(cov.aim, key=lambda p: (p.lat_deg, p.lon_deg))  # the order of layout()
-    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in pts]
-
-
-def pair_names(scenario, lay: PairLayout) -> list[str]:
-    """`launch -> aim` for every pair, in pair order (e.g. `kozelsk -> 38.00,-77.00`)."""
-    launches, aims = launch_labels(lay), aim_labels(scenario, lay)
-    return [f"{lo} -> {a}" for lo in launches for a in aims]
 
 
 # --------------------------------------------------------------------------- dataset
@@ -131,10 +98,13 @@ def _var(data, dims, units=None, long_name=None, **extra):
 
 
 def to_dataset(result) -> xr.Dataset:
-    """The Dataset of a :class:`shieldlab.coverage.run.CoverageResult` (see the module doc)."""
-    sc, lay, rec = result.scenario, result.layout, result.records
+    """The Dataset of a whole :class:`shieldlab.engagement.results.CoverageResult` (see the module doc)."""
+    if not result.complete:
+        raise ValueError(f"a Dataset needs every pair of the coverage, in order; this result holds "
+                         f"{result.pairs.size} of {result.layout.n_pairs} (join chunks with CoverageResult.concat)")
+    sc, lay = result.scenario, result.layout
+    fl, det, eng = result.flights, result.detections, result.engagements
     nl, na = len(lay.launch), lay.aim_lat_deg.size
-    nb, ns = len(sc.batteries), len(sc.sensors)
     grid = lay.grid_lat_deg is not None
     if grid:
         aim_dims = ("lat", "lon")
@@ -143,8 +113,6 @@ def to_dataset(result) -> xr.Dataset:
         aim_dims = ("aim",)
         aim_shape = (na,)
     n = nl * na
-    if n == 0 or not rec:
-        rec = _empty_records(n, nb, ns)
 
     def pair(a, scale=1.0):
         """(n,) -> (launch, *aim)"""
@@ -159,36 +127,36 @@ def to_dataset(result) -> xr.Dataset:
 
     pdims = ("launch", *aim_dims)
     bdims = ("launch", "battery", *aim_dims)
-    flight = np.asarray(rec["impact_time_s"], float) - np.asarray(rec["launch_time_s"], float)
-    err = np.array(["" if e is None else str(e) for e in rec["error"]], dtype=object)
+    flight = np.asarray(fl.impact_time_s, float) - np.asarray(fl.launch_time_s, float)
+    err = np.array(["" if e is None else str(e) for e in fl.error], dtype=object)
 
     data_vars = {
-        "feasible": _var(per(rec["feasible"], dtype=bool), bdims, None,
+        "feasible": _var(per(eng.feasible, dtype=bool), bdims, None,
                          "battery can engage the threat of this pair"),
-        "reason": _var(per(rec["reason_code"], dtype=np.int8), bdims, None,
+        "reason": _var(per(eng.reason_code, dtype=np.int8), bdims, None,
                        "why the battery can or cannot engage",
-                       flag_values=np.arange(-1, len(REASONS), dtype=np.int8),
-                       flag_meanings=" ".join((ERROR_MEANING, *REASONS))),
-        "earliest_launch_s": _var(per(rec["earliest_launch_s"]), bdims, "s",
+                       flag_values=np.array([ERROR_CODE, *(r.code for r in Reason)], dtype=np.int8),
+                       flag_meanings=" ".join((ERROR_MEANING, *(r.value for r in Reason)))),
+        "earliest_launch_s": _var(per(eng.earliest_launch_s), bdims, "s",
                                   "earliest interceptor launch time (scenario time)"),
-        "first_intercept_time_s": _var(per(rec["first_time_s"]), bdims, "s", "first possible intercept time"),
-        "first_intercept_altitude_km": _var(per(rec["first_altitude_m"], 1e-3), bdims, "km",
+        "first_intercept_time_s": _var(per(eng.first.time_s), bdims, "s", "first possible intercept time"),
+        "first_intercept_altitude_km": _var(per(eng.first.altitude_m, 1e-3), bdims, "km",
                                             "geodetic altitude of the first possible intercept"),
-        "first_interceptor_launch_s": _var(per(rec["first_interceptor_launch_s"]), bdims, "s",
+        "first_interceptor_launch_s": _var(per(eng.first.interceptor_launch_s), bdims, "s",
                                            "interceptor launch time for the first possible intercept"),
-        "last_intercept_time_s": _var(per(rec["last_time_s"]), bdims, "s", "last possible intercept time"),
-        "last_intercept_altitude_km": _var(per(rec["last_altitude_m"], 1e-3), bdims, "km",
+        "last_intercept_time_s": _var(per(eng.last.time_s), bdims, "s", "last possible intercept time"),
+        "last_intercept_altitude_km": _var(per(eng.last.altitude_m, 1e-3), bdims, "km",
                                            "geodetic altitude of the last possible intercept"),
         "flight_time_s": _var(pair(flight), pdims, "s", "threat flight time, launch to impact"),
-        "apogee_altitude_km": _var(pair(rec["apogee_altitude_m"], 1e-3), pdims, "km", "threat apogee altitude"),
-        "track_time_s": _var(pair(rec["track_time_s"]), pdims, "s",
+        "apogee_altitude_km": _var(pair(fl.apogee_altitude_m, 1e-3), pdims, "km", "threat apogee altitude"),
+        "track_time_s": _var(pair(det.track_time_s), pdims, "s",
                              "earliest detection by any sensor (scenario time)"),
-        "ground_range_km": _var(pair(rec["ground_range_m"], 1e-3), pdims, "km", "threat ground range"),
-        "burnout_speed_km_s": _var(pair(rec["burnout_speed_m_s"], 1e-3), pdims, "km s-1", "threat burnout speed"),
-        "launch_azimuth_deg": _var(pair(rec["launch_azimuth_deg"]), pdims, "degree",
+        "ground_range_km": _var(pair(fl.ground_range_m, 1e-3), pdims, "km", "threat ground range"),
+        "burnout_speed_km_s": _var(pair(fl.burnout_speed_m_s, 1e-3), pdims, "km s-1", "threat burnout speed"),
+        "launch_azimuth_deg": _var(pair(fl.launch_azimuth_deg), pdims, "degree",
                                    "threat launch azimuth, clockwise from north"),
-        "impact_time_s": _var(pair(rec["impact_time_s"]), pdims, "s", "threat impact time (scenario time)"),
-        "detection_time_s": _var(per(rec["detections_s"]), ("launch", "sensor", *aim_dims), "s",
+        "impact_time_s": _var(pair(fl.impact_time_s), pdims, "s", "threat impact time (scenario time)"),
+        "detection_time_s": _var(per(det.time_s), ("launch", "sensor", *aim_dims), "s",
                                  "first detection by each sensor (scenario time)"),
         "error": _var(err.reshape((nl, *aim_shape)), pdims, None,
                       "why the threat cannot be computed (empty when it can)"),
@@ -234,18 +202,6 @@ def to_dataset(result) -> xr.Dataset:
         coords["aim_lon"] = ("aim", np.asarray(lay.aim_lon_deg, float),
                              {"units": "degrees_east", "standard_name": "longitude"})
     return xr.Dataset(data_vars, coords=coords, attrs=_attrs(sc, n))
-
-
-def _empty_records(n, nb, ns) -> dict:
-    z = lambda *shape: np.full(shape, np.nan)  # noqa: E731
-    rec = {k: z(n) for k in ("impact_time_s", "launch_time_s", "apogee_altitude_m", "track_time_s",
-                              "ground_range_m", "burnout_speed_m_s", "launch_azimuth_deg")}
-    rec.update(error=np.full(n, None, dtype=object), detections_s=z(n, ns), feasible=np.zeros((n, nb), bool),
-               reason_code=np.full((n, nb), -1, np.int8))
-    for k in ("earliest_launch_s", "first_time_s", "first_altitude_m", "first_interceptor_launch_s",
-              "last_time_s", "last_altitude_m"):
-        rec[k] = z(n, nb)
-    return rec
 
 
 def is_grid(ds: xr.Dataset) -> bool:

@@ -1,5 +1,5 @@
 """The (launch, aim) pairs of a `[coverage]` table, in the documented order: launch points in file
-order, then aim points by latitude, then longitude."""
+order, then aim points by latitude, then longitude; and their labels (`kozelsk -> 38.00,-77.00`)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,35 @@ def layout(cov: CoverageSpec) -> PairLayout:
 
 def point_label(p: Point) -> str:
     return p.name or f"{p.lat_deg:.4g},{p.lon_deg:.4g}"
+
+
+def coord_text(x: float) -> str:
+    """A coordinate for a label: two decimals, more only when the value needs them."""
+    s = f"{x:.2f}"
+    if abs(float(s) - x) > 1e-9:
+        s = f"{x:.6f}".rstrip("0")
+    return "0.00" if s in ("-0.00", "-0.0") else s
+
+
+def point_text(lat: float, lon: float) -> str:
+    return f"{coord_text(lat)},{coord_text(lon)}"
+
+
+def launch_labels(lay: PairLayout) -> list[str]:
+    """Launch point names (place name, else `lat,lon`)."""
+    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in lay.launch]
+
+
+def aim_labels(scenario, lay: PairLayout) -> list[str]:
+    """Aim point labels in pair order: place names for a list of places, `lat,lon` otherwise."""
+    cov = scenario.coverage
+    if isinstance(cov.aim, AimGrid):
+        return [point_text(a, b) for a, b in zip(lay.aim_lat_deg, lay.aim_lon_deg)]
+    pts = sorted(cov.aim, key=lambda p: (p.lat_deg, p.lon_deg))  # the order of layout()
+    return [p.name or point_text(p.lat_deg, p.lon_deg) for p in pts]
+
+
+def pair_names(scenario, lay: PairLayout) -> list[str]:
+    """`launch -> aim` for every pair, in pair order (e.g. `kozelsk -> 38.00,-77.00`)."""
+    launches, aims = launch_labels(lay), aim_labels(scenario, lay)
+    return [f"{lo} -> {a}" for lo in launches for a in aims]

@@ -1,33 +1,42 @@
 """Run a coverage: pairs in chunks, optionally on local worker processes or a dask cluster.
 
-`evaluate_chunk` is a pure function of (scenario, pair numbers) returning flat records, so chunks
-can run anywhere and results do not depend on where or in what order they ran.
+`evaluate_chunk` is a pure function of (scenario, pair numbers) returning a CoverageResult of those
+pairs, so chunks can run anywhere and results do not depend on where or in what order they ran;
+`CoverageResult.concat` joins them.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab.coverage.pairs import PairLayout, layout
+from shieldlab.coverage.pairs import layout
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import evaluate_threats
-from shieldlab.engagement.records import concat, flatten
+from shieldlab.engagement.results import CoverageResult
 from shieldlab.scenario.model import Scenario
-from shieldlab.threat.build import build_threats
+from shieldlab.threat.build import threats_for_pairs
 
 DEFAULT_CHUNK = 1024  # pairs per task: large enough that per-call overheads vanish (~10-30 MB of samples)
+MIN_CHUNK = 16
+TASKS_PER_WORKER = 8  # balanced between workers, and a progress bar that moves
+CLUSTER_WORKERS = 8  # what chunk_size assumes of a dask cluster (its size is not known in advance)
 TABLE_MIN_PAIRS = 64  # below this, exact scans cost less than building flyout tables
 
 
-@dataclass
-class CoverageResult:
-    scenario: Scenario
-    layout: PairLayout
-    records: dict  # flat records, one row per pair, in pair order
+def count_pairs(scenario: Scenario) -> int:
+    """The number of (launch, aim) pairs of the scenario's [coverage] (0 without one)."""
+    return 0 if scenario.coverage is None else layout(scenario.coverage).n_pairs
+
+
+def choose_chunk_size(n_pairs: int, workers: int = 1, scheduler: str | None = None) -> int:
+    """Pairs per task for a run of n_pairs: about TASKS_PER_WORKER tasks per worker (CLUSTER_WORKERS
+    for a dask scheduler), at least MIN_CHUNK and at most DEFAULT_CHUNK pairs."""
+    parallel = CLUSTER_WORKERS if scheduler else max(int(workers), 1)
+    return min(DEFAULT_CHUNK, max(MIN_CHUNK, math.ceil(n_pairs / (TASKS_PER_WORKER * parallel))))
 
 
 def build_tables(scenario: Scenario) -> list:
@@ -39,35 +48,26 @@ def build_tables(scenario: Scenario) -> list:
     return [build(battery_flyout(scenario, earth, b)) for b in scenario.batteries]
 
 
-def evaluate_chunk(scenario: Scenario, pairs: np.ndarray, tables=None) -> dict:
-    """Flat records of the given pair numbers (with `tables`, scans use them; same results to the
+def evaluate_chunk(scenario: Scenario, pairs: np.ndarray, tables=None) -> CoverageResult:
+    """The result of the given pair numbers (with `tables`, scans use them; same results to the
     refinement tolerance)."""
-    cov = scenario.coverage
-    lay = layout(cov)
-    li, ai = lay.pair(pairs)
+    pairs = np.array(pairs, dtype=np.int64)  # a copy: the result's is read-only
     earth = Earth.from_spec(scenario.earth)
-    n = li.size
-    launch = lay.launch
-    mode = cov.trajectory.mode
-    g = cov.trajectory.gamma_deg if cov.trajectory.gamma_deg is not None else np.nan
-    threats = build_threats(
-        earth, scenario.missiles, [cov.missile] * n, [launch[i].lat_deg for i in li], [launch[i].lon_deg for i in li],
-        [launch[i].alt_m for i in li], lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], np.full(n, cov.launch_time_s),
-        mode, np.full(n, g), np.full(n, np.nan), warm=True)
-    det, track, wins = evaluate_threats(scenario, earth, threats, tables)
-    return flatten(threats, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai], det, track, wins)
+    threats = threats_for_pairs(scenario, earth, pairs, warm=True)
+    return CoverageResult(scenario, pairs, **evaluate_threats(scenario, earth, threats, tables))
 
 
 def _chunks(n: int, size: int):
     return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
 
 
-def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int = DEFAULT_CHUNK,
+def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
         progress=None) -> CoverageResult:
-    """Evaluate every pair. `progress(done_pairs, total_pairs)` is called as chunks finish."""
-    lay = layout(scenario.coverage)
-    n = lay.n_pairs
-    chunks = _chunks(n, chunk_size)
+    """Evaluate every pair. `chunk_size`: pairs per task (None: :func:`choose_chunk_size` of the pair count and
+    the workers). `progress(done_pairs, total_pairs)` is called as chunks finish."""
+    n = count_pairs(scenario)
+    size = choose_chunk_size(n, workers, scheduler) if chunk_size is None else chunk_size
+    chunks = _chunks(n, size)
     tables = build_tables(scenario) if n >= TABLE_MIN_PAIRS else None
     parts: list = [None] * len(chunks)
     done = 0
@@ -101,7 +101,7 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
     else:
         for i, c in enumerate(chunks):
             finished(i, evaluate_chunk(scenario, c, tables))
-    return CoverageResult(scenario, lay, concat(parts) if parts else {})
+    return CoverageResult.concat(parts, scenario) if parts else CoverageResult.empty(scenario)
 
 
 def _worker_init():

@@ -1,37 +1,28 @@
-"""The whole engagement of a scenario: threats, detections, track times and every battery's window."""
+"""The whole engagement of a scenario: threats, detections, track times and every battery's window.
+
+`evaluate_threats` is the one place that turns flown threats into typed results (engagement/results.py),
+for `engage` (a scenario's [[threats]]) and for coverage chunks alike.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from shieldlab.earth.model import Earth
 from shieldlab.engagement import window
-from shieldlab.engagement.records import flatten
+from shieldlab.engagement.results import Detections, EngageResult, Engagements, Flights
+from shieldlab.engagement.scan import free_flight_samples
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import Scenario
 from shieldlab.sensors.radar import RadarGeometry, detection_times
-from shieldlab.threat.build import build_threats
-from shieldlab.threat.trajectory import ThreatBatch
+from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
 
 
-@dataclass
-class EngageResult:
-    scenario: Scenario
-    earth: Earth
-    names: list
-    aims: list  # per threat: (lat_deg, lon_deg) or None
-    threats: ThreatBatch
-    detections_s: np.ndarray  # (n_threats, n_sensors), NaN: never seen
-    track_time_s: np.ndarray  # (n_threats,)
-    windows: list  # one window.Window per battery, in file order
-    records: dict  # the same results as flat arrays (engagement/records.py)
-
-
-def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch, tables=None):
-    """Detections, track times and battery windows for already flown threats. `tables` (one
-    FlyoutTable per battery, or None) speeds up the scan of large batches."""
+def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, samples=None) -> dict:
+    """Flights, detections and engagements (the keyword arguments of EngageResult and CoverageResult)
+    of flown threats against the scenario's sensors and batteries. `tables` (one FlyoutTable per
+    battery, or None) speeds up the scan of large batches; `samples` (scan.free_flight_samples of these
+    threats) are computed when a battery needs them and None is given."""
     radars = [RadarGeometry(earth, s) for s in scenario.sensors]
     det = detection_times(threats, radars)
     track = np.fmin.reduce(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)  # NaN: never seen
@@ -39,33 +30,33 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats: ThreatBatch, tab
     for j, b in enumerate(scenario.batteries):
         cue = track if b.cue == "track" else threats.launch_time_s
         t0 = np.where(threats.valid, cue + b.launch_delay_s, np.nan)
+        if samples is None and (threats.valid & np.isfinite(t0)).any():
+            samples = free_flight_samples(threats)  # once, for every battery
         table = None if tables is None else tables[j]
-        wins.append(window.evaluate(threats, battery_flyout(scenario, earth, b), t0, table=table))
-    return det, track, wins
+        wins.append(window.evaluate(threats, battery_flyout(scenario, earth, b), t0, samples, table=table))
+    return {"flights": Flights.of(threats), "detections": Detections.of(threats.valid, det, track),
+            "engagements": Engagements.of(wins, threats.valid)}
 
 
 def battery_flyout(scenario: Scenario, earth: Earth, battery) -> Flyout:
     return Flyout(earth, battery.at, scenario.interceptors[battery.interceptor])
 
 
-def _or_nan(x):
-    return float("nan") if x is None else x
-
-
-def engage(scenario: Scenario) -> EngageResult:
-    """Fly every [[threats]] entry and evaluate every sensor and battery against it."""
+def engage(scenario: Scenario, pairs=None) -> EngageResult:
+    """Fly every [[threats]] entry and evaluate every sensor and battery against it. With `pairs`
+    (coverage pair numbers), those [coverage] pairs instead, aimed one by one as [[threats]] entries
+    are, and named like coverage pairs (`launch -> aim`)."""
     earth = Earth.from_spec(scenario.earth)
-    specs = scenario.threats
-    nan = float("nan")
-    threats = build_threats(
-        earth, scenario.missiles, [t.missile for t in specs],
-        [t.launch.lat_deg for t in specs], [t.launch.lon_deg for t in specs], [t.launch.alt_m for t in specs],
-        [t.aim.lat_deg if t.aim else nan for t in specs], [t.aim.lon_deg if t.aim else nan for t in specs],
-        [t.launch_time_s for t in specs], [t.trajectory.mode for t in specs],
-        [_or_nan(t.trajectory.gamma_deg if t.aim else t.gamma_deg) for t in specs],
-        [t.azimuth_deg if t.azimuth_deg is not None else nan for t in specs],
-    )
-    det, track, wins = evaluate_threats(scenario, earth, threats)
-    aims = [(t.aim.lat_deg, t.aim.lon_deg) if t.aim else None for t in specs]
-    rec = flatten(threats, [a[0] if a else nan for a in aims], [a[1] if a else nan for a in aims], det, track, wins)
-    return EngageResult(scenario, earth, [t.name for t in specs], aims, threats, det, track, wins, rec)
+    if pairs is None:
+        threats = threats_for_scenario(scenario, earth)
+        names = tuple(t.name for t in scenario.threats)
+    else:
+        from shieldlab.coverage.pairs import layout, pair_names
+
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1)
+        threats = threats_for_pairs(scenario, earth, pairs, warm=False)
+        every = pair_names(scenario, layout(scenario.coverage))
+        names = tuple(every[k] for k in pairs)
+    samples = free_flight_samples(threats)
+    parts = evaluate_threats(scenario, earth, threats, samples=samples)
+    return EngageResult(scenario, earth, names, **parts, threats=threats, samples=samples)

@@ -33,6 +33,23 @@ MAX_STEP_TAU_S = 200.0
 STEP_S = 20.0  # integrator step for interceptor arcs (as for threats: decimetres or better on valid arcs)
 
 
+@dataclass(frozen=True, eq=False, slots=True)
+class FlyoutSolution:
+    """Fast-arc solutions at k points: `time_s` (k,) the flyout time T from interceptor launch (inf: no
+    valid arc), `arc` (k, 3) the arc's (azimuth rad, elevation rad, tau s after burnout) (NaN where none),
+    `jacobian` (k, 3, 3) d(arrival point)/d(az, el, tau) of each arc (for chord-step warm starts) and
+    `arcs_propagated` (k,) the arcs flown to find it (for profiling)."""
+
+    time_s: np.ndarray
+    arc: np.ndarray
+    jacobian: np.ndarray
+    arcs_propagated: np.ndarray
+
+    def __repr__(self) -> str:
+        k = self.time_s.shape[0]
+        return f"<FlyoutSolution: {k} points, {int(np.isfinite(self.time_s).sum())} reachable>"
+
+
 @dataclass(frozen=True)
 class Flyout:
     """One interceptor type at one site."""
@@ -68,12 +85,12 @@ class Flyout:
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
 
-    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, return_arcs=False, return_jac=False):
-        """Flyout times T (k,) in s from launch to each point (inf where unreachable) and the fast
-        arcs' (az, el, tau) (k, 3) for warm starts (`guess`, NaN rows: none). A warm start that is the
-        exact solution for `guess_point` (k, 3) with Jacobian `guess_jac` (k, 3, 3) (as returned with
-        return_jac) is first moved by one chord step to the new point, which usually leaves one arc
-        to check. With return_arcs, also the arcs propagated per point (for profiling)."""
+    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None) -> FlyoutSolution:
+        """The flyout solution at points p_ecef (k, 3): times T (k,) in s from launch to each point (inf
+        where unreachable), the fast arcs' (az, el, tau) (k, 3) for warm starts (`guess`, NaN rows:
+        none) and their Jacobians. A warm start that is the exact solution for `guess_point` (k, 3)
+        with Jacobian `guess_jac` (k, 3, 3) (as in a FlyoutSolution) is first moved by one chord step
+        to the new point, which usually leaves one arc to check."""
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
         k = p.shape[0]
         it = self.interceptor
@@ -87,9 +104,4 @@ class Flyout:
             p, g, gp, gj, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s,
             self.earth.kernel_params, STEP_S, tau_cap, max_tau, FD_RAD, CONVERGED_M, MAX_ITER, MAX_STEP_RAD,
             MAX_STEP_TAU_S)
-        out = (T, sol)
-        if return_arcs:
-            out += (arcs,)
-        if return_jac:
-            out += (jac,)
-        return out
+        return FlyoutSolution(T, sol, jac, arcs)

@@ -5,7 +5,7 @@ altitude) with exact fast-arc solutions at every node (Flyout.solve, continued l
 altitude so most nodes converge in two or three Newton steps). Rotation, J2 and the ellipsoid are in
 the node solutions, so the table is exact at its nodes; between nodes it is trilinear. The table
 serves only to scan threat paths quickly; engagement windows are refined with exact solves
-(engagement/window.py), so table error moves no reported number beyond the refinement tolerance.
+(engagement/boundary.py), so table error moves no reported number beyond the refinement tolerance.
 
 Coordinates: for a point P, its geocentric unit vector d = P / |P|; theta = angle between d and the
 site's geocentric unit vector s; azimuth = direction of d seen from s in the geocentric east/north
@@ -32,6 +32,19 @@ ALT_STEP_M = 100e3
 ALT_CAP_M = 4000e3  # threats of interest stay below this
 
 
+@dataclass(frozen=True, eq=False, slots=True)
+class TableLookup:
+    """Table look-ups at k points: `time_s` (k,) the interpolated flyout time (inf where not all of the
+    cell's corners agree), `mixed` (k,) where the cell straddles the edge of reach or a jump between
+    arcs, `lower_s` (k,) the least finite corner time (a bound for mixed cells) and `arc` (k, 3) a fast
+    arc (az, el, tau) to warm-start an exact solve."""
+
+    time_s: np.ndarray
+    mixed: np.ndarray
+    lower_s: np.ndarray
+    arc: np.ndarray
+
+
 @dataclass
 class FlyoutTable:
     s_hat: np.ndarray  # site geocentric unit vector
@@ -52,24 +65,24 @@ class FlyoutTable:
         fin = np.isfinite(self.T_s)
         return np.where(fin.any(1), fin.shape[1] - 1 - np.argmax(fin[:, ::-1, :], axis=1), -1)
 
-    def lookup(self, p_ecef, alt_m=None):
-        """Interpolated T (k,) (inf where not all of the cell's corners agree), a 'mixed' flag (k,)
-        where the cell straddles the reach boundary or a jump between arcs, the least finite corner
-        time (k,) (a bound for mixed cells) and a fast-arc (az, el, tau) (k, 3) for a warm start:
-        interpolated like T where T is, over the finite corners at the edge of reach, else the
-        nearest corner's (two arcs). `alt_m`: the points'
-        geodetic altitudes when known (else computed here)."""
+    def lookup(self, p_ecef, alt_m=None) -> TableLookup:
+        """The TableLookup of points (k, 3): T interpolated (inf where not all of the cell's corners
+        agree), whether the cell is mixed, the least finite corner time, and a fast arc for a warm
+        start: interpolated like T where T is, over the finite corners at the edge of reach, else the
+        nearest corner's (two arcs). `alt_m`: the points' geodetic altitudes when known (else
+        computed here)."""
         return self.lookup_where(p_ecef, None, alt_m)
 
-    def lookup_where(self, p_ecef, use, alt_m=None):
+    def lookup_where(self, p_ecef, use, alt_m=None) -> TableLookup:
         """`lookup` of the points where the mask `use` is True (None: all); elsewhere T = inf, not
         mixed, lower = inf, guess NaN. Saves gathering and scattering large sample arrays."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
         has_alt = alt_m is not None
         h = np.ascontiguousarray(alt_m, dtype=float).reshape(-1) if has_alt else np.empty(0)
         u = np.ones(0, bool) if use is None else np.ascontiguousarray(use, dtype=bool).reshape(-1)
-        return _lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad,
-                       self.alt_m, self.T_s, self.sol, self.k_last, self.params, self.max_cell_spread_s)
+        return TableLookup(*_lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad,
+                                    self.theta_rad, self.alt_m, self.T_s, self.sol, self.k_last, self.params,
+                                    self.max_cell_spread_s))
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -138,7 +151,8 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
         if ia.size == 0:
             break
         guess = sol[ia, kk - 1, il] if kk > 0 else None
-        Tk, sk = flyout.solve(P[ia, kk, il], guess=guess)
+        fs = flyout.solve(P[ia, kk, il], guess=guess)
+        Tk, sk = fs.time_s, fs.arc
         T[ia, kk, il] = Tk
         sol[ia, kk, il] = sk
         ok = np.isfinite(Tk)

@@ -41,7 +41,7 @@ import numpy as np
 
 from shieldlab import __version__
 from shieldlab.coverage.dataset import flat, flat_aims, is_grid
-from shieldlab.engagement.window import REASONS
+from shieldlab.engagement.results import Reason
 from shieldlab.errors import ShieldlabError
 
 FORMATS = {".nc": "netCDF-4", ".csv": "CSV table", ".geojson": "GeoJSON", ".png": "PNG map"}
@@ -149,7 +149,9 @@ def _num(x, fmt):
 
 
 def _reason(code: int) -> str:
-    return REASONS[code] if code >= 0 else ""
+    """The JSON string of a Reason code ("" for a pair that cannot be computed)."""
+    r = Reason.from_code(code)
+    return "" if r is None else r.value
 
 
 def csv_header(batteries) -> list[str]:

@@ -1,13 +1,13 @@
-"""The `engage` JSON document, exactly as SCENARIO.md specifies (units in keys, null for missing).
-Built from flat records (engagement/records.py), so `engage` and `coverage` print the same thing."""
+"""The `engage` and `coverage` JSON documents, exactly as SCENARIO.md specifies (units in keys, null for
+missing). Built from the typed results (engagement/results.py: `EngageResult.to_document()`,
+`CoverageResult.to_document()`), so `engage` and `coverage` print the same record for the same threat."""
 
 from __future__ import annotations
 
 import math
 
 from shieldlab import __version__
-from shieldlab.engagement.records import INTERCEPT_FIELDS
-from shieldlab.engagement.window import REASONS
+from shieldlab.engagement.results import Reason
 
 
 def _num(x, scale=1.0):
@@ -15,27 +15,28 @@ def _num(x, scale=1.0):
     return None if not math.isfinite(x) else x * scale
 
 
-def _intercept(rec, part, i, j):
-    if not math.isfinite(float(rec[f"{part}_time_s"][i, j])):
+def _intercept(ic, i, j):
+    """One intercept (results.Intercepts at threat i, battery j) or None."""
+    if not math.isfinite(float(ic.time_s[i, j])):
         return None
-    out = {}
-    for f in INTERCEPT_FIELDS:
-        v = rec[f"{part}_{f}"][i, j]
-        out["altitude_km" if f == "altitude_m" else f] = _num(v, 1e-3) if f == "altitude_m" else _num(v)
-    return out
+    return {"time_s": _num(ic.time_s[i, j]), "lat_deg": _num(ic.lat_deg[i, j]), "lon_deg": _num(ic.lon_deg[i, j]),
+            "altitude_km": _num(ic.altitude_m[i, j], 1e-3), "interceptor_launch_s": _num(ic.interceptor_launch_s[i, j]),
+            "flyout_time_s": _num(ic.flyout_time_s[i, j])}
 
 
-def threat_record(rec: dict, i: int, name: str, sensor_names, battery_names) -> dict:
-    """One threat's JSON record from flat records."""
-    aimed = math.isfinite(float(rec["aim_lat_deg"][i]))
-    r = lambda k, s=1.0: _num(rec[k][i], s)  # noqa: E731
+def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dict:
+    """Threat (or pair) i's JSON record from a result's flights, detections and engagements."""
+    fl, det, eng = result.flights, result.detections, result.engagements
+    aimed = math.isfinite(float(fl.aim_lat_deg[i]))
+    r = lambda a, s=1.0: _num(a[i], s)  # noqa: E731
+    error = fl.error[i]
     out = {
         "name": name,
-        "error": rec["error"][i],
-        "launch": {"lat_deg": r("launch_lat_deg"), "lon_deg": r("launch_lon_deg"), "time_s": r("launch_time_s")},
-        "aim": {"lat_deg": r("aim_lat_deg"), "lon_deg": r("aim_lon_deg")} if aimed else None,
+        "error": error,
+        "launch": {"lat_deg": r(fl.launch_lat_deg), "lon_deg": r(fl.launch_lon_deg), "time_s": r(fl.launch_time_s)},
+        "aim": {"lat_deg": r(fl.aim_lat_deg), "lon_deg": r(fl.aim_lon_deg)} if aimed else None,
     }
-    if rec["error"][i] is not None:
+    if error is not None:
         out.update({"launch_azimuth_deg": None, "burnout": None, "apogee": None, "impact": None,
                     "ground_range_km": None, "detections": [{"sensor": s, "time_s": None} for s in sensor_names],
                     "track_time_s": None,
@@ -43,26 +44,26 @@ def threat_record(rec: dict, i: int, name: str, sensor_names, battery_names) -> 
                                      "first_intercept": None, "last_intercept": None} for b in battery_names]})
         return out
     out.update({
-        "launch_azimuth_deg": r("launch_azimuth_deg"),
-        "burnout": {"time_s": r("burnout_time_s"), "lat_deg": r("burnout_lat_deg"), "lon_deg": r("burnout_lon_deg"),
-                    "altitude_km": r("burnout_altitude_m", 1e-3), "speed_km_s": r("burnout_speed_m_s", 1e-3),
-                    "gamma_deg": r("burnout_gamma_deg"), "azimuth_deg": r("burnout_azimuth_deg")},
-        "apogee": {"time_s": r("apogee_time_s"), "altitude_km": r("apogee_altitude_m", 1e-3),
-                   "lat_deg": r("apogee_lat_deg"), "lon_deg": r("apogee_lon_deg")},
-        "impact": {"time_s": r("impact_time_s"), "lat_deg": r("impact_lat_deg"), "lon_deg": r("impact_lon_deg")},
-        "ground_range_km": r("ground_range_m", 1e-3),
-        "detections": [{"sensor": s, "time_s": _num(rec["detections_s"][i, j])} for j, s in enumerate(sensor_names)],
-        "track_time_s": r("track_time_s"),
+        "launch_azimuth_deg": r(fl.launch_azimuth_deg),
+        "burnout": {"time_s": r(fl.burnout_time_s), "lat_deg": r(fl.burnout_lat_deg), "lon_deg": r(fl.burnout_lon_deg),
+                    "altitude_km": r(fl.burnout_altitude_m, 1e-3), "speed_km_s": r(fl.burnout_speed_m_s, 1e-3),
+                    "gamma_deg": r(fl.burnout_gamma_deg), "azimuth_deg": r(fl.burnout_azimuth_deg)},
+        "apogee": {"time_s": r(fl.apogee_time_s), "altitude_km": r(fl.apogee_altitude_m, 1e-3),
+                   "lat_deg": r(fl.apogee_lat_deg), "lon_deg": r(fl.apogee_lon_deg)},
+        "impact": {"time_s": r(fl.impact_time_s), "lat_deg": r(fl.impact_lat_deg), "lon_deg": r(fl.impact_lon_deg)},
+        "ground_range_km": r(fl.ground_range_m, 1e-3),
+        "detections": [{"sensor": s, "time_s": _num(det.time_s[i, j])} for j, s in enumerate(sensor_names)],
+        "track_time_s": r(det.track_time_s),
         "engagements": [],
     })
     for j, b in enumerate(battery_names):
-        feasible = bool(rec["feasible"][i, j])
-        code = int(rec["reason_code"][i, j])
+        feasible = bool(eng.feasible[i, j])
+        reason = Reason.from_code(eng.reason_code[i, j])
         out["engagements"].append({
-            "battery": b, "earliest_launch_s": _num(rec["earliest_launch_s"][i, j]), "feasible": feasible,
-            "reason": REASONS[code] if code >= 0 else None,
-            "first_intercept": _intercept(rec, "first", i, j) if feasible else None,
-            "last_intercept": _intercept(rec, "last", i, j) if feasible else None,
+            "battery": b, "earliest_launch_s": _num(eng.earliest_launch_s[i, j]), "feasible": feasible,
+            "reason": None if reason is None else reason.value,
+            "first_intercept": _intercept(eng.first, i, j) if feasible else None,
+            "last_intercept": _intercept(eng.last, i, j) if feasible else None,
         })
     return out
 
@@ -73,28 +74,23 @@ def earth_dict(spec) -> dict:
 
 def engage_document(res) -> dict:
     """The `engage --json` document of an EngageResult."""
-    sensors = [s.name for s in res.scenario.sensors]
-    batteries = [b.name for b in res.scenario.batteries]
+    sensors, batteries = res.sensor_names, res.battery_names
     return {
         "shieldlab_version": __version__,
         "scenario": res.scenario.name,
         "earth": earth_dict(res.earth.spec),
-        "threats": [threat_record(res.records, i, n, sensors, batteries) for i, n in enumerate(res.names)],
+        "threats": [threat_record(res, i, n, sensors, batteries) for i, n in enumerate(res.names)],
     }
 
 
 def coverage_document(result) -> dict:
     """The `coverage --json` document of a CoverageResult: the `engage` per-threat records, one per
     (launch, aim) pair in the documented order, named `launch -> aim`."""
-    from shieldlab.coverage.dataset import pair_names
-
     sc = result.scenario
-    sensors = [s.name for s in sc.sensors]
-    batteries = [b.name for b in sc.batteries]
-    names = pair_names(sc, result.layout)
+    sensors, batteries = result.sensor_names, result.battery_names
     return {
         "shieldlab_version": __version__,
         "scenario": sc.name,
         "earth": earth_dict(sc.earth),
-        "pairs": [threat_record(result.records, i, n, sensors, batteries) for i, n in enumerate(names)],
+        "pairs": [threat_record(result, i, n, sensors, batteries) for i, n in enumerate(result.names)],
     }

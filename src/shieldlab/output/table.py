@@ -9,14 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from shieldlab.engagement.results import Reason
 from shieldlab.output.timeline import events
-
-REASON_TEXT = {
-    "not-detected": "no sensor detects it (cue = track)",
-    "altitude": "never inside the altitude band",
-    "out-of-reach": "no point in the band can be reached",
-    "timeline": "reachable, but not in time",
-}
 
 
 def _f(x, fmt="{:.1f}", scale=1.0):
@@ -78,9 +72,17 @@ def _batteries(t, console):
             fi, li = e["first_intercept"], e["last_intercept"]
             win = f"[green]{fi['time_s']:.1f} → {li['time_s']:.1f}[/green]"
         else:
-            win = f"[red]none[/red]: {REASON_TEXT.get(e['reason'], e['reason'])}"
+            win = f"[red]none[/red]: {_why(e['reason'])}"
         et.add_row(e["battery"], _f(e["earliest_launch_s"]), win)
     console.print(et)
+
+
+def _why(reason) -> str:
+    """The explanation of a JSON reason string (the string itself when it is none of the Reasons)."""
+    try:
+        return Reason(reason).explanation
+    except ValueError:
+        return str(reason)
 
 
 def print_coverage(ds, console: Console) -> None:
@@ -90,7 +92,6 @@ def print_coverage(ds, console: Console) -> None:
     from rich.markup import escape
 
     from shieldlab.coverage.dataset import flat
-    from shieldlab.engagement.window import REASONS
 
     a = ds.attrs
     nl = ds.sizes["launch"]
@@ -105,8 +106,9 @@ def print_coverage(ds, console: Console) -> None:
     t.add_column("launch", no_wrap=True)
     t.add_column("battery", no_wrap=True)
     t.add_column("engageable", justify="right")
-    for r in REASONS[1:]:
-        t.add_column(r, justify="right")
+    why_not = [r for r in Reason if r is not Reason.OK]
+    for r in why_not:
+        t.add_column(r.value, justify="right")
     t.add_column("error", justify="right")
     batteries = [str(b) for b in ds["battery"].values]
     for li, launch in enumerate(str(x) for x in ds["launch"].values):
@@ -115,12 +117,12 @@ def print_coverage(ds, console: Console) -> None:
         n_err = int(sum(1 for e in err[sl] if str(e)))
         for j, b in enumerate(batteries):
             k = int(np.count_nonzero(f[:, j]))
-            counts = [str(int(np.count_nonzero(rc[:, j] == c))) for c in range(1, len(REASONS))]
+            counts = [str(int(np.count_nonzero(rc[:, j] == r.code))) for r in why_not]
             t.add_row(launch if j == 0 else "", b, f"{k}/{na} ({100.0 * k / max(na, 1):.0f}%)", *counts, str(n_err))
         if len(batteries) != 1:
             k = int(np.count_nonzero(f.any(axis=1))) if batteries else 0
             t.add_row("" if batteries else launch, "[italic]any battery[/italic]",
-                      f"[bold]{k}/{na} ({100.0 * k / max(na, 1):.0f}%)[/bold]", *([""] * (len(REASONS) - 1)),
+                      f"[bold]{k}/{na} ({100.0 * k / max(na, 1):.0f}%)[/bold]", *([""] * len(why_not)),
                       str(n_err), end_section=True)
         else:
             t.rows[-1].end_section = True

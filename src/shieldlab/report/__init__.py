@@ -12,6 +12,6 @@ Modules: ``sweeps`` (sensitivity computations), ``figures`` (matplotlib Figures)
 ``build`` (running, assembling and writing atomically).
 """
 
-from shieldlab.report.build import Report, ReportError, build_report
+from shieldlab.report.build import Report, ReportError, build_report, check_out_dir
 
-__all__ = ["Report", "ReportError", "build_report"]
+__all__ = ["Report", "ReportError", "build_report", "check_out_dir"]

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shieldlab import __version__
-from shieldlab.errors import ShieldlabError, format_value
+from shieldlab.api import ShieldlabError, __version__, format_value
 from shieldlab.report import figures as F
 from shieldlab.report import html as H
 from shieldlab.report import sweeps
@@ -88,8 +87,7 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
           bisections: int = sweeps.DEFAULT_BISECTIONS, sensitivity: bool = True, workers: int = 1,
           sample_pairs: int = sweeps.MAX_SAMPLE_PAIRS, log=None) -> Report:
     """The report of a Scenario, in memory."""
-    from shieldlab import catalog
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import catalog, count_pairs, coverage, engage
 
     log = log or (lambda msg: None)
     rep = Report("")
@@ -110,7 +108,7 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
     if sc.threats:
         log(f"engage: {len(sc.threats)} threats × {len(sc.batteries)} batteries")
         res = engage(sc)
-        doc = engage_document(res)
+        doc = res.to_document()
         lap("engage")
         rep.images["fig-trajectories.png"] = _png(F.trajectory_map(res, doc))
         body = [H.figure("fig-trajectories.png", "Ground tracks of the threats by phase (boost, free-flight ascent "
@@ -134,17 +132,13 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
         lap("figures (threats)")
 
     if sc.coverage is not None:
-        from shieldlab.coverage.pairs import layout
-        from shieldlab.coverage.run import run as run_coverage
-
-        n = layout(sc.coverage).n_pairs
-        log(f"coverage: {n} pairs × {len(sc.batteries)} batteries")
-        result = run_coverage(sc, workers=workers)
+        log(f"coverage: {count_pairs(sc)} pairs × {len(sc.batteries)} batteries")
+        result = coverage(sc, workers=workers)
         lap("coverage")
         rep.images["fig-coverage-map.png"] = _png(F.coverage_map(result))
-        computable = np.array([e is None for e in result.records["error"]], bool)
+        computable = np.array(result.flights.valid)
         rep.images["fig-coverage-share.png"] = _png(F.battery_share_figure(
-            [b.name for b in sc.batteries], result.records["feasible"], computable, what="pairs"))
+            [b.name for b in sc.batteries], result.engagements.feasible, computable, what="pairs"))
         body = [f"<p>{H.esc(H.coverage_text(sc))} (<code>shieldlab coverage</code>). Shares are of the "
                 f"{int(computable.sum())} pairs the missile can fly.</p>",
                 H.figure("fig-coverage-map.png", "Aim points coloured by the number of launch points from which a "
@@ -166,9 +160,9 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
         if res is not None:
             sample_res, what = res, f"the scenario's {len(sc.threats)} threats"
         else:
-            sampled, what = sweeps.coverage_sample(sc, sample_pairs)
+            pairs, what = sweeps.sample_pairs(sc, sample_pairs)
             log(f"sensitivity sample: {what}")
-            sample_res = engage(sampled)
+            sample_res = engage(sc, pairs=pairs)
         sens = sweeps.run(sample_res, speeds_km_s=speeds_km_s, delays_s=delays_s, bisections=bisections, sample=what,
                           log=log)
         lap("sensitivity")
@@ -176,8 +170,9 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
         for b in sc.batteries:
             nominal.setdefault(b.interceptor, sc.interceptors[b.interceptor].burnout_speed_m_s * 1e-3)
         rep.images["fig-sensitivity-speed.png"] = _png(F.speed_sensitivity_figure(sens, nominal))
-        valid = sample_res.threats.valid
-        own = [(b.name, b.launch_delay_s, float(sample_res.windows[j].feasible[valid].mean()) if valid.any() else 0.0)
+        valid = sample_res.flights.valid
+        feasible = sample_res.engagements.feasible
+        own = [(b.name, b.launch_delay_s, float(feasible[valid, j].mean()) if valid.any() else 0.0)
                for j, b in enumerate(sc.batteries)]
         rep.images["fig-sensitivity-delay.png"] = _png(F.delay_sensitivity_figure(sens, own))
         body = [f"<p>Sample: {H.esc(what)}. A battery engages a threat when its earliest launch t0 (cue time + "

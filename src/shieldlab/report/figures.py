@@ -17,8 +17,10 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from shieldlab.earth.model import Earth
+from shieldlab.api import Earth, Reason
 from shieldlab.output import geometry, mapplot
+
+_REASONS = {r.value for r in Reason}
 
 PHASE_COLORS = {"boost": "#d62728", "ascent": "#ff9f1c", "descent": "#1f5fbf"}
 RADAR_COLOR = "#1b7a2e"
@@ -27,12 +29,6 @@ SITE_COLORS = ("#6a3d9a", "#e6550d", "#1f78b4", "#e377c2", "#8c564b", "#17becf",
 LINE_STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 NONE_COLOR = "#cfcfcf"
-REASON_TEXT = {
-    "not-detected": "not detected (cue = track)",
-    "altitude": "never in the altitude band",
-    "out-of-reach": "out of reach",
-    "timeline": "reachable, but not in time",
-}
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white", alpha=0.9)]
 
 
@@ -297,7 +293,7 @@ def timeline_figure(t: dict, title: str | None = None):
                 ax.annotate(f"{fi['time_s']:.0f}–{li['time_s']:.0f} s", (li["time_s"], y), xytext=(4, 0),
                             textcoords="offset points", ha="left", va="center", fontsize=7.5)
         else:
-            why = REASON_TEXT.get(e["reason"], str(e["reason"]))
+            why = Reason(e["reason"]).explanation if e["reason"] in _REASONS else str(e["reason"])
             x = el if el is not None else t0
             ax.annotate(f"no intercept: {why}", (x, y), xytext=(5, 0), textcoords="offset points", ha="left",
                         va="center", fontsize=8, color="#a50f15", path_effects=_HALO)
@@ -325,11 +321,11 @@ def timeline_figure(t: dict, title: str | None = None):
 def coverage_counts(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per aim point: number of launch points from which a threat aimed there is engageable by some battery
     (A,), whether every launch point fails to reach it (A,), and the per-pair feasibility (L, A, B)."""
-    lay, rec = result.layout, result.records
+    lay = result.layout
     nl, na = len(lay.launch), lay.aim_lat_deg.size
     nb = len(result.scenario.batteries)
-    feas = np.asarray(rec["feasible"], bool).reshape(nl, na, nb)
-    err = np.array([e is not None and str(e) != "" for e in rec["error"]], bool).reshape(nl, na)
+    feas = np.asarray(result.engagements.feasible, bool).reshape(nl, na, nb)
+    err = np.array([e is not None and str(e) != "" for e in result.flights.error], bool).reshape(nl, na)
     count = (feas.any(axis=2) & ~err).sum(axis=0)
     return count, err.all(axis=0), feas
 
@@ -499,7 +495,7 @@ def coverage_matrix(result, title: str | None = None):
     sc, lay = result.scenario, result.layout
     _, _, feas = coverage_counts(result)
     nl, na, nb = feas.shape
-    err = np.array([e is not None and str(e) != "" for e in result.records["error"]], bool).reshape(nl, na)
+    err = np.array([e is not None and str(e) != "" for e in result.flights.error], bool).reshape(nl, na)
     n = feas.sum(axis=2)
     W, H = 2.6 + 0.95 * na, 1.6 + 0.36 * nl
     fig = mapplot.new_figure((W, H), dpi=110)

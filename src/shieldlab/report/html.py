@@ -12,12 +12,18 @@ from html import escape
 
 import numpy as np
 
+from shieldlab.api import Reason
 from shieldlab.output.geometry import earth_text, point_label, site_text
 from shieldlab.output.timeline import events as timeline_events
-from shieldlab.report.figures import REASON_TEXT
 
-SHORT_REASON = {"timeline": "too late", "out-of-reach": "out of reach", "altitude": "outside band",
-                "not-detected": "not detected"}
+
+def _reason_text(reason, short: bool = False) -> str:
+    """A JSON reason string as a Reason's label (short) or explanation; other values as they are."""
+    try:
+        r = Reason(reason)
+    except ValueError:
+        return str(reason)
+    return r.label if short else r.explanation
 
 CSS = """
 body { font-family: sans-serif; max-width: 1180px; margin: 1.5em auto; padding: 0 1em; color: #1a1a1a;
@@ -172,7 +178,7 @@ def results_matrix(doc: dict) -> str:
                 row.append(f"{fi['time_s']:.0f} s @ {fi['altitude_km']:.0f} km")
                 cls.append("ok")
             else:
-                row.append(esc(SHORT_REASON.get(e["reason"], str(e["reason"]))))
+                row.append(esc(_reason_text(e["reason"], short=True)))
                 cls.append("no")
         rows.append(row)
         classes.append(cls)
@@ -218,7 +224,7 @@ def threat_detail(t: dict, img: str | None) -> str:
             cls.append(["", "num", "ok", "num", "num"])
         else:
             rows.append([esc(e["battery"]), num(e["earliest_launch_s"]),
-                         "none: " + esc(REASON_TEXT.get(e["reason"], str(e["reason"]))), "", ""])
+                         "none: " + esc(_reason_text(e["reason"])), "", ""])
             cls.append(["", "num", "no", "", ""])
     windows = table(["battery", "earliest launch s", "window (intercept times) s", "intercept altitude",
                      "interceptor launch / flyout (first)"], rows, cls) if rows else ""
@@ -230,28 +236,27 @@ def threat_detail(t: dict, img: str | None) -> str:
 # --------------------------------------------------------------------------- coverage
 def coverage_table(result) -> str:
     """Per launch point and battery: aim points engageable, and the reasons for the others."""
-    from shieldlab.engagement.window import REASONS
-
-    sc, lay, rec = result.scenario, result.layout, result.records
+    sc, lay, eng = result.scenario, result.layout, result.engagements
     nl, na, nb = len(lay.launch), lay.aim_lat_deg.size, len(sc.batteries)
-    feas = np.asarray(rec["feasible"], bool).reshape(nl, na, nb)
-    code = np.asarray(rec["reason_code"]).reshape(nl, na, nb)
-    err = np.array([e is not None and str(e) != "" for e in rec["error"]], bool).reshape(nl, na)
-    headers = ["launch point", "battery", "engageable"] + [esc(r) for r in REASONS[1:]] + ["missile cannot fly it"]
+    feas = np.asarray(eng.feasible, bool).reshape(nl, na, nb)
+    code = np.asarray(eng.reason_code).reshape(nl, na, nb)
+    err = np.array([e is not None and str(e) != "" for e in result.flights.error], bool).reshape(nl, na)
+    why_not = [r for r in Reason if r is not Reason.OK]
+    headers = ["launch point", "battery", "engageable"] + [esc(r.value) for r in why_not] + ["missile cannot fly it"]
     rows, cls = [], []
     for li, p in enumerate(lay.launch):
         name = esc(point_label(p))
         for j, b in enumerate(sc.batteries):
             k = int(feas[li, :, j].sum())
             rows.append([name if j == 0 else "", esc(b.name), f"{k}/{na} ({100 * k / max(na, 1):.0f}%)",
-                         *(str(int((code[li, :, j] == c).sum())) for c in range(1, len(REASONS))),
+                         *(str(int((code[li, :, j] == r.code).sum())) for r in why_not),
                          str(int(err[li].sum()))])
-            cls.append(["", "", "ok" if k else "no", *(["num"] * len(REASONS))])
+            cls.append(["", "", "ok" if k else "no", *(["num"] * (len(why_not) + 1))])
         if nb > 1:
             k = int((feas[li].any(axis=1) & ~err[li]).sum())
             rows.append(["", "<em>any battery</em>", f"<strong>{k}/{na} ({100 * k / max(na, 1):.0f}%)</strong>",
-                         *([""] * (len(REASONS) - 1)), str(int(err[li].sum()))])
-            cls.append(["", "", "ok" if k else "no", *(["num"] * len(REASONS))])
+                         *([""] * len(why_not)), str(int(err[li].sum()))])
+            cls.append(["", "", "ok" if k else "no", *(["num"] * (len(why_not) + 1))])
     return table(headers, rows, cls)
 
 

@@ -1,20 +1,15 @@
 """Sensitivity sweeps for the report: interceptor burnout speed and launch delay.
 
-The engagement condition (MODELS.md section 5, engagement/window.py) is: some free-flight sample time t of
-the threat, with the threat inside the interceptor's altitude band, satisfies t - t0 >= T(P(t)), where t0 is
-the battery's earliest launch (cue time + launch delay) and T the flyout time. So a battery engages a
-threat exactly when t0 <= L, with
+A battery engages a threat exactly when its earliest launch t0 (cue time + launch delay) is no later than
+L, the latest interceptor launch that still intercepts (`shieldlab.api.latest_launch`, on the same samples
+and exact flyout solves as `engage`). L depends on the site and interceptor type only, not on the cue or
+the delay; one L per (site, interceptor) gives every battery's answer for every delay, and its margin
+L - t0. For the speed sweep, every interceptor type's burnout speed is replaced (dataclasses.replace) by
+each speed in turn, everything else unchanged, and L recomputed; the least speed that engages is then
+refined by bisection per threat and battery.
 
-    L = max over in-band samples of (t - T(P(t)))      (the latest interceptor launch that still intercepts)
-
-computed on the same samples (window.free_flight_samples) and the same exact flyout solves as `engage`.
-L depends on the site and interceptor type only, not on the cue or the delay; one L per (site, interceptor)
-gives every battery's answer for every delay, and its margin L - t0. For the speed sweep, every interceptor
-type's burnout speed is replaced (dataclasses.replace) by each speed in turn, everything else unchanged,
-and L recomputed; the least speed that engages is then refined by bisection per threat and battery.
-
-Everything here runs on an EngageResult: the scenario's [[threats]], or (when it has none) threats built from
-an evenly spread subset of its [coverage] pairs (:func:`coverage_sample`).
+Everything here runs on an EngageResult: the scenario's [[threats]], or (when it has none) an evenly
+spread subset of its [coverage] pairs (:func:`sample_pairs`, then ``engage(scenario, pairs=...)``).
 """
 
 from __future__ import annotations
@@ -24,9 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from shieldlab.engagement import window
-from shieldlab.interceptor.flyout import Flyout
-from shieldlab.scenario.model import Point, Scenario, ThreatSpec
+from shieldlab.api import Point, Scenario, count_pairs, latest_launch
 
 DEFAULT_SPEEDS_KM_S = (3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0)
 DEFAULT_DELAYS_S = (0.0, 30.0, 60.0, 90.0, 120.0, 180.0, 240.0, 300.0)
@@ -70,39 +63,12 @@ def battery_group(scenario: Scenario) -> list[int]:
 
 
 # --------------------------------------------------------------------------- the latest launch
-def latest_launch(threats, flyout: Flyout, idx=None) -> np.ndarray:
-    """L per threat (n,) in scenario seconds: the latest interceptor launch that still intercepts, -inf when
-    no free-flight sample in the altitude band can be reached, NaN for a threat that could not be computed.
-    With `idx`, only those threats are computed (the others are NaN)."""
-    n = threats.n
-    out = np.full(n, np.nan)
-    valid = np.flatnonzero(threats.valid)
-    idx = valid if idx is None else np.intersect1d(np.asarray(idx, int), valid)
-    if idx.size == 0:
-        return out
-    times, pos, alt = window.free_flight_samples(threats, idx)
-    it = flyout.interceptor
-    with np.errstate(invalid="ignore"):
-        band = np.isfinite(times) & np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
-    T = np.full(times.shape, np.inf)
-    if band.any():
-        T[band] = flyout.solve(pos[band])[0]
-    slack = np.where(band & np.isfinite(T), times - T, -np.inf)
-    out[idx] = slack.max(axis=1) if slack.shape[1] else -np.inf
-    return out
-
-
-def earliest_launch(res, battery) -> np.ndarray:
-    """t0 per threat: cue time + launch delay (NaN when cue = track and no sensor sees the threat)."""
-    cue = res.track_time_s if battery.cue == "track" else res.threats.launch_time_s
-    return np.where(res.threats.valid, cue + battery.launch_delay_s, np.nan)
-
-
-def _flyout(res, group: Group, speed_m_s: float | None = None) -> Flyout:
+def _latest(res, group: Group, speed_m_s: float | None = None, threats=None) -> np.ndarray:
+    """L per threat for the group's site and interceptor type (its burnout speed replaced when given)."""
     it = res.scenario.interceptors[group.interceptor]
     if speed_m_s is not None:
         it = replace(it, burnout_speed_m_s=float(speed_m_s))
-    return Flyout(res.earth, group.site, it)
+    return latest_launch(res, group.site, it, threats=threats)
 
 
 # --------------------------------------------------------------------------- the sweeps
@@ -178,27 +144,27 @@ def run(res, *, speeds_km_s=DEFAULT_SPEEDS_KM_S, delays_s=DEFAULT_DELAYS_S, bise
     sc = res.scenario
     grp = groups(sc)
     bg = battery_group(sc)
-    n, nb = res.threats.n, len(sc.batteries)
+    n, nb = len(res.names), len(sc.batteries)
     speeds = np.asarray(sorted(set(float(s) for s in speeds_km_s)), float)
     delays = np.asarray(sorted(set(float(d) for d in delays_s)), float)
-    t0 = np.stack([earliest_launch(res, b) for b in sc.batteries], axis=1) if nb else np.zeros((n, 0))
-    latest_g = np.stack([latest_launch(res.threats, _flyout(res, g)) for g in grp], axis=1) if grp else np.zeros((n, 0))
+    t0 = np.array(res.engagements.earliest_launch_s, float)  # cue time + delay; NaN: never cued
+    latest_g = np.stack([_latest(res, g) for g in grp], axis=1) if grp else np.zeros((n, 0))
     latest = latest_g[:, bg] if nb else np.zeros((n, 0))
     speed_latest = np.full((speeds.size, n, len(grp)), np.nan)
     for k, v in enumerate(speeds):
         if log:
             log(f"sensitivity: burnout speed {v:g} km/s ({k + 1}/{speeds.size})")
         for gi, g in enumerate(grp):
-            speed_latest[k, :, gi] = latest_launch(res.threats, _flyout(res, g, v * 1e3))
+            speed_latest[k, :, gi] = _latest(res, g, v * 1e3)
     lines = []
     for gi, g in enumerate(grp):
         for cue in ("track", "launch"):
             if any(sc.batteries[j].cue == cue for j in g.batteries):
                 lines.append((f"{g.label}, cue {cue}", gi, cue))
     sens = Sensitivity(sample, list(res.names), [b.name for b in sc.batteries], grp, bg, t0, latest, speeds,
-                       speed_latest, delays, lines, valid=res.threats.valid.copy(),
-                       cue_times_s={"track": np.where(res.threats.valid, res.track_time_s, np.nan),
-                                    "launch": np.where(res.threats.valid, res.threats.launch_time_s, np.nan)})
+                       speed_latest, delays, lines, valid=res.flights.valid.copy(),
+                       cue_times_s={"track": np.where(res.flights.valid, res.track_time_s, np.nan),
+                                    "launch": np.where(res.flights.valid, res.flights.launch_time_s, np.nan)})
     if bisections > 0 and speeds.size:
         if log:
             log("sensitivity: least burnout speed per threat and battery (bisection)")
@@ -220,7 +186,7 @@ def speed_thresholds(res, sens: Sensitivity, bisections: int) -> np.ndarray:
     def L(i, g, v):
         key = (i, g, round(v, 9))
         if key not in cache:
-            cache[key] = float(latest_launch(res.threats, _flyout(res, sens.groups[g], v * 1e3), [i])[i])
+            cache[key] = float(_latest(res, sens.groups[g], v * 1e3, [i])[i])
         return cache[key]
 
     for i in range(n):
@@ -251,23 +217,12 @@ def speed_thresholds(res, sens: Sensitivity, bisections: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- a sample of coverage pairs
-def coverage_sample(scenario: Scenario, max_pairs: int = MAX_SAMPLE_PAIRS) -> tuple[Scenario, str]:
-    """The scenario with its [[threats]] replaced by up to `max_pairs` evenly spread [coverage] pairs (for
-    scenarios without threats), and a sentence saying what the sample is."""
-    from shieldlab.coverage.pairs import layout, point_label
-
-    cov = scenario.coverage
-    lay = layout(cov)
-    total = lay.n_pairs
+def sample_pairs(scenario: Scenario, max_pairs: int = MAX_SAMPLE_PAIRS) -> tuple[np.ndarray, str]:
+    """Up to `max_pairs` evenly spread [coverage] pair numbers (for scenarios without threats: engage them
+    with ``engage(scenario, pairs=...)``), and a sentence saying what the sample is."""
+    total = count_pairs(scenario)
     k = min(max_pairs, total)
     picks = np.unique(np.linspace(0, total - 1, k).round().astype(int)) if k else np.array([], int)
-    li, ai = lay.pair(picks)
-    specs = []
-    for p, (l_i, a_i) in enumerate(zip(li, ai)):
-        launch = lay.launch[int(l_i)]
-        aim = Point(float(lay.aim_lat_deg[a_i]), float(lay.aim_lon_deg[a_i]))
-        specs.append(ThreatSpec(f"{point_label(launch)} -> {aim.lat_deg:.2f},{aim.lon_deg:.2f}", cov.missile, launch,
-                                aim, cov.trajectory, cov.launch_time_s))
     what = (f"all {total} [coverage] pairs" if picks.size == total
             else f"{picks.size} of the {total} [coverage] pairs, evenly spread")
-    return replace(scenario, threats=tuple(specs)), what
+    return picks, what

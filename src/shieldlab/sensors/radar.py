@@ -14,7 +14,7 @@ import numpy as np
 from shieldlab._jit import njit, prange
 from shieldlab.earth import frames
 from shieldlab.earth.model import Earth
-from shieldlab.threat.trajectory import hermite_position
+from shieldlab.threat._kernels import hermite_position
 from shieldlab.scenario.model import Radar
 
 POWERED_SAMPLE_S = 2.0

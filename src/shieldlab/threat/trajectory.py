@@ -2,27 +2,38 @@
 position at any time (powered flight by the burnout model's rule, free flight by cubic Hermite
 interpolation between integrator nodes, whose error is far below a metre at the default step).
 
+`ThreatBatch` holds aimed threats before flight; `fly` returns a new `FlownThreats` (both frozen, their
+arrays read-only). The compiled kernels are in threat/_kernels.py.
+
 Frames: every stored vector is ECEF (`r_ecef`, `v_ecef`); times are scenario times in seconds.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
 from shieldlab import freeflight
-from shieldlab._jit import njit, prange
-from shieldlab.earth._kernels import geodetic_lat_alt
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
+from shieldlab.threat._kernels import hermite_batch
 from shieldlab.threat.burnout import burnout_point, burnout_state_ecef, powered_position_ecef
 
 
-@dataclass
+def _frozen(obj) -> None:
+    """Make the dataclass's numpy arrays read-only (shared by every consumer, changed by none)."""
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class ThreatBatch:
-    """n threats' flights. Rows whose `error` is not None hold NaN in every computed field."""
+    """n aimed threats before flight (arrays (n,)). `error[i]` is None, or why threat i cannot be
+    computed (then its computed fields are NaN)."""
 
     earth: Earth
     launch_time_s: np.ndarray
@@ -35,22 +46,22 @@ class ThreatBatch:
     burnout_altitude_m: np.ndarray
     burnout_speed_m_s: np.ndarray
     gamma_rad: np.ndarray
-    error: list = field(default_factory=list)
-    # filled by fly()
-    burnout_lat_deg: np.ndarray = None
-    burnout_lon_deg: np.ndarray = None
-    burnout_azimuth_deg: np.ndarray = None
-    nodes: np.ndarray = None  # (n, m, 7): t_s, r_ecef (3), v_ecef (3); free flight only
-    node_count: np.ndarray = None
-    impact_time_s: np.ndarray = None
-    impact_lat_deg: np.ndarray = None
-    impact_lon_deg: np.ndarray = None
-    apogee_time_s: np.ndarray = None
-    apogee_altitude_m: np.ndarray = None
-    apogee_lat_deg: np.ndarray = None
-    apogee_lon_deg: np.ndarray = None
-    ground_range_m: np.ndarray = None
+    error: tuple = ()  # () : no errors
     step_s: float = freeflight.DEFAULT_STEP_S
+    aim_lat_deg: np.ndarray = None  # the aim points (NaN: unaimed; None: all unaimed)
+    aim_lon_deg: np.ndarray = None
+
+    def __post_init__(self):
+        n = self.launch_time_s.shape[0]
+        err = tuple(self.error) if len(self.error) == n else (None,) * n
+        object.__setattr__(self, "error", err)
+        for name in ("aim_lat_deg", "aim_lon_deg"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(n, np.nan))
+        _frozen(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.n} threats, {self.n - int(self.valid.sum())} with an error>"
 
     @property
     def n(self) -> int:
@@ -60,9 +71,32 @@ class ThreatBatch:
     def burnout_time_s(self) -> np.ndarray:
         return self.launch_time_s + self.burn_time_s
 
-    @property
+    @cached_property
     def valid(self) -> np.ndarray:
-        return np.array([e is None for e in self.error], bool)
+        """(n,) True for the threats without an error."""
+        v = np.array([e is None for e in self.error], bool)
+        v.flags.writeable = False
+        return v
+
+
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
+class FlownThreats(ThreatBatch):
+    """A ThreatBatch flown: burnout point, free-flight nodes, impact, apogee and ground range (NaN for
+    threats with an error)."""
+
+    burnout_lat_deg: np.ndarray
+    burnout_lon_deg: np.ndarray
+    burnout_azimuth_deg: np.ndarray
+    nodes: np.ndarray  # (n, m, 7): t_s, r_ecef (3), v_ecef (3); free flight only
+    node_count: np.ndarray
+    impact_time_s: np.ndarray
+    impact_lat_deg: np.ndarray
+    impact_lon_deg: np.ndarray
+    apogee_time_s: np.ndarray
+    apogee_altitude_m: np.ndarray
+    apogee_lat_deg: np.ndarray
+    apogee_lon_deg: np.ndarray
+    ground_range_m: np.ndarray
 
     def position_ecef(self, idx, t_s) -> np.ndarray:
         """Positions (k, 3) of threats idx (k,) at scenario times t_s (k,); NaN outside launch..impact."""
@@ -84,23 +118,21 @@ class ThreatBatch:
 
     def free_flight_positions(self, idx, t_s):
         """Free-flight positions (k, 3) and geodetic altitudes (k,) at times t_s (compiled)."""
-        return _hermite_batch(self.nodes, self.node_count, self.step_s, np.ascontiguousarray(idx, dtype=np.int64),
-                              np.ascontiguousarray(t_s, dtype=float), self.earth.kernel_params)
+        return hermite_batch(self.nodes, self.node_count, self.step_s, np.ascontiguousarray(idx, dtype=np.int64),
+                             np.ascontiguousarray(t_s, dtype=float), self.earth.kernel_params)
 
 
-def fly(batch: ThreatBatch) -> ThreatBatch:
+def fly(batch: ThreatBatch) -> FlownThreats:
     """Compute burnout, free flight, apogee and impact for every threat without an error."""
     E, n = batch.earth, batch.n
-    if len(batch.error) != n:
-        batch.error = [None] * n
+    error = list(batch.error)
     lat_b, lon_b, az_b = burnout_point(E, batch.launch_lat_deg, batch.launch_lon_deg, batch.azimuth0_deg,
                                        batch.burnout_range_m)
-    batch.burnout_lat_deg, batch.burnout_lon_deg, batch.burnout_azimuth_deg = lat_b, lon_b, az_b
     r, v = burnout_state_ecef(E, lat_b, lon_b, batch.burnout_altitude_m, az_b, batch.gamma_rad, batch.burnout_speed_m_s)
     finite = np.isfinite(r).all(-1) & np.isfinite(v).all(-1)
     for i in np.flatnonzero(batch.valid & ~finite):
-        batch.error[i] = "the burnout state is undefined (missing burnout speed, azimuth or flight-path angle)"
-    valid = batch.valid
+        error[i] = "the burnout state is undefined (missing burnout speed, azimuth or flight-path angle)"
+    valid = np.array([e is None for e in error], bool)
     r = np.ascontiguousarray(np.where(valid[:, None], r, 0.0))
     v = np.ascontiguousarray(np.where(valid[:, None], v, 0.0))
     r[~valid] = [E.a_m + 1e6, 0, 0]
@@ -114,97 +146,20 @@ def fly(batch: ThreatBatch) -> ThreatBatch:
     t_bo = batch.burnout_time_s
     nodes[:, :, 0] += t_bo[:, None]
     for i in np.flatnonzero(valid & (status != 0)):
-        batch.error[i] = "the free flight does not come back to the ground (burnout speed too high?)"
-    ok = batch.valid
-    batch.nodes, batch.node_count = nodes, count
-    batch.impact_time_s = np.where(ok, t_bo + tau_i, np.nan)
+        error[i] = "the free flight does not come back to the ground (burnout speed too high?)"
+    ok = np.array([e is None for e in error], bool)
     last = nodes[np.arange(n), np.maximum(count - 1, 0), 1:4]
     ilat, ilon, _ = frames.ecef_to_geodetic(E, last)
-    batch.impact_lat_deg = np.where(ok, ilat, np.nan)
-    batch.impact_lon_deg = np.where(ok, ilon, np.nan)
+    impact_lat_deg = np.where(ok, ilat, np.nan)
+    impact_lon_deg = np.where(ok, ilon, np.nan)
     alat, alon, _ = frames.ecef_to_geodetic(E, apo[:, :3])
-    batch.apogee_time_s = np.where(ok, t_bo + tau_a, np.nan)
-    batch.apogee_altitude_m = np.where(ok, alt_a, np.nan)
-    batch.apogee_lat_deg = np.where(ok, alat, np.nan)
-    batch.apogee_lon_deg = np.where(ok, alon, np.nan)
     _, rng = geodesic.inverse(E, batch.launch_lat_deg, batch.launch_lon_deg,
-                              np.nan_to_num(batch.impact_lat_deg), np.nan_to_num(batch.impact_lon_deg))
-    batch.ground_range_m = np.where(ok, rng, np.nan)
-    return batch
-
-
-@njit
-def hermite_position(nodes, count, step, i, t):
-    """Free-flight ECEF position of threat i at time t: cubic Hermite between its integrator nodes."""
-    t0 = nodes[i, 0, 0]
-    u = (t - t0) / step
-    j = int(u) if u > 0.0 else 0  # floor for t >= t0 (a float // costs more)
-    j = min(j, count[i] - 2)
-    ta = nodes[i, j, 0]
-    h = nodes[i, j + 1, 0] - ta
-    s = (t - ta) / h
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = (s3 - 2 * s2 + s) * h
-    h01 = -2 * s3 + 3 * s2
-    h11 = (s3 - s2) * h
-    x = h00 * nodes[i, j, 1] + h10 * nodes[i, j, 4] + h01 * nodes[i, j + 1, 1] + h11 * nodes[i, j + 1, 4]
-    y = h00 * nodes[i, j, 2] + h10 * nodes[i, j, 5] + h01 * nodes[i, j + 1, 2] + h11 * nodes[i, j + 1, 5]
-    z = h00 * nodes[i, j, 3] + h10 * nodes[i, j, 6] + h01 * nodes[i, j + 1, 3] + h11 * nodes[i, j + 1, 6]
-    return x, y, z
-
-
-@njit(parallel=True)
-def _hermite_batch(nodes, count, step, rows, times, params):
-    """Free-flight positions (k, 3) and geodetic altitudes (k,) of threats `rows` at `times`
-    (NaN where a time is NaN)."""
-    k = rows.shape[0]
-    pos = np.empty((k, 3))
-    alt = np.empty(k)
-    for q in prange(k):
-        t = times[q]
-        if not np.isfinite(t):
-            pos[q, :] = np.nan
-            alt[q] = np.nan
-            continue
-        x, y, z = hermite_position(nodes, count, step, rows[q], t)
-        pos[q, 0] = x
-        pos[q, 1] = y
-        pos[q, 2] = z
-        _, alt[q] = geodetic_lat_alt(x, y, z, params)
-    return pos, alt
-
-
-@njit(parallel=True)
-def sample_free_flights(nodes, count, step, rows, t_burnout, t_impact, t_apogee, sample_s, m, params):
-    """Sample times (k, m) of the free flights of threats `rows`: every sample_s or less from burnout
-    to impact (equal spacing), plus the apogee when it lies strictly inside, in increasing order,
-    NaN padded; with their positions (k, m, 3) and geodetic altitudes (k, m)."""
-    k = rows.shape[0]
-    times = np.full((k, m), np.nan)
-    pos = np.full((k, m, 3), np.nan)
-    alt = np.full((k, m), np.nan)
-    for q in prange(k):
-        tb = t_burnout[q]
-        ti = t_impact[q]
-        ns = max(int(math.ceil((ti - tb) / sample_s)), 1)
-        dt = (ti - tb) / ns
-        ta = t_apogee[q]
-        apo = ta > tb and ta < ti
-        c = 0
-        for j in range(ns + 1):
-            t = tb + j * dt
-            if apo and ta < t:
-                times[q, c] = ta
-                c += 1
-                apo = False
-            times[q, c] = t
-            c += 1
-        for j in range(c):
-            x, y, z = hermite_position(nodes, count, step, rows[q], times[q, j])
-            pos[q, j, 0] = x
-            pos[q, j, 1] = y
-            pos[q, j, 2] = z
-            _, alt[q, j] = geodetic_lat_alt(x, y, z, params, 1)
-    return times, pos, alt
+                              np.nan_to_num(impact_lat_deg), np.nan_to_num(impact_lon_deg))
+    base = {f.name: getattr(batch, f.name) for f in fields(ThreatBatch)}
+    base["error"] = tuple(error)
+    return FlownThreats(
+        **base, burnout_lat_deg=lat_b, burnout_lon_deg=lon_b, burnout_azimuth_deg=az_b, nodes=nodes, node_count=count,
+        impact_time_s=np.where(ok, t_bo + tau_i, np.nan), impact_lat_deg=impact_lat_deg, impact_lon_deg=impact_lon_deg,
+        apogee_time_s=np.where(ok, t_bo + tau_a, np.nan), apogee_altitude_m=np.where(ok, alt_a, np.nan),
+        apogee_lat_deg=np.where(ok, alat, np.nan), apogee_lon_deg=np.where(ok, alon, np.nan),
+        ground_range_m=np.where(ok, rng, np.nan))

@@ -9,8 +9,10 @@ Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx status)
     GET  /api/examples/{name}      that scenario's TOML text
     POST /api/scenario             the parameters the side panel edits (values from the file)
     POST /api/engage               the `engage --json` document + "tracks" (ground tracks, detection points)
+                                   + "reason_text" (each reason's explanation, shieldlab.api.Reason)
     POST /api/geometry             GeoJSON: radar coverage outlines (rings / sector wedges), radar and battery sites
-    POST /api/coverage             the [coverage] run, compact (per launch, aim point, battery), synchronous
+    POST /api/coverage             the [coverage] run, compact (per launch, aim point, battery), synchronous,
+                                   with "reason_text" as for /api/engage
     POST /api/coverage/jobs        the same as a background job: 202 {"job", "state", "total_pairs"}
     GET  /api/coverage/jobs/{id}   {"state": queued|running|done|error, "done_pairs", "total_pairs", "result"|"errors"}
 
@@ -226,22 +228,30 @@ def _scenario(req: RunRequest):
 
 
 def compute_engage(scenario) -> dict:
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import engage
     from shieldlab.web.geo import tracks
 
     res = engage(scenario)
-    doc = engage_document(res)
+    doc = res.to_document()
     doc["tracks"] = tracks(res)
+    doc["reason_text"] = reason_text()
     return doc
 
 
+def reason_text() -> dict:
+    """What the page says for each reason (JSON string -> explanation): the page has no texts of its own."""
+    from shieldlab.api import Reason
+
+    return {r.value: r.explanation for r in Reason}
+
+
 def _n_pairs(scenario) -> int:
-    from shieldlab.coverage.pairs import layout
+    from shieldlab.api import count_pairs
 
     if scenario.coverage is None:
         raise WebError(422, f"{scenario.source or 'the scenario'}: no [coverage] table; a coverage run needs one "
                             "(missile, from = launch points, to = aim grid or places)")
-    n = layout(scenario.coverage).n_pairs
+    n = count_pairs(scenario)
     if n > MAX_PAIRS:
         raise WebError(422, f"the coverage has {n} (launch, aim) pairs; the web page runs at most {MAX_PAIRS} "
                             "per request (use a coarser grid, or `shieldlab coverage` on the command line)")
@@ -249,13 +259,11 @@ def _n_pairs(scenario) -> int:
 
 
 def compute_coverage(scenario, progress=None) -> dict:
-    from shieldlab.coverage.pairs import layout
-    from shieldlab.coverage.run import DEFAULT_CHUNK, run
+    from shieldlab.api import coverage
     from shieldlab.web.geo import coverage_compact
 
-    n = layout(scenario.coverage).n_pairs
-    chunk = min(DEFAULT_CHUNK, max(16, math.ceil(n / 10)))  # about ten progress steps
-    return coverage_compact(run(scenario, workers=1, chunk_size=chunk, progress=progress))
+    # one process (the server's other requests keep a core); chunks as the command line cuts them
+    return {**coverage_compact(coverage(scenario, workers=1, progress=progress)), "reason_text": reason_text()}
 
 
 # ---------------------------------------------------------------------------------------------- examples

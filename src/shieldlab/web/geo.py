@@ -201,15 +201,13 @@ def summary(scenario: Scenario) -> dict:
 
 def coverage_compact(result) -> dict:
     """A coverage run, compact for the map: per launch point, per aim point, per battery."""
-    from shieldlab.engagement.window import REASONS
-
-    sc, lay, rec = result.scenario, result.layout, result.records
+    sc, lay, eng = result.scenario, result.layout, result.engagements
     nl, na = len(lay.launch), lay.aim_lat_deg.size
     nb = len(sc.batteries)
-    feas = rec["feasible"].reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), bool)
-    code = rec["reason_code"].reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), int)
-    first = rec["first_time_s"].reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb))
-    err = np.asarray(rec["error"], dtype=object).reshape(nl, na) if nl * na else np.zeros((nl, na), object)
+    feas = eng.feasible.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), bool)
+    code = eng.reason_code.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), int)
+    first = eng.first.time_s.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb))
+    err = np.asarray(result.flights.error, dtype=object).reshape(nl, na) if nl * na else np.zeros((nl, na), object)
     grid = None
     g = sc.coverage.aim
     if lay.grid_lat_deg is not None:
@@ -225,8 +223,15 @@ def coverage_compact(result) -> dict:
         "n_pairs": nl * na,
         # [launch][aim][battery]
         "feasible": feas.astype(bool).tolist(),
-        "reason": [[[REASONS[c] if c >= 0 else None for c in row] for row in per_l] for per_l in code.tolist()],
+        "reason": [[[_reason_value(c) for c in row] for row in per_l] for per_l in code.tolist()],
         "first_intercept_s": [[[_r(x, 1) for x in row] for row in per_l] for per_l in first.tolist()],
         # [launch][aim]: null, or why the missile cannot fly that pair
         "error": err.tolist(),
     }
+
+
+def _reason_value(code: int):
+    from shieldlab.api import Reason
+
+    r = Reason.from_code(code)
+    return None if r is None else r.value

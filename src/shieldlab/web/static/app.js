@@ -10,12 +10,7 @@ const COLORS = {
   coast: "#9c9482", none: "#adb5bd", several: "#087f5b", error: "#f1f3f5",
 };
 const BATTERY_COLORS = ["#f59f00", "#1c7ed6", "#d6336c", "#0ca678", "#7048e8", "#e8590c", "#74b816", "#495057"];
-const REASON_TEXT = {
-  "not-detected": "no sensor detects it (cue = track)",
-  "altitude": "never inside the interceptor's altitude band",
-  "out-of-reach": "no point in the band can be reached",
-  "timeline": "reachable, but not in time",
-};
+const REASON_TEXT = {};  // reason -> explanation, from the server's answers ("reason_text": shieldlab's Reason)
 const RADAR_DASH = [null, "6 5", "2 5", "10 4 2 4"];
 
 const $ = (id) => document.getElementById(id);
@@ -337,6 +332,7 @@ async function run() {
     if (stale()) return;
     S.geometry = geo;
     S.engage = eng;
+    if (eng && eng.reason_text) Object.assign(REASON_TEXT, eng.reason_text);
     let cov = null;
     if (sm.coverage) cov = await runCoverage(body, sm.coverage.n_pairs, stale);
     if (stale()) return;
@@ -371,6 +367,7 @@ async function runCoverage(body, nPairs, stale) {
       : `coverage: preparing ${job.total_pairs} pairs (${job.elapsed_s.toFixed(0)} s)…`);
   }
   if (job.state === "error") throw new ApiError(500, job.errors);
+  if (job.result && job.result.reason_text) Object.assign(REASON_TEXT, job.result.reason_text);
   return job.result;
 }
 

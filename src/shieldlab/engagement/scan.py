@@ -1,0 +1,249 @@
+"""Scanning the free flight for one battery: the samples (every SAMPLE_S from burnout to impact, plus
+the apogee) and the flyout times T at them, exact (Flyout.solve) or, for large batches, from a flyout
+table (interceptor/table.py). Table cells that are uncertain (edge of reach, steep or mixed arcs) are
+solved exactly only where they can move a result: the run of uncertain samples next to the first or
+last table-feasible sample is bisected exactly; a threat without table-feasible samples gets its
+uncertain samples solved, then enough of the rest to tell out-of-reach from timeline. The boundaries
+found here are then located exactly by engagement/boundary.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.threat._kernels import sample_free_flights
+
+SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the samples)
+TABLE_MARGIN_S = 10.0  # below the fastest corner of an uncertain cell by more than this: no arc in time
+CLEAR_MARGIN_S = 3.0  # table times in clear cells are within 2 s of exact ones (tests/test_table.py)
+REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
+
+
+@dataclass(frozen=True, eq=False)
+class FreeFlightSamples:
+    """The free flights of a batch of threats sampled every SAMPLE_S or less from burnout to impact
+    (plus the apogee), NaN padded: `times_s` (k, m), `r_ecef` (k, m, 3), `altitude_m` (k, m) for the
+    k threats without an error; `row` (n,) is each threat's row (-1: not sampled). Computed once per
+    evaluation and scanned by every battery (read-only)."""
+
+    row: np.ndarray
+    times_s: np.ndarray
+    r_ecef: np.ndarray
+    altitude_m: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"<FreeFlightSamples: {self.times_s.shape[0]} threats x up to {self.times_s.shape[1]} samples>"
+
+    def of(self, idx):
+        """(times (k, m), positions (k, m, 3), altitudes (k, m)) of threats idx (all sampled)."""
+        r = self.row[idx]
+        if r.size == self.times_s.shape[0] and np.array_equal(r, np.arange(r.size)):
+            return self.times_s, self.r_ecef, self.altitude_m  # every sampled threat: no copies (read-only)
+        return self.times_s[r], self.r_ecef[r], self.altitude_m[r]
+
+
+def free_flight_samples(threats) -> FreeFlightSamples:
+    """The samples of every threat without an error (FlownThreats)."""
+    ok = np.flatnonzero(threats.valid)
+    tb = threats.burnout_time_s[ok]
+    ti = threats.impact_time_s[ok]
+    ns = np.maximum(np.ceil((ti - tb) / SAMPLE_S).astype(int), 1)
+    m = int(ns.max()) + 2 if ok.size else 2  # + the apogee
+    times, pos, alt = sample_free_flights(threats.nodes, threats.node_count, threats.step_s, ok.astype(np.int64),
+                                          tb, ti, threats.apogee_time_s[ok], SAMPLE_S, m, threats.earth.kernel_params)
+    row = np.full(threats.n, -1)
+    row[ok] = np.arange(ok.size)
+    for a in (row, times, pos, alt):
+        a.flags.writeable = False  # shared by every battery's scan
+    return FreeFlightSamples(row, times, pos, alt)
+
+
+def exact_scan(flyout, pos, in_band):
+    """T and arcs (flat) of the in-band samples, every one solved exactly (small batches)."""
+    T = np.full(in_band.size, np.inf)
+    sol = np.full((in_band.size, 3), np.nan)
+    if in_band.any():
+        fs = flyout.solve(pos[in_band])
+        T[in_band], sol[in_band] = fs.time_s, fs.arc
+    return T, sol
+
+
+def table_scan(flyout, table, times, t0, pos, alt, in_band):
+    """T and sol (flat, k*m) of the in-band samples from the flyout table, solving exactly only
+    the uncertain samples (edge of reach, a jump between arcs, or within the table's error of
+    feasible) that can decide a result:
+
+    - a threat with table-feasible samples: the uncertain runs beyond its first and last one
+      (`_edge_runs`); uncertain samples between the two cannot move the first or last intercept;
+    - a threat without: every uncertain sample, then `_settle_reach` for out-of-reach against
+      timeline.
+
+    Also returns, per threat, whether its first and its last boundary are exact: that boundary's
+    sample and its outer neighbour are both known exactly (the neighbour infeasible, out of the band,
+    or past the path's end)."""
+    k, m = times.shape
+    flat_in = in_band.ravel()
+    avail = (times - t0[:, None]).ravel()
+    tl = table.lookup_where(pos, flat_in, alt)
+    T, mix, low, sol = tl.time_s, tl.mixed, tl.lower_s, tl.arc
+    tab_ok = (flat_in & np.isfinite(T) & (avail >= T)).reshape(k, m)
+    has = tab_ok.any(1)
+    # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
+    # cover the fastest corner; and, for a threat with no table-feasible sample, clear cells within
+    # the table's error of being feasible (a short window the table misses). Next to a threat's
+    # table-feasible samples such clear cells are the boundary search's business (`_locate`).
+    near = (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S)).reshape(k, m) & ~has[:, None]
+    need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
+    need &= ~tab_ok
+    # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
+    sel = (need & ~has[:, None]).ravel()
+    if sel.any():
+        fs = flyout.solve(pos[sel], guess=sol[sel])
+        T[sel], sol[sel] = fs.time_s, fs.arc
+    rest = np.flatnonzero((mix.reshape(k, m) & ~need & ~has[:, None]).ravel())
+    if rest.size:
+        reached = np.isfinite(T.reshape(k, m)).any(1)
+        _settle_reach(flyout, pos, T, sol, rest, m, reached)
+    first = np.argmax(tab_ok, axis=1)
+    last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
+    band2 = in_band.reshape(k, m)
+    edge_exact = (_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
+                  _edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+    return T, sol, edge_exact
+
+
+def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROBES):
+    """For threats with no reachable sample yet, solve their pending uncertain samples exactly, a few
+    per threat at a time, until one is reachable (then the reason can only be 'timeline') or none is
+    left ('out-of-reach'). P, T, guess: flat sample arrays (row * m + column), T and guess updated in
+    place; pending: flat indices in increasing order; reached (k,): threats with a finite T already."""
+    pend = pending[~reached[pending // m]]
+    while pend.size:
+        own = pend // m
+        # the first `per_round` pending samples of each threat, spread over its path
+        first_of = np.searchsorted(own, own, side="left")
+        rank = np.arange(own.size) - first_of
+        count = np.bincount(own, minlength=reached.size)[own]
+        stride = np.maximum(count // per_round, 1)
+        pick = (rank % stride == 0) & (rank // stride < per_round)
+        q = pend[pick]
+        fs = flyout.solve(P[q], guess=guess[q])
+        T[q], guess[q] = fs.time_s, fs.arc
+        reached[own[pick][np.isfinite(T[q])]] = True
+        pend = pend[~pick & ~reached[own]]
+
+
+def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
+    """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
+    table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
+    (consecutive uncertain samples). Runs further out than the one next to `start` are tried from the
+    outermost inwards: the first whose inner end is exactly feasible holds the boundary (e.g. a threat
+    that leaves the band and comes back into it). Otherwise the run next to `start` is tried (after
+    confirming `start` itself). Within a run the last feasible sample is found by bisection, assuming
+    that feasibility does not come back inside one run. T and sol (flat) get the exact values solved.
+    Returns the threats whose boundary sample and outer neighbour are now both known exactly."""
+    k, m = times.shape
+    rows = np.arange(k)
+    flat = lambda r, c: r * m + c  # noqa: E731
+    exact = np.zeros(k, bool)
+
+    def outer(r, c):
+        """For threats r at samples c: 0 no neighbour (path end or out of band), 1 uncertain
+        neighbour, 2 a neighbour the table decides."""
+        nb = c + direction
+        inside = (nb >= 0) & (nb < m)
+        nbc = np.clip(nb, 0, m - 1)
+        there = inside & np.isfinite(times[r, nbc]) & band[r, nbc]
+        return np.where(~there, 0, np.where(need[r, nbc], 1, 2))
+
+    def feasible(r, c):
+        q = flat(r, c)
+        return np.isfinite(T[q]) & (avail[r, c] >= T[q])
+
+    def bisect(r, c0, n):
+        """Threats r with sample c0 exactly feasible and n uncertain samples beyond it: the last
+        feasible offset lo (0..n) and whether offset lo + 1 was solved infeasible."""
+        lo = np.zeros(r.size, int)
+        hi = n + 1
+        hi_known = np.zeros(r.size, bool)
+        lo_prev = np.full(r.size, -1)
+        while True:
+            a = np.flatnonzero(hi - lo > 1)
+            if a.size == 0:
+                return lo, hi_known
+            probe = (lo[a] + hi[a]) // 2
+            ra, ca = r[a], c0[a]
+            q = flat(ra, ca + direction * probe)
+            # warm start: the exact arc at lo, extrapolated along the path once two are known
+            s_lo = sol[flat(ra, ca + direction * lo[a])]
+            s_pv = sol[flat(ra, ca + direction * np.maximum(lo_prev[a], 0))]
+            span = np.where(lo_prev[a] >= 0, lo[a] - lo_prev[a], 0)
+            d = s_lo - s_pv
+            d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
+            f = np.where(span > 0, (probe - lo[a]) / np.maximum(span, 1), 0.0)[:, None]
+            guess = np.where(np.isfinite(d), s_lo + f * d, s_lo)
+            fs = flyout.solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
+            T[q], sol[q] = fs.time_s, fs.arc
+            feas = feasible(ra, ca + direction * probe)
+            lo_prev[a[feas]] = lo[a[feas]]
+            lo[a[feas]] = probe[feas]
+            hi[a[~feas]] = probe[~feas]
+            hi_known[a[~feas]] = True
+
+    def settle(r, c0, n):
+        """Bisect and mark the threats whose boundary and its outer neighbour are known exactly."""
+        lo, hi_known = bisect(r, c0, n)
+        end_out = (lo == n) & (outer(r, c0 + direction * lo) == 0)
+        exact[r[hi_known | end_out]] = True
+
+    w = np.flatnonzero(has)
+    if w.size == 0:
+        return exact
+    # runs of uncertain samples beyond each start, in the scan direction
+    j = np.arange(m)[None, :]
+    ahead = (j > start[w, None]) if direction > 0 else (j < start[w, None])
+    nd = need[w] & ahead
+    if direction < 0:
+        nd = nd[:, ::-1]  # walk outwards = increasing column in this view
+    prev = np.concatenate([np.zeros((w.size, 1), bool), nd[:, :-1]], axis=1)
+    nxt = np.concatenate([nd[:, 1:], np.zeros((w.size, 1), bool)], axis=1)
+    rs_r, rs_c = np.nonzero(nd & ~prev)  # run starts (row, view column), rows ascending, columns ascending
+    _, re_c = np.nonzero(nd & ~nxt)  # run ends, paired with the starts
+    to_col = (lambda c: c) if direction > 0 else (lambda c: m - 1 - c)
+    view_start = start[w] if direction > 0 else m - 1 - start[w]
+    adjacent = rs_c == view_start[rs_r] + 1
+    # further runs, outermost first: the first with an exactly feasible inner end holds the boundary
+    far = np.flatnonzero(~adjacent)
+    resolved = np.zeros(w.size, bool)
+    if far.size:
+        order = np.lexsort((-rs_c[far], rs_r[far]))  # by threat, outermost run first
+        far = far[order]
+        rank = np.arange(far.size) - np.searchsorted(rs_r[far], rs_r[far], side="left")
+        for level in range(int(rank.max()) + 1):
+            cand = far[(rank == level) & ~resolved[rs_r[far]]]
+            if cand.size == 0:
+                break
+            r = w[rs_r[cand]]
+            c0 = to_col(rs_c[cand])
+            q = flat(r, c0)
+            # warm start from the inner neighbour's arc (a table-decided cell: interpolated there)
+            g_in = sol[flat(r, c0 - direction)]
+            fs = flyout.solve(pos[q], guess=np.where(np.isfinite(g_in), g_in, sol[q]))
+            T[q], sol[q] = fs.time_s, fs.arc
+            ok = feasible(r, c0)
+            if ok.any():
+                settle(r[ok], c0[ok], re_c[cand[ok]] - rs_c[cand[ok]])
+                resolved[rs_r[cand[ok]]] = True
+    # the run next to the start (after confirming the start exactly)
+    adj = np.flatnonzero(adjacent & ~resolved[rs_r])
+    if adj.size:
+        r = w[rs_r[adj]]
+        c0 = start[r]
+        q = flat(r, c0)
+        fs = flyout.solve(pos[q], guess=sol[q])
+        T[q], sol[q] = fs.time_s, fs.arc
+        ok = feasible(r, c0)
+        settle(r[ok], c0[ok], re_c[adj[ok]] - rs_c[adj[ok]] + 1)
+    return exact
