@@ -393,3 +393,69 @@ def test_readme_python_api_examples_run(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     _run_pycon_examples(page, "README.md", work, monkeypatch)
+
+
+# --------------------------------------------------------------------------- the models page names what exists
+CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")  # MAX_FLIGHT_S, BISECTIONS
+IDENTIFIER = re.compile(r"^_?[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+# "20 000 s (`MAX_FLIGHT_S`)", "**0.01 s** (`TIME_TOL_S`)", "1 024 pairs (`DEFAULT_CHUNK`)": the value stated
+STATED = re.compile(r"(\d+(?: \d{3})*(?:\.\d+)?)\s*([A-Za-z]+)?\**\s*\(`([A-Z][A-Z0-9_]+)`\)")
+UNIT_FACTOR = {"km": 1e3}  # other words (s, m, pairs, iterations, times) count 1
+
+
+def _module_constants() -> dict[str, list[tuple[str, object]]]:
+    """Module-level UPPER_CASE names of the package: name -> [(module, value), ...]."""
+    import ast
+    import importlib
+
+    out: dict[str, list[tuple[str, object]]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        targets = [t for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                   for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+        names = [t.id for t in targets if isinstance(t, ast.Name) and CONSTANT.match(t.id)]
+        if not names:
+            continue
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = importlib.import_module(".".join(p for p in rel.parts if p != "__init__"))
+        for n in names:
+            out.setdefault(n, []).append((module.__name__, getattr(module, n)))
+    return out
+
+
+def _code_spans(path: Path) -> list[str]:
+    return [s.strip() for s in INLINE_CODE.findall(_prose(path.read_text(encoding="utf-8")))]
+
+
+def test_models_page_constants_exist_with_the_stated_values():
+    constants = _module_constants()
+    text = " ".join(_prose(MODELS_PAGE.read_text(encoding="utf-8")).split())
+    cited = {s for s in _code_spans(MODELS_PAGE) if CONSTANT.match(s)}
+    assert cited, "docs/models.md: expected constants of the code named on the page"
+    missing = sorted(cited - set(constants))
+    assert not missing, f"docs/models.md names constants that no module of src/shieldlab defines: {missing}"
+    wrong = []
+    for number, unit, name in STATED.findall(text):
+        value = float(number.replace(" ", "")) * UNIT_FACTOR.get(unit or "", 1.0)
+        if not any(isinstance(v, (int, float)) and abs(v - value) <= 1e-9 * max(1.0, abs(value))
+                   for _, v in constants.get(name, [])):
+            wrong.append(f"{number} {unit} ({name}): the code has {constants.get(name)}")
+    assert not wrong, "docs/models.md states values its constants do not have:\n" + "\n".join(wrong)
+    stated = {name for _, _, name in STATED.findall(text)}
+    assert len(stated) >= 10 and "TIME_TOL_S" in stated, f"expected the page's constants with values, found {stated}"
+
+
+def test_models_page_functions_and_names_exist():
+    """A snake_case name in code on the page (`solve_warm`, `_may_see_powered`, `time_s`, `max_flight_time`) is
+    a function, field or key of the code: it occurs in src/shieldlab (or, like scipy's `solve_ivp`, in the tests
+    that use it)."""
+    package = "\n".join(p.read_text("utf-8") for p in PACKAGE.rglob("*.py"))
+    source = package + "\n".join(p.read_text("utf-8") for p in (ROOT / "tests").glob("*.py") if p.name != "test_docs.py")
+    words = set(re.findall(r"\b_?[a-z][a-z0-9_]*\b", source))
+    named = sorted({s for s in _code_spans(MODELS_PAGE) if IDENTIFIER.match(s)})
+    assert "solve_warm" in named and "_may_see_powered" in named, named
+    missing = [s for s in named if s not in words]
+    assert not missing, f"docs/models.md names what the code does not have: {missing}"
+    functions = set(re.findall(r"^\s*def (\w+)", package, re.M))
+    for name in ("solve_warm", "_may_see_powered"):
+        assert name in functions, f"docs/models.md: {name} is named as a function; no such def in src/shieldlab"
