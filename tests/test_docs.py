@@ -382,6 +382,11 @@ def test_api_page_examples_run(tmp_path, monkeypatch):
         f"{sorted(globs['ds'].data_vars)}")
 
 
+def test_home_page_examples_run(tmp_path, monkeypatch):
+    _run_pycon_examples(DOCS / "index.md", "docs/index.md", tmp_path, monkeypatch)
+    assert (tmp_path / "us-east.nc").is_file()
+
+
 def test_readme_python_api_examples_run(tmp_path, monkeypatch):
     text = README.read_text(encoding="utf-8")
     start = text.index("## Python API")
@@ -459,3 +464,43 @@ def test_models_page_functions_and_names_exist():
     functions = set(re.findall(r"^\s*def (\w+)", package, re.M))
     for name in ("solve_warm", "_may_see_powered"):
         assert name in functions, f"docs/models.md: {name} is named as a function; no such def in src/shieldlab"
+
+
+# --------------------------------------------------------------------------- the README's layout
+def _layout() -> list[tuple[Path, str]]:
+    """(folder, text) rows of the README's Layout block: the folder each row is about and its text."""
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"^## Layout\n+```\n(.*?)^```", text, re.S | re.M)
+    assert block, "README.md: expected a ## Layout section with a fenced block"
+    rows: list[tuple[Path, str]] = []
+    for line in block[1].splitlines():
+        entry = re.match(r"^( {0,2})(\S+)", line)
+        if entry is None:  # a continuation line: same folder
+            folder, prev = rows[-1]
+            rows[-1] = (folder, prev + " " + line.strip())
+            continue
+        indent, name = entry[1], entry[2]
+        if indent == "":
+            base = ROOT / name if name.endswith("/") else ROOT
+        else:
+            base = PACKAGE / name if name.endswith("/") else PACKAGE
+        rows.append((base, line.strip()))
+    return rows
+
+
+def test_readme_layout_names_what_exists_and_every_module():
+    rows = _layout()
+    missing, named = [], set()
+    token = re.compile(r"(?<![\w./-])([\w-]+(?:/[\w.-]+)*(?:\.(?:py|ipynb|md|yml)|/))(?![\w/])")
+    for base, text in rows:
+        for t in token.findall(text):
+            found = [p for p in (base / t, ROOT / t, PACKAGE / t) if p.exists()]
+            if not found:
+                missing.append(f"{t} (in the row {text[:40]!r}…)")
+            named |= {p.resolve() for p in found}
+    assert not missing, "README.md Layout names what does not exist:\n" + "\n".join(missing)
+    modules = [p for p in PACKAGE.rglob("*.py") if not p.name.startswith("__")]
+    unlisted = sorted(str(p.relative_to(PACKAGE)) for p in modules if p.resolve() not in named)
+    assert not unlisted, f"README.md Layout does not list these modules of src/shieldlab: {unlisted}"
+    for top in ("src/shieldlab/", "tests/", "benchmarks/", "examples/", "docs/", "tools/"):
+        assert any(text.startswith(top) for _, text in rows), f"README.md Layout: expected a row for {top}"
