@@ -24,17 +24,18 @@ def poland_iib():
     return earth, fly, tablemod.build(fly)
 
 
-def _points(earth, n, seed):
+def _table_and_exact(poland_iib, n, seed):
+    """The table's look-up and the exact flyout times of n random points around Redzikowo in the IIB's band."""
+    earth, fly, tb = poland_iib
     rng = np.random.default_rng(seed)
     lat, lon, _ = geodesic.direct(earth, 54.4728, 17.1231, rng.uniform(0, 360, n), rng.uniform(50e3, 3500e3, n))
-    return frames.geodetic_to_ecef(earth, lat, lon, rng.uniform(100e3, 1500e3, n))
+    P = frames.geodetic_to_ecef(earth, lat, lon, rng.uniform(100e3, 1500e3, n))
+    return tb.lookup(P), fly.solve(P).time_s
 
 
 def test_table_matches_exact_flyout_in_clear_cells(poland_iib):
-    earth, fly, tb = poland_iib
-    P = _points(earth, 400, 1)
-    T_tab = tb.lookup(P).time_s
-    T_ex = fly.solve(P).time_s
+    tl, T_ex = _table_and_exact(poland_iib, 400, 1)
+    T_tab = tl.time_s
     clear = np.isfinite(T_tab)
     assert clear.sum() > 100, "too few clear cells to test"
     err = np.abs(T_tab[clear] - T_ex[clear])
@@ -44,21 +45,15 @@ def test_table_matches_exact_flyout_in_clear_cells(poland_iib):
 
 def test_table_never_hides_reachable_points(poland_iib):
     """Where the table says 'no arc' without flagging the cell as mixed, the exact solver agrees."""
-    earth, fly, tb = poland_iib
-    P = _points(earth, 400, 2)
-    tl = tb.lookup(P)
+    tl, T_ex = _table_and_exact(poland_iib, 400, 2)
     T_tab, mixed = tl.time_s, tl.mixed
-    T_ex = fly.solve(P).time_s
     hidden = ~np.isfinite(T_tab) & ~mixed & np.isfinite(T_ex)
     assert not hidden.any(), f"{hidden.sum()} reachable points outside every flagged cell"
 
 
 def test_mixed_cells_bound_the_flyout_time_from_below(poland_iib):
-    earth, fly, tb = poland_iib
-    P = _points(earth, 600, 3)
-    tl = tb.lookup(P)
+    tl, T_ex = _table_and_exact(poland_iib, 600, 3)
     mixed, lower = tl.mixed, tl.lower_s
-    T_ex = fly.solve(P).time_s
     m = mixed & np.isfinite(T_ex) & np.isfinite(lower)
     assert m.any()
     # scan.TABLE_MARGIN_S (10 s) relies on this bound
