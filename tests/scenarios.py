@@ -9,8 +9,8 @@ scenario from the blocks below and changes what it tests, e.g.
 
 The texts are TOML exactly as a user writes it (shared/spec/SCENARIO.md), read by the real loader. A test that
 edits a text uses `replace_once`, which fails the set-up if the edited text is not there exactly once.
-Imported by the test modules (tests/ is on sys.path: pytest puts the folder of tests/conftest.py there);
-the fixtures that use these texts are in conftest.py.
+Imported by the test modules (tests/ is on sys.path: pytest puts the folder of tests/conftest.py there); the
+fixtures (the `shieldlab` command in a subprocess, scenario files) are in conftest.py.
 """
 
 from __future__ import annotations

@@ -120,6 +120,7 @@ def test_sees_radar_horizon_on_sphere(site_lat, site_lon, h_target_m, site_alt_m
                                 f"range (beyond the {d_h / 1e3:.3f} km limit) seen at azimuths {azimuths[seen_out]}")
 
 
+@pytest.mark.kernels
 def test_sees_takes_any_leading_shape():
     radar = Radar("r", Point(10.0, 20.0), max_range_m=3000e3)
     rg = RadarGeometry(SPHERE, radar)
@@ -353,6 +354,7 @@ def test_boost_detection_matches_independent_root(boost_result):
         f"boost detection {t_det:.4f} s vs independent {LAUNCH_T + tau0:.4f} s")
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("name", ["near-launch", "boost", "free-flight"])
 @pytest.mark.parametrize("earth_table", [SPHERE_TABLE, ""], ids=["sphere", "wgs84"])
 def test_detection_time_is_refined(name, earth_table):
@@ -370,6 +372,7 @@ def test_detection_time_is_refined(name, earth_table):
     assert seen[1], f"{name} does not see the threat at {t_det + REFINE_AFTER_S:.3f} s (detection {t_det:.3f} s)"
 
 
+@pytest.mark.kernels
 def test_never_seeing_radar_is_null_detections_in_file_order():
     text = (header("order") + places("semnan", "london") + missile("irbm", burnout_speed=None)
             + radar("canberra-blind", at(-35.28, 149.13), "2000 km")
@@ -403,6 +406,7 @@ BRUTE_FORCE_STEP_S = 0.05
 
 # Regression: a visibility window shorter than the 5 s scan step (a 0.1 deg sector crossed in ~1 s) was
 # once missed; intervals near visibility are now re-scanned every 0.25 s.
+@pytest.mark.kernels
 def test_short_visibility_window_is_detected():
     # look at the threat near apogee (t ~ 602 s, engagement-europe vector) from 1000 km to the south-west,
     # through a pencil sector centred on it
