@@ -18,8 +18,8 @@ from shieldlab import constants as C
 
 MALFORMED_EXIT = 2        # SCENARIO.md: a malformed scenario exits with status 2
 
-# the engagement-europe threat, one that cannot be computed (a lofted flight of a missile too slow for it),
-# and two missile types for malformed variants
+# the engagement-europe threat (tests/scenarios.py); one that cannot be computed (a lofted flight of a missile too
+# slow for it); a missile type without burnout_speed for a malformed variant
 SCENARIO = (header("cli-check") + places(*EUROPE_PLACES) + IRBM
             + missile("slowpoke", "60 s", "50 km", "50 km", "2.0 km/s") + missile("nospeed", burnout_speed=None)
             + FAST + radar("kurecik-radar", "kurecik", "1800 km", "1 deg")
