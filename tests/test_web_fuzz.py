@@ -57,9 +57,9 @@ FUZZ = settings(max_examples=EXAMPLES_PER_PROPERTY, derandomize=True, database=N
                                        HealthCheck.function_scoped_fixture])
 
 POSTS = ["/api/scenario", "/api/engage", "/api/geometry", "/api/coverage", "/api/coverage/jobs"]
-GETS = ["/", "/static/app.js", "/static/app.css", "/static/vendor/leaflet/leaflet.js", "/data/ne_110m_countries.geojson",
-        "/api/examples", "/api/examples/kozelsk-washington", "/api/health", "/api/coverage/jobs/nope",
-        "/api/openapi.json"]
+GETS = ["/", "/static/app.js", "/static/app.css", "/static/vendor/leaflet/leaflet.js",
+        "/data/ne_110m_countries.geojson", "/api/examples", "/api/examples/kozelsk-washington", "/api/health",
+        "/api/coverage/jobs/nope", "/api/openapi.json"]
 FILES = ("/static/", "/data/", "/api/examples/")  # (and "/"): successes that are files, not JSON
 NAMES = {"interceptors": ["sm3-iia", "sm3-iib"], "batteries": ["poland-iib", "poland-iia", "romania-iia"],
          "sensors": ["fylingdales", "thule", "kurecik"], "threats": ["kozelsk-washington"]}
