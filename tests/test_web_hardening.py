@@ -352,12 +352,7 @@ def test_a_queued_request_whose_client_has_gone_is_dropped(monkeypatch):
         thread.join(30)
 
 
-# ------------------------------------------------------------------------------ soak (real server, loopback)
-SOAK_CLIENTS = 40          # concurrent coverage requests, as in issue 11 (there: 4,712 pairs each)
-SOAK_DEADLINE_S = 240.0    # the whole load phase, hard bound
-EXAMPLES_WITHIN_S = 1.0
-
-
+# ------------------------------------------------------------------------------ `shieldlab serve` (loopback)
 def _serve(log: Path, *args):
     """`shieldlab serve ARGS` in a process (its log in `log`); (process, base URL) once it listens."""
     with open(log, "w") as err:
@@ -375,6 +370,68 @@ def _serve(log: Path, *args):
     return proc, url.group(0).rstrip("/")
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/api/examples", timeout=10).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _raw_http(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes to 127.0.0.1:port; (status line, headers, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    head, _, body = out.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}, body
+
+
+MALFORMED_HTTP = {
+    "not HTTP": b"HELLO\r\n\r\n",
+    "no Host (HTTP/1.1)": b"GET /api/examples HTTP/1.1\r\n\r\n",
+    "a header without a colon": b"GET /api/examples HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n",
+    "two Host headers": b"GET /api/examples HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
+    "a space in the path": b"GET /api/exa mples HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "bytes that are not ASCII in the path": b"GET /api/\xff\xfe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    "a bad Content-Length": b"POST /api/engage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: abc\r\n\r\n{}",
+    "two Content-Lengths": b"POST /api/engage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    "a bad chunk": b"POST /api/engage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    "no Host (HTTP/1.0)": b"GET /api/examples HTTP/1.0\r\n\r\n",
+    "a Host that is not loopback": b"GET /api/examples HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    "a Host with bytes that are not ASCII": b"GET /api/examples HTTP/1.1\r\nHost: 127.0.0.1\xff\r\n\r\n",
+}
+
+
+def test_requests_that_are_not_valid_http_get_json_400_from_the_server(tmp_path):
+    """`shieldlab serve` on 127.0.0.1, raw bytes on a socket: what uvicorn cannot parse is answered with JSON
+    like everything else (uvicorn's own answer is text/plain)."""
+    proc, url = _serve(tmp_path / "serve.log", "--port", "0", "--examples", str(EXAMPLES))
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        assert _wait_for(lambda: _answers(url), 120)
+        for what, data in MALFORMED_HTTP.items():
+            status, headers, body = _raw_http(port, data)
+            assert status.startswith("HTTP/1.1 400"), (what, status)
+            assert headers["content-type"].startswith("application/json"), (what, headers, body[:100])
+            doc = json.loads(body)
+            assert list(doc) == ["errors"] and doc["errors"][0].startswith("request: "), (what, doc)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+SOAK_CLIENTS = 40          # concurrent coverage requests, as in issue 11 (there: 4,712 pairs each)
+SOAK_DEADLINE_S = 240.0    # the whole load phase, hard bound
+EXAMPLES_WITHIN_S = 1.0
+
+
 def _peak_rss_mb(pid: int) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -390,6 +447,7 @@ def test_soak_the_server_stays_responsive_while_coverage_requests_queue(tmp_path
     that ran agree, and the server's peak memory stays bounded."""
     proc, url = _serve(tmp_path / "serve.log", "--port", "0", "--examples", str(EXAMPLES))
     try:
+        assert _wait_for(lambda: _answers(url), 120)
         with httpx.Client(base_url=url, timeout=120) as c:
             assert c.get("/api/examples").status_code == 200
             t0 = time.monotonic()

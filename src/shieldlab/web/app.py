@@ -66,7 +66,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldlab.web.overrides import OverrideError, apply_overrides
 from shieldlab.web.serving import (BodyLimit, Guard, HostCheck, JsonBodies, JsonResponse, WebError, WorkQueue,
-                                     errors_response)
+                                     errors_response, json_h11_protocol)
+
+__all__ = ["create_app", "json_h11_protocol", "WebError"]
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_THREATS = 50

@@ -274,3 +274,33 @@ async def _client_gone(request: Request) -> None:
         msg = await request.receive()
         if msg["type"] == "http.disconnect":
             return
+
+
+def json_h11_protocol():
+    """uvicorn's HTTP/1.1 protocol (h11), answering a request it cannot parse (a malformed request line or
+    header, a bad Content-Length or chunk, no Host) with a JSON 400 like every other error, instead of
+    uvicorn's text/plain; pass it as uvicorn.Config(http=...). None when uvicorn's h11 protocol is missing.
+
+    It overrides `send_400_response`, an internal method of uvicorn's H11Protocol; a uvicorn without it
+    sends its own text/plain answer, nothing worse."""
+    try:
+        import h11
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+    except ImportError:
+        return None
+
+    class JsonH11Protocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            body = json.dumps({"errors": ["request: not a valid HTTP/1.1 request (a malformed request line or "
+                                          "header, a bad Content-Length or chunk, or no Host header)"]}).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                       (b"connection", b"close"), (b"x-content-type-options", b"nosniff")]
+            try:
+                for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                              h11.Data(data=body), h11.EndOfMessage()):
+                    self.transport.write(self.conn.send(event))
+            except h11.LocalProtocolError:  # an answer had already begun: nothing more can be said
+                pass
+            self.transport.close()
+
+    return JsonH11Protocol
