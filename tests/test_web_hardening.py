@@ -352,6 +352,41 @@ def test_a_queued_request_whose_client_has_gone_is_dropped(monkeypatch):
         thread.join(30)
 
 
+def test_a_running_coverage_whose_client_has_gone_stops_between_chunks(monkeypatch):
+    """Through a real server (uvicorn, 127.0.0.1): the client gives up while its coverage runs; the run is
+    told to stop at its next progress report (between chunks) and its worker is free again."""
+    import uvicorn
+
+    stopped = threading.Event()
+
+    def spinning(scenario, progress=None):  # reports progress every 10 ms, for at most a minute
+        try:
+            for i in range(6000):
+                progress(i, 6000)
+                time.sleep(0.01)
+        except Exception:
+            stopped.set()
+            raise
+        return {"finished": True}
+
+    monkeypatch.setattr(webapp, "compute_coverage", spinning)
+    app = create_app(examples_dir=EXAMPLES, heavy_workers=1, heavy_queue=0)
+    sock = _free_loopback_socket()
+    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert _wait_for(lambda: server.started)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(url + "/api/coverage", json={"scenario_toml": COVERAGE_TOML}, timeout=1.0)
+        assert stopped.wait(10)
+        assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["running"] == 0, 10)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
 # ------------------------------------------------------------------------------ `shieldlab serve` (loopback)
 def _serve(log: Path, *args):
     """`shieldlab serve ARGS` in a process (its log in `log`); (process, base URL) once it listens."""

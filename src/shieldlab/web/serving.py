@@ -181,7 +181,6 @@ class BodyLimit:
         return await self.app(scope, replayed, send)
 
 
-
 # ---------------------------------------------------------------------------------------------- work queues
 class WorkQueue:
     """A thread pool with a bounded queue: `workers` tasks run at once and at most `queue` more wait; a task
