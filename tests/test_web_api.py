@@ -151,7 +151,7 @@ def test_malformed_requests_are_json_errors(client):
     r = client.post("/api/engage", json={"overrides": {}})
     assert r.status_code == 422 and "scenario_toml" in r.json()["errors"][0]
     r = client.post("/api/engage", content=b'{"scenario_toml": "x"}', headers={"content-type": "text/plain"})
-    assert r.status_code == 422  # only JSON bodies (no cross-site "simple" form posts)
+    assert r.status_code == 415  # only JSON bodies (no cross-site "simple" form posts): unsupported media type
 
 
 def test_oversize_body_is_413(client):
