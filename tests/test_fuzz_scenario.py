@@ -27,8 +27,9 @@ Properties:
 Cases tried per run (fixed: `derandomize=True`, no example database, so every run and CI tries the same ones):
 60 generated valid scenarios, the 15 seeds unmodified, 320 single mutations of values and keys (40 of each of the
 8 kinds), 120 single mutations of bytes (10 of each of the 12 kinds) and 12 command-line runs: 527 cases, plus 2
-known failures of the engage and coverage tables (xfail, strict). The run takes about a minute on two idle cores
-(the command-line runs, ~2 s each, are half of it). Set SHIELDLAB_FUZZ_SCALE=10 (an integer) to try ten times as
+known failures of the engage and coverage tables (xfail, strict). The run takes about a minute on two idle cores,
+two when they are shared with other work (the command-line runs, 2-5 s each, are half of it; the 507 in-process
+cases about 20-35 s). Set SHIELDLAB_FUZZ_SCALE=10 (an integer) to try ten times as
 many of each.
 
 The engine's results are touched in one place only, :func:`engage_document_text` (the result API is being
