@@ -362,8 +362,9 @@ def deep(depth: int, table: bool) -> Raw:
 
 
 odd_names = st.one_of(
-    st.sampled_from(["[red]x[/red]", "[/]", "[bold", "\x1b[2J", "a\x00b", "line\nbreak", "\t", "", " ", "\u202eevil",
-                     "x\u2028y", "\x85", "\x7f", "日本語", "🚀", "a" * 10_000, "[[threats]]", "'", '"', "\\", "名前 [/]"]),
+    st.sampled_from(["[red]x[/red]", "[/]", "[bold", "\x1b[2J", "a\x00b", "line\nbreak", "\t", "", " ",
+                     "\u202eevil", "x\u2028y", "\x85", "\x7f", "日本語", "🚀", "a" * 10_000, "[[threats]]", "'", '"',
+                     "\\", "名前 [/]"]),
     st.text(max_size=30),
 )
 odd_values = st.one_of(

@@ -781,13 +781,15 @@ def test_utf16_and_utf32_files_say_their_encoding(tmp_path: Path, encoding: str)
     path.write_bytes(BASE.encode(encoding))  # Python writes the byte-order mark
     message = only_file_problem(path)
     name = encoding.upper()
-    assert f"the file is {name} text (it starts with a {name} byte-order mark); expected a TOML file in UTF-8" in message
+    assert f"the file is {name} text (it starts with a {name} byte-order mark); expected a TOML file in UTF-8" \
+        in message
 
 
 def test_invalid_utf8_names_byte_and_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(BASE.replace('name = "base"', 'name = "Kürecik"').encode("latin-1"))
-    assert "the file is not UTF-8 text (byte 0xfc at line 2, column 10); expected a TOML file in UTF-8" in only_file_problem(path)
+    message = only_file_problem(path)
+    assert "the file is not UTF-8 text (byte 0xfc at line 2, column 10); expected a TOML file in UTF-8" in message
 
 
 @pytest.mark.parametrize(
