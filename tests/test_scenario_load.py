@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from shieldlab.errors import MISSING, Problem, ScenarioError
-from shieldlab.scenario.load import MAX_FILE_BYTES, load_scenario, load_scenario_text, scenario_from_dict
+from shieldlab.scenario.load import (MAX_FILE_BYTES, load_scenario, load_scenario_text, read_scenario_text,
+                                     scenario_from_dict)
 from shieldlab.scenario.model import AimGrid, Scenario
 from shieldlab.units import QuantityError, parse_quantity
 
@@ -765,7 +766,7 @@ def test_utf8_byte_order_mark_is_skipped(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(strict=True, reason="report/build.py reads the scenario file again (for its own numbers) with "
                    "read_text(encoding='utf-8') and tomllib, without skipping a byte-order mark: own_numbers() of "
-                   "a BOM file finds none (read it with encoding='utf-8-sig', or strip '\\ufeff')")
+                   "a BOM file finds none (read it with shieldlab.scenario.load.read_scenario_text)")
 def test_report_lists_the_own_numbers_of_a_file_with_a_byte_order_mark() -> None:
     """Item 15 beyond the loader: the report's "Assumptions and sources" lists the numbers the file gives itself."""
     from shieldlab.report.build import own_numbers
@@ -773,6 +774,18 @@ def test_report_lists_the_own_numbers_of_a_file_with_a_byte_order_mark() -> None
     text = (Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington.toml").read_text(encoding="utf-8")
     assert len(own_numbers(text)) > 10
     assert own_numbers("\ufeff" + text) == own_numbers(text)
+
+
+def test_read_scenario_text_reads_as_the_loader_does(tmp_path: Path) -> None:
+    """The text for whatever shows or reads the file again (report, web): BOM skipped, the same refusals."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    assert read_scenario_text(path) == BASE
+    with pytest.raises(ScenarioError, match="cannot read it: it is a directory"):
+        read_scenario_text(tmp_path)
+    path.write_bytes(BASE.encode("utf-16"))
+    with pytest.raises(ScenarioError, match="UTF-16"):
+        read_scenario_text(path)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])

@@ -32,7 +32,10 @@ from shieldlab.scenario.model import Scenario
 from shieldlab.scenario.parse import parse_scenario
 from shieldlab.scenario.schema import MAX_GRID_POINTS
 
-__all__ = ["MAX_FILE_BYTES", "MAX_GRID_POINTS", "load_scenario", "load_scenario_text", "scenario_from_dict"]
+__all__ = [
+    "MAX_FILE_BYTES", "MAX_GRID_POINTS", "load_scenario", "load_scenario_text", "read_scenario_text",
+    "scenario_from_dict",
+]
 
 MAX_FILE_BYTES = 10_000_000
 """The largest scenario file read: 10 MB. The bundled examples are under 10 kB; reading costs about 2 s and 50 MB
@@ -71,7 +74,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     and give something to compute: [[threats]] or [coverage].
     """
     filename = os.fspath(path)
-    text = _decode(_read(filename), filename)
+    text = read_scenario_text(filename)
     data = _parse_toml(text, filename)
     empty = _nothing_to_compute(text, data, filename)
     try:
@@ -83,6 +86,14 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if empty is not None:
         raise ScenarioError([empty])
     return scenario
+
+
+def read_scenario_text(path: str | os.PathLike[str]) -> str:
+    """The text of a scenario file, read as load_scenario reads it: a regular file of at most MAX_FILE_BYTES, in
+    UTF-8, a leading byte-order mark skipped; ScenarioError naming the file otherwise. For whatever shows or reads
+    the file's text again (the report's listing of it, the web page's editor)."""
+    filename = os.fspath(path)
+    return _decode(_read(filename), filename).removeprefix(BOM)
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
