@@ -92,9 +92,9 @@ def warm_engine() -> None:
 def engage_document_text(scenario: Scenario) -> str:
     """`engage` and its JSON document, as strict JSON text (NaN or infinity raise ValueError): the one place the
     fuzzer touches the engine's results."""
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import engage
 
-    return json.dumps(engage_document(engage(scenario)), allow_nan=False)
+    return json.dumps(engage(scenario).to_document(), allow_nan=False)
 
 
 # ---- writing TOML ------------------------------------------------------------------------------------------------
