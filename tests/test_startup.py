@@ -138,12 +138,13 @@ def test_on_first_compile_waits_for_a_compile(engage_runs):
     """When the kernel cache exists (engage_runs filled it), the callback runs at the first compile, once."""
     code = """
 from shieldlab import _jit
+from shieldlab.api import on_first_compile
 calls = []
-_jit.on_first_compile(lambda: calls.append("compiling"))
+on_first_compile(calls.append)
 assert calls == [], calls  # the cache folder exists and nothing was compiled yet
 add_one = _jit.njit(cache=False)(lambda x: x + 1)
 assert add_one(1) == 2 and add_one(1.5) == 2.5  # two compiles (int, float), one call of the callback
-assert calls == ["compiling"], calls
+assert calls == [_jit.CACHE_DIR], calls
 """
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr

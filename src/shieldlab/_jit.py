@@ -95,8 +95,8 @@ if ENABLED:
     prange = numba.prange
 
     def on_first_compile(callback) -> None:
-        """Call callback() once: now if the kernel cache folder for these sources did not exist when this
-        process started, else just before the process first compiles a kernel (one not in the cache)."""
+        """Call callback(CACHE_DIR) once: now if the kernel cache folder for these sources did not exist when
+        this process started, else just before the process first compiles a kernel (one not in the cache)."""
         from numba.core import event
 
         class _Once(event.Listener):
@@ -105,7 +105,7 @@ if ENABLED:
             def on_start(self, ev):
                 if not self.called:
                     self.called = True
-                    callback()
+                    callback(CACHE_DIR)
 
             def on_end(self, ev):
                 pass
@@ -125,4 +125,4 @@ else:  # pragma: no cover - exercised by SHIELDLAB_JIT=0 runs
     prange = range
 
     def on_first_compile(callback) -> None:
-        """Nothing is compiled with SHIELDLAB_JIT=0."""
+        """Never calls back: nothing is compiled with SHIELDLAB_JIT=0."""

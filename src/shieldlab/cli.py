@@ -48,10 +48,10 @@ def _announce_compiles() -> None:
     """One line on stderr (never stdout) when this run compiles numba kernels: the first run after installing
     or editing shieldlab takes about a minute more, the first coverage run ~25 s more. Called by each command
     just before it computes."""
-    from shieldlab import _jit
+    from shieldlab.api import on_first_compile
 
-    _jit.on_first_compile(lambda: _err_console().print(
-        f"compiling kernels, once (they are cached in {_jit.CACHE_DIR}); this takes a minute or so",
+    on_first_compile(lambda cache_dir: _err_console().print(
+        f"compiling kernels, once (they are cached in {cache_dir}); this takes a minute or so",
         style="dim", highlight=False, soft_wrap=True))
 
 
