@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import __version__
-from shieldlab._jit import on_first_compile
+from shieldlab._jit import on_first_compile  # noqa: F401 -- the command line's "compiling kernels" notice
 from shieldlab.coverage.run import choose_chunk_size, count_pairs, keep_heap
 from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
@@ -47,7 +47,6 @@ __all__ = [
     "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "Earth",
     # running
     "engage", "coverage", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
-    "on_first_compile",
     # results
     "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
     # outputs
