@@ -7,6 +7,11 @@ user's cache, in a folder named by a hash of the kernel sources (every module th
 and constants.py). numba checks only the file of each cached function, not the kernels it inlines
 from other files; keying the folder on all kernel sources means an edited or upgraded shieldlab
 never runs a stale compiled kernel, while editing the CLI or the output modules recompiles nothing.
+CACHE_DIR is that folder; `on_first_compile` lets the command line say when a run compiles.
+
+Start-up (benchmarks/bench_startup.py): a run that loads every kernel from the cache still pays for
+importing numba and, at the first kernel call, for numba's set-up of its compiler (~0.3 s); see
+`_defer_blas_probe` for the part of it avoided here.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 ENABLED = os.environ.get("SHIELDLAB_JIT", "1") not in ("0", "false", "no")
@@ -24,19 +30,20 @@ if ENABLED:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import numba
 
-    def _kernel_sources(pkg: Path) -> list[Path]:
-        """The sources a compiled kernel can depend on: every module that compiles kernels (a kernel
-        calls only other compiled kernels and reads module constants) and constants.py. Editing any
-        other module (the CLI, output, reports) keeps the compiled cache."""
-        files = [f for f in sorted(pkg.rglob("*.py")) if f.name == "constants.py" or "njit" in f.read_text("utf-8")]
-        return [f for f in files if f.name != "_jit.py"] + [pkg / "_jit.py"]
+    def _kernel_sources(pkg: Path) -> list[tuple[Path, bytes]]:
+        """The sources a compiled kernel can depend on, with their contents: every module that compiles
+        kernels (a kernel calls only other compiled kernels and reads module constants) and constants.py.
+        Editing any other module (the CLI, output, reports) keeps the compiled cache."""
+        files = [(f, f.read_bytes()) for f in sorted(pkg.rglob("*.py"))]
+        files = [(f, text) for f, text in files if f.name == "constants.py" or b"njit" in text]
+        return [x for x in files if x[0].name != "_jit.py"] + [x for x in files if x[0].name == "_jit.py"]
 
     def _cache_dir() -> str:
         pkg = Path(__file__).resolve().parent
         h = hashlib.sha1()
-        for f in _kernel_sources(pkg):
+        for f, text in _kernel_sources(pkg):
             h.update(str(f.relative_to(pkg)).encode())
-            h.update(f.read_bytes())
+            h.update(text)
         name = "src-" + h.hexdigest()[:16]
         if os.environ.get("NUMBA_CACHE_DIR"):
             return os.path.join(os.environ["NUMBA_CACHE_DIR"], name)
@@ -49,7 +56,36 @@ if ENABLED:
             return str(base / name)
         return os.path.join(os.path.expanduser("~"), ".cache", "shieldlab", "numba", name)
 
-    numba.config.CACHE_DIR = _cache_dir()
+    CACHE_DIR = numba.config.CACHE_DIR = _cache_dir()
+    _CACHE_IS_NEW = not os.path.isdir(CACHE_DIR)  # checked before this process compiles anything
+
+    def _defer_blas_probe() -> None:
+        """Import numba's array support without the scipy.linalg it probes for, and say that BLAS is there.
+
+        numba's target set-up imports numba.np.arraymath, which imports scipy.linalg.cython_blas only to
+        find out whether BLAS is available (for np.dot and np.linalg in kernels; shieldlab's kernels use
+        neither). Importing scipy.linalg costs 0.2-0.3 s, most of it scipy's array-API layer importing
+        numpy.f2py, in every run. Here that probe fails for the duration of this one import and the answer
+        it would have given is recorded, so numba behaves exactly as before; a kernel that calls BLAS has
+        scipy.linalg imported when it is compiled or first called, as numba does anyway. Nothing is done
+        when numba's array support or scipy.linalg is already imported (no time to save)."""
+        blas = "scipy.linalg.cython_blas"
+        if "numba.np.arraymath" in sys.modules or blas in sys.modules:
+            return
+        import importlib.util
+
+        try:
+            available = importlib.util.find_spec("scipy.linalg") is not None
+        except ImportError:  # no scipy at all: numba finds no BLAS either
+            available = False
+        sys.modules[blas] = None  # makes `import scipy.linalg.cython_blas` raise ImportError
+        try:
+            import numba.np.arraymath as arraymath
+        finally:
+            del sys.modules[blas]
+        arraymath._HAVE_BLAS = available
+
+    _defer_blas_probe()
 
     def njit(*args, **kwargs):
         kwargs.setdefault("cache", True)
@@ -57,7 +93,29 @@ if ENABLED:
         return numba.njit(*args, **kwargs)
 
     prange = numba.prange
+
+    def on_first_compile(callback) -> None:
+        """Call callback(CACHE_DIR) once: now if the kernel cache folder for these sources did not exist when
+        this process started, else just before the process first compiles a kernel (one not in the cache)."""
+        from numba.core import event
+
+        class _Once(event.Listener):
+            called = False
+
+            def on_start(self, ev):
+                if not self.called:
+                    self.called = True
+                    callback(CACHE_DIR)
+
+            def on_end(self, ev):
+                pass
+
+        listener = _Once()
+        if _CACHE_IS_NEW:
+            listener.on_start(None)
+        event.register("numba:compile", listener)
 else:  # pragma: no cover - exercised by SHIELDLAB_JIT=0 runs
+    CACHE_DIR = None
 
     def njit(*args, **kwargs):
         if args and callable(args[0]):
@@ -65,3 +123,6 @@ else:  # pragma: no cover - exercised by SHIELDLAB_JIT=0 runs
         return lambda f: f
 
     prange = range
+
+    def on_first_compile(callback) -> None:
+        """Never calls back: nothing is compiled with SHIELDLAB_JIT=0."""

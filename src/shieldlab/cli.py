@@ -2,28 +2,57 @@
 
 Exit status: 0 on success (threats that cannot be computed are reported in the output), 2 on a
 malformed scenario or unusable arguments (messages on stderr, nothing written).
+
+Start-up: the commands are plain functions; the typer application that parses their arguments is built
+on first use (`_app()`, or `shieldlab.cli.app`). The most common call, `shieldlab engage FILE [--json]`,
+does not need it: typer converts every argument with pydantic, and importing the two costs ~0.2 s of the
+~1 s this command takes (benchmarks/bench_startup.py), so `main` calls `engage` directly when the
+arguments are exactly a file name and optionally --json. Anything else (--help, other options, other
+commands) goes through typer. Rich, numpy and numba are likewise imported only by the commands.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-from rich.console import Console
-from rich.markup import escape
+if TYPE_CHECKING:  # imported by _app(), which is where the annotations of the commands are evaluated
+    import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Open kinematics of ballistic-missile defence: who can engage which missile, and when.")
-err_console = Console(stderr=True)
+HELP = "Open kinematics of ballistic-missile defence: who can engage which missile, and when."
+_stderr_console = None
+
+
+def _err_console():
+    """The rich Console on stderr (created on first use: importing rich costs ~30 ms)."""
+    global _stderr_console
+    if _stderr_console is None:
+        from rich.console import Console
+
+        _stderr_console = Console(stderr=True)
+    return _stderr_console
 
 
 def _fail(messages) -> None:
+    from rich.markup import escape
+
     for m in messages:
-        err_console.print(f"[red]error:[/red] {escape(str(m))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+        _err_console().print(f"[red]error:[/red] {escape(str(m))}", highlight=False, soft_wrap=True)
+    raise SystemExit(2)
+
+
+def _announce_compiles() -> None:
+    """One line on stderr (never stdout) when this run compiles numba kernels: the first run after installing
+    or editing shieldlab takes about a minute more, the first coverage run ~25 s more. Called by each command
+    just before it computes."""
+    from shieldlab.api import on_first_compile
+
+    on_first_compile(lambda cache_dir: _err_console().print(
+        f"compiling kernels, once (they are cached in {cache_dir}); this takes a minute or so",
+        style="dim", highlight=False, soft_wrap=True))
 
 
 def _load(path: Path):
@@ -37,36 +66,40 @@ def _load(path: Path):
         _fail([f"{path}: cannot read the scenario file: {e.strerror or e}"])
 
 
-@app.command()
 def engage(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file."),
-    as_json: bool = typer.Option(False, "--json", help="Print the JSON document (and nothing else) on stdout."),
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the JSON document (and nothing else) on stdout.")] = False,
 ):
     """Fly every [\\[threats]] entry; report detections and each battery's intercept window."""
     from shieldlab.api import engage as run
 
     sc = _load(scenario)
+    _announce_compiles()
     doc = run(sc).to_document()
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=1) + "\n")
     else:
+        from rich.console import Console
+
         from shieldlab.output.table import print_engage
 
         print_engage({**doc, "has_coverage": sc.coverage is not None},
                      Console() if sys.stdout.isatty() else Console(width=110))
 
 
-@app.command()
 def coverage(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file with a \\[coverage] table."),
-    as_json: bool = typer.Option(False, "--json", help="Print the per-pair JSON records (and nothing else) on stdout."),
-    out: Optional[list[Path]] = typer.Option(
-        None, "--out", "-o", help="Write FILE.nc | .csv | .geojson | .png (repeatable). Written atomically."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Local worker processes."),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask])."),
-    chunk_size: Optional[int] = typer.Option(
-        None, "--chunk-size", help="Pairs per task (default: chosen from the pair count and the workers)."),
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with a \\[coverage] table.")],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the per-pair JSON records (and nothing else) on stdout.")] = False,
+    out: Annotated[Optional[list[Path]], typer.Option(
+        "--out", "-o", help="Write FILE.nc | .csv | .geojson | .png (repeatable). Written atomically.")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler",
+        help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask]).")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(
+        "--chunk-size", help="Pairs per task (default: chosen from the pair count and the workers).")] = None,
 ):
     """Fly every (launch, aim) pair of the \\[coverage] table against every battery.
 
@@ -114,7 +147,8 @@ def coverage(
 
     keep_heap()  # a one-shot process: large temporaries served from a kept heap (see coverage/run.py)
 
-    bar = _ProgressBar(count_pairs(sc), enabled=err_console.is_terminal)
+    _announce_compiles()
+    bar = _ProgressBar(count_pairs(sc), enabled=_err_console().is_terminal)
     try:
         result = run(sc, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=bar)
     except (OSError, TimeoutError) as e:
@@ -127,12 +161,16 @@ def coverage(
     if as_json:
         sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
     if out:
+        from rich.markup import escape
+
         from shieldlab.api import write_outputs
 
         write_outputs(result, out)
         for p in out:
-            err_console.print(f"wrote {escape(str(p))}", highlight=False)
+            _err_console().print(f"wrote {escape(str(p))}", highlight=False)
     if not as_json and not out:
+        from rich.console import Console
+
         from shieldlab.output.table import print_coverage
 
         print_coverage(result.to_dataset(), Console() if sys.stdout.isatty() else Console(width=110))
@@ -161,7 +199,7 @@ class _ProgressBar:
             if self.timer is None:  # already stopped
                 return
             self.progress = Progress(TextColumn("pairs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                     TextColumn("eta"), TimeRemainingColumn(), console=err_console, transient=True)
+                                     TextColumn("eta"), TimeRemainingColumn(), console=_err_console(), transient=True)
             self.task = self.progress.add_task("coverage", total=self.total, completed=self.done)
             self.progress.start()
 
@@ -181,7 +219,6 @@ class _ProgressBar:
                 self.progress = None
 
 
-@app.command()
 def version():
     """Print the version and the model constants."""
     from shieldlab.api import __version__, model_constants
@@ -191,17 +228,17 @@ def version():
         print(f"  {k} = {v!r}")
 
 
-@app.command("catalog")
 def catalog_command(
-    kind: Optional[str] = typer.Argument(None, help="places | missiles | interceptors | radars"),
-    name: Optional[str] = typer.Argument(None, help="An entry name: show it in full, with its source."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (and nothing else) on stdout."),
+    kind: Annotated[Optional[str], typer.Argument(help="places | missiles | interceptors | radars")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="An entry name: show it in full, with its source.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (and nothing else) on stdout.")] = False,
 ):
     """The bundled catalog of open-literature entries, usable by name in scenario files.
 
     No arguments: the kinds, their counts and the catalog version. KIND: one line per entry (key numbers, confidence).
     KIND NAME: the whole entry, with its source and note.
     """
+    from rich.console import Console
     from rich.table import Column, Table
     from rich.text import Text
 
@@ -268,17 +305,17 @@ def catalog_command(
             console.print(Text.assemble((f"{label}: ", "bold"), text))
 
 
-@app.command()
 def serve(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario TOML file to open first (optional)."),
-    port: int = typer.Option(8000, "--port", "-p", help="TCP port to listen on (0: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on: loopback only, unless --allow-remote."),
-    allow_remote: bool = typer.Option(
-        False, "--allow-remote", help="Allow a non-loopback --host. The server has no authentication: anyone who "
-                                      "reaches the port can run computations on this machine."),
-    examples: Optional[Path] = typer.Option(
-        None, "--examples", help="Directory of example scenarios offered on the page (default: the repository's "
-                                 "examples/)."),
+    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario TOML file to open first (optional).")] = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port to listen on (0: any free port).")] = 8000,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on: loopback only, unless --allow-remote.")] = "127.0.0.1",
+    allow_remote: Annotated[bool, typer.Option(
+        "--allow-remote", help="Allow a non-loopback --host. The server has no authentication: anyone who "
+                               "reaches the port can run computations on this machine.")] = False,
+    examples: Annotated[Optional[Path], typer.Option(
+        "--examples", help="Directory of example scenarios offered on the page (default: the repository's "
+                           "examples/).")] = None,
 ):
     """Serve an interactive web map (scenario, parameters, tracks, intercepts, coverage) on this machine.
 
@@ -325,6 +362,7 @@ def serve(
     web_app = create_app(scenario, examples_dir=examples, allowed_hosts=allowed)
     url = f"http://[{host}]:{port}/" if ipv6 else f"http://{host}:{port}/"
     print(f"shieldlab serve: {url}  (Ctrl-C to stop)", flush=True)
+    _announce_compiles()
     # h11 with JSON answers to requests that are not valid HTTP (uvicorn's own are text/plain)
     server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", http=json_h11_protocol() or "auto"))
     server.run(sockets=[sock])
@@ -345,16 +383,19 @@ def _number_list(option: str, text: Optional[str], lo: float, hi: float, unit: s
     return values
 
 
-@app.command()
 def report(
-    scenario: Path = typer.Argument(..., help="Scenario TOML file."),
-    out: Path = typer.Option(..., "--out", "-o", help="Directory to write index.html and its PNG figures into."),
-    speeds: Optional[str] = typer.Option(
-        None, "--speeds", help="Burnout speeds of the speed sweep, km/s, comma-separated (default 3,3.5,...,9)."),
-    delays: Optional[str] = typer.Option(
-        None, "--delays", help="Launch delays of the delay sweep, s, comma-separated (default 0,30,60,90,120,180,240,300)."),
-    no_sensitivity: bool = typer.Option(False, "--no-sensitivity", help="Leave out the sensitivity sweeps (faster)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Local worker processes for the coverage run."),
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Directory to write index.html and its PNG figures into.")],
+    speeds: Annotated[Optional[str], typer.Option(
+        "--speeds", help="Burnout speeds of the speed sweep, km/s, comma-separated (default 3,3.5,...,9).")] = None,
+    delays: Annotated[Optional[str], typer.Option(
+        "--delays",
+        help="Launch delays of the delay sweep, s, comma-separated (default 0,30,60,90,120,180,240,300).")] = None,
+    no_sensitivity: Annotated[bool, typer.Option(
+        "--no-sensitivity", help="Leave out the sensitivity sweeps (faster).")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", help="Local worker processes for the coverage run.")] = 1,
 ):
     """Write a self-contained HTML report: maps, timelines, engage tables, coverage, sensitivity, sources.
 
@@ -376,21 +417,71 @@ def report(
         problems.append(str(e))
     if problems:
         _fail(problems)
+    from rich.markup import escape
+
     kw = {"sensitivity": not no_sensitivity, "workers": workers,
-          "log": lambda msg: err_console.print(escape(msg), style="dim", highlight=False)}
+          "log": lambda msg: _err_console().print(escape(msg), style="dim", highlight=False)}
     if speed_list is not None:
         kw["speeds_km_s"] = speed_list
     if delay_list is not None:
         kw["delays_s"] = delay_list
+    _announce_compiles()
     try:
         path = build_report(sc, out, **kw)
     except ReportError as e:
         _fail([str(e)])
-    err_console.print(f"wrote {escape(str(path))}", highlight=False)
+    _err_console().print(f"wrote {escape(str(path))}", highlight=False)
+
+
+# the commands in the order `shieldlab --help` lists them: (name, function)
+COMMANDS = (("engage", engage), ("coverage", coverage), ("version", version), ("catalog", catalog_command),
+            ("serve", serve), ("report", report))
+_typer_app = None
+
+
+def _app():
+    """The typer application (built on first use; see the module's docstring)."""
+    global _typer_app, typer
+    if _typer_app is None:
+        import typer  # also the name the commands' annotations refer to
+
+        _typer_app = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
+        for name, function in COMMANDS:
+            _typer_app.command(name)(function)
+    return _typer_app
+
+
+def __getattr__(name: str):
+    if name == "app":  # `from shieldlab.cli import app`, e.g. for typer.testing.CliRunner
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _direct_engage(args: list[str]) -> tuple[Path, bool] | None:
+    """(scenario, as_json) when the arguments are `engage FILE` with or without --json (before or after FILE);
+    None for anything else, which typer parses."""
+    if not 2 <= len(args) <= 3 or args[0] != "engage" or args[1:].count("--json") != len(args) - 2:
+        return None
+    (file,) = [a for a in args[1:] if a != "--json"]
+    if not file or file.startswith("-"):
+        return None
+    return Path(file), len(args) == 3
 
 
 def main():  # console-script entry point
-    app()
+    direct = _direct_engage(sys.argv[1:])
+    if direct is None:
+        _app()()
+        return
+    # ended as typer ends a command: Ctrl-C exits 130, a closed stdout (`| head`) exits 1, both quietly
+    try:
+        engage(*direct)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":
