@@ -61,8 +61,7 @@ class _Interruptible:
         sys.unraisablehook = self.hook
         if value is None or isinstance(value, typer.Exit):
             return False
-        seen, e = set(), value
-        stack = [value]
+        seen, stack = set(), [value]
         while stack:
             e = stack.pop()
             if e is None or id(e) in seen:
@@ -154,9 +153,9 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     if scheduler and workers > 1:
         problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
     if scheduler:
-        from shieldlab.coverage.run import SchedulerError, check_scheduler_address
-
         from importlib.util import find_spec
+
+        from shieldlab.coverage.run import SchedulerError, check_scheduler_address
 
         if find_spec("distributed") is None:
             problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
