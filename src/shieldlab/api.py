@@ -25,7 +25,7 @@ import numpy as np
 
 from shieldlab import __version__
 from shieldlab._jit import on_first_compile  # noqa: F401 -- the command line's "compiling kernels" notice
-from shieldlab.coverage.run import choose_chunk_size, count_pairs, keep_heap
+from shieldlab.coverage.run import SchedulerError, choose_chunk_size, count_pairs, keep_heap, usable_cpus
 from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import engage as _engage
