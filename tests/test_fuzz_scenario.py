@@ -643,10 +643,6 @@ to = [{ lat = 0, lon = 5 }]
 """
 
 
-@pytest.mark.xfail(strict=True, reason="output/table.py prints names from the file as rich markup (print_engage: the "
-                   "scenario name in '[bold]…[/bold]', threat, sensor and battery names in add_row; print_coverage: "
-                   "the missile, launch and battery names): a name such as '[/]' raises rich.errors.MarkupError, a "
-                   "traceback and exit 1; such names must go through rich.markup.escape or rich.text.Text")
 @pytest.mark.parametrize("command", ["engage", "coverage"])
 def test_tables_print_names_with_rich_markup_literally(tmp_path: Path, command: str) -> None:
     """The human tables of `engage` and `coverage` (not --json) with names that look like rich markup."""

@@ -185,7 +185,7 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     if scheduler:
         from importlib.util import find_spec
 
-        from shieldlab.coverage.run import SchedulerError, check_scheduler_address
+        from shieldlab.api import SchedulerError, check_scheduler_address
 
         if find_spec("distributed") is None:
             problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
