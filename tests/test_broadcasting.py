@@ -49,33 +49,25 @@ def test_geodetic_to_ecef_scalar_kinds(earth, kind):
     assert r.shape == (3,) and np.array_equal(r, ref), f"{kind}: expected {ref} with shape (3,), got {r} {r.shape}"
 
 
-def test_geodetic_to_ecef_arrays(earth):
-    r = frames.geodetic_to_ecef(earth, LATS, LONS, ALTS)
-    assert r.shape == (4, 3), f"shape: expected (4, 3), got {r.shape}"
-    for i in range(4):
-        ref = frames.geodetic_to_ecef(earth, LATS[i], LONS[i], ALTS[i])
-        assert _close(r[i], ref), f"row {i}: expected {ref}, got {r[i]}"
+# (lat, lon, alt) as given, and the shape of the result: every point equals the scalar call at its inputs
+BROADCAST = {
+    "arrays": ((LATS, LONS, ALTS), (4, 3)),
+    "lat-array-scalar-lon-alt": ((LATS, 20.0, 0.0), (4, 3)),
+    "alt-array-scalar-lat-lon": ((10.0, 20.0, ALTS), (4, 3)),
+    "2d-grid": ((LATS[:, None], LONS[None, :], 0.0), (4, 4, 3)),
+    "lists": ((list(LATS), list(LONS), list(ALTS)), (4, 3)),
+}
 
 
-def test_geodetic_to_ecef_mixed_scalar_and_array(earth):
-    r = frames.geodetic_to_ecef(earth, LATS, 20.0, 0.0)
-    assert r.shape == (4, 3), f"shape: expected (4, 3), got {r.shape}"
-    r2 = frames.geodetic_to_ecef(earth, 10.0, 20.0, ALTS)  # only the altitude varies
-    assert r2.shape == (4, 3), f"shape: expected (4, 3), got {r2.shape}"
-    for i in range(4):
-        assert _close(r[i], frames.geodetic_to_ecef(earth, LATS[i], 20.0, 0.0)), f"row {i} of lat-array call"
-        assert _close(r2[i], frames.geodetic_to_ecef(earth, 10.0, 20.0, ALTS[i])), f"row {i} of alt-array call"
-
-
-def test_geodetic_to_ecef_2d_grid(earth):
-    r = frames.geodetic_to_ecef(earth, LATS[:, None], LONS[None, :], 0.0)
-    assert r.shape == (4, 4, 3), f"shape: expected (4, 4, 3), got {r.shape}"
-    assert _close(r[2, 3], frames.geodetic_to_ecef(earth, LATS[2], LONS[3], 0.0)), "grid element (2, 3)"
-
-
-def test_geodetic_to_ecef_lists(earth):
-    r = frames.geodetic_to_ecef(earth, list(LATS), list(LONS), list(ALTS))
-    assert r.shape == (4, 3) and _close(r, frames.geodetic_to_ecef(earth, LATS, LONS, ALTS)), "lists as arrays"
+@pytest.mark.parametrize("case", list(BROADCAST))
+def test_geodetic_to_ecef_broadcasts(earth, case):
+    args, shape = BROADCAST[case]
+    r = frames.geodetic_to_ecef(earth, *args)
+    assert r.shape == shape, f"shape: expected {shape}, got {r.shape}"
+    lat, lon, alt = np.broadcast_arrays(*(np.asarray(a, float) for a in args))
+    for i in np.ndindex(lat.shape):
+        ref = frames.geodetic_to_ecef(earth, float(lat[i]), float(lon[i]), float(alt[i]))
+        assert _close(r[i], ref), f"point {i}: expected {ref}, got {r[i]}"
 
 
 # --------------------------------------------------------------------------- ecef_to_geodetic

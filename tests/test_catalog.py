@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -19,7 +16,6 @@ from shieldlab.api import ScenarioError, engage, load_scenario, load_scenario_te
 from shieldlab.scenario.load import scenario_from_dict
 from shieldlab.scenario.model import Point, Scenario
 
-SUBPROCESS_GUARD_S = 300
 TAGS = {"R-H", "R-M", "R-L", "C", "U", "A"}
 SPHERE_R_KM = 6371.0  # LITERATURE.md 4.1
 
@@ -37,13 +33,6 @@ def great_circle_km(a: Point, b: Point) -> float:
 
 def place(name: str) -> Point:
     return catalog.get("places", name).model
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("COLUMNS", None)
-    return subprocess.run([sys.executable, "-m", "shieldlab", *args], capture_output=True, text=True, env=env,
-                          timeout=SUBPROCESS_GUARD_S, check=False)
 
 
 # ---- the data ----------------------------------------------------------------------------------------------------
@@ -433,8 +422,8 @@ def test_files_without_catalog_names_are_unchanged() -> None:
 # ---- the command -------------------------------------------------------------------------------------------------
 
 
-def test_cli_catalog_lists_kinds() -> None:
-    result = run_cli("catalog")
+def test_cli_catalog_lists_kinds(shieldlab_cli) -> None:
+    result = shieldlab_cli("catalog")
     assert result.returncode == 0, result.stderr
     assert "2026.11.1" in result.stdout
     for kind in catalog.KINDS:
@@ -442,27 +431,27 @@ def test_cli_catalog_lists_kinds() -> None:
     assert str(len(catalog.entries("places"))) in result.stdout
 
 
-def test_cli_catalog_kind() -> None:
-    result = run_cli("catalog", "interceptors")
+def test_cli_catalog_kind(shieldlab_cli) -> None:
+    result = shieldlab_cli("catalog", "interceptors")
     assert result.returncode == 0, result.stderr
     for name in catalog.names("interceptors"):
         assert name in result.stdout
     assert "5.5 km/s" in result.stdout and "R-M" in result.stdout
 
 
-def test_cli_catalog_entry() -> None:
-    result = run_cli("catalog", "interceptors", "sm3-iib")
+def test_cli_catalog_entry(shieldlab_cli) -> None:
+    result = shieldlab_cli("catalog", "interceptors", "sm3-iib")
     assert result.returncode == 0, result.stderr
     out = " ".join(result.stdout.split())  # rich wraps long lines
     assert "5.5 km/s" in out and "Arms Control Today" in out and "R-M" in out and "note:" in out
     assert 'interceptor = "sm3-iib"' in out
 
 
-def test_cli_catalog_json() -> None:
-    doc = json.loads(run_cli("catalog", "radars", "cape-cod", "--json").stdout)
+def test_cli_catalog_json(shieldlab_cli) -> None:
+    doc = json.loads(shieldlab_cli("catalog", "radars", "cape-cod", "--json").stdout)
     assert doc["catalog_version"] == "2026.11.1" and doc["max_range"] == "5555 km"
     assert doc["azimuth"] == {"center": "107 deg", "half_width": "120 deg"} and doc["confidence"] == "R-L"
-    kinds = json.loads(run_cli("catalog", "--json").stdout)["kinds"]
+    kinds = json.loads(shieldlab_cli("catalog", "--json").stdout)["kinds"]
     assert {k: v["count"] for k, v in kinds.items()} == {k: len(catalog.entries(k)) for k in catalog.KINDS}
 
 
@@ -470,16 +459,16 @@ def test_cli_catalog_json() -> None:
     (("catalog", "warheads"), "unknown catalog kind 'warheads'"),
     (("catalog", "interceptors", "sm3-iic"), "did you mean 'sm3-iib'"),
 ])
-def test_cli_catalog_unknown_exits_2(args, fragment) -> None:
-    result = run_cli(*args)
+def test_cli_catalog_unknown_exits_2(shieldlab_cli, args, fragment) -> None:
+    result = shieldlab_cli(*args)
     assert result.returncode == 2 and result.stdout == ""
     assert fragment in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
 
 
-def test_cli_engage_unknown_catalog_name_exits_2(tmp_path: Path) -> None:
+def test_cli_engage_unknown_catalog_name_exits_2(shieldlab_cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(CATALOG_ONLY.replace('from = "kozelsk"', 'from = "kozelskk"'), encoding="utf-8")
-    result = run_cli("engage", str(path), "--json")
+    result = shieldlab_cli("engage", str(path), "--json")
     assert result.returncode == 2 and result.stdout == ""
     err = " ".join(result.stderr.split())
     assert "bad.toml" in err and "key 'from'" in err and "shieldlab catalog places" in err

@@ -7,107 +7,37 @@ with messages on stderr naming the file, table, key and value, no traceback and 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from scenarios import (EUROPE_PLACES, FAST, IRBM, SEMNAN_BERLIN, battery, header, missile, places, radar,
+                       replace_once, threat)
 
 import shieldlab
 from shieldlab import constants as C
 
-SUBPROCESS_GUARD_S = 300  # only a guard against a hung process, not a timing assertion
 MALFORMED_EXIT = 2        # SCENARIO.md: a malformed scenario exits with status 2
 
-SCENARIO = """
-name = "cli-check"
-
-[places]
-semnan = { lat = 35.234, lon = 53.921 }
-berlin = { lat = 52.52, lon = 13.405 }
-deveselu = { lat = 44.05, lon = 24.41 }
-redzikowo = { lat = 54.4728, lon = 17.1231 }
-kurecik = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
-
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-burnout_speed = "5.0 km/s"
-
-[missiles.slowpoke]
-burn_time = "60 s"
-burnout_altitude = "50 km"
-burnout_range = "50 km"
-burnout_speed = "2.0 km/s"
-
-[missiles.nospeed]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-
-[interceptors.fast]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1200 km"
-
-[[sensors]]
-name = "kurecik-radar"
-at = "kurecik"
-max_range = "1800 km"
-min_elevation = "1 deg"
-
-[[batteries]]
-name = "romania-battery"
-at = "deveselu"
-interceptor = "fast"
-launch_delay = "60 s"
-
-[[batteries]]
-name = "poland-battery"
-at = "redzikowo"
-interceptor = "fast"
-launch_delay = "60 s"
-
-[[threats]]
-name = "semnan-berlin"
-missile = "irbm"
-from = "semnan"
-to = "berlin"
-
-[[threats]]
-name = "slowpoke-lofted"
-missile = "slowpoke"
-from = "semnan"
-to = "berlin"
-trajectory = "lofted"
-"""
+# the engagement-europe threat (tests/scenarios.py); one that cannot be computed (a lofted flight of a missile too
+# slow for it); a missile type without burnout_speed for a malformed variant
+SCENARIO = (header("cli-check") + places(*EUROPE_PLACES) + IRBM
+            + missile("slowpoke", "60 s", "50 km", "50 km", "2.0 km/s") + missile("nospeed", burnout_speed=None)
+            + FAST + radar("kurecik-radar", "kurecik", "1800 km", "1 deg")
+            + battery("romania-battery", "deveselu", "fast") + battery("poland-battery", "redzikowo", "fast")
+            + SEMNAN_BERLIN + threat("slowpoke-lofted", "slowpoke", "semnan", "berlin", trajectory="lofted"))
 THREATS = ("semnan-berlin", "slowpoke-lofted")
 BATTERIES = ("romania-battery", "poland-battery")
 SENSORS = ("kurecik-radar",)
 
 
-def run(*args: str, columns: str | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("COLUMNS", None)
-    if columns is not None:
-        env["COLUMNS"] = columns
-    return subprocess.run([sys.executable, "-m", "shieldlab", *args], capture_output=True, text=True, env=env,
-                          timeout=SUBPROCESS_GUARD_S, check=False)
+@pytest.fixture(scope="module")
+def scenario_file(toml_file) -> Path:
+    return toml_file(SCENARIO, "cli-check.toml")
 
 
 @pytest.fixture(scope="module")
-def scenario_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "cli-check.toml"
-    path.write_text(SCENARIO, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def json_run(scenario_file):
-    return run("engage", str(scenario_file), "--json")
+def json_run(shieldlab_cli, scenario_file):
+    return shieldlab_cli("engage", scenario_file, "--json")
 
 
 # ---- engage --json ---------------------------------------------------------------------------------------------
@@ -164,8 +94,8 @@ def test_uncomputable_threat_is_reported_and_others_computed(json_run):
 
 
 @pytest.mark.parametrize("columns", [None, "200"], ids=["default-width", "wide"])
-def test_human_table_names_every_threat_and_battery(scenario_file, columns):
-    proc = run("engage", str(scenario_file), columns=columns)
+def test_human_table_names_every_threat_and_battery(shieldlab_cli, scenario_file, columns):
+    proc = shieldlab_cli("engage", scenario_file, columns=columns)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     with pytest.raises(json.JSONDecodeError):
@@ -179,9 +109,7 @@ def test_human_table_names_every_threat_and_battery(scenario_file, columns):
 # (id, old text, new text, table as written in messages, key, value as written in the file (TOML))
 MALFORMED = [
     ("latitude-91", "kurecik = { lat = 38.34944,", "kurecik = { lat = 91,", "places.kurecik", "lat", "91"),
-    ("negative-burn-time", 'burn_time = "120 s"\nburnout_altitude = "120 km"\nburnout_range = "150 km"\n'
-     'burnout_speed = "5.0 km/s"', 'burn_time = "-120 s"\nburnout_altitude = "120 km"\nburnout_range = "150 km"\n'
-     'burnout_speed = "5.0 km/s"', "missiles.irbm", "burn_time", '"-120 s"'),
+    ("negative-burn-time", IRBM, missile("irbm", burn_time="-120 s"), "missiles.irbm", "burn_time", '"-120 s"'),
     ("unknown-key", 'max_altitude = "1200 km"', 'max_altitude = "1200 km"\nmax_altitud = "1300 km"',
      "interceptors.fast", "max_altitud", '"1300 km"'),
     ("missing-place-name", 'at = "redzikowo"', 'at = "redzikovo"', "batteries #2 (poland-battery)", "at",
@@ -193,18 +121,13 @@ MALFORMED = [
 ]
 
 
-def _malformed(tmp_path: Path, old: str, new: str) -> Path:
-    assert SCENARIO.count(old) == 1, f"test set-up: {old!r} must occur once in SCENARIO"
-    path = tmp_path / "malformed.toml"
-    path.write_text(SCENARIO.replace(old, new), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
 @pytest.mark.parametrize(("case", "old", "new", "table", "key", "value"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_scenario_exits_2_with_a_message(tmp_path, case, old, new, table, key, value, as_json):
-    path = _malformed(tmp_path, old, new)
-    proc = run("engage", str(path), *(["--json"] if as_json else []))
+def test_malformed_scenario_exits_2_with_a_message(shieldlab_cli, tmp_path, case, old, new, table, key, value,
+                                                   as_json):
+    path = tmp_path / "malformed.toml"
+    path.write_text(replace_once(SCENARIO, old, new), encoding="utf-8")
+    proc = shieldlab_cli("engage", path, *(["--json"] if as_json else []))
     assert proc.returncode == MALFORMED_EXIT, (case, proc.returncode, proc.stdout, proc.stderr)
     assert proc.stdout == "", f"{case}: something was written on stdout: {proc.stdout!r}"
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -216,26 +139,29 @@ def test_malformed_scenario_exits_2_with_a_message(tmp_path, case, old, new, tab
     assert value in err, f"{case}: stderr does not show the value {value!r}:\n{err}"
 
 
-def test_toml_syntax_error_exits_2(tmp_path):
-    path = tmp_path / "syntax.toml"
-    path.write_text('name = "x"\n[missiles.irbm\nburn_time = 3\n', encoding="utf-8")
-    proc = run("engage", str(path), "--json")
-    assert proc.returncode == MALFORMED_EXIT, proc
-    assert proc.stdout == "" and "Traceback" not in proc.stderr, proc
-    assert str(path) in proc.stderr and "TOML" in proc.stderr, proc.stderr
+# (file name, its text or None for no file, words stderr must hold besides the file's path)
+UNREADABLE = [
+    ("syntax.toml", 'name = "x"\n[missiles.irbm\nburn_time = 3\n', ["TOML"]),
+    ("does-not-exist.toml", None, []),
+]
 
 
-def test_missing_file_exits_2(tmp_path):
-    path = tmp_path / "does-not-exist.toml"
-    proc = run("engage", str(path), "--json")
+@pytest.mark.parametrize(("name", "text", "words"), UNREADABLE, ids=["toml-syntax-error", "missing-file"])
+def test_unreadable_scenario_exits_2(shieldlab_cli, tmp_path, name, text, words):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    proc = shieldlab_cli("engage", path, "--json")
     assert proc.returncode == MALFORMED_EXIT, proc
     assert proc.stdout == "", proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr
-    assert str(path) in proc.stderr, f"stderr does not name the missing file:\n{proc.stderr}"
+    assert str(path) in proc.stderr, f"stderr does not name the file:\n{proc.stderr}"
+    for word in words:
+        assert word in proc.stderr, proc.stderr
 
 
-def test_engage_without_a_file_is_a_usage_error():
-    proc = run("engage")
+def test_engage_without_a_file_is_a_usage_error(shieldlab_cli):
+    proc = shieldlab_cli("engage")
     assert proc.returncode == MALFORMED_EXIT, proc
     assert proc.stdout == "" and "Traceback" not in proc.stderr, proc
 
@@ -243,8 +169,8 @@ def test_engage_without_a_file_is_a_usage_error():
 # ---- version ------------------------------------------------------------------------------------------------------
 
 
-def test_version():
-    proc = run("version")
+def test_version(shieldlab_cli):
+    proc = shieldlab_cli("version")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == f"shieldlab {shieldlab.__version__}", proc.stdout
@@ -254,13 +180,11 @@ def test_version():
     assert "GM_M3_S2 = 398600441800000.0" in proc.stdout and "OMEGA_RAD_S = 7.292115e-05" in proc.stdout
 
 
-def test_engage_of_a_scenario_without_threats_is_an_empty_document(tmp_path):
+def test_engage_of_a_scenario_without_threats_is_an_empty_document(shieldlab_cli):
     """A coverage-only scenario has no [[threats]]: engage succeeds with an empty list and says why."""
     src = Path(__file__).resolve().parents[1] / "examples" / "coverage-us-east.toml"
-    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(src), "--json"], capture_output=True,
-                       text=True, timeout=300)
+    p = shieldlab_cli("engage", src, "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["threats"] == []
-    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(src)], capture_output=True, text=True,
-                       timeout=300)
+    p = shieldlab_cli("engage", src)
     assert p.returncode == 0 and "no [[threats]]" in p.stdout and "shieldlab coverage" in p.stdout

@@ -13,13 +13,12 @@ import dataclasses
 import json
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from scenarios import FAST, at, battery, header, interceptor, missile, places, radar, table
 
 from shieldlab import __version__
 from shieldlab import constants as C
@@ -33,69 +32,18 @@ from shieldlab.output import files
 TIME_TOL_S = 1.0
 FIRST_INTERCEPT_TOL_S = 3.0
 
-HEAD = """
-[places]
-semnan = { lat = 35.234, lon = 53.921 }
-tabriz = { lat = 38.08, lon = 46.29 }
-deveselu = { lat = 44.05, lon = 24.41 }
-redzikowo = { lat = 54.4728, lon = 17.1231 }
-kurecik = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
-athens = { lat = 37.98, lon = 23.73 }
-izmir = { lat = 38.42, lon = 27.14 }
+# the engagement-europe radar and battery sites (tests/scenarios.py), a slower IRBM, a slow interceptor
+HEAD = (places("semnan", "tabriz", "deveselu", "redzikowo", "kurecik", "athens", "izmir")
+        + missile("irbm", burnout_speed="4.6 km/s") + FAST + interceptor("slow", "40 s", "2.5 km/s", "80 km", "600 km")
+        + radar("kurecik", "kurecik", "1800 km", "1 deg", azimuth={"center": "90 deg", "half_width": "60 deg"})
+        + battery("romania", "deveselu", "fast") + battery("poland", "redzikowo", "slow", "30 s", cue="launch"))
 
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-burnout_speed = "4.6 km/s"
+GRID = header("tiny grid coverage") + HEAD + table(
+    "coverage", missile="irbm", trajectory="lofted", from_=["tabriz", "semnan"],
+    to={"lat": [36, 52], "lon": [14, 30], "step": "8 deg"})
 
-[interceptors.fast]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1200 km"
-
-[interceptors.slow]
-burn_time = "40 s"
-burnout_speed = "2.5 km/s"
-min_altitude = "80 km"
-max_altitude = "600 km"
-
-[[sensors]]
-name = "kurecik"
-at = "kurecik"
-max_range = "1800 km"
-min_elevation = "1 deg"
-azimuth = { center = "90 deg", half_width = "60 deg" }
-
-[[batteries]]
-name = "romania"
-at = "deveselu"
-interceptor = "fast"
-launch_delay = "60 s"
-
-[[batteries]]
-name = "poland"
-at = "redzikowo"
-interceptor = "slow"
-launch_delay = "30 s"
-cue = "launch"
-"""
-
-GRID = 'name = "tiny grid coverage"\n' + HEAD + """
-[coverage]
-missile = "irbm"
-trajectory = "lofted"
-from = ["tabriz", "semnan"]
-to = { lat = [36, 52], lon = [14, 30], step = "8 deg" }
-"""
-
-PLACES = 'name = "tiny places coverage"\n' + HEAD + """
-[coverage]
-missile = "irbm"
-from = "tabriz"
-to = ["izmir", { lat = 48.0, lon = 20.0 }, "athens", { lat = 48.0, lon = 16.0 }]
-"""
+PLACES = header("tiny places coverage") + HEAD + table(
+    "coverage", missile="irbm", from_="tabriz", to=["izmir", at(48.0, 20.0), "athens", at(48.0, 16.0)])
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +51,7 @@ def scen_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("scen")
     (d / "grid.toml").write_text(GRID)
     (d / "places.toml").write_text(PLACES)
-    (d / "nocov.toml").write_text('name = "no coverage"\n' + HEAD)
+    (d / "nocov.toml").write_text(header("no coverage") + HEAD)
     return d
 
 
@@ -483,9 +431,8 @@ def test_dask_cluster_gives_identical_results(grid_sc, grid_res):
 
 
 # ------------------------------------------------------------------------------------------------ (h) CLI
-def test_cli_json_stdout_is_pure_json(scen_dir):
-    r = subprocess.run([sys.executable, "-m", "shieldlab", "coverage", str(scen_dir / "grid.toml"), "--json"],
-                       capture_output=True, text=True, timeout=300)
+def test_cli_json_stdout_is_pure_json(shieldlab_cli, scen_dir):
+    r = shieldlab_cli("coverage", scen_dir / "grid.toml", "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)  # the whole of stdout
     assert doc["scenario"] == "tiny grid coverage" and doc["shieldlab_version"] == __version__

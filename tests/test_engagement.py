@@ -14,6 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
+from scenarios import (EUROPE_PLACES, FAST, IRBM, KURECIK_RADAR, SEMNAN_BERLIN, at, battery, header, interceptor,
+                       places, radar, replace_once, threat)
+
 from shieldlab.api import engage, load_scenario_text
 from shieldlab.earth import frames
 from shieldlab.interceptor.flyout import Flyout
@@ -29,91 +32,14 @@ FIRST_INTERCEPT_REFINE_S = 1.0  # one second before the first intercept, the bat
 IVP_RTOL = 1e-11               # validation README: the reference integrations use DOP853 at rtol 1e-11
 IVP_ATOL_M = 1e-3
 
-# ---- the scenario ----------------------------------------------------------------------------------------------
-HEAD = """
-name = "engagement-europe-variants"
-
-[earth]
-model = "wgs84"
-rotation = true
-j2 = true
-
-[places]
-semnan = { lat = 35.234, lon = 53.921 }
-berlin = { lat = 52.52, lon = 13.405 }
-deveselu = { lat = 44.05, lon = 24.41 }
-redzikowo = { lat = 54.4728, lon = 17.1231 }
-kurecik = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
-lisbon = { lat = 38.72, lon = -9.14 }
-
-[missiles.irbm]
-model = "burnout"
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-burnout_speed = "5.0 km/s"
-
-[interceptors.fast]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1200 km"
-
-[interceptors.crawl]
-burn_time = "30 s"
-burnout_speed = "1.5 km/s"
-min_altitude = "100 km"
-
-[interceptors.high-band]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "900 km"
-max_altitude = "1500 km"
-
-[interceptors.short-legs]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1200 km"
-max_flight_time = "10 s"
-"""
-
-KURECIK = """
-[[sensors]]
-name = "kurecik"
-at = "kurecik"
-max_range = "1800 km"
-min_elevation = "1 deg"
-"""
-
-BLIND = """
-[[sensors]]
-name = "canberra"
-at = { lat = -35.28, lon = 149.13 }
-max_range = "2000 km"
-"""
-
+# ---- the scenario: engagement-europe (tests/scenarios.py) with interceptors that fail for each reason ----------
+HEAD = (header("engagement-europe-variants") + places(*EUROPE_PLACES, "lisbon") + IRBM + FAST
+        + interceptor("crawl", "30 s", "1.5 km/s", "100 km")
+        + interceptor("high-band", "60 s", "4.5 km/s", "900 km", "1500 km")
+        + interceptor("short-legs", "60 s", "4.5 km/s", "100 km", "1200 km", max_flight_time="10 s"))
+BLIND = radar("canberra", at(-35.28, 149.13), "2000 km")
 THREAT_LAUNCH_S = 30.0
-THREAT = f"""
-[[threats]]
-name = "semnan-berlin"
-missile = "irbm"
-from = "semnan"
-to = "berlin"
-launch_time = "{THREAT_LAUNCH_S} s"
-"""
-
-
-def battery(name, at, interceptor, delay_s=60.0, cue="track"):
-    at_text = f'"{at}"' if isinstance(at, str) else f"{{ lat = {at[0]}, lon = {at[1]} }}"
-    return f"""
-[[batteries]]
-name = "{name}"
-at = {at_text}
-interceptor = "{interceptor}"
-launch_delay = "{delay_s} s"
-cue = "{cue}"
-"""
+THREAT = threat("semnan-berlin", "irbm", "semnan", "berlin", launch_time=f"{THREAT_LAUNCH_S} s")
 
 
 LAUNCH_CUE_DELAY_S = 45.0
@@ -126,7 +52,7 @@ MAIN_BATTERIES = [
     battery("romania-short-legs", "deveselu", "short-legs"),  # reachable but for max_flight_time: out-of-reach
     battery("romania-launch-cue", "deveselu", "fast", LAUNCH_CUE_DELAY_S, "launch"),
 ]
-MAIN = HEAD + KURECIK + "".join(MAIN_BATTERIES) + THREAT
+MAIN = HEAD + KURECIK_RADAR + "".join(MAIN_BATTERIES) + THREAT
 EXPECTED_REASON = {
     "romania-fast": "ok", "poland-fast": "ok", "lisbon-crawl": "out-of-reach", "romania-high-band": "altitude",
     "romania-late": "timeline", "romania-short-legs": "out-of-reach", "romania-launch-cue": "ok",
@@ -188,7 +114,7 @@ def test_max_flight_time_limits_reach(main_result):
     assert _eng(doc, "romania-short-legs")["reason"] == "out-of-reach"
     # and the limit is honoured where the flight is feasible: flyout - burn time <= max_flight_time
     res = engage(load_scenario_text(
-        HEAD.replace('max_flight_time = "10 s"', 'max_flight_time = "300 s"') + KURECIK
+        replace_once(HEAD, 'max_flight_time = "10 s"', 'max_flight_time = "300 s"') + KURECIK_RADAR
         + battery("romania-short-legs", "deveselu", "short-legs") + THREAT, "legs.toml"))
     e = res.to_document()["threats"][0]["engagements"][0]
     assert e["feasible"], e
@@ -339,38 +265,12 @@ def test_flyout_consistency_and_independent_propagation(main_result, name):
 
 # ---- monotonicity (hypothesis) -----------------------------------------------------------------------------------
 
-PROP_HEAD = """
-name = "prop"
-[places]
-semnan = {{ lat = 35.234, lon = 53.921 }}
-berlin = {{ lat = 52.52, lon = 13.405 }}
-kurecik = {{ lat = 38.34944, lon = 37.79361, alt = "2085 m" }}
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-burnout_speed = "5.0 km/s"
-[interceptors.a]
-burn_time = "{tb} s"
-burnout_speed = "{v1} m/s"
-min_altitude = "{hmin} km"
-max_altitude = "1200 km"
-[interceptors.b]
-burn_time = "{tb} s"
-burnout_speed = "{v2} m/s"
-min_altitude = "{hmin} km"
-max_altitude = "1200 km"
-[[sensors]]
-name = "kurecik"
-at = "kurecik"
-max_range = "1800 km"
-min_elevation = "1 deg"
-[[threats]]
-name = "semnan-berlin"
-missile = "irbm"
-from = "semnan"
-to = "berlin"
-"""
+def _prop_head(tb, hmin, v1, v2):
+    """engagement-europe without batteries, two interceptor types "a" and "b" differing in speed only."""
+    return (header("prop") + places("semnan", "berlin", "kurecik") + IRBM
+            + interceptor("a", f"{tb} s", f"{v1} m/s", f"{hmin} km", "1200 km")
+            + interceptor("b", f"{tb} s", f"{v2} m/s", f"{hmin} km", "1200 km") + KURECIK_RADAR + SEMNAN_BERLIN)
+
 
 # Deveselu, Redzikowo, Istanbul, Kyiv, Odesa, Paris, Stockholm
 SITES = [(44.05, 24.41), (54.4728, 17.1231), (41.0, 29.0), (50.45, 30.52), (46.5, 30.7), (48.86, 2.35), (59.33, 18.07)]
@@ -380,7 +280,7 @@ delays = st.floats(0.0, 900.0)  # track ~133 s, impact ~1127 s: large delays lea
 
 
 def _pair(site, tb, hmin, v1, v2, bat1, bat2):
-    text = PROP_HEAD.format(tb=tb, v1=v1, v2=v2, hmin=hmin) + battery("one", site, *bat1) + battery("two", site, *bat2)
+    text = _prop_head(tb, hmin, v1, v2) + battery("one", at(*site), *bat1) + battery("two", at(*site), *bat2)
     one, two = engage(load_scenario_text(text, "prop.toml")).to_document()["threats"][0]["engagements"]
     return one, two
 
@@ -429,11 +329,8 @@ def test_band_entered_briefly_near_apogee(main_result):
     _, doc = main_result
     apogee_km = doc["threats"][0]["apogee"]["altitude_km"]
     band_min_km = apogee_km - 0.003
-    text = HEAD.replace('[interceptors.fast]\nburn_time = "60 s"\nburnout_speed = "4.5 km/s"\nmin_altitude = "100 km"',
-                        f'[interceptors.fast]\nburn_time = "60 s"\nburnout_speed = "4.5 km/s"\n'
-                        f'min_altitude = "{band_min_km!r} km"')
-    assert text != HEAD, "test set-up: the band was not changed"
-    e = engage(load_scenario_text(text + KURECIK + MAIN_BATTERIES[0] + THREAT, "band.toml")).to_document()
+    text = replace_once(HEAD, FAST, interceptor("fast", "60 s", "4.5 km/s", f"{band_min_km!r} km", "1200 km"))
+    e = engage(load_scenario_text(text + KURECIK_RADAR + MAIN_BATTERIES[0] + THREAT, "band.toml")).to_document()
     eng = e["threats"][0]["engagements"][0]
     assert eng["reason"] != "altitude", (
         f"reason 'altitude' although the apogee {apogee_km:.4f} km is above min_altitude {band_min_km:.4f} km")

@@ -42,6 +42,7 @@ def test_chord_warm_start_finds_the_cold_fast_arc(solved, shift_m):
     assert arcs_chord[f].mean() < 0.7 * arcs_plain[f].mean(), (arcs_chord[f].mean(), arcs_plain[f].mean())
 
 
+@pytest.mark.kernels
 def test_returned_arcs_arrive_at_their_points(solved):
     """Flyout.arrival (numpy, the batch state_at kernel) flies the compiled solver's arcs back to their
     points: the two paths agree to the solver's convergence (0.5 m), and every arc clears the ground."""

@@ -95,6 +95,7 @@ def rz(theta, r):
 
 
 # --------------------------------------------------------------------------- gravity kernel
+@pytest.mark.kernels
 def test_gravity_kernel_matches_models_md():
     rng = np.random.default_rng(7)
     pts = rng.normal(size=(50, 3))
@@ -141,6 +142,7 @@ def j2_case(request):
     return r0, v0, dop853_reference(r0, v0)
 
 
+@pytest.mark.kernels
 def test_default_step_impact_matches_dop853(j2_case):
     r0, v0, ref = j2_case
     nodes, t_imp, _, _ = fly_nodes(WGS84_ROT_J2, r0, v0)
@@ -153,6 +155,7 @@ def test_default_step_impact_matches_dop853(j2_case):
     assert abs(alt) < 1e-3, f"impact altitude: expected 0 m, got {alt} m"
 
 
+@pytest.mark.kernels
 def test_default_step_apogee_matches_dop853(j2_case):
     r0, v0, ref = j2_case
     _, _, t_apo, alt_apo = fly_nodes(WGS84_ROT_J2, r0, v0)
@@ -161,6 +164,7 @@ def test_default_step_apogee_matches_dop853(j2_case):
     assert abs(t_apo - ref["t_apo"]) < APOGEE_TIME_TOL_S, f"apogee time: expected {ref['t_apo']:.5f} s, got {t_apo:.5f} s"
 
 
+@pytest.mark.kernels
 def test_default_step_nodes_and_state_at_match_dop853(j2_case):
     r0, v0, ref = j2_case
     nodes, t_imp, _, _ = fly_nodes(WGS84_ROT_J2, r0, v0)
@@ -178,6 +182,7 @@ def test_default_step_nodes_and_state_at_match_dop853(j2_case):
     assert (min_alt > 0).all(), f"least node altitude before impact: expected > 0, got {min_alt}"
 
 
+@pytest.mark.kernels
 def test_impact_batch_agrees_with_trajectory_batch():
     r0 = np.array([burnout_state(WGS84_ROT_J2, c)[0] for c in CASES])
     v0 = np.array([burnout_state(WGS84_ROT_J2, c)[1] for c in CASES])
@@ -190,6 +195,7 @@ def test_impact_batch_agrees_with_trajectory_batch():
         assert np.array_equal(rimp[i], nodes[-1, 1:4]), f"case {i} impact: {nodes[-1, 1:4]} vs {rimp[i]}"
 
 
+@pytest.mark.kernels
 def test_escape_reports_no_impact():
     """A hyperbolic flight never comes back: status NO_IMPACT, NaN time and position (freeflight docstring)."""
     r0 = frames.geodetic_to_ecef(WGS84_ROT_J2, 10.0, 10.0, 200e3)

@@ -116,6 +116,7 @@ def test_round_trip_grid():
     assert err.max() < POSITION_TOL_M, "ECEF round trip: " + _worst(err, ("lat", lat), ("lon", lon), ("alt", alt))
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("earth", [WGS84, SPHERE], ids=["wgs84", "sphere"])
 def test_compiled_kernel_matches_frames(earth):
     """_kernels.geodetic_lat_alt (3 Bowring steps, used by the integrator) = frames.ecef_to_geodetic (1 mm)."""

@@ -15,8 +15,6 @@ so every trajectory quantity has a closed form:
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -552,13 +550,12 @@ def test_out_of_reach_reported_others_computed_api():
     _check_out_of_reach_document(doc)
 
 
-def test_out_of_reach_cli_exit_status_zero(tmp_path):
+def test_out_of_reach_cli_exit_status_zero(shieldlab_cli, tmp_path):
     import json
 
     path = tmp_path / "out-of-reach.toml"
     path.write_text(OUT_OF_REACH_TOML)
-    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(path), "--json"], capture_output=True,
-                       text=True, timeout=600)
+    p = shieldlab_cli("engage", path, "--json")
     # SCENARIO.md: a threat that cannot be computed does not change the exit status (0)
     assert p.returncode == 0, f"exit status: expected 0, got {p.returncode}; stderr: {p.stderr[-500:]}"
     _check_out_of_reach_document(json.loads(p.stdout))

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from scenarios import at, header, missile, place, places, radar, threat
 from scipy.optimize import brentq
 
 from shieldlab import constants as C
@@ -119,6 +120,7 @@ def test_sees_radar_horizon_on_sphere(site_lat, site_lon, h_target_m, site_alt_m
                                 f"range (beyond the {d_h / 1e3:.3f} km limit) seen at azimuths {azimuths[seen_out]}")
 
 
+@pytest.mark.kernels
 def test_sees_takes_any_leading_shape():
     radar = Radar("r", Point(10.0, 20.0), max_range_m=3000e3)
     rg = RadarGeometry(SPHERE, radar)
@@ -172,13 +174,25 @@ def _sector_sees(sector, azimuths, earth=WGS84):
     return rg.sees(local_point(earth, site, az, np.full(az.shape, 10.0), np.full(az.shape, 500e3)))
 
 
-def test_sector_wrapping_through_north():
-    sector = Sector(center_deg=350.0, half_width_deg=30.0)  # covers 320 deg .. 20 deg through north
-    inside = [10.0, 330.0, 350.0, 0.0, 359.5, 20.0 - AZIMUTH_TOL_DEG, 320.0 + AZIMUTH_TOL_DEG]
-    outside = [30.0, 310.0, 20.0 + AZIMUTH_TOL_DEG, 320.0 - AZIMUTH_TOL_DEG, 170.0, 90.0, 250.0]
+# (sector, azimuths inside it, azimuths outside it)
+SECTORS = {
+    # covers 320 deg .. 20 deg through north
+    "wrapping-through-north": (Sector(center_deg=350.0, half_width_deg=30.0),
+                               [10.0, 330.0, 350.0, 0.0, 359.5, 20.0 - AZIMUTH_TOL_DEG, 320.0 + AZIMUTH_TOL_DEG],
+                               [30.0, 310.0, 20.0 + AZIMUTH_TOL_DEG, 320.0 - AZIMUTH_TOL_DEG, 170.0, 90.0, 250.0]),
+    # Beale-like sector 126 -> 6 deg (LITERATURE.md §2.2): centre 246, half-width 120
+    "ordinary": (Sector(center_deg=246.0, half_width_deg=120.0),
+                 [130.0, 200.0, 270.0, 359.0, 5.0],
+                 [8.0, 45.0, 90.0, 124.0]),
+}
+
+
+@pytest.mark.parametrize("case", list(SECTORS))
+def test_sector_sees_inside_and_not_outside(case):
+    sector, inside, outside = SECTORS[case]
     seen_in, seen_out = _sector_sees(sector, inside), _sector_sees(sector, outside)
-    assert seen_in.all(), f"sector 350±30 deg misses azimuths {np.asarray(inside)[~seen_in]}"
-    assert not seen_out.any(), f"sector 350±30 deg sees azimuths {np.asarray(outside)[seen_out]}"
+    assert seen_in.all(), f"sector {sector} misses azimuths {np.asarray(inside)[~seen_in]}"
+    assert not seen_out.any(), f"sector {sector} sees azimuths {np.asarray(outside)[seen_out]}"
 
 
 def test_sector_centre_written_negative_wraps_like_350():
@@ -192,15 +206,6 @@ def test_sector_centre_written_negative_wraps_like_350():
     sector = load_scenario_text(text).sensors[0].sector
     az = [10.0, 330.0, 30.0, 310.0]
     assert list(_sector_sees(sector, az)) == [True, True, False, False], sector
-
-
-def test_sector_ordinary():
-    # Beale-like sector 126 -> 6 deg (LITERATURE.md §2.2): centre 246, half-width 120
-    sector = Sector(center_deg=246.0, half_width_deg=120.0)
-    inside = [130.0, 200.0, 270.0, 359.0, 5.0]
-    outside = [8.0, 45.0, 90.0, 124.0]
-    assert _sector_sees(sector, inside).all()
-    assert not _sector_sees(sector, outside).any()
 
 
 def test_half_width_180_sees_all_round():
@@ -349,6 +354,7 @@ def test_boost_detection_matches_independent_root(boost_result):
         f"boost detection {t_det:.4f} s vs independent {LAUNCH_T + tau0:.4f} s")
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("name", ["near-launch", "boost", "free-flight"])
 @pytest.mark.parametrize("earth_table", [SPHERE_TABLE, ""], ids=["sphere", "wgs84"])
 def test_detection_time_is_refined(name, earth_table):
@@ -366,41 +372,14 @@ def test_detection_time_is_refined(name, earth_table):
     assert seen[1], f"{name} does not see the threat at {t_det + REFINE_AFTER_S:.3f} s (detection {t_det:.3f} s)"
 
 
+@pytest.mark.kernels
 def test_never_seeing_radar_is_null_detections_in_file_order():
-    text = """
-name = "order"
-[places]
-semnan = { lat = 35.234, lon = 53.921 }
-london = { lat = 51.5074, lon = -0.1278 }
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-[[sensors]]
-name = "canberra-blind"
-at = { lat = -35.28, lon = 149.13 }
-max_range = "2000 km"
-[[sensors]]
-name = "fylingdales-late"
-at = { lat = 54.361758, lon = -0.670051 }
-max_range = "4800 km"
-min_elevation = "3 deg"
-[[sensors]]
-name = "kurecik-early"
-at = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
-max_range = "1800 km"
-min_elevation = "1 deg"
-[[sensors]]
-name = "semnan-local"
-at = "semnan"
-max_range = "500 km"
-min_elevation = "5 deg"
-[[threats]]
-name = "semnan-london"
-missile = "irbm"
-from = "semnan"
-to = "london"
-"""
+    text = (header("order") + places("semnan", "london") + missile("irbm", burnout_speed=None)
+            + radar("canberra-blind", at(-35.28, 149.13), "2000 km")
+            + radar("fylingdales-late", place("fylingdales"), "4800 km", "3 deg")
+            + radar("kurecik-early", place("kurecik"), "1800 km", "1 deg")
+            + radar("semnan-local", "semnan", "500 km", "5 deg")
+            + threat("semnan-london", "irbm", "semnan", "london"))
     doc = engage(load_scenario_text(text, "order.toml")).to_document()
     rec = doc["threats"][0]
     names = [d["sensor"] for d in rec["detections"]]
@@ -419,23 +398,15 @@ to = "london"
 
 # ---- a short visibility window --------------------------------------------------------------------------------
 
-EUROPE_THREAT = """
-name = "pencil"
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-[[threats]]
-name = "semnan-berlin"
-missile = "irbm"
-from = { lat = 35.234, lon = 53.921 }
-to = { lat = 52.52, lon = 13.405 }
-"""
+# the engagement-europe threat (tests/scenarios.py), no sensor
+EUROPE_THREAT = (header("pencil") + missile("irbm", burnout_speed=None)
+                 + threat("semnan-berlin", "irbm", place("semnan"), place("berlin")))
 BRUTE_FORCE_STEP_S = 0.05
 
 
 # Regression: a visibility window shorter than the 5 s scan step (a 0.1 deg sector crossed in ~1 s) was
 # once missed; intervals near visibility are now re-scanned every 0.25 s.
+@pytest.mark.kernels
 def test_short_visibility_window_is_detected():
     # look at the threat near apogee (t ~ 602 s, engagement-europe vector) from 1000 km to the south-west,
     # through a pencil sector centred on it
@@ -444,13 +415,8 @@ def test_short_visibility_window_is_detected():
     lat, lon, _ = frames.ecef_to_geodetic(WGS84, p)
     s_lat, s_lon, _ = geodesic.direct(WGS84, lat[0], lon[0], 220.0, 1000e3)
     az, _, _ = frames.look_angles(WGS84, float(s_lat), float(s_lon), 0.0, p)
-    text = EUROPE_THREAT + f"""
-[[sensors]]
-name = "pencil"
-at = {{ lat = {float(s_lat)!r}, lon = {float(s_lon)!r} }}
-max_range = "3000 km"
-azimuth = {{ center = "{float(az[0])!r} deg", half_width = "0.1 deg" }}
-"""
+    text = EUROPE_THREAT + radar("pencil", at(float(s_lat), float(s_lon)), "3000 km",
+                                 azimuth={"center": f"{float(az[0])!r} deg", "half_width": "0.1 deg"})
     res = engage(load_scenario_text(text, "pencil.toml"))
     rg = RadarGeometry(res.earth, res.scenario.sensors[0])
     ts = np.arange(res.threats.launch_time_s[0], res.threats.impact_time_s[0], BRUTE_FORCE_STEP_S)

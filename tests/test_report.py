@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,6 @@ from shieldlab.api import engage, load_scenario, load_scenario_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE_STUDIES = ROOT / "examples" / "case-studies"
-GUARD_S = 600  # a guard against a hung process, not a timing assertion
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 TINY = """
@@ -66,22 +63,15 @@ to = ["berlin", "rome"]
 """
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "shieldlab", *map(str, args)], capture_output=True, text=True,
-                          timeout=GUARD_S, cwd=cwd)
+@pytest.fixture(scope="module")
+def tiny_file(toml_file) -> Path:
+    return toml_file(TINY, "tiny.toml")
 
 
 @pytest.fixture(scope="module")
-def tiny_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("scenario") / "tiny.toml"
-    path.write_text(TINY, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def report_dir(tiny_file, tmp_path_factory) -> Path:
+def report_dir(shieldlab_cli, tiny_file, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out") / "report"
-    proc = run_cli("report", tiny_file, "--out", out, "--speeds", "4,6", "--delays", "0,120")
+    proc = shieldlab_cli("report", tiny_file, "--out", out, "--speeds", "4,6", "--delays", "0,120")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     return out
@@ -144,21 +134,21 @@ def test_report_tables_match_engage(report_dir, tiny_file):
 
 
 # --------------------------------------------------------------------------- errors
-def test_bad_scenario_exits_2_and_writes_nothing(tmp_path):
+def test_bad_scenario_exits_2_and_writes_nothing(shieldlab_cli, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[[batteries]]\nname = "x"\nat = "nowhere-at-all"\ninterceptor = "sm3-iib"\n')
     out = tmp_path / "out"
-    proc = run_cli("report", bad, "--out", out)
+    proc = shieldlab_cli("report", bad, "--out", out)
     assert proc.returncode == 2
     assert "bad.toml" in proc.stderr and "nowhere-at-all" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
 
-def test_bad_options_exit_2(tiny_file, tmp_path):
+def test_bad_options_exit_2(shieldlab_cli, tiny_file, tmp_path):
     not_a_dir = tmp_path / "file.txt"
     not_a_dir.write_text("x")
-    proc = run_cli("report", tiny_file, "--out", not_a_dir, "--speeds", "fast")
+    proc = shieldlab_cli("report", tiny_file, "--out", not_a_dir, "--speeds", "fast")
     assert proc.returncode == 2
     assert "--speeds" in proc.stderr and "not a directory" in proc.stderr
     assert not_a_dir.read_text() == "x"

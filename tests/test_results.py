@@ -14,71 +14,16 @@ import pickle
 
 import numpy as np
 import pytest
+from scenarios import EUROPE_BATTERIES, FAST, IRBM, KURECIK_RADAR, SEMNAN_BERLIN, header, places, table, threat
 
 from shieldlab.api import (NO_CODE, CoverageResult, Detections, EngageResult, Engagements, Flights, Intercepts,
                            Reason, coverage, engage, load_scenario_text)
 
-TEXT = """
-name = "results-check"
-
-[places]
-semnan = { lat = 35.234, lon = 53.921 }
-tabriz = { lat = 38.08, lon = 46.29 }
-berlin = { lat = 52.52, lon = 13.405 }
-rome = { lat = 41.9, lon = 12.5 }
-washington = { lat = 38.9072, lon = -77.0369 }
-deveselu = { lat = 44.05, lon = 24.41 }
-redzikowo = { lat = 54.4728, lon = 17.1231 }
-kurecik = { lat = 38.34944, lon = 37.79361, alt = "2085 m" }
-
-[missiles.irbm]
-burn_time = "120 s"
-burnout_altitude = "120 km"
-burnout_range = "150 km"
-burnout_speed = "5.0 km/s"
-
-[interceptors.fast]
-burn_time = "60 s"
-burnout_speed = "4.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1200 km"
-
-[[sensors]]
-name = "kurecik"
-at = "kurecik"
-max_range = "1800 km"
-min_elevation = "1 deg"
-
-[[batteries]]
-name = "romania"
-at = "deveselu"
-interceptor = "fast"
-launch_delay = "60 s"
-
-[[batteries]]
-name = "poland"
-at = "redzikowo"
-interceptor = "fast"
-launch_delay = "60 s"
-
-[[threats]]
-name = "semnan-berlin"
-missile = "irbm"
-from = "semnan"
-to = "berlin"
-
-[[threats]]
-name = "semnan-washington"
-missile = "irbm"
-from = "semnan"
-to = "washington"
-trajectory = "lofted"
-
-[coverage]
-missile = "irbm"
-from = ["tabriz", "semnan"]
-to = ["berlin", "rome", "washington"]
-"""
+TEXT = (header("results-check") + places("semnan", "tabriz", "berlin", "rome", "washington", "deveselu", "redzikowo",
+                                        "kurecik")
+        + IRBM + FAST + KURECIK_RADAR + EUROPE_BATTERIES + SEMNAN_BERLIN
+        + threat("semnan-washington", "irbm", "semnan", "washington", trajectory="lofted")
+        + table("coverage", missile="irbm", from_=["tabriz", "semnan"], to=["berlin", "rome", "washington"]))
 
 
 @pytest.fixture(scope="module")

@@ -247,6 +247,15 @@ def _where(table: schema.SchemaTable, key: Key, data: dict[str, Any]) -> tuple[d
     raise AssertionError(f"no place for {table.title} {key.name}")
 
 
+def _base_with(table: schema.SchemaTable, key: Key, value: float) -> tuple[dict, dict, str, str]:
+    """The base scenario with one key set to `value`: the data, the table holding the key, and the table and key
+    as messages name them."""
+    data = _base()
+    holder, table_name, key_name = _where(table, key, data)
+    holder[key.name] = value
+    return data, holder, table_name, key_name
+
+
 def _outside(r: schema.Range) -> list[float]:
     """Values just outside a range: an open bound itself, beyond a closed one, and far beyond."""
     values = []
@@ -271,9 +280,7 @@ QUANTITIES = quantity_keys()
 @pytest.mark.parametrize(("table", "key"), QUANTITIES, ids=[f"{t.id}.{k.name}" for t, k in QUANTITIES])
 def test_loader_refuses_values_outside_the_range_with_the_bound(table: schema.SchemaTable, key: Key) -> None:
     for value in _outside(key.range):
-        data = _base()
-        holder, table_name, key_name = _where(table, key, data)
-        holder[key.name] = value
+        data, holder, table_name, key_name = _base_with(table, key, value)
         with pytest.raises(ScenarioError) as error:
             scenario_from_dict(data, "bounds.toml", use_catalog=False)
         (problem,) = error.value.problems
@@ -285,9 +292,7 @@ def test_loader_refuses_values_outside_the_range_with_the_bound(table: schema.Sc
 @pytest.mark.parametrize(("table", "key"), QUANTITIES, ids=[f"{t.id}.{k.name}" for t, k in QUANTITIES])
 def test_loader_accepts_the_closed_bounds(table: schema.SchemaTable, key: Key) -> None:
     for value in _inside_bounds(key.range):
-        data = _base()
-        holder, _, _ = _where(table, key, data)
-        holder[key.name] = value
+        data, holder, _, _ = _base_with(table, key, value)
         if table.id == "interceptor" and key.name == "min_altitude":
             del holder["max_altitude"]  # max_altitude must exceed it
         if table.id == "grid":

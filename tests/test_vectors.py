@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +37,6 @@ TOL = {
 }
 # The radius check.py measures position differences with (IUGG mean radius, km).
 CHECK_RADIUS_KM = 6371.0088
-CLI_TIMEOUT_S = 600
 
 
 def _dist_km(lat1, lon1, lat2, lon2):
@@ -156,11 +153,9 @@ def test_vector_api(vector, api_documents):
 
 
 @pytest.mark.parametrize("vector", VECTORS)
-def test_vector_cli(vector):
+def test_vector_cli(shieldlab_cli, vector):
     """`python -m shieldlab engage FILE --json`: exit 0, one JSON document on stdout, same tolerances."""
-    scenario = VECTORS_DIR / vector / "scenario.toml"
-    p = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(scenario), "--json"],
-                       capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
+    p = shieldlab_cli("engage", VECTORS_DIR / vector / "scenario.toml", "--json")
     assert p.returncode == 0, f"exit status: expected 0, got {p.returncode}; stderr: {p.stderr[-500:]}"
     doc = json.loads(p.stdout)  # SCENARIO.md: stdout holds the JSON document and nothing else
     fails = compare_document(vector, _expected(vector), doc)

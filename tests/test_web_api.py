@@ -18,6 +18,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from scenarios import battery as battery_entry  # noqa: E402
+from scenarios import header, interceptor, missile, places, radar, replace_once, table  # noqa: E402
+from scenarios import threat as threat_entry  # noqa: E402
 
 from shieldlab.api import engage, load_scenario, load_scenario_text  # noqa: E402
 from shieldlab.earth import frames, geodesic  # noqa: E402
@@ -31,74 +34,18 @@ from shieldlab.web.overrides import OverrideError, apply_overrides  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
-# an ICBM that a launch-cued battery in Poland can engage, and a track-cued one that cannot
-SCENARIO = """
-name = "web-check"
-
-[places]
-kozelsk    = { lat = 54.035, lon = 36.013 }
-washington = { lat = 38.9072, lon = -77.0369 }
-redzikowo  = { lat = 54.4728, lon = 17.1231 }
-fylingdales = { lat = 54.361758, lon = -0.670051 }
-thule       = { lat = 76.570322, lon = -68.299211 }
-
-[missiles.icbm]
-burn_time = "180 s"
-burnout_altitude = "200 km"
-burnout_range = "350 km"
-burnout_speed = "7.0 km/s"
-
-[missiles.nospeed]
-burn_time = "180 s"
-burnout_altitude = "200 km"
-burnout_range = "350 km"
-
-[interceptors.iib]
-burn_time = "60 s"
-burnout_speed = "5.5 km/s"
-min_altitude = "100 km"
-max_altitude = "1500 km"
-
-[[sensors]]
-name = "fylingdales"
-at = "fylingdales"
-max_range = "4820 km"
-min_elevation = "3 deg"
-
-[[sensors]]
-name = "thule"
-at = "thule"
-max_range = "5555 km"
-min_elevation = "3 deg"
-azimuth = { center = "57 deg", half_width = "120 deg" }
-
-[[batteries]]
-name = "poland-launch"
-at = "redzikowo"
-interceptor = "iib"
-launch_delay = "60 s"
-cue = "launch"
-
-[[batteries]]
-name = "poland-track"
-at = "redzikowo"
-interceptor = "iib"
-launch_delay = "60 s"
-cue = "track"
-
-[[threats]]
-name = "k-w"
-missile = "icbm"
-from = "kozelsk"
-to = "washington"
-"""
-
-COVERAGE = SCENARIO.split("[[threats]]")[0] + """
-[coverage]
-missile = "icbm"
-from = ["kozelsk"]
-to = { lat = [36, 40], lon = [-80, -72], step = "4 deg" }
-"""
+# an ICBM that a launch-cued battery in Poland can engage, and a track-cued one that cannot (tests/scenarios.py)
+BASE = (header("web-check") + places("kozelsk", "washington", "redzikowo", "fylingdales", "thule")
+        + missile("icbm", "180 s", "200 km", "350 km", "7.0 km/s")
+        + missile("nospeed", "180 s", "200 km", "350 km", burnout_speed=None)
+        + interceptor("iib", "60 s", "5.5 km/s", "100 km", "1500 km")
+        + radar("fylingdales", "fylingdales", "4820 km", "3 deg")
+        + radar("thule", "thule", "5555 km", "3 deg", azimuth={"center": "57 deg", "half_width": "120 deg"})
+        + battery_entry("poland-launch", "redzikowo", "iib", cue="launch")
+        + battery_entry("poland-track", "redzikowo", "iib", cue="track"))
+SCENARIO = BASE + threat_entry("k-w", "icbm", "kozelsk", "washington")
+COVERAGE = BASE + table("coverage", missile="icbm", from_=["kozelsk"],
+                        to={"lat": [36, 40], "lon": [-80, -72], "step": "4 deg"})
 
 
 @pytest.fixture(scope="module")
@@ -177,9 +124,9 @@ def test_engage_example_returns_document_and_tracks(client):
 
 
 def test_engage_tracks_are_continuous_across_the_antimeridian(client):
-    toml = SCENARIO.replace('washington = { lat = 38.9072, lon = -77.0369 }',
-                            'washington = { lat = 21.3, lon = -157.8 }').replace(
-        'kozelsk    = { lat = 54.035, lon = 36.013 }', 'kozelsk    = { lat = 43.1, lon = 131.9 }')
+    toml = replace_once(replace_once(SCENARIO, 'washington = { lat = 38.9072, lon = -77.0369 }',
+                                     'washington = { lat = 21.3, lon = -157.8 }'),
+                        'kozelsk = { lat = 54.035, lon = 36.013 }', 'kozelsk = { lat = 43.1, lon = 131.9 }')
     track = post(client, "/api/engage", toml).json()["tracks"][0]["points"]
     lon = np.array([p["lon_deg"] for p in track])
     assert np.abs(np.diff(lon)).max() < 10.0
@@ -204,7 +151,7 @@ def test_malformed_requests_are_json_errors(client):
     r = client.post("/api/engage", json={"overrides": {}})
     assert r.status_code == 422 and "scenario_toml" in r.json()["errors"][0]
     r = client.post("/api/engage", content=b'{"scenario_toml": "x"}', headers={"content-type": "text/plain"})
-    assert r.status_code == 422  # only JSON bodies (no cross-site "simple" form posts)
+    assert r.status_code == 415  # only JSON bodies (no cross-site "simple" form posts): unsupported media type
 
 
 def test_oversize_body_is_413(client):
@@ -223,8 +170,7 @@ def test_oversize_body_is_413(client):
 
 
 def test_too_many_threats_is_422(client):
-    one = SCENARIO.split("[[threats]]")[1]
-    toml = SCENARIO + "".join("\n[[threats]]" + one.replace('"k-w"', f'"k-w-{i}"')
+    toml = SCENARIO + "".join(threat_entry(f"k-w-{i}", "icbm", "kozelsk", "washington")
                               for i in range(webapp.MAX_THREATS))
     assert len(load_scenario_text(toml).threats) == webapp.MAX_THREATS + 1
     r = post(client, "/api/engage", toml)
@@ -296,11 +242,11 @@ def test_apply_overrides_is_pure_and_checks_everything():
         apply_overrides(sc, {"batteries": {"poland-track": {"launch_delay_s": -1}, "x": {}}, "sensors": []})
     assert len(e.value.messages) == 3
     # a lofted trajectory needs the missile's burnout speed
-    nospeed = load_scenario_text(SCENARIO.replace('missile = "icbm"', 'missile = "nospeed"'))
+    nospeed = load_scenario_text(replace_once(SCENARIO, 'missile = "icbm"', 'missile = "nospeed"'))
     with pytest.raises(OverrideError, match="burnout_speed"):
         apply_overrides(nospeed, {"trajectory": "lofted"})
     assert apply_overrides(nospeed, {"trajectory": "min-energy"}).threats[0].trajectory.mode == "min-energy"
-    unaimed = load_scenario_text(SCENARIO.replace('to = "washington"', 'azimuth = "300 deg"\ngamma = "30 deg"'))
+    unaimed = load_scenario_text(replace_once(SCENARIO, 'to = "washington"', 'azimuth = "300 deg"\ngamma = "30 deg"'))
     assert apply_overrides(unaimed, {"trajectory": "lofted"}).threats[0].trajectory == unaimed.threats[0].trajectory
     with pytest.raises(OverrideError, match="unaimed"):
         apply_overrides(unaimed, {"threats": {"k-w": {"trajectory": "lofted"}}})
@@ -344,7 +290,7 @@ def test_coverage_sync_and_job_agree_with_the_api(client):
 def test_coverage_limits(client):
     r = post(client, "/api/coverage", SCENARIO)
     assert r.status_code == 422 and "[coverage]" in r.json()["errors"][0]
-    big = COVERAGE.replace('step = "4 deg"', 'step = "0.05 deg"')
+    big = replace_once(COVERAGE, 'step = "4 deg"', 'step = "0.05 deg"')
     r = post(client, "/api/coverage/jobs", big)
     assert r.status_code == 422 and f"at most {webapp.MAX_PAIRS}" in r.json()["errors"][0]
 
@@ -474,8 +420,8 @@ def test_concurrent_requests_agree(client):
 
 def test_threat_out_of_reach_is_data_not_an_error(client):
     # a lofted trajectory flies at the missile's burnout speed, far too slow for an ICBM range
-    toml = SCENARIO.replace('burnout_speed = "7.0 km/s"', 'burnout_speed = "3.0 km/s"', 1).replace(
-        'to = "washington"', 'to = "washington"\ntrajectory = "lofted"')
+    toml = replace_once(replace_once(SCENARIO, 'burnout_speed = "7.0 km/s"', 'burnout_speed = "3.0 km/s"'),
+                        'to = "washington"', 'to = "washington"\ntrajectory = "lofted"')
     r = post(client, "/api/engage", toml)
     assert r.status_code == 200
     doc = r.json()

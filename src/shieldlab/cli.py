@@ -354,7 +354,7 @@ def serve(
 
     try:
         import uvicorn
-        from shieldlab.web.app import create_app
+        from shieldlab.web.app import create_app, json_h11_protocol
     except ImportError as e:
         _fail([f"`shieldlab serve` needs the web extra (pip install 'shieldlab[web]'): {e}"])
     if scenario is not None:
@@ -390,7 +390,8 @@ def serve(
     web_app = create_app(scenario, examples_dir=examples, allowed_hosts=allowed)
     url = f"http://[{host}]:{port}/" if ipv6 else f"http://{host}:{port}/"
     print(f"shieldlab serve: {url}  (Ctrl-C to stop)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning"))
+    # h11 with JSON answers to requests that are not valid HTTP (uvicorn's own are text/plain)
+    server = uvicorn.Server(uvicorn.Config(web_app, log_level="warning", http=json_h11_protocol() or "auto"))
     server.run(sockets=[sock])
 
 

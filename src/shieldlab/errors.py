@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,16 @@ class _Missing:
 MISSING = _Missing()
 
 
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+_BARE_KEY = re.compile("[A-Za-z0-9_-]+")
+
+
+def _key(key: object) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted (and escaped) like a string."""
+    text = str(key)
+    return text if _BARE_KEY.fullmatch(text) else _format(text, 0)
+
+
 def format_value(value: object, *, limit: int = 200) -> str:
     """A value as it would be written in TOML: "180 s", 91, true, { lat = 91, lon = 0 }, [1, 2].
 
@@ -33,12 +44,12 @@ def format_value(value: object, *, limit: int = 200) -> str:
 def _format(value: object, depth: int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):  # JSON escapes the C0 controls; DEL, the C1 controls and U+2028/9 are escaped too
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
     if isinstance(value, (Mapping, list, tuple)) and depth >= 4:
         return "…"
     if isinstance(value, Mapping):
-        items = ", ".join(f"{k} = {_format(v, depth + 1)}" for k, v in value.items())
+        items = ", ".join(f"{_key(k)} = {_format(v, depth + 1)}" for k, v in value.items())
         return f"{{ {items} }}" if items else "{}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_format(v, depth + 1) for v in value) + "]"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -122,12 +123,35 @@ def wrap_lon(lon_deg: float) -> float:
     return wrapped - 360.0 if wrapped > 180.0 else wrapped
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Characters no name may hold: C0 and C1 controls (tab and newline too), the line and paragraph separators.
+Names reach terminals, HTML, CSV and file names, where such characters move the cursor, end lines or worse."""
+
+NO_CONTROL = "without control characters (U+0000-U+001F, U+007F-U+009F, U+2028, U+2029)"
+
+MAX_SHOWN_NAME = 80
+"""Names longer than this are cut (with …) where messages show them as the name of a table or key."""
+
+
+def shown(name: str) -> str:
+    """A name from the file as messages show it: control characters escaped (\\u001b), cut to MAX_SHOWN_NAME."""
+    name = CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+    return name if len(name) <= MAX_SHOWN_NAME else name[: MAX_SHOWN_NAME - 1] + "…"
+
+
+def count_text(span: float) -> str:
+    """The number of grid values along an axis `span` steps long: '61', '3.6e+12', 'more than 10^308'."""
+    if not math.isfinite(span):
+        return "more than 10^308"
+    return f"{grid_axis_count(0.0, span, 1.0):,}" if span < 1e12 else f"{span:.2g}"
+
+
 def names_text(names: Iterable[str], what: str) -> str:
     listed = sorted(names)
     if not listed:
         return f"none are defined in [{what}]"
-    shown = ", ".join(listed[:20]) + (", …" if len(listed) > 20 else "")
-    return f"known: {shown}"
+    text = ", ".join(shown(n) for n in listed[:20]) + (", …" if len(listed) > 20 else "")
+    return f"known: {text}"
 
 
 class Reader:
@@ -156,7 +180,7 @@ class Reader:
     # ---- reporting and generic checks -------------------------------------------------------------------
 
     def report(self, table: Table, key: str, value: object, expected: str) -> None:
-        self.problems.append(Problem(self.file, table.name, table.key(key), value, expected))
+        self.problems.append(Problem(self.file, shown(table.name), shown(table.key(key)), value, expected))
 
     def check_keys(self, table: Table, allowed: Sequence[str]) -> None:
         for key, value in table.data.items():
@@ -224,6 +248,9 @@ class Reader:
         if not isinstance(value, str) or not value.strip():
             self.report(table, key.name, value, expected)
             return ""
+        if CONTROL.search(value):
+            self.report(table, key.name, value, f"{expected}, {NO_CONTROL}")
+            return ""
         return value
 
     def reference(
@@ -266,7 +293,7 @@ class Reader:
         if kind is not None and self.catalog is not None:
             candidates += self.catalog.names(kind)
         close = difflib.get_close_matches(name, candidates, n=1)
-        return f" (did you mean '{close[0]}'?)" if close else ""
+        return f" (did you mean '{shown(close[0])}'?)" if close else ""
 
     # ---- tables ------------------------------------------------------------------------------------------
 
@@ -287,7 +314,9 @@ class Reader:
             return []
         result = []
         for name, value in section.data.items():
-            if isinstance(value, Mapping):
+            if CONTROL.search(name):
+                self.report(section, name, value, f"{what} with a name {NO_CONTROL}")
+            elif isinstance(value, Mapping):
                 result.append((name, Table(f"{key}.{name}", value)))
             else:
                 self.report(section, name, value, f"{what}: a table [{key}.{name}] or an inline table")
@@ -321,7 +350,7 @@ class Reader:
             parsed = parse(table)
             if isinstance(name, str) and name:
                 if name in seen:
-                    expected = f"a name not used by another of [[{key}]] ({seen[name]} has it)"
+                    expected = f"a name not used by another of [[{key}]] ({shown(seen[name])} has it)"
                     if defaulted:
                         expected += f"; without `name` the entry is named after its `{default_name_key}`"
                     self.report(table, "name", MISSING if defaulted else name, expected)
@@ -373,8 +402,14 @@ class Reader:
         value = self.raw(table, key, expected, required=True)
         return None if value is MISSING else self.point_value(table, key, value)
 
-    def point_list(self, table: Table, key: str, value: Any, *, single_ok: bool) -> tuple[Point, ...]:
-        """A non-empty list of points (or, with `single_ok`, one point)."""
+    def point_list(
+        self, table: Table, key: str, value: Any, *, single_ok: bool, what: str, same: Callable[[Point], tuple]
+    ) -> tuple[Point, ...]:
+        """A non-empty list of points (or, with `single_ok`, one point), no two of them the same.
+
+        `what` is what a point of the list is ("a launch point"); `same(point)` is what tells points apart (a point
+        whose `same` equals an earlier one's is reported: it would repeat that one's rows in the results).
+        """
         if single_ok and isinstance(value, (str, Mapping)):
             point = self.point_value(table, key, value)
             return (point,) if point is not None else ()
@@ -382,8 +417,25 @@ class Reader:
             one = "a point or " if single_ok else ""
             self.report(table, key, value, f"{one}a non-empty list of points (place names or inline tables)")
             return ()
-        points = [self.point_value(table, f"{key} #{i}", item) for i, item in enumerate(value, start=1)]
-        return tuple(p for p in points if p is not None)
+        points: list[Point] = []
+        seen: dict[tuple, tuple[int, Point]] = {}
+        for i, item in enumerate(value, start=1):
+            point = self.point_value(table, f"{key} #{i}", item)
+            if point is None:
+                continue
+            identity = same(point)
+            if identity in seen:
+                first, earlier = seen[identity]
+                if point.name is not None and point.name == earlier.name:
+                    why = f"{key} #{first} is the same place"
+                else:
+                    why = f"{key} #{first}" + (f" ({shown(earlier.name)})" if earlier.name else "") + " is at the same "
+                    why += "latitude and longitude" if len(identity) == 2 else "latitude, longitude and altitude"
+                self.report(table, f"{key} #{i}", item, f"{what} not already in the list ({why}); each is listed once")
+                continue
+            seen[identity] = (i, point)
+            points.append(point)
+        return tuple(points)
 
     # ---- sections --------------------------------------------------------------------------------------
 
@@ -588,11 +640,12 @@ class Reader:
         if lat is None or lon is None or not self.clean_since(mark):
             return None
         grid = AimGrid(lat[0], lat[1], lon[0], lon[1], step)
-        if grid.size > MAX_GRID_POINTS:
+        spans = ((lat[1] - lat[0]) / step, (lon[1] - lon[0]) / step)  # infinite for a step of 1e-320 deg
+        if not all(math.isfinite(s) for s in spans) or grid.size > MAX_GRID_POINTS:
+            counts = " × ".join(count_text(s) for s in spans)
             self.report(
                 table, "step", table.data["step"],
-                f"a step giving at most {MAX_GRID_POINTS:,} aim points (this one gives "
-                f"{grid_axis_count(lat[0], lat[1], step):,} × {grid_axis_count(lon[0], lon[1], step):,})",
+                f"a step giving at most {MAX_GRID_POINTS:,} aim points (this one gives {counts})",
             )
             return None
         return grid
@@ -629,7 +682,10 @@ class Reader:
         self.require_speed(table, missile, schema.burnout_speed_needed(trajectory.mode))
         from_text = "a point or a non-empty list of points (place names or inline tables)"
         launch_raw = self.raw(table, "from", from_text, required=True)
-        launch = () if launch_raw is MISSING else self.point_list(table, "from", launch_raw, single_ok=True)
+        launch = () if launch_raw is MISSING else self.point_list(
+            table, "from", launch_raw, single_ok=True, what="a launch point",
+            same=lambda p: (p.lat_deg, p.lon_deg, p.alt_m),
+        )
         aim = self.aim_points(table)
         if not self.clean_since(mark) or aim is None:
             return None
@@ -643,7 +699,10 @@ class Reader:
         if isinstance(value, Mapping):
             return self.grid(table.inner("to", value))
         if isinstance(value, list) and value:
-            return self.point_list(table, "to", value, single_ok=False)
+            # the results tell aim points apart by latitude and longitude alone (the altitude of an aim is unused)
+            return self.point_list(
+                table, "to", value, single_ok=False, what="an aim point", same=lambda p: (p.lat_deg, p.lon_deg)
+            )
         self.report(table, "to", value, expected)
         return None
 

@@ -1,6 +1,6 @@
 """`shieldlab serve`: an interactive local web map over the Python API (FastAPI).
 
-Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx status):
+Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx or 5xx status):
 
     GET  /                         the page (static/index.html)
     GET  /static/...               the page's JS/CSS and the vendored Leaflet 1.9.4
@@ -15,19 +15,36 @@ Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx status)
                                    with "reason_text" as for /api/engage
     POST /api/coverage/jobs        the same as a background job: 202 {"job", "state", "total_pairs"}
     GET  /api/coverage/jobs/{id}   {"state": queued|running|done|error, "done_pairs", "total_pairs", "result"|"errors"}
+    GET  /api/health               how busy the server is: {"heavy"|"light": {workers, queue, running, waiting},
+                                   "jobs": {max_jobs, running, waiting}}
 
 POST bodies: ``{"scenario_toml": "...", "filename": "x.toml", "overrides": {...}}`` (overrides:
-shieldlab.web.overrides; geometry also takes "ref_altitudes_km": [300, 1000]). The TOML is checked by the
-same loader as the command line (load_scenario_text), so messages name the file, table and key.
+shieldlab.web.overrides; geometry also takes "ref_altitudes_km": [300, 1000]); any other key is refused
+(422), and the body must be sent as ``Content-Type: application/json`` (415 otherwise). The TOML is checked
+by the same loader as the command line (load_scenario_text), so messages name the file, table and key.
 
-Limits: request bodies over MAX_BODY_BYTES -> 413; more than MAX_THREATS threats (engage) or MAX_PAIRS
-pairs (coverage) -> 422; more than MAX_JOBS coverage jobs queued or running -> 429. Computations run in
-worker threads (the event loop stays free); coverage jobs run one at a time on their own thread and
-report progress per chunk.
+Limits: request bodies over MAX_BODY_BYTES -> 413; more than MAX_THREATS threats (engage), MAX_PAIRS pairs
+(coverage) or MAX_OUTLINES radar outlines (geometry: radars x reference altitudes) -> 422; more than MAX_JOBS
+coverage jobs queued or running -> 429 with Retry-After.
+
+Work queues (a shared server stays responsive under load): the heavy requests (POST /api/engage,
+/api/coverage, and /api/geometry with more than LIGHT_OUTLINES outlines) run on HEAVY_WORKERS threads with
+at most HEAVY_QUEUE more waiting; beyond that they are answered at once with 503 and Retry-After. The light
+work (the example listing, reading scenarios for /api/scenario, small geometries, job submission) runs on
+its own LIGHT_WORKERS threads (LIGHT_QUEUE waiting, 503 beyond), so it never waits behind a heavy request;
+static files, job polling and /api/health use neither queue. Coverage jobs run one at a time on their own
+thread and report progress per chunk. A coverage run whose client has gone, or that is still queued or
+running when the server stops, is abandoned (between chunks). The HTTP plumbing (middleware, work queues)
+is in shieldlab.web.serving.
+
+Every answer other than a success is JSON ``{"errors": [message, ...]}``: a Host header that is not allowed
+(400), malformed or non-JSON bodies, unknown paths and methods, and unexpected failures (500, logged on the
+server with its traceback under a reference the answer names; no traceback is sent).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -40,14 +57,18 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldlab.web.overrides import OverrideError, apply_overrides
+from shieldlab.web.serving import (BodyLimit, Guard, HostCheck, JsonBodies, JsonResponse, WebError, WorkQueue,
+                                     errors_response, json_h11_protocol)
+
+__all__ = ["create_app", "json_h11_protocol", "WebError"]
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_THREATS = 50
@@ -55,6 +76,15 @@ MAX_PAIRS = 5_000
 MAX_JOBS = 2          # coverage jobs queued or running at once
 KEEP_JOBS = 16        # finished jobs kept for polling
 MAX_REF_ALTITUDES = 4
+MAX_OUTLINES = 200    # radar outlines per geometry request (radars x reference altitudes; ~30 ms each)
+LIGHT_OUTLINES = 8    # a geometry with at most this many outlines is light work
+MAX_OVERRIDE_DEPTH = 8  # nesting of the "overrides" object (its format needs 4 levels)
+
+HEAVY_WORKERS = 2     # engage / coverage / large geometry requests computed at once ...
+HEAVY_QUEUE = 4       # ... and waiting for a worker; more are refused with 503
+LIGHT_WORKERS = 4     # example listing, reading scenarios, small geometries, job submission ...
+LIGHT_QUEUE = 28      # ... and waiting; more are refused with 503
+RETRY_AFTER_S = 10    # the Retry-After of a 503 (busy) or 429 (too many jobs)
 
 # the page may load and fetch from this server only (and data: images, which Leaflet's CSS uses)
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -65,6 +95,8 @@ STATIC_DIR = PACKAGE_DIR / "static"
 DATA_DIR = PACKAGE_DIR.parent / "data" / "natural_earth"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
 
+log = logging.getLogger("shieldlab.web")
+
 
 def default_examples_dir() -> Path | None:
     """The repository's examples/ (editable installs and source checkouts); None when absent."""
@@ -72,67 +104,41 @@ def default_examples_dir() -> Path | None:
     return d if d.is_dir() else None
 
 
-class WebError(Exception):
-    """An error answered as JSON {"errors": messages} with `status`."""
-
-    def __init__(self, status: int, messages):
-        self.status = status
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
-        super().__init__("; ".join(self.messages))
+def _depth(value: Any, limit: int) -> int:
+    """How deeply `value` (parsed JSON) nests lists and objects, counted up to limit + 1 (no recursion)."""
+    level, deepest = [(value, 1)], 0
+    while level:
+        v, d = level.pop()
+        if isinstance(v, (dict, list)):
+            deepest = max(deepest, d)
+            if deepest > limit:
+                break
+            level.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
 
 
 class RunRequest(BaseModel):
-    scenario_toml: str = Field(..., description="The scenario, as TOML text (shared/spec/SCENARIO.md).")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    scenario_toml: str = Field(..., description="The scenario, as TOML text (docs/scenario.md).")
     filename: str | None = Field(None, max_length=200, description="Names the scenario in error messages.")
     overrides: dict[str, Any] | None = Field(None, description="Parameter edits (shieldlab.web.overrides).")
+
+    @field_validator("overrides", mode="before")
+    @classmethod
+    def _shallow(cls, v):
+        if _depth(v, MAX_OVERRIDE_DEPTH) > MAX_OVERRIDE_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_OVERRIDE_DEPTH} levels (the overrides need 4)")
+        return v
+
+
+class GeometryRequest(RunRequest):
     ref_altitudes_km: list[float] | None = Field(
-        None, description="geometry only: altitudes of the radar coverage outlines (default 300 and 1000 km).")
-
-
-class BodyLimit:
-    """ASGI middleware: refuse request bodies larger than `limit` bytes with 413, whether announced by
-    Content-Length or streamed; the body read here is replayed to the app."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        too_big = JSONResponse({"errors": [f"the request body is larger than {self.limit // 1024} KB"]},
-                               status_code=413)
-        for k, v in scope.get("headers", []):
-            if k == b"content-length":
-                try:
-                    if int(v) > self.limit:
-                        return await too_big(scope, receive, send)
-                except ValueError:
-                    return await JSONResponse({"errors": ["bad Content-Length"]}, status_code=400)(
-                        scope, receive, send)
-        if scope.get("method") not in ("POST", "PUT", "PATCH"):
-            return await self.app(scope, receive, send)
-        chunks, size = [], 0
-        while True:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            body = msg.get("body", b"")
-            size += len(body)
-            if size > self.limit:
-                return await too_big(scope, receive, send)
-            chunks.append(body)
-            if not msg.get("more_body", False):
-                break
-        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
-
-        async def replayed():
-            return replay.pop() if replay else await receive()
-
-        return await self.app(scope, replayed, send)
+        None, description="Altitudes of the radar coverage outlines (default 300 and 1000 km).")
 
 
 class _Stopped(Exception):
-    """Raised from a coverage run's progress callback when the server stops."""
+    """Raised from a coverage run's progress callback when it should stop (server stopping, client gone)."""
 
 
 class Job:
@@ -164,12 +170,17 @@ class Jobs:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shieldlab-coverage")
         self.closing = False
 
+    def state(self) -> dict:
+        with self.lock:
+            states = [j.state for j in self.jobs.values()]
+        return {"max_jobs": MAX_JOBS, "running": states.count("running"), "waiting": states.count("queued")}
+
     def submit(self, scenario, n_pairs: int) -> Job:
         with self.lock:
             active = sum(j.state in ("queued", "running") for j in self.jobs.values())
             if active >= MAX_JOBS:
                 raise WebError(429, f"{active} coverage runs are already queued or running; try again when "
-                                    "one has finished")
+                                    "one has finished", {"Retry-After": str(RETRY_AFTER_S)})
             job = Job(n_pairs)
             self.jobs[job.id] = job
             finished = [k for k, j in self.jobs.items() if j.state in ("done", "error")]
@@ -193,8 +204,11 @@ class Jobs:
         except _Stopped:
             job.errors = ["the server stopped before the coverage run finished"]
             job.state = "error"
-        except Exception as e:  # noqa: BLE001 - reported to the page, not swallowed
-            job.errors = [f"the coverage run failed: {type(e).__name__}: {e}"]
+        except Exception as e:  # noqa: BLE001 - reported to the page (no traceback) and logged
+            ref = uuid.uuid4().hex[:12]
+            log.error("coverage job %s failed (reference %s)", job.id, ref, exc_info=True)
+            job.errors = [f"the coverage run failed ({type(e).__name__}); the server's log has the details under "
+                          f"reference {ref}"]
             job.state = "error"
         finally:
             job.finished = time.monotonic()
@@ -203,7 +217,7 @@ class Jobs:
         with self.lock:
             job = self.jobs.get(job_id)
         if job is None:
-            raise WebError(404, f"no coverage job {job_id!r} (finished jobs are kept for a while only)")
+            raise WebError(404, f"no coverage job {job_id[:100]!r} (finished jobs are kept for a while only)")
         return job
 
     def shutdown(self):
@@ -221,6 +235,8 @@ def _scenario(req: RunRequest):
         sc = load_scenario_text(req.scenario_toml, filename)
     except ScenarioError as e:
         raise WebError(422, [str(p) for p in e.problems]) from None
+    except RecursionError:  # the request's TOML nests arrays or tables deeper than the parser can follow
+        raise WebError(422, f"{filename}: the TOML is nested too deeply to read") from None
     try:
         return apply_overrides(sc, req.overrides)
     except OverrideError as e:
@@ -264,6 +280,51 @@ def compute_coverage(scenario, progress=None) -> dict:
 
     # one process (the server's other requests keep a core); chunks as the command line cuts them
     return {**coverage_compact(coverage(scenario, workers=1, progress=progress)), "reason_text": reason_text()}
+
+
+def _json(doc) -> JsonResponse:
+    """The answer, encoded here (on a worker thread) so that a large document does not hold up the event loop."""
+    return JsonResponse(jsonable_encoder(doc))
+
+
+def _engage_answer(req: RunRequest) -> JsonResponse:
+    sc = _scenario(req)
+    if len(sc.threats) > MAX_THREATS:
+        raise WebError(422, f"the scenario has {len(sc.threats)} threats; the web page engages at most "
+                            f"{MAX_THREATS} per request (use `shieldlab engage` on the command line)")
+    return _json(compute_engage(sc))
+
+
+def _coverage_answer(req: RunRequest, stop: threading.Event) -> JsonResponse:
+    sc = _scenario(req)
+    _n_pairs(sc)
+
+    def progress(done, total):
+        if stop.is_set():
+            raise _Stopped()
+
+    try:
+        return _json(compute_coverage(sc, progress))
+    except _Stopped:
+        raise WebError(503, "the coverage run was abandoned (the client has gone or the server is stopping)",
+                       {"Retry-After": str(RETRY_AFTER_S)}) from None
+
+
+def _scenario_pairs(req: RunRequest):
+    sc = _scenario(req)
+    return sc, _n_pairs(sc)
+
+
+def _summary_answer(req: RunRequest) -> JsonResponse:
+    from shieldlab.web.geo import summary
+
+    return _json(summary(_scenario(req)))
+
+
+def _geometry_answer(scenario, alts: tuple[float, ...]) -> JsonResponse:
+    from shieldlab.web.geo import geometry
+
+    return _json(geometry(scenario, alts))
 
 
 # ---------------------------------------------------------------------------------------------- examples
@@ -312,56 +373,104 @@ class Examples:
     def text(self, name: str) -> str:
         files = self.files() if _NAME.match(name) else {}
         if name not in files:
-            raise WebError(404, f"no example scenario named {name!r}")
+            raise WebError(404, f"no example scenario named {name[:100]!r}")
         try:
             return files[name][0].read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise WebError(404, f"cannot read the example {name!r}: {e}") from None
 
 
+# ---------------------------------------------------------------------------------------------- errors
+_BODY_KEYS = {"/api/geometry": list(GeometryRequest.model_fields)}
+
+
+def _validation_messages(request: Request, exc: RequestValidationError) -> list[str]:
+    msgs = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        if loc[:1] == ["body"]:
+            loc = loc[1:]
+        where = ".".join(loc) or "the request body"
+        kind = e.get("type")
+        if kind == "json_invalid":
+            error = (e.get("ctx") or {}).get("error", "JSON decode error")
+            msgs.append(f"request: the body is not valid JSON: {error} (at character {loc[0] if loc else '?'})")
+        elif kind == "extra_forbidden":
+            keys = _BODY_KEYS.get(request.url.path, list(RunRequest.model_fields))
+            msgs.append(f"request: {where}: unknown key; the body takes {', '.join(keys)}")
+        elif not loc and kind == "missing":
+            msgs.append('request: the body is empty; send a JSON object {"scenario_toml": ..., ...}')
+        elif not loc:
+            msgs.append('request: the body must be a JSON object {"scenario_toml": ..., ...}')
+        else:
+            msgs.append(f"request: {where}: {e.get('msg', 'invalid')}")
+    return msgs or ["request: invalid"]
+
+
+def _body_parse_message(exc: Exception) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return "request: the body is not usable JSON: nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "request: the body is not UTF-8 text"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "request: the body is not usable JSON: a number has too many digits"
+    return "request: the body is not valid JSON"
+
+
 # ---------------------------------------------------------------------------------------------- the app
-def create_app(initial_scenario_path=None, examples_dir=None, allowed_hosts=None) -> FastAPI:
+def create_app(initial_scenario_path=None, examples_dir=None, allowed_hosts=None, *,
+               heavy_workers: int = HEAVY_WORKERS, heavy_queue: int = HEAVY_QUEUE) -> FastAPI:
     """The web app. `initial_scenario_path`: a scenario file offered first on the page (the FILE of
     `shieldlab serve FILE`); `examples_dir`: where the example scenarios are (default: the repository's
     examples/ when present); `allowed_hosts`: Host header names accepted (None: any; `serve` passes the
-    loopback names, which stops DNS-rebinding pages from reaching the server)."""
+    loopback names, which stops DNS-rebinding pages from reaching the server); `heavy_workers`,
+    `heavy_queue`: the heavy work queue (see the module text)."""
     jobs = Jobs()
+    heavy = WorkQueue("heavy", heavy_workers, heavy_queue, RETRY_AFTER_S)
+    light = WorkQueue("light", LIGHT_WORKERS, LIGHT_QUEUE, RETRY_AFTER_S)
 
     @asynccontextmanager
     async def lifespan(app):
         yield
         jobs.shutdown()
+        heavy.shutdown()
+        light.shutdown()
 
     app = FastAPI(title="shieldlab", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
-                  lifespan=lifespan)
+                  lifespan=lifespan, default_response_class=JsonResponse, redirect_slashes=False)
     examples = Examples(default_examples_dir() if examples_dir is None else examples_dir, initial_scenario_path)
     app.state.examples = examples
     app.state.jobs = jobs
+    app.state.queues = {"heavy": heavy, "light": light}
 
-    if allowed_hosts:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    post_paths: set[str] = set()  # filled below, once the routes exist
+    app.add_middleware(JsonBodies, paths=post_paths)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    if allowed_hosts:
+        app.add_middleware(HostCheck, allowed=list(allowed_hosts))
+    app.add_middleware(Guard)  # the last added runs first
 
     @app.exception_handler(WebError)
     async def _web_error(request: Request, exc: WebError):
-        return JSONResponse({"errors": exc.messages}, status_code=exc.status)
+        return errors_response(exc.status, exc.messages, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404:
-            detail = f"not found: {request.url.path}"
-        return JSONResponse({"errors": [detail]}, status_code=exc.status_code, headers=exc.headers)
+            detail = f"not found: {request.url.path[:200]}"
+        elif exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow", "")
+            detail = f"method {request.method[:20]} is not allowed on {request.url.path[:200]}" + (
+                f" (allowed: {allow})" if allow else "")
+        elif exc.status_code == 400 and exc.__cause__ is not None:
+            detail = _body_parse_message(exc)
+        return errors_response(exc.status_code, [detail], exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        msgs = []
-        for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "the request body"
-            msgs.append(f"request: {where}: {e.get('msg', 'invalid')}")
-        return JSONResponse({"errors": msgs or ["invalid request"]}, status_code=422)
+        return errors_response(422, _validation_messages(request, exc))
 
     @app.get("/", include_in_schema=False)
     async def index():
@@ -376,59 +485,62 @@ def create_app(initial_scenario_path=None, examples_dir=None, allowed_hosts=None
     async def basemap(name: str):
         stem = name[: -len(".geojson")] if name.endswith(".geojson") else None
         if stem not in basemaps:
-            raise WebError(404, f"not found: /data/{name}")
+            raise WebError(404, f"not found: /data/{name[:100]}")
         return FileResponse(basemaps[stem], media_type="application/geo+json",
                             headers={"Cache-Control": "max-age=3600"})
 
+    @app.get("/api/health")
+    async def health():
+        """How busy the server is: the work queues (running, waiting, capacity) and the coverage jobs."""
+        return {"heavy": heavy.state(), "light": light.state(), "jobs": jobs.state()}
+
     @app.get("/api/examples")
     async def list_examples():
-        return await run_in_threadpool(examples.listing)
+        return await light.run(examples.listing)
 
     @app.get("/api/examples/{name}")
     async def example_text(name: str):
-        return PlainTextResponse(examples.text(name), media_type="text/plain; charset=utf-8")
+        text = await light.run(examples.text, name)
+        return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
     @app.post("/api/scenario")
     async def scenario_summary(req: RunRequest):
-        from shieldlab.web.geo import summary
-
-        sc = await run_in_threadpool(_scenario, req)
-        return summary(sc)
+        return await light.run(_summary_answer, req)
 
     @app.post("/api/engage")
-    async def engage_endpoint(req: RunRequest):
-        sc = await run_in_threadpool(_scenario, req)
-        if len(sc.threats) > MAX_THREATS:
-            raise WebError(422, f"the scenario has {len(sc.threats)} threats; the web page engages at most "
-                                f"{MAX_THREATS} per request (use `shieldlab engage` on the command line)")
-        return await run_in_threadpool(compute_engage, sc)
+    async def engage_endpoint(req: RunRequest, request: Request):
+        return await heavy.run(_engage_answer, req, request=request)
 
     @app.post("/api/geometry")
-    async def geometry_endpoint(req: RunRequest):
-        from shieldlab.web.geo import DEFAULT_REF_ALTITUDES_KM, geometry
+    async def geometry_endpoint(req: GeometryRequest, request: Request):
+        from shieldlab.web.geo import DEFAULT_REF_ALTITUDES_KM
 
         alts = DEFAULT_REF_ALTITUDES_KM if req.ref_altitudes_km is None else req.ref_altitudes_km
         bad = [h for h in alts if not (math.isfinite(h) and 0.0 <= h <= 5000.0)]
         if bad or len(alts) > MAX_REF_ALTITUDES:
-            raise WebError(422, f"ref_altitudes_km: got {alts}; expected at most {MAX_REF_ALTITUDES} altitudes, "
-                                "each between 0 and 5000 km")
-        sc = await run_in_threadpool(_scenario, req)
-        return await run_in_threadpool(geometry, sc, tuple(alts))
+            raise WebError(422, f"ref_altitudes_km: got {list(alts)[:MAX_REF_ALTITUDES + 1]}; expected at most "
+                                f"{MAX_REF_ALTITUDES} altitudes, each between 0 and 5000 km")
+        sc = await light.run(_scenario, req)
+        n = len(sc.sensors) * len(alts)
+        if n > MAX_OUTLINES:
+            raise WebError(422, f"the geometry has {len(sc.sensors)} radars x {len(alts)} altitudes = {n} outlines; "
+                                f"the web page draws at most {MAX_OUTLINES} per request")
+        queue = light if n <= LIGHT_OUTLINES else heavy
+        return await queue.run(_geometry_answer, sc, tuple(alts), request=request)
 
     @app.post("/api/coverage")
-    async def coverage_endpoint(req: RunRequest):
-        sc = await run_in_threadpool(_scenario, req)
-        _n_pairs(sc)
-        return await run_in_threadpool(compute_coverage, sc)
+    async def coverage_endpoint(req: RunRequest, request: Request):
+        stop = threading.Event()
+        return await heavy.run(_coverage_answer, req, stop, request=request, stop=stop)
 
     @app.post("/api/coverage/jobs", status_code=202)
     async def coverage_job(req: RunRequest):
-        sc = await run_in_threadpool(_scenario, req)
-        n = _n_pairs(sc)
+        sc, n = await light.run(_scenario_pairs, req)
         return jobs.submit(sc, n).as_dict()
 
     @app.get("/api/coverage/jobs/{job_id}")
     async def coverage_job_status(job_id: str):
         return jobs.get(job_id).as_dict()
 
+    post_paths.update(r.path for r in app.routes if "POST" in (getattr(r, "methods", None) or ()))
     return app

@@ -22,7 +22,7 @@ rule that lofted and depressed trajectories need the missile's burnout speed.
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -51,6 +51,7 @@ NUMBERS: dict[str, tuple[schema.Key, str]] = {
 }
 CUE = schema.BATTERY["cue"]
 TRAJECTORY_TEXT = schema.trajectory_text('{"gamma_deg": g}', "g", "")
+_FLOAT_MAX = sys.float_info.max  # a finite float; also bounds an int (JSON has any size) without converting it
 
 
 def number_bounds() -> dict[str, dict[str, Any]]:
@@ -77,7 +78,7 @@ def _number(problems: list, where: str, value: Any, json_key: str) -> float | No
     None (and a problem naming the range) otherwise."""
     key, unit = NUMBERS[json_key]
     si = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= _FLOAT_MAX:
         si = float(value) * unit_factor(key.dimension or "length", unit)
     if si is None or si not in key.range:
         problems.append(f"overrides: {where}: got {value!r}; expected a number {key.range_text(unit)}")
