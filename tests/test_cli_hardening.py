@@ -386,8 +386,11 @@ class _RecordingPool:
 
 
 def test_workers_are_capped_at_the_cpus_with_a_warning(cli, places_file, monkeypatch):
+    import shieldlab.api
+
     monkeypatch.setattr(cov, "ProcessPoolExecutor", _RecordingPool)
     monkeypatch.setattr(cov, "usable_cpus", lambda: 3)
+    monkeypatch.setattr(shieldlab.api, "usable_cpus", lambda: 3)
     _RecordingPool.started = []
     r = cli("coverage", places_file, "--workers", "1000", "--chunk-size", "1", "--json")
     assert r.exit_code == 0, r.output

@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from shieldlab import __version__
-from shieldlab.coverage.run import choose_chunk_size, count_pairs, keep_heap
+from shieldlab.coverage.run import (SchedulerError, check_scheduler_address, choose_chunk_size, count_pairs, keep_heap,
+                                    usable_cpus)
 from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import engage as _engage
@@ -46,6 +47,7 @@ __all__ = [
     "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "Earth",
     # running
     "engage", "coverage", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
+    "usable_cpus", "check_scheduler_address", "SchedulerError",
     # results
     "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
     # outputs
