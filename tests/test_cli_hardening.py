@@ -77,10 +77,14 @@ def _threat(name: str, to: str = "athens") -> str:
     return f'\n[[threats]]\nname = {json.dumps(name)}\nmissile = "irbm"\nfrom = "tabriz"\nto = "{to}"\n'
 
 
-# names that rich would take for markup, and control characters that a terminal would obey
-MARKUP_NAMES = ("x[/red]y", "[red]evil[/red]", "bell\x07esc\x1b[31mred\u202eevil")
-SHOWN = ("x[/red]y", "[red]evil[/red]", "bell\\x07esc\\x1b[31mred\\u202eevil")
-SCENARIO_NAME = "[bold]scenario[/bold] \x1b]0;title\x07"  # an escape sequence that sets a terminal's title
+# names that rich would take for markup, and invisible characters that reorder or hide text on a terminal
+# (the loader refuses control characters in names, not these)
+MARKUP_NAMES = ("x[/red]y", "[red]evil[/red]", "rtl\u202eevil\u200bzw")
+SHOWN = ("x[/red]y", "[red]evil[/red]", "rtl\\u202eevil\\u200bzw")
+SCENARIO_NAME = "[bold]scenario[/bold] \u2066isolate"
+# control characters, which the loader refuses in names, still must not reach the terminal from a document
+# made otherwise (the Python API): an escape sequence that sets a terminal's title, a bell
+CONTROL_NAME, CONTROL_SHOWN = "t\x1b]0;title\x07[/]", "t\\x1b]0;title\\x07[/]"
 
 
 def _grid(step_deg: float, name: str = "hardening grid") -> str:
@@ -125,13 +129,20 @@ def _render(fn, doc) -> str:
     return buf.getvalue()
 
 
+def _raw_controls(text: str) -> list:
+    return [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in "\u202e\u200b\u2066"]
+
+
 def test_names_are_printed_literally(markup_doc):
     out = _render(print_engage, markup_doc)
     for shown in SHOWN:
         assert shown in out, f"{shown!r} not in the output"
-    assert "[bold]scenario[/bold] \\x1b]0;title\\x07" in out
-    assert "[/]battery" in out
-    assert not any(ord(c) < 32 and c != "\n" or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in out)
+    assert "[bold]scenario[/bold] \\u2066isolate" in out and "[/]battery" in out
+    assert _raw_controls(out) == []
+    doc = dict(markup_doc, scenario=CONTROL_NAME, threats=[dict(t, name=CONTROL_NAME) for t in markup_doc["threats"]])
+    out = _render(print_engage, doc)
+    assert out.count(CONTROL_SHOWN) == 1 + 2 * len(MARKUP_NAMES)  # the title, the table, each threat's rule
+    assert _raw_controls(out) == []
 
 
 def test_names_with_markup_through_the_command_line(tmp_path):
@@ -143,7 +154,7 @@ def test_names_with_markup_through_the_command_line(tmp_path):
     assert r.returncode == 0, r.stderr
     for shown in SHOWN:
         assert shown in r.stdout
-    assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "Traceback" not in r.stderr
+    assert _raw_controls(r.stdout) == [] and "Traceback" not in r.stderr
 
 
 def test_error_messages_quote_the_file_literally(cli, tmp_path):
@@ -153,13 +164,13 @@ def test_error_messages_quote_the_file_literally(cli, tmp_path):
 
 
 def test_coverage_summary_prints_names_literally(tmp_path):
-    text = ('name = "[i]cov[/i]"\n' + HEAD.replace("semnan =", '"[/]sem\\u001bnan" =')
+    text = ('name = "[i]cov[/i]"\n' + HEAD.replace("semnan =", '"[/]sem\\u202enan" =')
             + BATTERY.format(name='"[red]b[/red]"')
-            + '\n[coverage]\nmissile = "irbm"\nfrom = ["[/]sem\\u001bnan"]\nto = ["athens"]\n')
+            + '\n[coverage]\nmissile = "irbm"\nfrom = ["[/]sem\\u202enan"]\nto = ["athens"]\n')
     res = coverage(load_scenario_text(text))
     out = _render(print_coverage, res.to_dataset())
-    assert "[i]cov[/i]" in out and "[/]sem\\x1bnan" in out and "[red]b[/red]" in out
-    assert "\x1b" not in out
+    assert "[i]cov[/i]" in out and "[/]sem\\u202enan" in out and "[red]b[/red]" in out
+    assert _raw_controls(out) == []
 
 
 LONG_NAME_CHARS = 200_000
@@ -375,8 +386,11 @@ class _RecordingPool:
 
 
 def test_workers_are_capped_at_the_cpus_with_a_warning(cli, places_file, monkeypatch):
+    import shieldlab.api
+
     monkeypatch.setattr(cov, "ProcessPoolExecutor", _RecordingPool)
     monkeypatch.setattr(cov, "usable_cpus", lambda: 3)
+    monkeypatch.setattr(shieldlab.api, "usable_cpus", lambda: 3)
     _RecordingPool.started = []
     r = cli("coverage", places_file, "--workers", "1000", "--chunk-size", "1", "--json")
     assert r.exit_code == 0, r.output

@@ -196,8 +196,7 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     if problems:
         _fail(problems)
 
-    from shieldlab.api import count_pairs, coverage as run, keep_heap
-    from shieldlab.api import SchedulerError, usable_cpus
+    from shieldlab.api import SchedulerError, count_pairs, coverage as run, keep_heap, usable_cpus
 
     if workers > usable_cpus():
         _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
@@ -217,19 +216,20 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     finally:
         bar.stop()
 
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
-    if out:
-        from rich.markup import escape
+    if out:  # before the JSON: a failure here leaves stdout empty
+        from rich.text import Text
 
         from shieldlab.api import write_outputs
+        from shieldlab.output.text import printable
 
         try:
             write_outputs(result, out)  # all or nothing
         except OutputError as e:
             _fail([f"{e} (no output file was changed)"])
         for p in out:
-            _err_console().print(f"wrote {escape(str(p))}", highlight=False)
+            _err_console().print(Text(f"wrote {printable(p)}"))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
     if not as_json and not out:
         from rich.console import Console
 
