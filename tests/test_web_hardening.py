@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -315,48 +316,50 @@ def test_work_queue_sets_stop_at_shutdown_and_refuses_afterwards():
     asyncio.run(main())
 
 
-def _free_loopback_socket() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    return s
-
-
-def test_a_queued_request_whose_client_has_gone_is_dropped(monkeypatch):
-    """Through a real server (uvicorn, 127.0.0.1): the client gives up while its request waits; the
-    computation is never started, and the queue slot is free again."""
+@contextmanager
+def _uvicorn_on_loopback(app):
+    """The app served by uvicorn in a thread on a free 127.0.0.1 port: yields its base URL once it has
+    started, and stops the server on leaving."""
     import uvicorn
 
-    blocked = Blocked()
-    monkeypatch.setattr(webapp, "compute_coverage", blocked)
-    app = create_app(examples_dir=EXAMPLES, heavy_workers=1, heavy_queue=1)
-    sock = _free_loopback_socket()
-    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         assert _wait_for(lambda: server.started)
-        body = {"scenario_toml": COVERAGE_TOML}
-        with ThreadPoolExecutor(1) as pool:
-            first = pool.submit(httpx.post, url + "/api/coverage", json=body, timeout=60)
-            assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["running"] == 1)
-            with pytest.raises(httpx.ReadTimeout):
-                httpx.post(url + "/api/coverage", json=body, timeout=1.0)  # waits, then its client gives up
-            assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["waiting"] == 0, 10)
-            blocked.release.set()
-            assert first.result(60).status_code == 200
-        assert blocked.calls == 1  # the abandoned request never ran
+        yield "http://127.0.0.1:%d" % sock.getsockname()[1]
     finally:
-        blocked.release.set()
         server.should_exit = True
         thread.join(30)
+
+
+def test_a_queued_request_whose_client_has_gone_is_dropped(monkeypatch):
+    """Through a real server (uvicorn, 127.0.0.1): the client gives up while its request waits; the
+    computation is never started, and the queue slot is free again."""
+    blocked = Blocked()
+    monkeypatch.setattr(webapp, "compute_coverage", blocked)
+    app = create_app(examples_dir=EXAMPLES, heavy_workers=1, heavy_queue=1)
+    with _uvicorn_on_loopback(app) as url:
+        try:
+            body = {"scenario_toml": COVERAGE_TOML}
+            with ThreadPoolExecutor(1) as pool:
+                first = pool.submit(httpx.post, url + "/api/coverage", json=body, timeout=60)
+                assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["running"] == 1)
+                with pytest.raises(httpx.ReadTimeout):
+                    httpx.post(url + "/api/coverage", json=body, timeout=1.0)  # waits, then its client gives up
+                assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["waiting"] == 0, 10)
+                blocked.release.set()
+                assert first.result(60).status_code == 200
+            assert blocked.calls == 1  # the abandoned request never ran
+        finally:
+            blocked.release.set()
 
 
 def test_a_running_coverage_whose_client_has_gone_stops_between_chunks(monkeypatch):
     """Through a real server (uvicorn, 127.0.0.1): the client gives up while its coverage runs; the run is
     told to stop at its next progress report (between chunks) and its worker is free again."""
-    import uvicorn
-
     stopped = threading.Event()
 
     def spinning(scenario, progress=None):  # reports progress every 10 ms, for at most a minute
@@ -371,20 +374,11 @@ def test_a_running_coverage_whose_client_has_gone_stops_between_chunks(monkeypat
 
     monkeypatch.setattr(webapp, "compute_coverage", spinning)
     app = create_app(examples_dir=EXAMPLES, heavy_workers=1, heavy_queue=0)
-    sock = _free_loopback_socket()
-    url = "http://127.0.0.1:%d" % sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert _wait_for(lambda: server.started)
+    with _uvicorn_on_loopback(app) as url:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(url + "/api/coverage", json={"scenario_toml": COVERAGE_TOML}, timeout=1.0)
         assert stopped.wait(10)
         assert _wait_for(lambda: httpx.get(url + "/api/health").json()["heavy"]["running"] == 0, 10)
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 # ------------------------------------------------------------------------------ `shieldlab serve` (loopback)
