@@ -28,6 +28,7 @@ from shieldlab import __version__
 from shieldlab import constants as C
 from shieldlab.coverage.pairs import aim_labels, coord_text, launch_labels, pair_names, point_text
 from shieldlab.engagement.results import NO_CODE, Reason
+from shieldlab.output.geometry import wrap_lon
 from shieldlab.scenario.model import AimGrid
 
 ERROR_CODE = NO_CODE
@@ -214,7 +215,7 @@ def flat_aims(ds: xr.Dataset):
     if is_grid(ds):
         lat = np.repeat(ds["lat"].values, ds.sizes["lon"])
         lon = np.tile(ds["lon"].values, ds.sizes["lat"])
-        return [point_text(a, (b + 180.0) % 360.0 - 180.0) for a, b in zip(lat, lon)], lat, lon
+        return [point_text(a, wrap_lon(float(b))) for a, b in zip(lat, lon)], lat, lon
     return [str(x) for x in ds["aim"].values], ds["aim_lat"].values, ds["aim_lon"].values
 
 

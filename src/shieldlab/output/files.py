@@ -46,6 +46,7 @@ from shieldlab import __version__
 from shieldlab.coverage.dataset import flat, flat_aims, is_grid
 from shieldlab.engagement.results import Reason
 from shieldlab.errors import ShieldlabError
+from shieldlab.output.geometry import wrap_lon
 
 FORMATS = {".nc": "netCDF-4", ".csv": "CSV table", ".geojson": "GeoJSON", ".png": "PNG map"}
 
@@ -224,7 +225,7 @@ def _csv_rows(ds):
         li, ai = divmod(i, na)
         feas = f["feasible"][i]
         row = [launches[li], _num(llat[li], "{:.6f}"), _num(llon[li], "{:.6f}"), labels[ai],
-               _num(alat[ai], "{:.6f}"), _num((alon[ai] + 180.0) % 360.0 - 180.0, "{:.6f}"), str(f["error"][i]),
+               _num(alat[ai], "{:.6f}"), _num(wrap_lon(float(alon[ai])), "{:.6f}"), str(f["error"][i]),
                _num(f["flight_time_s"][i], "{:.3f}"), _num(f["apogee_altitude_km"][i], "{:.3f}"),
                _num(f["ground_range_km"][i], "{:.3f}"), _num(f["burnout_speed_km_s"][i], "{:.5f}"),
                _num(f["track_time_s"][i], "{:.3f}"),
@@ -255,12 +256,8 @@ def _jnum(x, nd=3):
     return None if not math.isfinite(x) else round(x, nd)
 
 
-def _lon180(lon):
-    return (float(lon) + 180.0) % 360.0 - 180.0
-
-
 def _point(lon, lat, props):
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(_lon180(lon), 6),
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(wrap_lon(float(lon)), 6),
                                                                              round(float(lat), 6)]},
             "properties": props}
 
