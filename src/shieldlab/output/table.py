@@ -15,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from shieldlab.engagement.results import Reason
+from shieldlab.output.geometry import earth_text
 from shieldlab.output.text import literal
 from shieldlab.output.timeline import events
+from shieldlab.scenario.model import EarthSpec
 
 
 NAME_MAX_WIDTH = 48  # a longer name is cut (with "…") in table columns, so that the numbers stay visible
@@ -29,8 +31,8 @@ def _f(x, fmt="{:.1f}", scale=1.0):
 def print_engage(doc: dict, console: Console) -> None:
     e = doc["earth"]
     console.print(literal(doc["scenario"], "bold"))
-    console.print(literal(f"earth {e['model']}, rotation {'on' if e['rotation'] else 'off'}, "
-                          f"J2 {'on' if e['j2'] else 'off'} · shieldlab {doc['shieldlab_version']} · "
+    console.print(literal(f"earth {earth_text(EarthSpec(e['model'], e['rotation'], e['j2']))} · "
+                          f"shieldlab {doc['shieldlab_version']} · "
                           "times in scenario seconds", "dim"))
     if not doc["threats"]:
         console.print(Text("no [[threats]] in this scenario" + (" (it has a [coverage] table: use `shieldlab coverage`)"
@@ -110,8 +112,8 @@ def print_coverage(ds, console: Console) -> None:
     console.print(literal(a.get("scenario", ""), "bold"))
     console.print(literal(f"missile {a.get('missile')}, {a.get('trajectory')} trajectory · {nl} launch point"
                           f"{'s' * (nl != 1)} × {na} aim points = {feas.shape[0]} pairs", "dim"))
-    console.print(literal(f"earth {a.get('earth_model')}, rotation {'on' if a.get('earth_rotation') else 'off'}, "
-                          f"J2 {'on' if a.get('earth_j2') else 'off'} · shieldlab {a.get('shieldlab_version')}",
+    spec = EarthSpec(a.get("earth_model"), bool(a.get("earth_rotation")), bool(a.get("earth_j2")))
+    console.print(literal(f"earth {earth_text(spec)} · shieldlab {a.get('shieldlab_version')}",
                           "dim"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("launch", no_wrap=True, max_width=NAME_MAX_WIDTH)
