@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from shieldlab.api import Point, Scenario, count_pairs, latest_launch
+from shieldlab.output.geometry import point_label
 
 DEFAULT_SPEEDS_KM_S = (3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0)
 DEFAULT_DELAYS_S = (0.0, 30.0, 60.0, 90.0, 120.0, 180.0, 240.0, 300.0)
@@ -47,7 +48,7 @@ def groups(scenario: Scenario) -> list[Group]:
     out = []
     for key, js in found.items():
         b = scenario.batteries[js[0]]
-        site = b.at.name or f"{b.at.lat_deg:.2f},{b.at.lon_deg:.2f}"
+        site = point_label(b.at, 2)
         out.append(Group(f"{site} / {b.interceptor}", b.at, b.interceptor, tuple(js)))
     return out
 
