@@ -23,6 +23,7 @@ FRONT_ENDS = {
     "cli.py": ("shieldlab.report", "shieldlab.web.app"),
     "web/app.py": ("shieldlab.web",),
     "report/build.py": ("shieldlab.report",),
+    "report/html.py": ("shieldlab.report",),
     "report/sweeps.py": ("shieldlab.report",),
 }
 

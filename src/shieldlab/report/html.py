@@ -12,7 +12,7 @@ from html import escape
 
 import numpy as np
 
-from shieldlab.api import Reason
+from shieldlab.api import AimGrid, Reason, count_pairs, format_value
 from shieldlab.output.geometry import earth_text, point_label, site_text
 from shieldlab.output.timeline import events as timeline_events
 
@@ -141,19 +141,17 @@ def scenario_summary(sc, *, source_file: str | None, catalog_version: str, versi
 
 
 def coverage_text(sc) -> str:
-    from shieldlab.coverage.pairs import layout
-
     cov = sc.coverage
-    lay = layout(cov)
+    n_pairs = count_pairs(sc)
     launch = ", ".join(point_label(p) for p in cov.launch)
-    if lay.grid_lat_deg is not None:
+    if isinstance(cov.aim, AimGrid):
         g = cov.aim
         aims = (f"a {g.step_deg:g}° grid, lat {g.lat_min_deg:g}…{g.lat_max_deg:g}, lon {g.lon_min_deg:g}…"
-                f"{g.lon_max_deg:g} ({lay.aim_lat_deg.size} points)")
+                f"{g.lon_max_deg:g} ({n_pairs // len(cov.launch)} points)")
     else:
         aims = ", ".join(point_label(p) for p in cov.aim)
     return (f"{cov.missile}, {cov.trajectory.label()} trajectory, from {launch} to {aims}: "
-            f"{lay.n_pairs} pairs")
+            f"{n_pairs} pairs")
 
 
 # --------------------------------------------------------------------------- engage results
@@ -356,8 +354,6 @@ def sources_section(sc, entries: list, own: list[tuple[str, str, str]], citation
 
 def _value(v) -> str:
     """A catalog value as written in TOML, without the quotes of a plain string."""
-    from shieldlab.errors import format_value
-
     return v if isinstance(v, str) else format_value(v)
 
 
