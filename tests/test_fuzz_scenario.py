@@ -26,14 +26,14 @@ Properties:
 
 Cases tried per run (fixed: `derandomize=True`, no example database, so every run and CI tries the same ones):
 60 generated valid scenarios, the 15 seeds unmodified, 320 single mutations of values and keys (40 of each of the
-8 kinds), 120 single mutations of bytes (10 of each of the 12 kinds) and 12 command-line runs: 527 cases, plus 2
-known failures of the engage and coverage tables (xfail, strict). The run takes about a minute on two idle cores,
-two when they are shared with other work (the command-line runs, 2-5 s each, are half of it; the 507 in-process
-cases about 20-35 s). Set SHIELDLAB_FUZZ_SCALE=10 (an integer) to try ten times as
+8 kinds), 120 single mutations of bytes (10 of each of the 12 kinds) and 12 command-line runs: 527 cases, plus the 2
+runs of the engage and coverage tables with names that look like rich markup (found by the fuzzer). The run takes
+about a minute on two idle cores, two when they are shared with other work (the command-line runs, 2-5 s each, are
+half of it; the 507 in-process cases about 20-35 s). Set SHIELDLAB_FUZZ_SCALE=10 (an integer) to try ten times as
 many of each.
 
 The engine's results are touched in one place only, :func:`engage_document_text` (the result API is being
-redesigned). Crashes found in the engine, outside the loader, are xfail(strict=True) cases at the end.
+redesigned). Crashes found outside the loader are regression cases at the end (xfail(strict=True) while unfixed).
 """
 
 from __future__ import annotations
@@ -92,9 +92,9 @@ def warm_engine() -> None:
 def engage_document_text(scenario: Scenario) -> str:
     """`engage` and its JSON document, as strict JSON text (NaN or infinity raise ValueError): the one place the
     fuzzer touches the engine's results."""
-    from shieldlab.api import engage, engage_document
+    from shieldlab.api import engage
 
-    return json.dumps(engage_document(engage(scenario)), allow_nan=False)
+    return json.dumps(engage(scenario).to_document(), allow_nan=False)
 
 
 # ---- writing TOML ------------------------------------------------------------------------------------------------
@@ -611,7 +611,7 @@ def test_command_line_exits_0_or_2_without_traceback(tmp_path: Path, case: tuple
         assert f"{path}" in proc.stderr.replace("\n", ""), f"{label}:\n{proc.stderr[-3000:]}"
 
 
-# ---- found by the fuzzer outside the loader: known failures, to be fixed where they are ---------------------------
+# ---- found by the fuzzer outside the loader (the tables' rich markup: fixed in output/table.py) -----------------
 
 MARKUP_SCENARIO = """
 name = "[/] scenario"
@@ -643,10 +643,6 @@ to = [{ lat = 0, lon = 5 }]
 """
 
 
-@pytest.mark.xfail(strict=True, reason="output/table.py prints names from the file as rich markup (print_engage: the "
-                   "scenario name in '[bold]…[/bold]', threat, sensor and battery names in add_row; print_coverage: "
-                   "the missile, launch and battery names): a name such as '[/]' raises rich.errors.MarkupError, a "
-                   "traceback and exit 1; such names must go through rich.markup.escape or rich.text.Text")
 @pytest.mark.parametrize("command", ["engage", "coverage"])
 def test_tables_print_names_with_rich_markup_literally(tmp_path: Path, command: str) -> None:
     """The human tables of `engage` and `coverage` (not --json) with names that look like rich markup."""

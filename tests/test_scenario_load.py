@@ -764,9 +764,6 @@ def test_utf8_byte_order_mark_is_skipped(tmp_path: Path) -> None:
     assert load_scenario_text("\ufeff" + BASE).threats == load_scenario_text(BASE).threats
 
 
-@pytest.mark.xfail(strict=True, reason="report/build.py reads the scenario file again (for its own numbers) with "
-                   "read_text(encoding='utf-8') and tomllib, without skipping a byte-order mark: own_numbers() of "
-                   "a BOM file finds none (read it with shieldlab.scenario.load.read_scenario_text)")
 def test_report_lists_the_own_numbers_of_a_file_with_a_byte_order_mark() -> None:
     """Item 15 beyond the loader: the report's "Assumptions and sources" lists the numbers the file gives itself."""
     from shieldlab.report.build import own_numbers

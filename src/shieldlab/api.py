@@ -25,7 +25,9 @@ import numpy as np
 
 from shieldlab import __version__
 from shieldlab._jit import on_first_compile  # noqa: F401 -- the command line's "compiling kernels" notice
-from shieldlab.coverage.run import choose_chunk_size, count_pairs, keep_heap
+from shieldlab.scenario.load import read_scenario_text  # noqa: F401 -- the report re-reads the file as the loader does
+from shieldlab.coverage.run import (SchedulerError, check_scheduler_address, choose_chunk_size, count_pairs, keep_heap,
+                                    usable_cpus)
 from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import engage as _engage
@@ -47,6 +49,7 @@ __all__ = [
     "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "Earth",
     # running
     "engage", "coverage", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
+    "usable_cpus", "check_scheduler_address", "SchedulerError",
     # results
     "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
     # outputs

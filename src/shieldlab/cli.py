@@ -1,7 +1,8 @@
 """The `shieldlab` command: a thin layer over shieldlab.api (and shieldlab.output for formatting).
 
 Exit status: 0 on success (threats that cannot be computed are reported in the output), 2 on a
-malformed scenario or unusable arguments (messages on stderr, nothing written).
+malformed scenario or unusable arguments (messages on stderr, nothing written), 130 when interrupted
+(Ctrl-C: one line "interrupted" on stderr, worker processes stopped, no partial file).
 
 Start-up (benchmarks/bench_startup.py): the commands are plain functions; the typer application that
 parses their arguments is built on first use (`_app()`, or `shieldlab.cli.app`). The most common call,
@@ -39,10 +40,12 @@ def _err_console():
 
 
 def _fail(messages) -> None:
-    from rich.markup import escape
+    from rich.text import Text
 
-    for m in messages:
-        _err_console().print(f"[red]error:[/red] {escape(str(m))}", highlight=False, soft_wrap=True)
+    from shieldlab.output.text import printable
+
+    for m in messages:  # literally: messages quote the scenario file (no markup, control characters escaped)
+        _err_console().print(Text.assemble(("error:", "red"), " ", printable(m)), soft_wrap=True)
     raise SystemExit(2)
 
 
@@ -55,6 +58,49 @@ def _announce_compiles() -> None:
     on_first_compile(lambda cache_dir: _err_console().print(
         f"compiling kernels, once (they are cached in {cache_dir}); this takes a minute or so",
         style="dim", highlight=False, soft_wrap=True))
+
+
+def _warn(message: str) -> None:
+    from rich.text import Text
+
+    _err_console().print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
+
+
+class _Interruptible:
+    """`with _Interruptible():` Ctrl-C anywhere inside ends the command with one line "interrupted" on
+    stderr and exit status 130, however the KeyboardInterrupt surfaces: as itself, or as the cause or
+    context of another exception (a compiled numba function interrupted raises "SystemError: ...
+    returned a result with an exception set"), or swallowed by a callback (Python then prints
+    "Exception ignored ..." with a traceback: re-raised in the main thread instead)."""
+
+    def __enter__(self):
+        self.hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+        return self
+
+    def _unraisable(self, unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            import _thread
+
+            _thread.interrupt_main()  # raise it where it can be handled
+        else:
+            self.hook(unraisable)
+
+    def __exit__(self, kind, value, tb):
+        sys.unraisablehook = self.hook
+        if value is None or isinstance(value, SystemExit):
+            return False
+        seen, stack = set(), [value]
+        while stack:
+            e = stack.pop()
+            if e is None or id(e) in seen:
+                continue
+            seen.add(id(e))
+            if isinstance(e, KeyboardInterrupt):
+                _err_console().print("interrupted", highlight=False, markup=False)
+                raise SystemExit(130) from None
+            stack += [e.__cause__, e.__context__]
+        return False
 
 
 def _load(path: Path):
@@ -74,20 +120,21 @@ def engage(
         "--json", help="Print the JSON document (and nothing else) on stdout.")] = False,
 ):
     """Fly every [\\[threats]] entry; report detections and each battery's intercept window."""
-    from shieldlab.api import engage as run
+    with _Interruptible():
+        from shieldlab.api import engage as run
 
-    sc = _load(scenario)
-    _announce_compiles()
-    doc = run(sc).to_document()
-    if as_json:
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
-    else:
-        from rich.console import Console
+        sc = _load(scenario)
+        _announce_compiles()
+        doc = run(sc).to_document()
+        if as_json:
+            sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        else:
+            from rich.console import Console
 
-        from shieldlab.output.table import print_engage
+            from shieldlab.output.table import print_engage
 
-        print_engage({**doc, "has_coverage": sc.coverage is not None},
-                     Console() if sys.stdout.isatty() else Console(width=110))
+            print_engage({**doc, "has_coverage": sc.coverage is not None},
+                         Console() if sys.stdout.isatty() else Console(width=110))
 
 
 def coverage(
@@ -96,18 +143,25 @@ def coverage(
         "--json", help="Print the per-pair JSON records (and nothing else) on stdout.")] = False,
     out: Annotated[Optional[list[Path]], typer.Option(
         "--out", "-o", help="Write FILE.nc | .csv | .geojson | .png (repeatable). Written atomically.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", help="Local worker processes (at most one per CPU: more would only compete).")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(
-        "--scheduler",
-        help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask]).")] = None,
+        "--scheduler", help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask]); "
+                            "it must answer within 10 s.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option(
         "--chunk-size", help="Pairs per task (default: chosen from the pair count and the workers).")] = None,
 ):
     """Fly every (launch, aim) pair of the \\[coverage] table against every battery.
 
     Without --json or --out, prints a summary per launch point and battery. Pairs are in a stable order:
-    launch points in file order, then aim points by latitude, then longitude.
+    launch points in file order, then aim points by latitude, then longitude. The records are the same
+    whichever way the run is split (--workers, --scheduler, --chunk-size).
     """
+    with _Interruptible():
+        _coverage(scenario, as_json, out, workers, scheduler, chunk_size)
+
+
+def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     from shieldlab.api import ScenarioError, require_coverage
 
     sc = _load(scenario)
@@ -131,45 +185,53 @@ def coverage(
     if scheduler and workers > 1:
         problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
     if scheduler:
-        try:
-            from distributed.comm import parse_address, parse_host_port
-        except ImportError:
+        from importlib.util import find_spec
+
+        from shieldlab.api import SchedulerError, check_scheduler_address
+
+        if find_spec("distributed") is None:
             problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
-        else:
-            try:
-                scheme, where = parse_address(scheduler)
-                if scheme in ("tcp", "tls"):
-                    parse_host_port(where)
-            except ValueError as e:
-                problems.append(f"--scheduler {scheduler!r}: {e} (expected an address like tcp://host:8786)")
+        try:
+            check_scheduler_address(scheduler)
+        except SchedulerError as e:
+            problems.append(str(e))
     if problems:
         _fail(problems)
 
-    from shieldlab.api import count_pairs, coverage as run, keep_heap
+    from shieldlab.api import SchedulerError, count_pairs, coverage as run, keep_heap, usable_cpus
 
+    if workers > usable_cpus():
+        _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
+              f"{usable_cpus()} worker processes (more would only compete for them)")
     keep_heap()  # a one-shot process: large temporaries served from a kept heap (see coverage/run.py)
 
     _announce_compiles()
     bar = _ProgressBar(count_pairs(sc), enabled=_err_console().is_terminal)
     try:
         result = run(sc, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=bar)
-    except (OSError, TimeoutError) as e:
+    except SchedulerError as e:
+        _fail([str(e)])
+    except Exception as e:  # noqa: BLE001 - a cluster's failures (lost connection, lost workers): one clear line
         if not scheduler:
             raise
-        _fail([f"cannot use the dask scheduler {scheduler}: {e}"])
+        _fail([f"the run on the dask scheduler {scheduler} failed: {type(e).__name__}: {e}"])
     finally:
         bar.stop()
 
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
-    if out:
-        from rich.markup import escape
+    if out:  # before the JSON: a failure here leaves stdout empty
+        from rich.text import Text
 
         from shieldlab.api import write_outputs
+        from shieldlab.output.text import printable
 
-        write_outputs(result, out)
+        try:
+            write_outputs(result, out)  # all or nothing
+        except OutputError as e:
+            _fail([f"{e} (no output file was changed)"])
         for p in out:
-            _err_console().print(f"wrote {escape(str(p))}", highlight=False)
+            _err_console().print(Text(f"wrote {printable(p)}"))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_document(), indent=1) + "\n")
     if not as_json and not out:
         from rich.console import Console
 
@@ -405,6 +467,11 @@ def report(
 
     Files are written atomically: an error leaves no partial file.
     """
+    with _Interruptible():
+        _report(scenario, out, speeds, delays, no_sensitivity, workers)
+
+
+def _report(scenario, out, speeds, delays, no_sensitivity, workers):
     sc = _load(scenario)
     problems: list = []
     speed_list = _number_list("--speeds", speeds, 0.5, 12.0, "km/s", problems)

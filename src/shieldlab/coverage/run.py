@@ -2,12 +2,21 @@
 
 `evaluate_chunk` is a pure function of (scenario, pair numbers) returning a CoverageResult of those
 pairs, so chunks can run anywhere and results do not depend on where or in what order they ran;
-`CoverageResult.concat` joins them.
+`CoverageResult.concat` joins them. Each pair's records are also the same whatever other pairs are
+evaluated with it: pairs are aimed in warm-start blocks fixed by the pair layout (threat/build.py
+`aim_pairs`), so any split into chunks (serial, N workers, a dask cluster, any `chunk_size`) gives
+identical records.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -15,6 +24,7 @@ from shieldlab.coverage.pairs import layout
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import evaluate_threats
 from shieldlab.engagement.results import CoverageResult
+from shieldlab.errors import ShieldlabError
 from shieldlab.scenario.model import Scenario
 from shieldlab.threat.build import threats_for_pairs
 
@@ -23,6 +33,21 @@ MIN_CHUNK = 16
 TASKS_PER_WORKER = 8  # balanced between workers, and a progress bar that moves
 CLUSTER_WORKERS = 8  # what chunk_size assumes of a dask cluster (its size is not known in advance)
 TABLE_MIN_PAIRS = 64  # below this, exact scans cost less than building flyout tables
+CONNECT_TIMEOUT_S = 10.0  # a dask scheduler must connect, answer the handshake and have a worker within this
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask's network transports (not inproc://)
+
+
+class SchedulerError(ShieldlabError, ConnectionError):
+    """A dask scheduler that cannot be used: a malformed address, nothing answering in time, something
+    other than a dask scheduler answering, or a scheduler without workers."""
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def count_pairs(scenario: Scenario) -> int:
@@ -32,7 +57,8 @@ def count_pairs(scenario: Scenario) -> int:
 
 def choose_chunk_size(n_pairs: int, workers: int = 1, scheduler: str | None = None) -> int:
     """Pairs per task for a run of n_pairs: about TASKS_PER_WORKER tasks per worker (CLUSTER_WORKERS
-    for a dask scheduler), at least MIN_CHUNK and at most DEFAULT_CHUNK pairs."""
+    for a dask scheduler), at least MIN_CHUNK and at most DEFAULT_CHUNK pairs. With one worker, a chunk
+    is a warm-start block (threat/build.py `warm_block_size`): a serial run aims each block once."""
     parallel = CLUSTER_WORKERS if scheduler else max(int(workers), 1)
     return min(DEFAULT_CHUNK, max(MIN_CHUNK, math.ceil(n_pairs / (TASKS_PER_WORKER * parallel))))
 
@@ -59,55 +85,226 @@ def _chunks(n: int, size: int):
     return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
 
 
-def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
-        progress=None) -> CoverageResult:
-    """Evaluate every pair. `chunk_size`: pairs per task (None: :func:`choose_chunk_size` of the pair count and
-    the workers). `progress(done_pairs, total_pairs)` is called as chunks finish."""
-    n = count_pairs(scenario)
-    size = choose_chunk_size(n, workers, scheduler) if chunk_size is None else chunk_size
-    chunks = _chunks(n, size)
-    tables = build_tables(scenario) if n >= TABLE_MIN_PAIRS else None
-    parts: list = [None] * len(chunks)
-    done = 0
-
-    def finished(i, rec):
-        nonlocal done
-        parts[i] = rec
-        done += len(chunks[i])
-        if progress:
-            progress(done, n)
-
-    if scheduler:
-        from dask.distributed import Client, as_completed
-
-        with Client(scheduler) as client:
-            sc = client.scatter(scenario, broadcast=True)
-            tb = client.scatter(tables, broadcast=True) if tables is not None else None
-            futs = {client.submit(evaluate_chunk, sc, c, tb, pure=False): i for i, c in enumerate(chunks)}
-            for fut in as_completed(futs):
-                finished(futs[fut], fut.result())
-    elif workers > 1:
-        import multiprocessing  # here, not at the top: `shieldlab engage` starts ~15 ms sooner
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: forking a process whose compiled kernels already started GNU OpenMP threads
-        # kills the children ("fork() called from a process already using GNU OpenMP")
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                 mp_context=multiprocessing.get_context("spawn")) as ex:
-            futs = {ex.submit(evaluate_chunk, scenario, c, tables): i for i, c in enumerate(chunks)}
-            from concurrent.futures import as_completed as done_iter
-
-            for fut in done_iter(futs):
-                finished(futs[fut], fut.result())
+def check_scheduler_address(address: str) -> str:
+    """Check a dask scheduler address without connecting: one of dask's network schemes
+    (SCHEDULER_SCHEMES; none means tcp://), a host and a port. Returns it; SchedulerError otherwise."""
+    expected = "expected an address like tcp://host:8786 (schemes: " + ", ".join(
+        f"{s}://" for s in SCHEDULER_SCHEMES) + ")"
+    if "://" in address:
+        scheme, where = address.split("://", 1)
+        if scheme.lower() not in SCHEDULER_SCHEMES:
+            raise SchedulerError(f"--scheduler {address!r}: {scheme}:// is not a dask scheduler scheme; {expected}")
     else:
-        for i, c in enumerate(chunks):
-            finished(i, evaluate_chunk(scenario, c, tables))
+        where = address
+    host, sep, port = where.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SchedulerError(f"--scheduler {address!r}: no host and port (1-65535); {expected}")
+    return address
+
+
+def connect(address: str, timeout_s: float | None = None):
+    """A dask Client of the scheduler at `address`, each step bounded by `timeout_s`: checked first
+    (`check_scheduler_address`), then probed (a connection and dask's handshake: dask's own connect
+    timeout does not cover the handshake, which waits for ever on a server that does not speak dask's
+    protocol), then connected, then waited on for one worker (default timeout: CONNECT_TIMEOUT_S).
+    SchedulerError on any failure."""
+    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    check_scheduler_address(address)
+    try:
+        from dask.distributed import Client
+    except ImportError as e:
+        raise SchedulerError(f"--scheduler needs dask.distributed: pip install 'shieldlab[dask]' ({e})") from None
+    with _quiet_dask():
+        _probe(address, timeout_s)
+        try:
+            client = Client(address, timeout=timeout_s)
+        except Exception as e:  # noqa: BLE001 - whatever dask raises, one clear message
+            raise SchedulerError(f"cannot use the dask scheduler at {address}: {_describe(e)}") from None
+        try:
+            client.wait_for_workers(1, timeout=timeout_s)
+        except Exception as e:  # noqa: BLE001
+            client.close()
+            raise SchedulerError(f"the dask scheduler at {address} has no workers (waited {timeout_s:g} s): "
+                                 f"{_describe(e)}") from None
+    return client
+
+
+def _probe(address: str, timeout_s: float) -> None:
+    """Connect to `address` and complete dask's handshake within timeout_s, in a thread of its own (so
+    that it works whether or not the caller runs an event loop); SchedulerError otherwise."""
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+    from distributed.security import Security
+
+    outcome: list = []
+
+    async def handshake():
+        comm = await comm_connect(address, timeout=timeout_s, **Security().get_connection_args("client"))
+        await comm.close()
+
+    def go():
+        try:
+            asyncio.run(asyncio.wait_for(handshake(), timeout_s))
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            outcome.append(e)
+
+    worker = threading.Thread(target=go, name="shieldlab-scheduler-probe", daemon=True)
+    worker.start()
+    worker.join(timeout_s + 5.0)
+    if not outcome:
+        raise SchedulerError(f"the dask scheduler at {address} did not answer within {timeout_s:g} s")
+    if outcome[0] is not None:
+        e = outcome[0]
+        if isinstance(e, (TimeoutError, asyncio.TimeoutError)):
+            why = f"no dask handshake within {timeout_s:g} s (is it a dask scheduler?)"
+        elif isinstance(e, (MemoryError, ValueError, TypeError, KeyError, IndexError, OverflowError)):
+            why = f"it does not answer as a dask scheduler ({type(e).__name__}: {_describe(e)})"
+        else:
+            why = _describe(e)
+        raise SchedulerError(f"cannot use the dask scheduler at {address}: {why}")
+
+
+def _describe(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return (text[:300] + "…") if len(text) > 300 else (text or type(e).__name__)
+
+
+@contextmanager
+def _quiet_dask():
+    """dask.distributed logs failed connections (with tracebacks) on stderr: the caller reports them."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, lv in zip(loggers, levels):
+            lg.setLevel(lv)
+
+
+def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, chunk_size: int | None = None,
+        progress=None, connect_timeout_s: float | None = None) -> CoverageResult:
+    """Evaluate every pair. `chunk_size`: pairs per task (None: :func:`choose_chunk_size` of the pair count and
+    the workers). `progress(done_pairs, total_pairs)` is called as chunks finish. `workers`: local processes,
+    at most :func:`usable_cpus` and the number of chunks are started. `scheduler`: a dask scheduler address
+    instead (:func:`connect`, each step bounded by `connect_timeout_s`, default CONNECT_TIMEOUT_S;
+    SchedulerError when it cannot be used).
+
+    Interrupted (KeyboardInterrupt, or any exception), the worker processes are stopped and the pending
+    tasks cancelled before the exception propagates."""
+    n = count_pairs(scenario)
+    processes = 1 if scheduler else max(1, min(int(workers), usable_cpus()))
+    size = choose_chunk_size(n, processes, scheduler) if chunk_size is None else chunk_size
+    chunks = _chunks(n, size)
+    processes = min(processes, len(chunks))
+    timeout_s = CONNECT_TIMEOUT_S if connect_timeout_s is None else connect_timeout_s
+    client = connect(scheduler, timeout_s) if scheduler else None  # before any computing
+    try:
+        tables = build_tables(scenario) if n >= TABLE_MIN_PAIRS else None
+        parts: list = [None] * len(chunks)
+        done = 0
+
+        def finished(i, rec):
+            nonlocal done
+            parts[i] = rec
+            done += len(chunks[i])
+            if progress:
+                progress(done, n)
+
+        if client is not None:
+            _run_dask(client, scenario, tables, chunks, finished)
+        elif processes > 1:
+            _run_local(processes, scenario, tables, chunks, finished)
+        else:
+            for i, c in enumerate(chunks):
+                finished(i, evaluate_chunk(scenario, c, tables))
+    finally:
+        if client is not None:
+            with _quiet_dask():
+                client.close()
     return CoverageResult.concat(parts, scenario) if parts else CoverageResult.empty(scenario)
+
+
+def _run_dask(client, scenario, tables, chunks, finished) -> None:
+    from dask.distributed import as_completed
+
+    sc = client.scatter(scenario, broadcast=True)
+    tb = client.scatter(tables, broadcast=True) if tables is not None else None
+    futs = {client.submit(evaluate_chunk, sc, c, tb, pure=False): i for i, c in enumerate(chunks)}
+    try:
+        for fut in as_completed(futs):
+            finished(futs[fut], fut.result())
+    except BaseException:
+        client.cancel(list(futs))
+        raise
+
+
+def _run_local(processes: int, scenario, tables, chunks, finished) -> None:
+    """Chunks on `processes` local worker processes. Spawned, not forked: forking a process whose compiled
+    kernels already started GNU OpenMP threads kills the children ("fork() called from a process already
+    using GNU OpenMP"). The workers never see Ctrl-C (a terminal sends SIGINT to the whole process group;
+    each worker would print its own traceback): this process stops them when it is interrupted."""
+    from concurrent.futures import as_completed
+
+    pool = ProcessPoolExecutor(max_workers=processes, initializer=_worker_init,
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        with _sigint_blocked():  # inherited by the worker processes, which start during submit
+            futs = {pool.submit(evaluate_chunk, scenario, c, tables): i for i, c in enumerate(chunks)}
+        for fut in as_completed(futs):
+            finished(futs[fut], fut.result())
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+@contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread meanwhile: processes started meanwhile inherit the blocked mask (through
+    fork and exec), so they never see Ctrl-C; a Ctrl-C meanwhile is not lost: another thread takes it, or
+    it is delivered when unblocked. Where signal masks do not exist, SIGINT ignored (main thread only)."""
+    if hasattr(signal, "pthread_sigmask"):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    elif threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    else:
+        yield
+
+
+def _stop(pool: ProcessPoolExecutor, timeout_s: float = 10.0) -> None:
+    """Cancel a pool's pending tasks and terminate its worker processes (running tasks are abandoned)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+        pool.terminate_workers()
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout_s)
 
 
 def _worker_init():
     """One compiled-kernel thread per worker process: the processes are the parallelism. (Setting
-    NUMBA_NUM_THREADS here would be too late: numba has read it on import.) And the heap kept."""
+    NUMBA_NUM_THREADS here would be too late: numba has read it on import.) And the heap kept, and
+    Ctrl-C ignored (the parent process stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from shieldlab import _jit
 
     if _jit.ENABLED:

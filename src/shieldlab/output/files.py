@@ -5,7 +5,10 @@ Dataset read back from a `.nc` file can be written again as CSV, GeoJSON or a ma
 
 All writes are atomic: the file is written to a temporary file in the target's directory, then
 renamed over the target (``os.replace``). If anything goes wrong, including Ctrl-C, the temporary file
-is removed and the target is left as it was (absent, or with its previous content).
+is removed and the target is left as it was (absent, or with its previous content). Several files
+(`write_all`) are all or nothing: every temporary file is written first, and the targets are renamed
+over only when all of them were written (a rename itself failing, after all were written, is the one
+case left: a rename within a directory fails only if the directory changes meanwhile).
 
 Formats:
 
@@ -48,7 +51,8 @@ FORMATS = {".nc": "netCDF-4", ".csv": "CSV table", ".geojson": "GeoJSON", ".png"
 
 
 class OutputError(ShieldlabError, ValueError):
-    """An output path that cannot be written (unknown extension, missing directory)."""
+    """An output path that cannot be written (unknown extension, missing or unwritable directory, or a
+    write that failed)."""
 
 
 def output_format(path) -> str:
@@ -62,7 +66,8 @@ def output_format(path) -> str:
 
 
 def check_output_path(path) -> str:
-    """Check before computing anything that `path` can be written: known extension, existing directory."""
+    """Check before computing anything that `path` can be written: known extension, existing directory
+    in which a file can be created (tried: a temporary file is created there and removed)."""
     ext = output_format(path)
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
@@ -70,10 +75,37 @@ def check_output_path(path) -> str:
         raise OutputError(f"{os.fspath(path)}: the directory {os.fspath(parent)!r} does not exist")
     if p.is_dir():
         raise OutputError(f"{os.fspath(path)}: is a directory")
+    try:
+        os.unlink(_temp_beside(p))
+    except OSError as e:
+        raise OutputError(f"{os.fspath(path)}: cannot write in the directory {os.fspath(parent)!r}: "
+                          f"{e.strerror or e}") from None
     return ext
 
 
 # --------------------------------------------------------------------------- atomic writes
+def _temp_beside(path: Path) -> str:
+    """A new empty temporary file in `path`'s directory (so that renaming it onto `path` is atomic)."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=directory)
+    os.close(fd)
+    return tmp
+
+
+def _commit(tmp: str, path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it the mode a normal open() would
+    os.replace(tmp, path)
+
+
+def _discard(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+
+
 def atomic_write(path, write) -> None:
     """Call ``write(tmp_path)`` to write a temporary file next to `path`, then rename it onto `path`.
 
@@ -81,20 +113,12 @@ def atomic_write(path, write) -> None:
     the exception propagates.
     """
     path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=directory)
-    os.close(fd)
+    tmp = _temp_beside(path)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it the mode a normal open() would
-        os.replace(tmp, path)
+        _commit(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _discard(tmp)
         raise
 
 
@@ -109,20 +133,39 @@ def _dataset(data):
 
 
 def write(data, path) -> None:
-    """Write a coverage Dataset (or CoverageResult) to `path`, the format chosen by its extension."""
-    ext = check_output_path(path)
-    ds = _dataset(data)
-    writer = {".nc": write_netcdf, ".csv": write_csv, ".geojson": write_geojson, ".png": write_png}[ext]
-    writer(ds, path)
+    """Write a coverage Dataset (or CoverageResult) to `path`, the format chosen by its extension.
+    OutputError if it cannot be written (nothing is then changed)."""
+    write_all(data, [path])
 
 
 def write_all(data, paths) -> None:
-    """Write several outputs (all paths checked first; the Dataset is built once)."""
+    """Write several outputs, all or nothing: every path checked first, the Dataset built once, every
+    file written to a temporary file beside its target, and the targets replaced only when all were
+    written. OutputError (naming the file) if one cannot be written: no target is then changed, and
+    no temporary file is left. A path given twice is written once."""
+    unique: dict = {}
     for p in paths:
-        check_output_path(p)
+        unique.setdefault(os.path.abspath(os.fspath(p)), Path(p))
+    targets = [(p, check_output_path(p)) for p in unique.values()]
     ds = _dataset(data)
-    for p in paths:
-        write(ds, p)
+    temps: list = []
+    try:
+        for p, ext in targets:
+            tmp = _temp_beside(p)
+            temps.append(tmp)
+            try:
+                _RENDER[ext](ds, tmp)
+            except OSError as e:
+                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
+        for tmp, (p, _) in zip(temps, targets):
+            try:
+                _commit(tmp, p)
+            except OSError as e:
+                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
+    except BaseException:
+        for tmp in temps:
+            _discard(tmp)
+        raise
 
 
 # --------------------------------------------------------------------------- netCDF
@@ -137,9 +180,12 @@ def _netcdf_ready(ds):
     return ds
 
 
+def _render_netcdf(ds, tmp) -> None:
+    _netcdf_ready(ds).to_netcdf(tmp, engine="netcdf4", format="NETCDF4")
+
+
 def write_netcdf(ds, path) -> None:
-    ds = _netcdf_ready(ds)
-    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4"))
+    atomic_write(path, lambda tmp: _render_netcdf(ds, tmp))
 
 
 # --------------------------------------------------------------------------- CSV
@@ -191,15 +237,16 @@ def _csv_rows(ds):
         yield row
 
 
-def write_csv(ds, path) -> None:
-    def go(tmp):
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(csv_header([str(b) for b in ds["battery"].values]))
-            for row in _csv_rows(ds):
-                w.writerow(row)
+def _render_csv(ds, tmp) -> None:
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(csv_header([str(b) for b in ds["battery"].values]))
+        for row in _csv_rows(ds):
+            w.writerow(row)
 
-    atomic_write(path, go)
+
+def write_csv(ds, path) -> None:
+    atomic_write(path, lambda tmp: _render_csv(ds, tmp))
 
 
 # --------------------------------------------------------------------------- GeoJSON
@@ -259,24 +306,30 @@ def geojson_document(ds) -> dict:
             "features": feats}
 
 
-def write_geojson(ds, path) -> None:
+def _render_geojson(ds, tmp) -> None:
     doc = geojson_document(ds)
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        fh.write("\n")
 
-    def go(tmp):
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-            fh.write("\n")
 
-    atomic_write(path, go)
+def write_geojson(ds, path) -> None:
+    atomic_write(path, lambda tmp: _render_geojson(ds, tmp))
 
 
 # --------------------------------------------------------------------------- PNG
-def write_png(ds, path) -> None:
+def _render_png(ds, tmp) -> None:
     from shieldlab.output.covermap import coverage_figure
     from shieldlab.output.mapplot import save_figure
 
-    fig = coverage_figure(ds)
-    atomic_write(path, lambda tmp: save_figure(fig, tmp, format="png"))
+    save_figure(coverage_figure(ds), tmp, format="png")
+
+
+def write_png(ds, path) -> None:
+    atomic_write(path, lambda tmp: _render_png(ds, tmp))
+
+
+_RENDER = {".nc": _render_netcdf, ".csv": _render_csv, ".geojson": _render_geojson, ".png": _render_png}
 
 
 __all__ = ["FORMATS", "OutputError", "atomic_write", "check_output_path", "output_format", "write", "write_all",

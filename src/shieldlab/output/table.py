@@ -1,5 +1,9 @@
 """Human-readable `engage` output: a summary of the threats, then each threat's timeline and every
-battery's window or the reason there is none. Fits an 80-column terminal."""
+battery's window or the reason there is none. Fits an 80-column terminal.
+
+Everything that comes from the scenario (names, error messages that quote it) is printed literally
+(output/text.py `literal`: no rich markup, control characters as escapes), as rich `Text`, which rich
+neither parses nor highlights: printing takes time linear in the length of the names."""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ import math
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from shieldlab.engagement.results import Reason
+from shieldlab.output.text import literal
 from shieldlab.output.timeline import events
+
+
+NAME_MAX_WIDTH = 48  # a longer name is cut (with "…") in table columns, so that the numbers stay visible
 
 
 def _f(x, fmt="{:.1f}", scale=1.0):
@@ -19,30 +28,32 @@ def _f(x, fmt="{:.1f}", scale=1.0):
 
 def print_engage(doc: dict, console: Console) -> None:
     e = doc["earth"]
-    console.print(f"[bold]{doc['scenario']}[/bold]")
-    console.print(f"earth {e['model']}, rotation {'on' if e['rotation'] else 'off'}, J2 {'on' if e['j2'] else 'off'}"
-                  f" · shieldlab {doc['shieldlab_version']} · times in scenario seconds", style="dim")
+    console.print(literal(doc["scenario"], "bold"))
+    console.print(literal(f"earth {e['model']}, rotation {'on' if e['rotation'] else 'off'}, "
+                          f"J2 {'on' if e['j2'] else 'off'} · shieldlab {doc['shieldlab_version']} · "
+                          "times in scenario seconds", "dim"))
     if not doc["threats"]:
-        console.print("no [[threats]] in this scenario" + (" (it has a [coverage] table: use `shieldlab coverage`)"
-                                                           if doc.get("has_coverage") else ""), markup=False)
+        console.print(Text("no [[threats]] in this scenario" + (" (it has a [coverage] table: use `shieldlab coverage`)"
+                                                                if doc.get("has_coverage") else "")))
         return
     summary = Table(box=box.SIMPLE_HEAD, title="threats", title_justify="left", pad_edge=False)
     for col, just in (("threat", "left"), ("v_bo km/s", "right"), ("γ °", "right"), ("az₀ °", "right"),
                       ("apogee km", "right"), ("flight min", "right"), ("range km", "right")):
-        summary.add_column(col, justify=just, no_wrap=(col == "threat"))
+        name = col == "threat"
+        summary.add_column(col, justify=just, no_wrap=name, max_width=NAME_MAX_WIDTH if name else None)
     for t in doc["threats"]:
         if t["error"]:
-            summary.add_row(t["name"], "[red]error[/red]", "", "", "", "", "")
+            summary.add_row(literal(t["name"]), Text("error", "red"), "", "", "", "", "")
             continue
         b, a, i = t["burnout"], t["apogee"], t["impact"]
-        summary.add_row(t["name"], _f(b["speed_km_s"], "{:.3f}"), _f(b["gamma_deg"], "{:.2f}"),
+        summary.add_row(literal(t["name"]), _f(b["speed_km_s"], "{:.3f}"), _f(b["gamma_deg"], "{:.2f}"),
                         _f(t["launch_azimuth_deg"], "{:.2f}"), _f(a["altitude_km"], "{:.0f}"),
                         _f(i["time_s"] - t["launch"]["time_s"], "{:.1f}", 1 / 60), _f(t["ground_range_km"], "{:.0f}"))
     console.print(summary)
     for t in doc["threats"]:
-        console.rule(f"[bold]{t['name']}[/bold]", align="left")
+        console.rule(literal(t["name"], "bold"), align="left")
         if t["error"]:
-            console.print(f"[red]cannot be computed:[/red] {t['error']}")
+            console.print(Text.assemble(("cannot be computed: ", "red"), literal(t["error"])))
             continue
         _timeline(t, console)
         if t["engagements"]:
@@ -56,24 +67,24 @@ def _timeline(t, console):
     tl.add_column("event")
     tl.add_column("where / what")
     for time_s, what, detail in rows:
-        tl.add_row(_f(time_s), what, detail)
+        tl.add_row(_f(time_s), literal(what), literal(detail))
     console.print(tl)
     never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]
     if never:
-        console.print(f"never detected by: {', '.join(never)}", style="dim")
+        console.print(literal(f"never detected by: {', '.join(never)}", "dim"))
 
 
 def _batteries(t, console):
     et = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("battery", "left"), ("earliest launch s", "right"), ("window (intercept times) s", "left")):
-        et.add_column(col, justify=just)
+        et.add_column(col, justify=just, max_width=NAME_MAX_WIDTH if col == "battery" else None)
     for e in t["engagements"]:
         if e["feasible"]:
             fi, li = e["first_intercept"], e["last_intercept"]
-            win = f"[green]{fi['time_s']:.1f} → {li['time_s']:.1f}[/green]"
+            win = Text(f"{fi['time_s']:.1f} → {li['time_s']:.1f}", "green")
         else:
-            win = f"[red]none[/red]: {_why(e['reason'])}"
-        et.add_row(e["battery"], _f(e["earliest_launch_s"]), win)
+            win = Text.assemble(("none", "red"), ": ", literal(_why(e["reason"])))
+        et.add_row(literal(e["battery"]), _f(e["earliest_launch_s"]), win)
     console.print(et)
 
 
@@ -89,7 +100,6 @@ def print_coverage(ds, console: Console) -> None:
     """A short summary of a coverage Dataset: per launch point and battery, the aim points it can engage
     and the count of each reason."""
     import numpy as np
-    from rich.markup import escape
 
     from shieldlab.coverage.dataset import flat
 
@@ -97,14 +107,15 @@ def print_coverage(ds, console: Console) -> None:
     nl = ds.sizes["launch"]
     feas, reason, err = flat(ds, "feasible"), flat(ds, "reason"), flat(ds, "error")
     na = feas.shape[0] // max(nl, 1)
-    console.print(f"[bold]{escape(str(a.get('scenario', '')))}[/bold]")
-    console.print(f"missile {a.get('missile')}, {a.get('trajectory')} trajectory · {nl} launch point"
-                  f"{'s' * (nl != 1)} × {na} aim points = {feas.shape[0]} pairs", style="dim")
-    console.print(f"earth {a.get('earth_model')}, rotation {'on' if a.get('earth_rotation') else 'off'}, J2 {'on' if a.get('earth_j2') else 'off'}"
-                  f" · shieldlab {a.get('shieldlab_version')}", style="dim")
+    console.print(literal(a.get("scenario", ""), "bold"))
+    console.print(literal(f"missile {a.get('missile')}, {a.get('trajectory')} trajectory · {nl} launch point"
+                          f"{'s' * (nl != 1)} × {na} aim points = {feas.shape[0]} pairs", "dim"))
+    console.print(literal(f"earth {a.get('earth_model')}, rotation {'on' if a.get('earth_rotation') else 'off'}, "
+                          f"J2 {'on' if a.get('earth_j2') else 'off'} · shieldlab {a.get('shieldlab_version')}",
+                          "dim"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    t.add_column("launch", no_wrap=True)
-    t.add_column("battery", no_wrap=True)
+    t.add_column("launch", no_wrap=True, max_width=NAME_MAX_WIDTH)
+    t.add_column("battery", no_wrap=True, max_width=NAME_MAX_WIDTH)
     t.add_column("engageable", justify="right")
     why_not = [r for r in Reason if r is not Reason.OK]
     for r in why_not:
@@ -118,14 +129,15 @@ def print_coverage(ds, console: Console) -> None:
         for j, b in enumerate(batteries):
             k = int(np.count_nonzero(f[:, j]))
             counts = [str(int(np.count_nonzero(rc[:, j] == r.code))) for r in why_not]
-            t.add_row(launch if j == 0 else "", b, f"{k}/{na} ({100.0 * k / max(na, 1):.0f}%)", *counts, str(n_err))
+            t.add_row(literal(launch) if j == 0 else "", literal(b), f"{k}/{na} ({100.0 * k / max(na, 1):.0f}%)",
+                      *counts, str(n_err))
         if len(batteries) != 1:
             k = int(np.count_nonzero(f.any(axis=1))) if batteries else 0
-            t.add_row("" if batteries else launch, "[italic]any battery[/italic]",
-                      f"[bold]{k}/{na} ({100.0 * k / max(na, 1):.0f}%)[/bold]", *([""] * len(why_not)),
+            t.add_row("" if batteries else literal(launch), Text("any battery", "italic"),
+                      Text(f"{k}/{na} ({100.0 * k / max(na, 1):.0f}%)", "bold"), *([""] * len(why_not)),
                       str(n_err), end_section=True)
         else:
             t.rows[-1].end_section = True
     console.print(t)
-    console.print("engageable: aim points a threat to which the battery can intercept; other columns: why not "
-                  "(error: the missile cannot reach the aim point)", style="dim")
+    console.print(Text("engageable: aim points a threat to which the battery can intercept; other columns: why not "
+                       "(error: the missile cannot reach the aim point)", "dim"))

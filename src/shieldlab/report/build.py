@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shieldlab.api import ShieldlabError, __version__, format_value
+from shieldlab.api import ShieldlabError, __version__, format_value, read_scenario_text
 from shieldlab.report import figures as F
 from shieldlab.report import html as H
 from shieldlab.report import sweeps
@@ -44,9 +44,10 @@ class Report:
 # --------------------------------------------------------------------------- the scenario's own numbers
 def own_numbers(text: str) -> list[tuple[str, str, str]]:
     """(where, key, value) for every value the scenario file gives itself, names and place references
-    excepted (those are catalog or [places] references, listed with their sources elsewhere)."""
+    excepted (those are catalog or [places] references, listed with their sources elsewhere). A leading
+    byte-order mark is skipped, as the loader skips it."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError:
         return []
     out: list[tuple[str, str, str]] = []
@@ -205,8 +206,8 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
     text = None
     if sc.source and os.path.isfile(sc.source):
         try:
-            text = Path(sc.source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_scenario_text(sc.source)
+        except ShieldlabError:
             text = None
     entries = [catalog.get(k, n) for k, n in sc.catalog_refs]
     sections.append(("sources", "Assumptions and sources", H.sources_section(

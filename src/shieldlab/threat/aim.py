@@ -345,29 +345,63 @@ def _apply(idx, scale, d_az, d_g, d_v, az, g, v):
     v[idx] = np.maximum(v[idx] + scale * np.nan_to_num(d_v), 100.0)
 
 
+def warm_levels(n: int, strides=WARM_STRIDES) -> np.ndarray:
+    """The level of each of n threats in a spatial order, as `solve_warm` aims them: 0 for every
+    strides[0]-th one and the last (aimed from Kepler starting values), 1 for every strides[1]-th one
+    not yet at level 0, and so on, the rest at the last level. Strides longer than half of n are left
+    out (all threats at level 0 when none remains)."""
+    strides = tuple(s for s in strides if n >= 2 * s)
+    level = np.full(n, len(strides), dtype=np.int64)
+    for lv in range(len(strides) - 1, -1, -1):
+        level[::strides[lv]] = lv
+    if strides:
+        level[n - 1] = 0  # so that every other threat lies between two aimed ones
+    return level
+
+
 def solve_warm(earth: Earth, p: AimProblem, mode: str, strides=WARM_STRIDES, **kw) -> AimSolution:
-    """Aim many threats that come in a spatial order (coverage pairs) in levels: every strides[0]-th
-    one (and the last) from Kepler starting values, then every strides[1]-th one not yet aimed, and
-    so on, then the rest; each warm-started from the aimed threats before and after it
+    """Aim many threats that come in a spatial order (coverage pairs) in levels (`warm_levels`): every
+    strides[0]-th one (and the last) from Kepler starting values, then every strides[1]-th one not yet
+    aimed, and so on, then the rest; each warm-started from the aimed threats before and after it
     (`_neighbour_guess`). On the benchmark (0.5 deg grid) a start interpolated between threats 4 steps
     apart is within 3e-5 rad of the optimal gamma and 0.2 m/s of the speed (the previous neighbour:
     3e-3 rad, 23 m/s), so most threats take one full Newton iteration and one check."""
+    return solve_levels(earth, p, mode, warm_levels(p.n, strides), **kw)
+
+
+def solve_levels(earth: Earth, p: AimProblem, mode: str, level, block=None, presolved=None,
+                 **kw) -> AimSolution:
+    """Aim the threats of `p` (in a spatial order) level by level: level 0 from Kepler starting values,
+    level k warm-started from the aimed threats of lower levels nearest before and after it in the
+    order, within its `block` (an id per threat; None: one block). `presolved` = (mask, AimSolution of
+    the masked threats): level-0 threats already aimed (from Kepler values, so with the same result).
+
+    Each threat's result depends only on its own problem and its guess, and the guess only on the
+    threats of lower levels of the same block between the nearest hits before and after it: the
+    results for a stretch of threats are the same whatever else is solved with them, as long as every
+    lower-level threat of its block between such hits is (threat/build.py `aim_pairs` relies on it)."""
     n = p.n
-    strides = tuple(s for s in strides if n >= 2 * s)
-    if not strides:
-        return solve(earth, p, mode, **kw)
-    geo_az_deg, _ = geodesic.inverse(earth, p.launch_lat_deg, p.launch_lon_deg, p.aim_lat_deg, p.aim_lon_deg)
+    level = np.asarray(level, dtype=np.int64)
+    block = np.zeros(n, dtype=np.int64) if block is None else np.asarray(block, dtype=np.int64)
     out = AimSolution(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
                       np.zeros(n, bool))
     solved = np.zeros(n, bool)
-    for level, stride in enumerate(strides + (1,)):
-        ix = np.arange(0, n, stride)
-        if level == 0:
-            ix = np.union1d(ix, [n - 1])  # so that every other threat lies between two aimed ones
-        ix = ix[~solved[ix]]
+    if presolved is not None:
+        mask, sol = presolved
+        for f in _SOLUTION_FIELDS:
+            getattr(out, f)[mask] = getattr(sol, f)
+        solved[mask] = True
+    geo_az_deg = None
+    for lv in range(int(level.max(initial=0)) + 1):
+        ix = np.flatnonzero((level == lv) & ~solved)
         if ix.size == 0:
             continue
-        guess = None if level == 0 else _neighbour_guess(earth, p, out, solved, ix, geo_az_deg)
+        guess = None
+        if lv > 0:
+            if geo_az_deg is None:
+                geo_az_deg, _ = geodesic.inverse(earth, p.launch_lat_deg, p.launch_lon_deg, p.aim_lat_deg,
+                                                 p.aim_lon_deg)
+            guess = _neighbour_guess(earth, p, out, solved, ix, geo_az_deg, block)
         sol = solve(earth, _subset(p, ix), mode, guess=guess, **kw)
         for f in _SOLUTION_FIELDS:
             getattr(out, f)[ix] = getattr(sol, f)
@@ -375,10 +409,15 @@ def solve_warm(earth: Earth, p: AimProblem, mode: str, strides=WARM_STRIDES, **k
     return out
 
 
-def _neighbour_guess(earth: Earth, p: AimProblem, out: AimSolution, solved, ix, geo_az_deg):
+def take(sol: AimSolution, ix) -> AimSolution:
+    """The solutions of threats ix."""
+    return AimSolution(*(getattr(sol, f)[ix] for f in _SOLUTION_FIELDS))
+
+
+def _neighbour_guess(earth: Earth, p: AimProblem, out: AimSolution, solved, ix, geo_az_deg, block):
     """Starting values (a0_rad, g_rad, v_m_s) for threats ix from the nearest aimed threats before
-    (b) and after (a) each in the order, where they hit (`out.ok`) and share its launch point and
-    missile. If the aim point lies between theirs (a grid row), gamma, speed and the azimuth
+    (b) and after (a) each in the order, where they hit (`out.ok`) and share its block, launch point
+    and missile. If the aim point lies between theirs (a grid row), gamma, speed and the azimuth
     relative to the geodesic azimuth are interpolated linearly in distance; otherwise the nearer one
     is carried over; NaN (Kepler values) without either."""
     good = np.flatnonzero(solved & out.ok)
@@ -387,7 +426,8 @@ def _neighbour_guess(earth: Earth, p: AimProblem, out: AimSolution, solved, ix, 
         return nan, nan, nan
     k = np.searchsorted(good, ix)
     b, a = good[np.maximum(k - 1, 0)], good[np.minimum(k, good.size - 1)]
-    has_b, has_a = (k > 0) & _same_threat_kind(p, ix, b), (k < good.size) & _same_threat_kind(p, ix, a)
+    has_b = (k > 0) & (block[b] == block[ix]) & _same_threat_kind(p, ix, b)
+    has_a = (k < good.size) & (block[a] == block[ix]) & _same_threat_kind(p, ix, a)
     _, d_bi = geodesic.inverse(earth, p.aim_lat_deg[b], p.aim_lon_deg[b], p.aim_lat_deg[ix], p.aim_lon_deg[ix])
     _, d_ia = geodesic.inverse(earth, p.aim_lat_deg[ix], p.aim_lon_deg[ix], p.aim_lat_deg[a], p.aim_lon_deg[a])
     _, d_ba = geodesic.inverse(earth, p.aim_lat_deg[b], p.aim_lon_deg[b], p.aim_lat_deg[a], p.aim_lon_deg[a])
