@@ -559,9 +559,10 @@ def main():  # console-script entry point
     if direct is None:
         _app()()
         return
-    _import_and_freeze()
-    # ended as typer ends a command: Ctrl-C exits 130, a closed stdout (`| head`) exits 1, both quietly
+    # Ctrl-C: "interrupted" and exit 130 as in every command; a closed stdout (`| head`) exits 1 quietly, as typer
     try:
+        with _Interruptible():
+            _import_and_freeze()
         engage(*direct)
         gc.freeze()  # what the run made too: the interpreter's collections at exit then have little to go through
         sys.stdout.flush()
