@@ -254,12 +254,6 @@ def test_several_outputs_through_the_command_line(cli, places_file, tmp_path, mo
     assert keep.read_text() == "previous\n" and sorted(os.listdir(tmp_path)) == ["keep.csv"]
 
 
-def test_an_output_written_twice_on_the_command_line_is_written_once(places_file, tmp_path):
-    res = coverage(load_scenario(places_file))
-    files.write_all(res, [tmp_path / "a.csv", tmp_path / "." / "a.csv"])
-    assert os.listdir(tmp_path) == ["a.csv"]
-
-
 # ------------------------------------------------------------------------------------------------ 4, 6: --scheduler
 class _FakeServer:
     """A TCP server on 127.0.0.1 (a free port) that answers every connection with `reply` (b"": says
