@@ -12,6 +12,7 @@ results); these tests check its causes, in fresh processes:
 - typer and pydantic (the argument parsing of the other commands, ~0.2 s) are not imported by
   `engage FILE [--json]`, and rich not by `engage FILE --json` -- while every other form of the command still
   goes through typer, with the same output;
+- the garbage collector, paused while `engage` imports (shieldlab.cli._import_and_freeze), runs again after;
 - the one line "compiling kernels, once" appears on stderr only when kernels are compiled.
 """
 
@@ -36,9 +37,9 @@ CLI_ONLY = ("typer", "pydantic", "click")
 
 # runs `shieldlab ARGS...` as the console script does; at exit, writes the names of the imported modules to a file
 PROBE = """
-import atexit, json, sys
+import atexit, gc, json, sys
 out, args = sys.argv[1], sys.argv[2:]
-atexit.register(lambda: json.dump(sorted(sys.modules), open(out, "w")))
+atexit.register(lambda: json.dump({"modules": sorted(sys.modules), "gc_enabled": gc.isenabled()}, open(out, "w")))
 sys.argv = ["shieldlab", *args]
 from shieldlab.cli import main
 main()
@@ -66,7 +67,9 @@ def engage_runs(tmp_path_factory):
         out = tmp_path_factory.mktemp("probe") / "modules.json"
         proc = _python("-c", PROBE, str(out), "engage", str(SCENARIO), *extra)
         assert proc.returncode == 0, proc.stderr
-        runs[kind] = (proc, json.loads(out.read_text()))
+        probe = json.loads(out.read_text())
+        assert probe["gc_enabled"], "the garbage collector was left paused"
+        runs[kind] = (proc, probe["modules"])
     return runs
 
 

@@ -4,16 +4,18 @@ Exit status: 0 on success (threats that cannot be computed are reported in the o
 malformed scenario or unusable arguments (messages on stderr, nothing written), 130 when interrupted
 (Ctrl-C: one line "interrupted" on stderr, worker processes stopped, no partial file).
 
-Start-up: the commands are plain functions; the typer application that parses their arguments is built
-on first use (`_app()`, or `shieldlab.cli.app`). The most common call, `shieldlab engage FILE [--json]`,
-does not need it: typer converts every argument with pydantic, and importing the two costs ~0.2 s of the
-~1 s this command takes (benchmarks/bench_startup.py), so `main` calls `engage` directly when the
-arguments are exactly a file name and optionally --json. Anything else (--help, other options, other
-commands) goes through typer. Rich, numpy and numba are likewise imported only by the commands.
+Start-up (benchmarks/bench_startup.py): the commands are plain functions; the typer application that
+parses their arguments is built on first use (`_app()`, or `shieldlab.cli.app`). The most common call,
+`shieldlab engage FILE [--json]`, does not need it: typer converts every argument with pydantic, and
+importing the two costs ~0.2 s, so `main` calls `engage` directly when the arguments are exactly a file
+name and optionally --json (and pauses the garbage collector while it imports, see _import_and_freeze).
+Anything else (--help, other options, other commands) goes through typer. Rich, numpy and numba are
+imported by the commands that use them.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -535,14 +537,34 @@ def _direct_engage(args: list[str]) -> tuple[Path, bool] | None:
     return Path(file), len(args) == 3
 
 
+def _import_and_freeze() -> None:
+    """Import shieldlab.api with the cyclic garbage collector paused, then take what the imports made out of
+    its sight (gc.freeze).
+
+    The imports (numpy, numba, the kernels' modules) and numba's set-up make ~100,000 objects that live as
+    long as this one-shot process and hold no garbage; yet each full collection went through all of them
+    again, and the interpreter does several while it shuts down: ~0.5 s of a 2 s `engage` (measured with
+    benchmarks/bench_startup.py), more than any single import. The collector runs as usual afterwards, for
+    the computation (and a first run's compile)."""
+    gc.disable()
+    try:
+        import shieldlab.api  # noqa: F401 -- what engage() imports first
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def main():  # console-script entry point
     direct = _direct_engage(sys.argv[1:])
     if direct is None:
         _app()()
         return
-    # ended as typer ends a command: Ctrl-C exits 130, a closed stdout (`| head`) exits 1, both quietly
+    # Ctrl-C: "interrupted" and exit 130 as in every command; a closed stdout (`| head`) exits 1 quietly, as typer
     try:
+        with _Interruptible():
+            _import_and_freeze()
         engage(*direct)
+        gc.freeze()  # what the run made too: the interpreter's collections at exit then have little to go through
         sys.stdout.flush()
     except KeyboardInterrupt:
         sys.exit(130)
