@@ -22,11 +22,15 @@ Properties:
   cannot be computed are data in the document), within ENGAGE_BOUND_S, and the document is strict JSON (no NaN);
 * through the real command line (`python -m shieldlab engage FILE --json`, a subprocess): exit status 0 or 2, no
   traceback on stderr, on 0 stdout is one strict JSON document, on 2 stdout is empty (nothing half-written) and
-  stderr names the file, within CLI_BOUND_S.
+  stderr names the file, within CLI_BOUND_S;
+* `coverage FILE --out A --out B` on a small coverage scenario, unmodified or with one mutation, with an existing
+  file among the targets, an unwritable target or an unknown format: exit 0 with every file written, or exit 2
+  with no file written, replaced or left half-written (no temporaries).
 
 Cases tried per run (fixed: `derandomize=True`, no example database, so every run and CI tries the same ones):
 60 generated valid scenarios, the 15 seeds unmodified, 320 single mutations of values and keys (40 of each of the
-8 kinds), 120 single mutations of bytes (10 of each of the 12 kinds) and 12 command-line runs: 527 cases, plus the 2
+8 kinds), 120 single mutations of bytes (10 of each of the 12 kinds), 12 command-line runs of engage and 8 of
+coverage with several --out files: 535 cases, plus the 2
 runs of the engage and coverage tables with names that look like rich markup (found by the fuzzer). The run takes
 about a minute on two idle cores, two when they are shared with other work (the command-line runs, 2-5 s each, are
 half of it; the 507 in-process cases about 20-35 s). Set SHIELDLAB_FUZZ_SCALE=10 (an integer) to try ten times as
@@ -652,3 +656,52 @@ def test_tables_print_names_with_rich_markup_literally(tmp_path: Path, command: 
     assert "MarkupError" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert "[/] scenario" in proc.stdout
+
+
+# ---- several --out files: all or nothing (issue 11, item 11), over mutated small coverage scenarios ---------------
+
+COVERAGE_SEED = tomllib.loads(MARKUP_SCENARIO.replace("[/]", "m").replace("[bold]", "").replace("[/b]", "b")
+                              .replace("[red]threat[/red]", "t").replace("[/] scenario", "small coverage"))
+N_OUT = 8 * SCALE
+KEPT = "kept from before\n"
+# the files each run is asked to write; "/proc/…" cannot be written (refused before computing), ".xyz" is no format
+OUT_SETS = [("a.csv", "b.png"), ("a.geojson", "b.nc"), ("a.csv", "/proc/shieldlab-fuzz/b.png"),
+            ("a.nc", "b.xyz"), ("a.csv", "a.csv")]
+
+
+@st.composite
+def out_case(draw) -> tuple[str, str, tuple[str, ...]]:
+    """(label, TOML text, --out names): the small coverage scenario, unmodified or with one mutation."""
+    data = json.loads(json.dumps(COVERAGE_SEED))
+    label = "unmodified"
+    if draw(st.booleans()):
+        path = draw(st.sampled_from(paths(data)))
+        label = mutate_value(data, path, draw(st.sampled_from(MUTATIONS)), draw)
+    return label, to_toml(data), draw(st.sampled_from(OUT_SETS))
+
+
+@fuzz_settings(N_OUT)
+@given(case=out_case())
+def test_coverage_outputs_are_all_or_nothing(tmp_path: Path, case: tuple[str, str, tuple[str, ...]]) -> None:
+    """`coverage FILE --out A --out B`: exit 0 with every file written, or exit 2 with no file written or replaced,
+    no temporary left behind, and the file that was there before ("a.csv", when asked for) unchanged."""
+    label, text, outs = case
+    work = tmp_path / f"case{time.monotonic_ns()}"
+    work.mkdir()
+    scenario = work / "s.toml"
+    scenario.write_text(text, encoding="utf-8")
+    (work / "a.csv").write_text(KEPT, encoding="utf-8")
+    before = {p.name for p in work.iterdir()}
+    targets = [Path(o) if o.startswith("/") else work / o for o in outs]
+    proc = run_cli("coverage", scenario, *[arg for t in targets for arg in ("--out", t)])
+    assert proc.returncode in (0, 2), f"{label} {outs}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
+    assert "Traceback" not in proc.stderr, f"{label} {outs}:\n{proc.stderr[-3000:]}"
+    after = {p.name for p in work.iterdir()}
+    if proc.returncode == 0:
+        assert after == before | {t.name for t in targets}, f"{label} {outs}: {sorted(after)}"
+        assert all(t.stat().st_size > 0 for t in targets), f"{label} {outs}"
+    else:
+        assert after == before, f"{label} {outs}: exit 2 left {sorted(after - before)}"
+        assert (work / "a.csv").read_text(encoding="utf-8") == KEPT, f"{label} {outs}: a.csv was replaced"
+        assert proc.stderr.strip(), f"{label} {outs}: exit 2 without a message"
+    event(f"exit {proc.returncode}")
