@@ -1,6 +1,7 @@
 """Quantities in scenario files: a string with a unit ("5.5 km/s", "180 s") or a bare number in the default unit.
 
-:func:`parse_quantity` returns SI values (m, s, m/s), except angles, which it returns in degrees.
+:func:`parse_quantity` returns SI values (m, s, m/s, m²), except angles, which it returns in degrees. Areas (radar
+cross-sections) may also be given in decibels relative to one square metre: "-13 dBsm" is 10^(-13/10) m².
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Dimension = Literal["length", "time", "speed", "angle"]
+Dimension = Literal["length", "time", "speed", "angle", "area"]
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,15 @@ _DIMENSIONS: Final[dict[str, _DimensionInfo]] = {
         {"m/s": 1.0, "km/s": 1000.0, "ft/s": 0.3048, "km/h": 1.0 / 3.6},
     ),
     "angle": _DimensionInfo("an angle", "3 deg", "degrees", "deg", {"deg": 1.0, "rad": 180.0 / math.pi}),
+    "area": _DimensionInfo("an area", "0.1 m2", "square metres", "m2", {"m2": 1.0, "dBsm": math.nan}),
 }
 
+# Logarithmic units: the value is 10^(x/10) of the unit named (not x times a factor).
+_DECIBEL_UNITS: Final[dict[str, str]] = {"dBsm": "m2"}
+
 # Other spellings accepted for the units above (not advertised in messages).
-_ALIASES: Final[dict[str, str]] = {"sec": "s", "hr": "h", "°": "deg", "degree": "deg", "degrees": "deg"}
+_ALIASES: Final[dict[str, str]] = {"sec": "s", "hr": "h", "°": "deg", "degree": "deg", "degrees": "deg",
+                                   "m^2": "m2", "m²": "m2", "dBm2": "dBsm"}
 
 # The unit runs to its last non-space character: `(?:.*\S)?`, not a lazy `.*?` before `\s*`, which backtracks in
 # time quadratic in the length of the spaces inside a unit ("1 k" + 30,000 spaces + "m" took 8 s).
@@ -64,6 +70,8 @@ def unit_factor(dimension: Dimension, unit: str) -> float:
     canonical = _ALIASES.get(unit, unit)
     if canonical not in info.units:
         raise ValueError(f"{unit!r} is not a unit of {dimension} (units: {', '.join(info.units)})")
+    if canonical in _DECIBEL_UNITS:
+        raise ValueError(f"{unit!r} is logarithmic: it has no factor (10^(x/10) {_DECIBEL_UNITS[canonical]})")
     return info.units[canonical]
 
 
@@ -115,7 +123,13 @@ def parse_quantity(value: object, dimension: Dimension) -> float:
         if match is None:
             raise QuantityError(value, dimension, describe(dimension))
         number, unit = match.group(1), match.group(2) or ""
-        result = float(number) * _factor(value, unit, dimension)
+        factor = _factor(value, unit, dimension)
+        canonical = _ALIASES.get(unit, unit)
+        if canonical in _DECIBEL_UNITS:
+            decibels = float(number)
+            result = 10.0 ** (decibels / 10.0) if decibels < 3000.0 else math.inf  # beyond a float: refused
+        else:
+            result = float(number) * factor
     else:
         try:
             result = float(value)

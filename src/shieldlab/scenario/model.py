@@ -42,6 +42,13 @@ class MissileType:
     burnout_range_m: float
     burnout_speed_m_s: float | None = None
     model: str = "burnout"
+    rcs_m2: float = 1.0  # radar cross-section in free flight (the warhead or re-entry vehicle), MODELS.md 3.1
+    rcs_boost_m2: float | None = None  # in powered flight (the booster); None: rcs_m2
+
+    @property
+    def boost_rcs_m2(self) -> float:
+        """The cross-section a radar sees before burnout: `rcs_boost_m2`, or `rcs_m2` when not given."""
+        return self.rcs_m2 if self.rcs_boost_m2 is None else self.rcs_boost_m2
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class InterceptorType:
     max_altitude_m: float = math.inf
     max_flight_time_s: float | None = None
     model: str = "straight-boost"
+    min_launch_elevation_deg: float = 0.0  # launches need this <= elevation <= 90 deg (and > 0), MODELS.md 4.1
+    energy_management: bool = False  # may burn out slower than burnout_speed_m_s (same burn time), MODELS.md 4.1
 
 
 @dataclass(frozen=True)
@@ -67,14 +76,33 @@ class Sector:
 
 @dataclass(frozen=True)
 class Radar:
-    """A radar (MODELS.md section 3)."""
+    """A radar (MODELS.md section 3, 3.1, 3.2).
+
+    Its range against a target of cross-section sigma is `range_m(sigma)`: `reference_range_m` scaled by the
+    fourth root of sigma / `reference_rcs_m2` when a reference range is given, capped by `max_range_m` (math.inf
+    when the file gives only a reference range); `max_range_m` alone when no reference range is given.
+    """
 
     name: str
     at: Point
-    max_range_m: float
+    max_range_m: float = math.inf
     min_elevation_deg: float = 0.0
     sector: Sector | None = None
     kind: str = "radar"
+    reference_range_m: float | None = None
+    reference_rcs_m2: float = 1.0
+    track_formation_s: float = 0.0
+
+    def range_m(self, rcs_m2: float) -> float:
+        """Detection range against a target of cross-section `rcs_m2` (m), MODELS.md 3.1."""
+        if self.reference_range_m is None:
+            return self.max_range_m
+        return min(self.max_range_m, self.reference_range_m * (rcs_m2 / self.reference_rcs_m2) ** 0.25)
+
+    @property
+    def sensitivity_dependent(self) -> bool:
+        """Whether its range depends on the target's cross-section (a reference range is given)."""
+        return self.reference_range_m is not None
 
 
 @dataclass(frozen=True)

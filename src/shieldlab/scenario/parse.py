@@ -465,9 +465,11 @@ class Reader:
         altitude = self.quantity(table, MISSILE["burnout_altitude"])
         ground = self.quantity(table, MISSILE["burnout_range"])
         speed = self.optional_quantity(table, MISSILE["burnout_speed"])
+        rcs = self.quantity(table, MISSILE["rcs"])
+        rcs_boost = self.optional_quantity(table, MISSILE["rcs_boost"])
         if not self.clean_since(mark):
             return None
-        return MissileType(name, burn_time, altitude, ground, speed, model)
+        return MissileType(name, burn_time, altitude, ground, speed, model, rcs, rcs_boost)
 
     def interceptor(self, name: str, table: Table) -> InterceptorType | None:
         mark = len(self.problems)
@@ -481,9 +483,11 @@ class Reader:
             expected = f"a length greater than min_altitude ({table.data.get('min_altitude', 0)})"
             self.report(table, "max_altitude", table.data["max_altitude"], expected)
         flight = self.optional_quantity(table, INTERCEPTOR["max_flight_time"])
+        floor = self.quantity(table, INTERCEPTOR["min_launch_elevation"])
+        managed = self.flag(table, INTERCEPTOR["energy_management"])
         if not self.clean_since(mark):
             return None
-        return InterceptorType(name, burn_time, speed, low, high, flight, model)
+        return InterceptorType(name, burn_time, speed, low, high, flight, model, floor, managed)
 
     def sector(self, table: Table) -> Sector | None:
         value = self.raw(table, "azimuth", "", required=False)
@@ -506,12 +510,19 @@ class Reader:
         name = self.text(table, SENSOR["name"])
         kind = self.choice(table, SENSOR["kind"])
         at = self.point(table, "at")
-        max_range = self.quantity(table, SENSOR["max_range"])
+        max_range = self.optional_quantity(table, SENSOR["max_range"])
+        reference_range = self.optional_quantity(table, SENSOR["reference_range"])
+        if max_range is None and reference_range is None:
+            self.report(table, "max_range", MISSING, "a range: `max_range`, `reference_range` or both ("
+                        + SENSOR["max_range"].expected() + ")")
+        reference_rcs = self.quantity(table, SENSOR["reference_rcs"])
         min_elevation = self.quantity(table, SENSOR["min_elevation"])
         sector = self.sector(table)
+        track = self.quantity(table, SENSOR["track_formation"])
         if not self.clean_since(mark) or at is None:
             return None
-        return Radar(name, at, max_range, min_elevation, sector, kind)
+        return Radar(name, at, math.inf if max_range is None else max_range, min_elevation, sector, kind,
+                     reference_range, reference_rcs, track)
 
     def catalog_sensor(self, table: Table) -> Radar | None:
         """A [[sensors]] entry `radar = "NAME"`: the catalog radar, with any of its keys overridden by the entry."""
@@ -530,8 +541,11 @@ class Reader:
         kind = self.choice(table, SENSOR["kind"])
         at = self.point(table, "at") if "at" in data else (base.at if base else None)
         max_range = self.optional_quantity(table, SENSOR["max_range"])
+        reference_range = self.optional_quantity(table, SENSOR["reference_range"])
+        reference_rcs = self.optional_quantity(table, SENSOR["reference_rcs"])
         min_elevation = self.optional_quantity(table, SENSOR["min_elevation"])
         sector = self.sector(table) if "azimuth" in data else (base.sector if base else None)
+        track = self.optional_quantity(table, SENSOR["track_formation"])
         if base is None or not self.clean_since(mark) or at is None:
             return None
         return Radar(
@@ -539,6 +553,9 @@ class Reader:
             base.max_range_m if max_range is None else max_range,
             base.min_elevation_deg if min_elevation is None else min_elevation,
             sector, kind,
+            base.reference_range_m if reference_range is None else reference_range,
+            base.reference_rcs_m2 if reference_rcs is None else reference_rcs,
+            base.track_formation_s if track is None else track,
         )
 
     def battery(self, table: Table) -> Battery | None:

@@ -190,7 +190,9 @@ class Key:
         return str(self.default)
 
 
-_NOUNS: dict[str, str] = {"length": "a length", "time": "a time", "speed": "a speed", "angle": "an angle"}
+_NOUNS: dict[str, str] = {
+    "length": "a length", "time": "a time", "speed": "a speed", "angle": "an angle", "area": "an area",
+}
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,15 @@ AZIMUTH_WHY = "one turn either way (read modulo 360 deg)"
 HALF_WIDTH = Range(0.0, 180.0, lo_open=True)
 GAMMA = Range(0.0, 90.0, lo_open=True, hi_open=True)
 GRID_STEP = Range(0.0, 180.0, lo_open=True)
+RCS = Range(0.0, 1e4, lo_open=True)
+RCS_WHY = (
+    "above 0; at most 10,000 m2 (40 dBsm): more than any missile or stage (re-entry vehicles 0.001-1 m2, "
+    "boosters 1-100 m2 in the open literature)"
+)
+TRACK_TIME = Range(0.0, 3600.0)
+TRACK_TIME_WHY = "an hour: longer than any ballistic flight (firing-quality tracks take seconds to a minute)"
+LAUNCH_FLOOR = Range(0.0, 89.0)
+LAUNCH_FLOOR_WHY = "0 to 89 deg: an interceptor is launched above the horizon, and not only straight up"
 
 MAX_GRID_POINTS = 1_000_000
 """The most aim points a [coverage] grid may have (each is a full engagement: more would run for days)."""
@@ -316,6 +327,13 @@ MISSILE = SchemaTable("missile", "[missiles.NAME]",
     Key("burnout_speed", "quantity", "Speed at burnout (Earth-relative). Needed by lofted and depressed "
         "trajectories and by unaimed threats; a min-energy or fixed-gamma threat solves for its own.",
         default=None, dimension="speed", range=BURNOUT_SPEED, unit="km/s", bound=BURNOUT_SPEED_WHY),
+    Key("rcs", "quantity", "Radar cross-section in free flight (the warhead or re-entry vehicle), in m2 or dBsm "
+        "(\"-10 dBsm\" is 0.1 m2). Radars with a `reference_range` see it at a range that scales with its fourth "
+        "root.", default=1.0, dimension="area", range=RCS, noun="a radar cross-section", bound=RCS_WHY,
+        default_text="1 m2"),
+    Key("rcs_boost", "quantity", "Radar cross-section in powered flight (the booster), in m2 or dBsm.",
+        default=None, dimension="area", range=RCS, noun="a radar cross-section", bound=RCS_WHY,
+        default_text="`rcs`"),
 ))
 
 INTERCEPTOR = SchemaTable("interceptor", "[interceptors.NAME]",
@@ -331,22 +349,42 @@ INTERCEPTOR = SchemaTable("interceptor", "[interceptors.NAME]",
         default_text="none (no ceiling)"),
     Key("max_flight_time", "quantity", "Longest flight of the kill vehicle after burnout.", default=None,
         dimension="time", range=FLIGHT_TIME, bound=FLIGHT_TIME_WHY, default_text="none (no limit)"),
+    Key("min_launch_elevation", "quantity", "Lowest launch elevation above the local horizontal (launches are "
+        "always above 0 deg).", default=0.0, dimension="angle", range=LAUNCH_FLOOR, noun="a launch elevation",
+        bound=LAUNCH_FLOOR_WHY),
+    Key("energy_management", "flag", "Whether the interceptor may burn out slower than `burnout_speed` (shaping "
+        "its boost to waste energy, as solid boosters can), so that a faster type never reaches a point later than "
+        "a slower one.", default=False),
 ))
 
 SENSOR = SchemaTable("sensor", "[[sensors]]",
                      "A radar: it sees a point within its range, above its elevation mask and inside its azimuth "
-                     "sector. Either all of `name`, `at`, `max_range`, or `radar` naming a catalog radar, whose "
-                     "keys the entry may override.", (
+                     "sector. Either `name`, `at` and a range (`max_range`, `reference_range` or both), or `radar` "
+                     "naming a catalog radar, whose keys the entry may override.", (
     Key("name", "text", "The sensor's name (unique among the sensors).", noun="a name (a non-empty string)",
         when="with `radar`: optional, default the radar's name"),
     Key("kind", "choice", "The sensor model.", default="radar", choices=("radar",)),
     Key("at", "point", "The radar's site.", when="with `radar`: optional, default the catalog site"),
-    Key("max_range", "quantity", "Greatest slant range at which it sees a target.", dimension="length",
-        range=RADAR_RANGE, unit="km", bound=FAR_WHY, when="with `radar`: optional, default the catalog's"),
+    Key("max_range", "quantity", "Greatest slant range at which it sees a target, whatever the target; with "
+        "`reference_range`, a cap on the range that the cross-section gives.", default=None, dimension="length",
+        range=RADAR_RANGE, unit="km", bound=FAR_WHY,
+        when="unless `reference_range` is given; with `radar`: optional, default the catalog's",
+        default_text="none (no cap)"),
+    Key("reference_range", "quantity", "Range at which it detects a target of `reference_rcs`; against a target "
+        "of cross-section sigma its range is reference_range * (sigma / reference_rcs)^(1/4).", default=None,
+        dimension="length", range=RADAR_RANGE, unit="km", bound=FAR_WHY,
+        when="unless `max_range` is given; with `radar`: default the catalog's", default_text="none"),
+    Key("reference_rcs", "quantity", "The cross-section `reference_range` is stated for, in m2 or dBsm.",
+        default=1.0, dimension="area", range=RCS, noun="a radar cross-section", bound=RCS_WHY,
+        default_text="1 m2"),
     Key("min_elevation", "quantity", "Elevation mask: it sees nothing lower.", default=0.0, dimension="angle",
         range=ELEVATION, noun="an elevation", when="with `radar`: default the catalog's"),
     Key("azimuth", "table", "The azimuth sector it sees; absent: all round.", default=None, table="sector",
         when="with `radar`: default the catalog's", default_text="all round"),
+    Key("track_formation", "quantity", "Continuous observation needed for a firing-quality track: its track "
+        "time of a threat is the first time it has seen the threat for this long without a break.", default=0.0,
+        dimension="time", range=TRACK_TIME, noun="a track-formation time", bound=TRACK_TIME_WHY,
+        when="with `radar`: default the catalog's"),
     Key("radar", "reference", "A radar of the bundled catalog (`shieldlab catalog radars`) to start from.",
         default=None),
 ))
