@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import get_args
 
 from shieldlab import catalog
 from shieldlab.scenario import schema
 from shieldlab.scenario.schema import Key, SchemaTable
-from shieldlab.units import default_unit, units_of
+from shieldlab.units import Dimension, default_unit, units_of
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scenario.md"
 _BLOCK = re.compile(
@@ -113,7 +114,7 @@ def bounds_table() -> str:
 
 def units_table() -> str:
     lines = ["| dimension | a bare number is in | units |", "|---|---|---|"]
-    for dimension in ("length", "time", "speed", "angle"):
+    for dimension in get_args(Dimension):
         units = ", ".join(f"`{u}`" for u in units_of(dimension))  # type: ignore[arg-type]
         lines.append(f"| {dimension} | {default_unit(dimension)} | {units} |")  # type: ignore[arg-type]
     return "\n".join(lines) + "\n"
