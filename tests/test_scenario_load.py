@@ -871,3 +871,66 @@ def json_string(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+# ---- second-release keys of issue 12: radar sensitivity, track formation, launch floor, energy management --------
+
+
+def test_cross_sections_and_sensitivity_keys_load(tmp_path: Path) -> None:
+    text = (BASE.replace('burnout_speed = "7.0 km/s"', 'burnout_speed = "7.0 km/s"\nrcs = "-13 dBsm"\n'
+                         'rcs_boost = "10 m2"', 1)
+            .replace('max_range = "4800 km"', 'reference_range = "1000 km"\nreference_rcs = "-10 dBsm"\n'
+                     'track_formation = "20 s"')
+            .replace('max_altitude = "1500 km"', 'max_altitude = "1500 km"\nmin_launch_elevation = "5 deg"\n'
+                     'energy_management = true'))
+    scenario = load_scenario(write(tmp_path, text))
+    icbm, radar, sm3 = scenario.missiles["icbm"], scenario.sensors[0], scenario.interceptors["sm3"]
+    assert icbm.rcs_m2 == pytest.approx(10 ** -1.3, rel=1e-12) and icbm.boost_rcs_m2 == 10.0
+    assert scenario.missiles["nospeed"].rcs_m2 == 1.0 and scenario.missiles["nospeed"].boost_rcs_m2 == 1.0
+    assert radar.max_range_m == math.inf and radar.reference_range_m == 1.0e6
+    assert radar.reference_rcs_m2 == pytest.approx(0.1, rel=1e-12) and radar.track_formation_s == 20.0
+    assert (sm3.min_launch_elevation_deg, sm3.energy_management) == (5.0, True)
+    # the fourth-root law (MODELS.md 3.1): 0.1 m2 at 1000 km -> 1 m2 at 1000 * 10^(1/4) km, 10 m2 at 1000 * 10^(1/2)
+    assert radar.range_m(1.0) == pytest.approx(1.0e6 * 10 ** 0.25, rel=1e-12)
+    assert radar.range_m(10.0) == pytest.approx(1.0e6 * 10 ** 0.5, rel=1e-12)
+    capped = load_scenario(write(tmp_path, text.replace('track_formation = "20 s"', 'max_range = "2000 km"'),
+                                 "capped.toml")).sensors[0]
+    assert capped.range_m(10.0) == 2.0e6 and capped.range_m(0.1) == pytest.approx(1.0e6, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "table", "key", "expected"),
+    [
+        ('burnout_speed = "7.0 km/s"', 'burnout_speed = "7.0 km/s"\nrcs = "0 m2"', "missiles.icbm", "rcs",
+         "a radar cross-section greater than 0 and at most 10,000 m2"),
+        ('burnout_speed = "7.0 km/s"', 'burnout_speed = "7.0 km/s"\nrcs_boost = -1', "missiles.icbm", "rcs_boost",
+         "a radar cross-section greater than 0 and at most 10,000 m2"),
+        ('burnout_speed = "7.0 km/s"', 'burnout_speed = "7.0 km/s"\nrcs = "0.1 km"', "missiles.icbm", "rcs",
+         '"km" is a unit of length, not of area'),
+        ('max_range = "4800 km"', 'reference_rcs = "1 m2"', "sensors #1 (fylingdales)", "max_range",
+         "a range: `max_range`, `reference_range` or both"),
+        ('max_range = "4800 km"', 'max_range = "4800 km"\ntrack_formation = "-1 s"', "sensors #1 (fylingdales)",
+         "track_formation", "a track-formation time between 0 and 3,600 s"),
+        ('max_altitude = "1500 km"', 'max_altitude = "1500 km"\nmin_launch_elevation = "90 deg"',
+         "interceptors.sm3", "min_launch_elevation", "a launch elevation between 0 and 89 deg"),
+        ('max_altitude = "1500 km"', 'max_altitude = "1500 km"\nmin_launch_elevation = "-1 deg"',
+         "interceptors.sm3", "min_launch_elevation", "a launch elevation between 0 and 89 deg"),
+        ('max_altitude = "1500 km"', 'max_altitude = "1500 km"\nenergy_management = "yes"',
+         "interceptors.sm3", "energy_management", "true or false"),
+    ],
+)
+def test_second_release_keys_refused(tmp_path: Path, old: str, new: str, table: str, key: str,
+                                     expected: str) -> None:
+    """Issue 12's bad input: a zero or negative cross-section, a radar with no range at all, a negative track
+    formation, a launch floor outside 0-89 deg: each a problem naming the table and key, with the bound."""
+    problem, message = only_problem(tmp_path, BASE.replace(old, new, 1))
+    assert (problem.table, problem.key) == (table, key), message
+    assert expected in message, message
+
+
+def test_second_release_keys_refused_on_the_command_line(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE.replace('max_range = "4800 km"', 'reference_range = "0 km"'))
+    proc = subprocess.run([sys.executable, "-m", "shieldlab", "engage", str(path), "--json"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "key 'reference_range': got \"0 km\"; expected a length greater than 0 and at most 40,000 km" in proc.stderr
