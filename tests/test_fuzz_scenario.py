@@ -3,7 +3,8 @@
 Inputs, built with hypothesis:
 
 * valid scenarios generated from the input schema (shieldlab.scenario.schema): every table, every key kind, values
-  anywhere in their allowed ranges and in any of their units, catalog names, aimed and unaimed threats, coverage
+  anywhere in their allowed ranges and in any of their units (cross-sections in m2 and dBsm, radars with a
+  maximum range, a reference range or both, track formation, launch floors, energy management), catalog names, aimed and unaimed threats, coverage
   grids and lists;
 * the bundled scenarios (examples, case studies cut to one threat, validation vectors) as seeds;
 * single mutations of either: a value of the wrong type (numbers, strings, booleans, dates, lists, tables), a
@@ -185,6 +186,8 @@ def quantity(draw, key: schema.Key) -> Any:
     if si in ends or draw(st.booleans()):  # bounds exactly, as bare numbers in the default unit (no rounding)
         return draw(st.sampled_from([si, int(si)])) if si == int(si) and abs(si) < 2**53 else si
     unit = draw(st.sampled_from(units_of(dim)))
+    if unit == "dBsm":  # logarithmic: 10^(x/10) m2
+        return f"{10.0 * math.log10(si)!r} dBsm"
     return f"{si / unit_factor(dim, unit)!r} {unit}"
 
 
@@ -207,6 +210,9 @@ def missile(draw, with_speed: bool) -> dict[str, Any]:
         table["burnout_speed"] = draw(quantity(schema.MISSILE["burnout_speed"]))
     if draw(st.booleans()):
         table["model"] = "burnout"
+    for key in ("rcs", "rcs_boost"):
+        if draw(st.booleans()):
+            table[key] = draw(quantity(schema.MISSILE[key]))
     return table
 
 
@@ -220,6 +226,10 @@ def interceptor(draw) -> dict[str, Any]:
             table["max_altitude"] = f"{(low_m + draw(st.floats(1.0, 3e7))) / 1000.0!r} km"
     if draw(st.booleans()):
         table["max_flight_time"] = draw(quantity(schema.INTERCEPTOR["max_flight_time"]))
+    if draw(st.booleans()):
+        table["min_launch_elevation"] = draw(quantity(schema.INTERCEPTOR["min_launch_elevation"]))
+    if draw(st.booleans()):
+        table["energy_management"] = draw(st.booleans())
     return table
 
 
@@ -230,7 +240,14 @@ def sensor(draw, name: str, place_names: list[str]) -> dict[str, Any]:
         if draw(st.booleans()):
             table["max_range"] = draw(quantity(schema.SENSOR["max_range"]))
         return table
-    table = {"name": name, "at": draw(point(place_names)), "max_range": draw(quantity(schema.SENSOR["max_range"]))}
+    table = {"name": name, "at": draw(point(place_names))}
+    ranges = draw(st.sampled_from([("max_range",), ("reference_range",), ("max_range", "reference_range")]))
+    for key in ranges:
+        table[key] = draw(quantity(schema.SENSOR[key]))
+    if "reference_range" in ranges and draw(st.booleans()):
+        table["reference_rcs"] = draw(quantity(schema.SENSOR["reference_rcs"]))
+    if draw(st.booleans()):
+        table["track_formation"] = draw(quantity(schema.SENSOR["track_formation"]))
     if draw(st.booleans()):
         table["min_elevation"] = draw(quantity(schema.SENSOR["min_elevation"]))
     if draw(st.booleans()):
