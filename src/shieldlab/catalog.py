@@ -423,7 +423,7 @@ def citations(refs: Iterable[tuple[str, str]]) -> list[str]:
 # the keys shown in a one-line-per-entry table of each kind (`shieldlab catalog KIND`)
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "places": ("lat", "lon", "alt"),
-    "missiles": ("burn_time", "burnout_altitude", "burnout_range", "burnout_speed", "rcs", "rcs_boost"),
+    "missiles": ("burn_time", "burnout_altitude", "burnout_range", "burnout_speed", "rcs"),
     "interceptors": ("burnout_speed", "burn_time", "min_altitude", "max_altitude"),
     "radars": ("site", "max_range", "min_elevation", "azimuth"),
 }
