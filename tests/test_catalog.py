@@ -228,9 +228,10 @@ def test_corrected_values_are_the_sources() -> None:
     gabala = catalog.get("radars", "gabala")
     assert "10 December 2012" in gabala.note and "hypothetical" in gabala.note and "Dec 2012" in gabala.label
     assert "10 December 2012" in gabala.source and "10 December 2012" in catalog.get("places", "gabala").note
-    # Clear and Cape Cod: the numbers are of the radars before their missile-defence upgrades (after 2013)
+    # Clear and Cape Cod: the numbers are of the radars before their missile-defence upgrades (Clear's planned for
+    # 2012-2016, SpaceNews c. 2011; Cape Cod's after 2013)
     clear, cape_cod = catalog.get("radars", "clear"), catalog.get("radars", "cape-cod")
-    assert "1998-2000" in clear.note and "BEFORE" in clear.note and "after 2013" in clear.note
+    assert "1998-2000" in clear.note and "BEFORE" in clear.note and "2012-2016" in clear.note
     assert "(1979)" in cape_cod.note and "after 2013" in cape_cod.note
     # 5,555 km is the PAVE PAWS design figure of 3,000 nmi (NRC 1979, p. 1)
     assert catalog.get("radars", "cape-cod").model.max_range_m == pytest.approx(3000 * 1852.0, abs=1000.0)
