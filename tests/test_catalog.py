@@ -45,7 +45,7 @@ def test_bundled_catalog_is_sound() -> None:
 def test_every_entry_has_source_confidence_and_note() -> None:
     files = raw_files()
     for kind, data in files.items():
-        assert data["version"] == catalog.catalog_version() == "2026.11.1"
+        assert data["version"] == catalog.catalog_version() == "2026.12.1"
         assert data["meta"]["kind"] == kind and data["meta"]["description"].strip()
         assert data[kind], kind
         for name, entry in data[kind].items():
@@ -54,6 +54,7 @@ def test_every_entry_has_source_confidence_and_note() -> None:
             assert isinstance(entry.get("note"), str) and entry["note"].strip(), where
             assert entry.get("confidence") in TAGS, where
             assert set(entry.get("key_confidence", {}).values()) <= TAGS, where
+            assert all(isinstance(t, str) and t.strip() for t in entry.get("key_source", {}).values()), where
             assert isinstance(entry.get("assumption", False), bool), where
     # and the loaded entries are exactly the files' entries, each with its model object
     for kind in catalog.KINDS:
@@ -101,6 +102,8 @@ def test_honest_confidence_where_the_literature_has_none() -> None:
     for entry in catalog.entries("missiles"):
         assert entry.assumption and entry.confidence == "A"
     assert catalog.get("missiles", "icbm-solid").confidence_of("burn_time") == "R-M"
+    cobra = catalog.get("radars", "cobra-dane")  # an official USAF figure for the range; the rest the tracker table
+    assert cobra.confidence == "R-M" and cobra.confidence_of("azimuth") == cobra.confidence_of("min_elevation") == "R-L"
 
 
 def test_key_numbers() -> None:
@@ -109,7 +112,9 @@ def test_key_numbers() -> None:
     assert speeds["gbi-3stage"] == 6300.0
     assert speeds["gbi-2stage-mda"] == 5400.0 and speeds["gbi-2stage-postol"] >= 7700.0
     assert catalog.get("interceptors", "sm3-iia").model.max_altitude_m == 1_000_000.0
-    assert catalog.get("missiles", "icbm-solid").model.burn_time_s == 180.0
+    # APS Boost-Phase Intercept study (2003), "about 170 s" for a solid ICBM (IEEE Spectrum, Mar 2005; LITERATURE.md
+    # 1.3): the cited source's number (catalog versions before 2026.12.1 had 180 s)
+    assert catalog.get("missiles", "icbm-solid").model.burn_time_s == 170.0
     assert 250.0 <= catalog.get("missiles", "icbm-liquid").model.burn_time_s <= 300.0
     kurecik = place("kurecik")
     assert kurecik.alt_m == 2085.0
@@ -165,6 +170,165 @@ def test_radar_sectors_match_their_coverage() -> None:
     assert catalog.get("radars", "cape-cod").model.sector.center_deg == 107.0
 
 
+MILE_M = 1609.344  # the international mile (NIST SP 811)
+
+
+def test_sourced_keys_carry_their_own_source_and_confidence() -> None:
+    """Every sensitivity / interceptor-shaping key of every entry has its own citation and tag (raw files and the
+    loaded entries agree); the missile cross-sections are there, as assumptions."""
+    assert set(catalog.SOURCED_KEYS) == {
+        "rcs", "rcs_boost", "reference_range", "reference_rcs", "track_formation", "min_launch_elevation",
+        "energy_management"}
+    files = raw_files()
+    given = 0
+    for kind, data in files.items():
+        for name, raw in data[kind].items():
+            entry = catalog.get(kind, name)
+            for key in catalog.SOURCED_KEYS:
+                if key not in raw:
+                    continue
+                given += 1
+                assert raw["key_source"][key].strip() and raw["key_confidence"][key] in TAGS, (kind, name, key)
+                assert entry.source_of(key) == raw["key_source"][key] != entry.source
+                assert f"{key}: {raw['key_source'][key]}" in entry.citation
+    assert given >= 2 * len(files["missiles"]["missiles"])
+    for entry in catalog.entries("missiles"):
+        # assumptions [A], inside the working ranges (re-entry vehicles 0.01-0.1 m2, boosters ~10 m2 or more)
+        assert entry.confidence_of("rcs") == entry.confidence_of("rcs_boost") == "A", entry.name
+        assert "Assumption" in entry.source_of("rcs") and "Assumption" in entry.source_of("rcs_boost")
+        assert 0.01 <= entry.model.rcs_m2 <= 0.1 and entry.model.boost_rcs_m2 >= 10.0, entry.name
+        assert entry.model.rcs_m2 == 0.1 and entry.model.rcs_boost_m2 == 10.0
+        assert set(entry.assumed_keys()) >= {"rcs", "rcs_boost"}
+
+
+def test_radar_notes_say_what_their_range_is() -> None:
+    """No open source retrieved states a detection range at a stated cross-section: no catalog radar has a reference
+    range (nothing invented), and each radar's note says so; each note says what kind of range max_range is."""
+    for entry in catalog.entries("radars"):
+        radar = entry.model
+        if radar.reference_range_m is None:
+            assert "no reference range" in entry.note.lower() or "no reference_range" in entry.note.lower(), entry.name
+            assert radar.range_m(0.01) == radar.range_m(10.0) == radar.max_range_m, entry.name
+        else:  # a reference range must be the source's, with its own citation and tag (see the test above)
+            assert "reference_range" in entry.key_source and "reference_rcs" in entry.key_source, entry.name
+        note = entry.note.lower()
+        assert "not a warhead detection range" in note or "not published" in note, entry.name
+
+
+def test_corrected_values_are_the_sources() -> None:
+    # Cobra Dane: "its ability to detect objects about 2,000 miles away" (21st Space Wing PA, 5 Apr 2013)
+    cobra = catalog.get("radars", "cobra-dane")
+    assert cobra.values["max_range"] == "2000 mi" and cobra.model.max_range_m == pytest.approx(2000 * MILE_M)
+    assert "2,000 miles" in cobra.source and "4,200 km" in cobra.note
+    # GBI three-stage: 6.3 km/s is the surface-burnout fit; burnout at 300 km gives 5.9-6.0 km/s: not a lower bound
+    gbi = catalog.get("interceptors", "gbi-3stage")
+    assert "lower-bound" not in gbi.label.lower() and "lower bound" not in gbi.label.lower()
+    assert "NOT a lower bound" in gbi.note and "5.9-6.0 km/s" in gbi.note and gbi.model.burnout_speed_m_s == 6300.0
+    # Gabala: Russia ended its use from 10 December 2012 (MFA Azerbaijan; Reuters 12 Dec 2012)
+    gabala = catalog.get("radars", "gabala")
+    assert "10 December 2012" in gabala.note and "hypothetical" in gabala.note and "Dec 2012" in gabala.label
+    assert "10 December 2012" in gabala.source and "10 December 2012" in catalog.get("places", "gabala").note
+    # Clear and Cape Cod: the numbers are of the radars before their missile-defence upgrades (Clear's planned for
+    # 2012-2016, SpaceNews c. 2011; Cape Cod's after 2013)
+    clear, cape_cod = catalog.get("radars", "clear"), catalog.get("radars", "cape-cod")
+    assert "1998-2000" in clear.note and "BEFORE" in clear.note and "2012-2016" in clear.note
+    assert "(1979)" in cape_cod.note and "after 2013" in cape_cod.note
+    # 5,555 km is the PAVE PAWS design figure of 3,000 nmi (NRC 1979, p. 1)
+    assert catalog.get("radars", "cape-cod").model.max_range_m == pytest.approx(3000 * 1852.0, abs=1000.0)
+
+
+RADAR_WITH_REFERENCE = """
+[radars.test-sensitive]
+label = "A test radar with a reference range"
+site = "thule"
+max_range = "5000 km"
+reference_range = "1000 km"
+reference_rcs = "-20 dBsm"
+track_formation = "20 s"
+min_elevation = "3 deg"
+source = "test"
+confidence = "A"
+key_confidence = { reference_range = "A", reference_rcs = "A", track_formation = "A" }
+key_source = { reference_range = "test", reference_rcs = "test", track_formation = "test" }
+note = "test"
+"""
+
+
+def catalog_with_test_radar(extra: str = RADAR_WITH_REFERENCE) -> tuple[object, list[str]]:
+    texts = bundled_texts()
+    texts["radars"] += extra
+    return catalog._build(texts)
+
+
+@pytest.mark.parametrize("rcs_m2", [1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e4])
+def test_catalog_radar_reference_range_follows_the_fourth_root_law(rcs_m2: float) -> None:
+    """MODELS.md 3.1: range = reference_range * (sigma / reference_rcs)^(1/4), capped by max_range."""
+    built, problems = catalog_with_test_radar()
+    assert problems == []
+    radar = built.entries["radars"]["test-sensitive"].model
+    assert radar.reference_range_m == 1_000_000.0 and radar.reference_rcs_m2 == pytest.approx(0.01)
+    assert radar.track_formation_s == 20.0 and radar.max_range_m == 5_000_000.0
+    expected = min(5_000_000.0, 1_000_000.0 * (rcs_m2 / 0.01) ** 0.25)
+    assert radar.range_m(rcs_m2) == pytest.approx(expected, rel=1e-12)
+    # one decade of cross-section is 10^(1/4) = 1.778 in range, below the cap
+    if rcs_m2 * 10 <= 0.01 * 5 ** 4:
+        assert radar.range_m(rcs_m2 * 10) / radar.range_m(rcs_m2) == pytest.approx(10 ** 0.25, rel=1e-12)
+
+
+def test_catalog_radar_with_only_a_reference_range() -> None:
+    extra = RADAR_WITH_REFERENCE.replace('max_range = "5000 km"\n', "")
+    built, problems = catalog_with_test_radar(extra)
+    assert problems == []
+    radar = built.entries["radars"]["test-sensitive"].model
+    assert radar.max_range_m == math.inf and radar.range_m(1e4) == pytest.approx(1_000_000.0 * 1e6 ** 0.25)
+
+
+def test_scenario_sensor_inherits_the_catalog_sensitivity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[[sensors]] radar = "NAME"` brings the catalog radar's reference range, cross-section and track formation;
+    the entry may override each of them."""
+    built, problems = catalog_with_test_radar()
+    assert problems == []
+    monkeypatch.setattr(catalog, "_catalog", lambda: built)
+    text = """
+[[sensors]]
+radar = "test-sensitive"
+
+[[sensors]]
+radar = "test-sensitive"
+name = "overridden"
+reference_range = "2000 km"
+reference_rcs = "1 m2"
+track_formation = "5 s"
+"""
+    inherited, overridden = load_scenario_text(text).sensors
+    base = built.entries["radars"]["test-sensitive"].model
+    assert inherited == base
+    assert (inherited.reference_range_m, inherited.track_formation_s) == (1_000_000.0, 20.0)
+    assert inherited.reference_rcs_m2 == pytest.approx(0.01)
+    assert overridden.reference_range_m == 2_000_000.0 and overridden.reference_rcs_m2 == 1.0
+    assert overridden.track_formation_s == 5.0 and overridden.max_range_m == base.max_range_m
+    assert overridden.at == base.at and overridden.sector == base.sector
+
+
+@pytest.mark.parametrize(("drop", "fragment"), [
+    ("key_source", "key 'reference_range': expected its own citation"),
+    ("key_confidence", "key 'reference_range': expected its own tag"),
+])
+def test_sourced_keys_need_their_own_source_and_tag(drop: str, fragment: str) -> None:
+    extra = "\n".join(line for line in RADAR_WITH_REFERENCE.splitlines() if not line.startswith(drop))
+    problems = catalog_with_test_radar(extra)[1]
+    assert any("[radars.test-sensitive]" in p and fragment in p for p in problems), problems
+
+
+def test_key_source_must_cite_a_key_of_the_entry() -> None:
+    extra = RADAR_WITH_REFERENCE.replace('track_formation = "test" }', 'track_formation = "test", rcs = "x" }')
+    problems = catalog_with_test_radar(extra)[1]
+    assert any("key 'key_source.rcs': not a value key of this entry" in p for p in problems), problems
+    extra = RADAR_WITH_REFERENCE.replace('reference_range = "test"', 'reference_range = ""')
+    problems = catalog_with_test_radar(extra)[1]
+    assert any("key_source.reference_range': got ''" in p for p in problems), problems
+
+
 # ---- the validator itself ----------------------------------------------------------------------------------------
 
 
@@ -183,7 +347,7 @@ def bundled_texts() -> dict[str, str]:
     ("radars", 'site = "thule"', 'site = "thul"', "'site'"),
     ("places", 'lat = 54.035', 'lat = 154.035', "kozelsk"),
     ("places", 'lat = 54.035', 'lat = 54.035\nsauce = "x"', "sauce"),
-    ("places", 'version = "2026.11.1"', 'version = "2026.12.1"', "different versions"),
+    ("places", 'version = "2026.12.1"', 'version = "2026.12.2"', "different versions"),
     # the bounds of the scenario schema hold for the catalog's values too
     ("places", 'lat = 54.035', 'lat = 54.035\nalt = "-100 km"', "expected an altitude between -0.5 and 100 km"),
     ("interceptors", 'burnout_speed = "5.5 km/s"', 'burnout_speed = "55 km/s"',
@@ -425,7 +589,7 @@ def test_files_without_catalog_names_are_unchanged() -> None:
 def test_cli_catalog_lists_kinds(shieldlab_cli) -> None:
     result = shieldlab_cli("catalog")
     assert result.returncode == 0, result.stderr
-    assert "2026.11.1" in result.stdout
+    assert "2026.12.1" in result.stdout
     for kind in catalog.KINDS:
         assert kind in result.stdout
     assert str(len(catalog.entries("places"))) in result.stdout
@@ -447,9 +611,18 @@ def test_cli_catalog_entry(shieldlab_cli) -> None:
     assert 'interceptor = "sm3-iib"' in out
 
 
+def test_cli_catalog_entry_shows_key_sources(shieldlab_cli) -> None:
+    result = shieldlab_cli("catalog", "missiles", "icbm-solid")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "source of rcs:" in out and "source of rcs_boost:" in out and "170 s" in out and "0.1 m2" in out
+    doc = json.loads(shieldlab_cli("catalog", "missiles", "icbm-solid", "--json").stdout)
+    assert set(doc["key_source"]) == {"rcs", "rcs_boost"} and doc["key_confidence"]["rcs"] == "A"
+
+
 def test_cli_catalog_json(shieldlab_cli) -> None:
     doc = json.loads(shieldlab_cli("catalog", "radars", "cape-cod", "--json").stdout)
-    assert doc["catalog_version"] == "2026.11.1" and doc["max_range"] == "5555 km"
+    assert doc["catalog_version"] == "2026.12.1" and doc["max_range"] == "5555 km" and doc["key_source"] == {}
     assert doc["azimuth"] == {"center": "107 deg", "half_width": "120 deg"} and doc["confidence"] == "R-L"
     kinds = json.loads(shieldlab_cli("catalog", "--json").stdout)["kinds"]
     assert {k: v["count"] for k, v in kinds.items()} == {k: len(catalog.entries(k)) for k in catalog.KINDS}

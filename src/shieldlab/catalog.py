@@ -4,7 +4,10 @@ Four kinds of entries, one TOML file each: ``places`` (named points), ``missiles
 `model = "burnout"`), ``interceptors`` (`model = "straight-boost"`) and ``radars``. Each entry holds the keys a
 scenario would give (quantities as unit strings, e.g. "5.5 km/s") and, always, a citation (`source`), a
 confidence tag (`confidence`) and a `note`; `key_confidence` grades single keys that differ from the entry's tag,
-and `assumption = true` marks entries that are mostly modelling assumptions.
+`key_source` cites single keys that have their own source, and `assumption = true` marks entries that are mostly
+modelling assumptions. The sensitivity and interceptor-shaping keys (SOURCED_KEYS: `rcs`, `rcs_boost`,
+`reference_range`, `reference_rcs`, `track_formation`, `min_launch_elevation`, `energy_management`) must carry
+both their own `key_source` and their own `key_confidence` wherever an entry gives them.
 
 Confidence tags (shared/reference/LITERATURE.md): R-H primary text or textbook, re-checked; R-M reputable
 secondary source; R-L low (hobby data file, conflicting sources); C computed from textbook formulas; U widely
@@ -16,13 +19,14 @@ Scenario files use the entries by name (docs/scenario.md; names defined in the s
     missile = "icbm-solid"              # a catalog missile class
     interceptor = "sm3-iib"             # a catalog interceptor type (in [[batteries]])
     [[sensors]]
-    radar = "fylingdales"               # a catalog radar, any radar key may be overridden
+    radar = "fylingdales"               # a catalog radar, any radar key may be overridden; it brings its
+                                        # reference range / cross-section and track formation, if it has them
 
 The catalog is read once (cached) and its values fully checked with the scenario file's own rules (the schema,
 through the public functions of shieldlab.scenario.parse); a broken bundled catalog raises :class:`CatalogError`.
 
     from shieldlab import catalog
-    catalog.catalog_version()                       # "2026.11.1"
+    catalog.catalog_version()                       # "2026.12.1"
     catalog.get("interceptors", "sm3-iib").model    # an InterceptorType
     [e.name for e in catalog.entries("radars")]
 """
@@ -71,9 +75,14 @@ VALUE_KEYS: dict[str, tuple[str, ...]] = {
     "interceptors": schema.INTERCEPTOR.names,
     "radars": ("site", *(k for k in schema.SENSOR.names if k not in ("name", "kind", "at", "radar"))),
 }
-META_KEYS = ("label", "source", "confidence", "note", "assumption", "key_confidence")
+META_KEYS = ("label", "source", "confidence", "note", "assumption", "key_confidence", "key_source")
 EXTRA_KEYS: dict[str, tuple[str, ...]] = {"radars": ("az_coverage",)}
 REQUIRED_META = ("label", "source", "confidence", "note")
+SOURCED_KEYS = (
+    "rcs", "rcs_boost", "reference_range", "reference_rcs", "track_formation", "min_launch_elevation",
+    "energy_management",
+)
+"""Keys that need their own citation (`key_source`) and tag (`key_confidence`) in every entry that gives them."""
 
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _VERSION = re.compile(r"\d{4}\.\d+\.\d+")
@@ -102,7 +111,8 @@ class UnknownEntry(ShieldlabError, KeyError):
 @dataclass(frozen=True, eq=False)
 class Entry:
     """One catalog entry. `values` are its scenario keys as written (e.g. {"burnout_speed": "5.5 km/s"});
-    `model` is the checked model object: a Point (places), MissileType, InterceptorType or Radar."""
+    `model` is the checked model object: a Point (places), MissileType, InterceptorType or Radar. `source` is the
+    entry's citation, `key_source` the citations of single keys that have their own (e.g. {"rcs": "..."})."""
 
     kind: str
     name: str
@@ -115,10 +125,20 @@ class Entry:
     assumption: bool = False
     key_confidence: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    key_source: Mapping[str, str] = field(default_factory=dict)
 
     def confidence_of(self, key: str) -> str:
         """The confidence tag of one key (the entry's own tag unless `key_confidence` says otherwise)."""
         return self.key_confidence.get(key, self.confidence)
+
+    def source_of(self, key: str) -> str:
+        """The citation of one key (the entry's `source` unless `key_source` cites the key itself)."""
+        return self.key_source.get(key, self.source)
+
+    @property
+    def citation(self) -> str:
+        """The entry's source followed by the sources of its single keys: "SOURCE; rcs: ...; rcs_boost: ..."."""
+        return "; ".join([self.source, *(f"{k}: {text}" for k, text in self.key_source.items())])
 
     def assumed_keys(self) -> tuple[str, ...]:
         """The keys whose values are assumptions of shieldlab's authors (tag A); not `model` nor `site`, which
@@ -129,8 +149,8 @@ class Entry:
         """The entry as plain data (for JSON), in the order of the file plus kind and name."""
         return {
             "kind": self.kind, "name": self.name, "label": self.label, **self.values, **self.extra,
-            "source": self.source, "confidence": self.confidence, "key_confidence": dict(self.key_confidence),
-            "assumption": self.assumption, "note": self.note,
+            "source": self.source, "key_source": dict(self.key_source), "confidence": self.confidence,
+            "key_confidence": dict(self.key_confidence), "assumption": self.assumption, "note": self.note,
         }
 
 
@@ -256,6 +276,20 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Map
             problems.append(f"{where} key 'key_confidence.{key}': not a value key of this entry")
         if tag not in CONFIDENCE_TAGS:
             problems.append(f"{where} key 'key_confidence.{key}': got {tag!r}; expected one of {tags}")
+    key_source = data.get("key_source", {})
+    if not isinstance(key_source, Mapping):
+        problems.append(f"{where} key 'key_source': expected an inline table {{ key = \"citation\" }}")
+        key_source = {}
+    for key, text in key_source.items():
+        if key not in value_keys or key not in data:
+            problems.append(f"{where} key 'key_source.{key}': not a value key of this entry")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where} key 'key_source.{key}': got {text!r}; expected a non-empty citation string")
+    for key in SOURCED_KEYS:
+        if key in data and key not in key_source:
+            problems.append(f"{where} key '{key}': expected its own citation, key_source = {{ {key} = \"...\" }}")
+        if key in data and key not in key_confidence:
+            problems.append(f"{where} key '{key}': expected its own tag, key_confidence = {{ {key} = \"TAG\" }}")
     values = {k: data[k] for k in value_keys if k in data}
     extra = {k: data[k] for k in extra_keys if k in data}
     table = f"{kind}.{name}"
@@ -274,7 +308,7 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Map
     if len(problems) != mark or model is None:
         return None
     return Entry(kind, name, data["label"], values, data["source"], data["confidence"], data["note"], model,
-                 assumption, dict(key_confidence), extra)
+                 assumption, dict(key_confidence), extra, dict(key_source))
 
 
 def _radar(name: str, values: Mapping[str, Any], extra: Mapping[str, Any], where: str, file: str,
@@ -323,7 +357,7 @@ def validate(texts: Mapping[str, str] | None = None) -> list[str]:
 
 
 def catalog_version() -> str:
-    """The catalog's version, e.g. "2026.11.1" (the same in every file)."""
+    """The catalog's version, e.g. "2026.12.1" (the same in every file)."""
     return _catalog().version
 
 
@@ -375,11 +409,12 @@ def get(kind: str, name: str) -> Entry:
 
 
 def citations(refs: Iterable[tuple[str, str]]) -> list[str]:
-    """One line per (kind, name) used (e.g. Scenario.catalog_refs): "kind/name [TAG]: source"."""
+    """One line per (kind, name) used (e.g. Scenario.catalog_refs): "kind/name [TAG]: source", the sources of
+    single keys appended ("; rcs: ...")."""
     lines = []
     for kind, name in refs:
         entry = get(kind, name)
-        lines.append(f"{entry.kind}/{entry.name} [{entry.confidence}]: {entry.source}")
+        lines.append(f"{entry.kind}/{entry.name} [{entry.confidence}]: {entry.citation}")
     return lines
 
 
@@ -388,7 +423,7 @@ def citations(refs: Iterable[tuple[str, str]]) -> list[str]:
 # the keys shown in a one-line-per-entry table of each kind (`shieldlab catalog KIND`)
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "places": ("lat", "lon", "alt"),
-    "missiles": ("burn_time", "burnout_altitude", "burnout_range", "burnout_speed"),
+    "missiles": ("burn_time", "burnout_altitude", "burnout_range", "burnout_speed", "rcs"),
     "interceptors": ("burnout_speed", "burn_time", "min_altitude", "max_altitude"),
     "radars": ("site", "max_range", "min_elevation", "azimuth"),
 }

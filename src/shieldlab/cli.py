@@ -363,7 +363,8 @@ def catalog_command(
         console.print(table)
         tag = f"{entry.confidence} ({cat.CONFIDENCE_TAGS[entry.confidence]})"
         lines = [("confidence", tag + ("; mostly modelling assumptions" if entry.assumption else "")),
-                 ("source", entry.source), ("note", entry.note), ("catalog", version),
+                 ("source", entry.source), *((f"source of {k}", text) for k, text in entry.key_source.items()),
+                 ("note", entry.note), ("catalog", version),
                  ("use", cat.USAGE[kind].format(name=entry.name))]
         for label, text in lines:
             console.print(Text.assemble((f"{label}: ", "bold"), text))
