@@ -17,18 +17,21 @@ Formats:
 ``.csv``
     One row per (launch, aim) pair, in the documented order, with the battery figures as column groups:
     ``<battery> feasible`` (true/false), ``<battery> reason``, ``<battery> earliest launch s``,
-    ``<battery> first intercept s``, ``<battery> first intercept alt km``, ``<battery> last intercept s``,
-    then the sensor figures: ``<sensor> detection s``, ``<sensor> track s`` (MODELS.md 3.2; ``track time s``
-    is the earliest track, the cue of ``cue = "track"`` batteries). One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
+    ``<battery> first intercept s``, ``<battery> first intercept alt km``, ``<battery> last intercept s``.
+    One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
     count, and "which batteries can engage this threat" is one row, also summarised in ``engageable by``).
     Missing numbers are empty cells; UTF-8, comma-separated, header row first.
+    After the battery groups, per sensor: ``<sensor> detection s`` and ``<sensor> track s`` (MODELS.md 3.2;
+    ``track time s`` is the earliest track, the cue of ``cue = "track"`` batteries).
 ``.geojson``
     A FeatureCollection (RFC 7946, lon/lat in [-180, 180]): one Point per (launch, aim) pair at the aim
     point (``kind = "aim"``, properties ``launch``, ``aim``, ``error``, ``engageable_by``, and per battery
-    ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``, and per sensor
-    ``<sensor>:detection_s``, ``<sensor>:track_s``), then one Point per launch point (``kind = "launch"``),
-    battery (``kind = "battery"``) and sensor (``kind = "sensor"``).
+    ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``), then one Point per
+    launch point (``kind = "launch"``), battery (``kind = "battery"``) and sensor (``kind = "sensor"``).
     Flat property names so that GIS tools show them as plain columns.
+    Aim Points also carry, per sensor, ``<sensor>:detection_s`` and ``<sensor>:track_s``; sensor Points
+    their sensitivity (``reference_range_km``, ``reference_rcs_m2``, ``range_km``, ``boost_range_km``: the
+    ranges against the missile in free and powered flight) and ``track_formation_s`` (MODELS.md 3.1, 3.2).
 ``.png``
     The coverage map (:mod:`shieldlab.output.covermap`).
 """
@@ -216,7 +219,8 @@ def csv_header(batteries, sensors=()) -> list[str]:
 
 
 def _csv_rows(ds):
-    """The CSV data rows, one per pair in the documented order."""
+    """The CSV data rows up to the battery groups, one per pair in the documented order (the sensor groups
+    are added by `_sensor_columns`)."""
     batteries = [str(b) for b in ds["battery"].values]
     labels, alat, alon = flat_aims(ds)
     na = len(labels)
@@ -225,7 +229,6 @@ def _csv_rows(ds):
     f = {k: flat(ds, k) for k in ("flight_time_s", "apogee_altitude_km", "ground_range_km", "burnout_speed_km_s",
                                   "track_time_s", "error", "feasible", "reason", "earliest_launch_s",
                                   "first_intercept_time_s", "first_intercept_altitude_km", "last_intercept_time_s")}
-    sensor_cells = _sensor_columns(ds)
     for i in range(len(launches) * na):
         li, ai = divmod(i, na)
         feas = f["feasible"][i]
@@ -240,7 +243,7 @@ def _csv_rows(ds):
                     _num(f["earliest_launch_s"][i, j], "{:.3f}"), _num(f["first_intercept_time_s"][i, j], "{:.3f}"),
                     _num(f["first_intercept_altitude_km"][i, j], "{:.3f}"),
                     _num(f["last_intercept_time_s"][i, j], "{:.3f}")]
-        yield row + sensor_cells(i)
+        yield row
 
 
 def _sensor_times(ds):
@@ -265,8 +268,9 @@ def _render_csv(ds, tmp) -> None:
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(csv_header([str(b) for b in ds["battery"].values], [str(s) for s in ds["sensor"].values]))
-        for row in _csv_rows(ds):
-            w.writerow(row)
+        sensor_cells = _sensor_columns(ds)
+        for i, row in enumerate(_csv_rows(ds)):
+            w.writerow(row + sensor_cells(i))
 
 
 def write_csv(ds, path) -> None:
@@ -300,13 +304,13 @@ def geojson_document(ds) -> dict:
                  "flight_time_s": _jnum(flight[i]),
                  "engageable_by": ",".join(b for b, ok in zip(batteries, feas[i]) if ok),
                  "n_engageable": int(np.count_nonzero(feas[i]))}
+        for j, s in enumerate(sensors):
+            props[f"{s}:detection_s"] = _jnum(det[i, j])
+            props[f"{s}:track_s"] = _jnum(trk[i, j])
         for j, b in enumerate(batteries):
             props[f"{b}:feasible"] = bool(feas[i, j])
             props[f"{b}:reason"] = _reason(int(reason[i, j])) or None
             props[f"{b}:first_intercept_time_s"] = _jnum(first[i, j])
-        for j, s in enumerate(sensors):
-            props[f"{s}:detection_s"] = _jnum(det[i, j])
-            props[f"{s}:track_s"] = _jnum(trk[i, j])
         feats.append(_point(alon[ai], alat[ai], props))
     for k, name in enumerate(launches):
         feats.append(_point(ds["launch_lon"].values[k], ds["launch_lat"].values[k], {"kind": "launch", "name": name}))

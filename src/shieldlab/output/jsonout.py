@@ -38,7 +38,8 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
     }
     if error is not None:
         out.update({"launch_azimuth_deg": None, "burnout": None, "apogee": None, "impact": None,
-                    "ground_range_km": None, "detections": [{"sensor": s, "time_s": None, "track_s": None} for s in sensor_names],
+                    "ground_range_km": None,
+                    "detections": [{"sensor": s, "time_s": None, "track_s": None} for s in sensor_names],
                     "track_time_s": None,
                     "engagements": [{"battery": b, "earliest_launch_s": None, "feasible": False, "reason": None,
                                      "first_intercept": None, "last_intercept": None} for b in battery_names]})
