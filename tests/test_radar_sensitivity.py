@@ -32,10 +32,13 @@ from scipy.optimize import brentq
 
 from shieldlab.api import coverage, engage, load_scenario_text
 from shieldlab.coverage.dataset import flat
+from shieldlab.earth import frames, geodesic
+from shieldlab.earth.model import Earth
 from shieldlab.output import files
 from shieldlab.output.table import print_engage
-from shieldlab.scenario.model import Point, Radar
-from shieldlab.sensors.radar import RadarGeometry
+from shieldlab.scenario.model import EarthSpec, Point, Radar, Sector
+from shieldlab.sensors.radar import RadarGeometry, detection_times, track_times
+from shieldlab.threat.trajectory import ThreatBatch, fly
 
 # ---- tolerances (named, with what they stand for) --------------------------------------------------------
 RANGE_REL_TOL = 1e-12   # the fourth-root law in floating point (a handful of roundings)
@@ -68,7 +71,7 @@ def fourth_root_range_m(sigma_m2, r_ref_m=R_REF_M, sigma_ref_m2=1.0, cap_m=math.
 ])
 def test_fourth_root_law(sigma_m2, sigma_ref_m2, cap_m, expected_m):
     radar = Radar("r", Point(0.0, 0.0), max_range_m=cap_m, reference_range_m=1000e3, reference_rcs_m2=sigma_ref_m2)
-    rg = RadarGeometry(_sphere_result(0.0).earth, radar)
+    rg = RadarGeometry(Earth.from_spec(EarthSpec()), radar)
     got = rg.range_m(np.array([sigma_m2, sigma_m2]))
     assert got == pytest.approx([expected_m] * 2, rel=RANGE_REL_TOL)
     assert radar.range_m(sigma_m2) == pytest.approx(expected_m, rel=RANGE_REL_TOL)
@@ -76,7 +79,7 @@ def test_fourth_root_law(sigma_m2, sigma_ref_m2, cap_m, expected_m):
 
 def test_a_radar_without_reference_range_keeps_max_range():
     radar = Radar("r", Point(0.0, 0.0), max_range_m=1234e3)
-    rg = RadarGeometry(_sphere_result(0.0).earth, radar)
+    rg = RadarGeometry(Earth.from_spec(EarthSpec()), radar)
     assert (rg.range_m(np.array([0.01, 1.0, 100.0])) == 1234e3).all()
 
 
@@ -290,6 +293,51 @@ def test_text_table_shows_a_track_that_differs_from_the_detection():
     out0 = io.StringIO()
     print_engage(_sphere_result(0.0).to_document(), Console(file=out0, width=100, color_system=None))
     assert "track at" not in out0.getvalue() and "no track" not in out0.getvalue()
+
+
+BRUTE_STEP_S = 0.05  # brute-force sampling step; track times agree to two steps
+
+
+def test_track_times_match_brute_force():
+    """On random geometries (WGS84, rotation; sectors, elevation masks, max_range caps, booster and warhead
+    ranges), each radar's track time equals the first time t, on a BRUTE_STEP_S grid, at which every sample of
+    [t - t_f, t] is seen (MODELS.md 3.2 read literally), and "no track" where no such t exists."""
+    earth = Earth.from_spec(EarthSpec())
+    rng = np.random.default_rng(5)
+    n = 60
+    lat, lon = rng.uniform(-50, 50, n), rng.uniform(-180, 180, n)
+    batch = fly(ThreatBatch(earth, np.zeros(n), lat, lon, np.zeros(n), rng.uniform(0, 360, n), np.full(n, 150.0),
+                            np.full(n, 300e3), np.full(n, 150e3), np.full(n, 5500.0), np.full(n, math.radians(35.0)),
+                            rcs_m2=np.full(n, 0.3), rcs_boost_m2=np.full(n, 30.0)))
+    radars = []
+    for k in range(n):  # radar k within 800 km of a point of threat k's first half
+        p = batch.position_ecef(np.array([k]), np.array([rng.uniform(0, 0.5 * batch.impact_time_s[k])]))
+        plat, plon, _ = frames.ecef_to_geodetic(earth, p)
+        la, lo, _ = geodesic.direct(earth, float(plat[0]), float(plon[0]), rng.uniform(0, 360), rng.uniform(0, 8e5))
+        radars.append(RadarGeometry(earth, Radar(
+            f"r{k}", Point(float(la), float(lo)), max_range_m=rng.uniform(6e5, 2e6),
+            min_elevation_deg=rng.uniform(0, 5), sector=Sector(rng.uniform(0, 360), rng.uniform(5, 90)),
+            reference_range_m=rng.uniform(8e5, 2.5e6), track_formation_s=float(rng.choice([5.0, 20.0, 60.0, 150.0])))))
+    det = detection_times(batch, radars)
+    trk = track_times(batch, radars, det)
+    tracked = untracked = 0
+    for k, rg in enumerate(radars):
+        rb, rf = rg.ranges_m(batch, [k])
+        ts = np.arange(0.0, batch.impact_time_s[k], BRUTE_STEP_S)
+        seen = rg.sees_threats(batch, np.full(ts.size, k), ts, rb[0], rf[0])
+        need = int(round(rg.radar.track_formation_s / BRUTE_STEP_S))
+        run = np.zeros(ts.size, int)  # samples seen in a row, up to each
+        for q in np.flatnonzero(seen):
+            run[q] = run[q - 1] + 1 if q else 1
+        ok = np.flatnonzero(run > need)
+        expected = ts[ok[0]] if ok.size else math.nan
+        got = float(trk[k, k])
+        assert math.isnan(got) == math.isnan(expected), (k, got, expected, float(det[k, k]))
+        if ok.size:
+            assert got == pytest.approx(expected, abs=2 * BRUTE_STEP_S), (k, got, expected)
+        tracked += ok.size > 0
+        untracked += (not ok.size) and math.isfinite(det[k, k])
+    assert tracked >= 10 and untracked >= 3, f"test set-up: {tracked} tracked, {untracked} seen but not tracked"
 
 
 # ---- the coverage path and its files ----------------------------------------------------------------------------
