@@ -179,7 +179,7 @@ def track_times(threats, radars: list[RadarGeometry], detections_s: np.ndarray, 
             pending, gap = pending[~held], gap[~held]
             if not pending.size:
                 break
-            start[pending] = first_visible_from(threats, rows[pending], gap, rg, r_boost[pending], r_free[pending])
+            start[pending] = _first_visible_from(threats, rows[pending], gap, rg, r_boost[pending], r_free[pending])
             pending = pending[np.isfinite(start[pending])]
     return out
 
@@ -201,7 +201,7 @@ def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.nda
     return out
 
 
-def first_visible_from(threats, rows, t_from_s, rg: RadarGeometry, r_boost, r_free) -> np.ndarray:
+def _first_visible_from(threats, rows, t_from_s, rg: RadarGeometry, r_boost, r_free) -> np.ndarray:
     """The first time at or after t_from_s (k,) at which the radar sees each threat rows (k,), to impact;
     NaN if never. The rest of the powered flight is scanned and bisected as in detection_times (range
     r_boost), then, where nothing was seen, the free flight by the same compiled scan (range r_free)."""
