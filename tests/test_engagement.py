@@ -125,7 +125,7 @@ def test_max_flight_time_limits_reach(main_result):
 def test_not_detected_track_cue_but_launch_cue_still_engages():
     res = engage(load_scenario_text(HEAD + BLIND + MAIN_BATTERIES[0] + MAIN_BATTERIES[-1] + THREAT, "blind.toml"))
     th = res.to_document()["threats"][0]
-    assert th["detections"] == [{"sensor": "canberra", "time_s": None}]
+    assert th["detections"] == [{"sensor": "canberra", "time_s": None, "track_s": None}]
     assert th["track_time_s"] is None
     track, launch = th["engagements"]
     assert track["reason"] == "not-detected" and track["feasible"] is False, track

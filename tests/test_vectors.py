@@ -28,12 +28,15 @@ GROUND_RANGE_TOL_KM = 1.0
 SPEED_TOL_KM_S = 0.003  # 3 m/s
 GAMMA_TOL_DEG = 0.15
 AZIMUTH_TOL_DEG = 0.05  # launch and burnout azimuths
+TRACK_TOL_S = 1.0  # per-sensor track time `track_s` (README "Tolerances", second release)
 
 TOL = {
     "time_s": TIME_TOL_S, "altitude_km": ALTITUDE_TOL_KM, "speed_km_s": SPEED_TOL_KM_S, "gamma_deg": GAMMA_TOL_DEG,
     "azimuth_deg": AZIMUTH_TOL_DEG, "launch_azimuth_deg": AZIMUTH_TOL_DEG, "ground_range_km": GROUND_RANGE_TOL_KM,
     "track_time_s": TIME_TOL_S, "earliest_launch_s": TIME_TOL_S, "first_intercept_time_s": FIRST_INTERCEPT_TOL_S,
     "apogee.time_s": APOGEE_TIME_TOL_S, "position_km": POSITION_TOL_KM,
+    # second release (compared only where expected.json has them): per-sensor track time (MODELS.md 3.2)
+    "track_s": TRACK_TOL_S,
 }
 # The radius check.py measures position differences with (IUGG mean radius, km).
 CHECK_RADIUS_KM = 6371.0088
@@ -89,6 +92,11 @@ def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
             fails.append(f"{name}: detection by {s} missing")
         else:
             num(f"detections[{s}]", t, dets[s], TOL["time_s"])
+    if "tracks" in exp:  # second-release vectors: each sensor's track time, beside its detection
+        trks = {d["sensor"]: d.get("track_s") for d in got.get("detections", [])}
+        for s, t in exp["tracks"].items():
+            if s in trks:  # a missing sensor is reported by the detections above
+                num(f"detections[{s}].track_s", t, trks[s], TOL["track_s"])
     num("track_time_s", exp["track_time_s"], got.get("track_time_s"), TOL["track_time_s"])
     engs = {e["battery"]: e for e in got.get("engagements", [])}
     for b, e in exp.get("engagements", {}).items():
@@ -136,8 +144,9 @@ def api_documents():
 
 
 def test_vectors_present():
-    # shared/validation/vectors/ holds these five cases (shared/validation/README.md)
-    expected = {"aim-modes", "engagement-europe", "kepler-sphere", "radar-detection", "wgs84-unaimed"}
+    # shared/validation/vectors/ holds these cases (shared/validation/README.md), the second release's too
+    expected = {"aim-modes", "engagement-europe", "kepler-sphere", "radar-detection", "wgs84-unaimed",
+                "radar-sensitivity"}
     assert expected <= set(VECTORS), f"expected vectors {sorted(expected)}, found {VECTORS}"
 
 
@@ -201,3 +210,24 @@ def test_comparator_detects_mismatches(api_documents):
         assert any(key in f for f in fails), f"perturbing {key}: expected a reported mismatch, got {fails}"
     # an azimuth 359.99 vs 0.01 is 0.02 deg apart: within tolerance (check.py compares modulo 360)
     assert _angle_diff(359.99, 0.01) == pytest.approx(0.02, abs=1e-9)
+
+
+def test_comparator_detects_track_mismatches(api_documents):
+    """The per-sensor track times (`tracks` of the second-release vectors) are compared: a track time moved
+    by 1.5 x its tolerance, or missing, is reported; one moved by half of it is not."""
+    vector, name = "radar-sensitivity", "semnan-unaimed"
+    expected = _expected(vector)
+    doc = api_documents(vector)
+    assert compare_document(vector, expected, doc) == []
+    e = expected["threats"][name]["tracks"]
+
+    def perturbed(sensor, value):
+        d = json.loads(json.dumps(doc))
+        t = next(t for t in d["threats"] if t["name"] == name)
+        next(x for x in t["detections"] if x["sensor"] == sensor)["track_s"] = value
+        return compare_document(vector, expected, d)
+
+    key = "detections[romania].track_s"
+    assert any(key in f for f in perturbed("romania", e["romania"] + 1.5 * TRACK_TOL_S))
+    assert any(key in f for f in perturbed("romania", None))
+    assert perturbed("romania", e["romania"] - 0.5 * TRACK_TOL_S) == []

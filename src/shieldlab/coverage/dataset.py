@@ -7,8 +7,8 @@ Layout:
   ``aim_lon`` coordinates, aims in the documented order (latitude, then longitude).
 
 Per-battery variables add the ``battery`` dim (after ``launch``, so that the aim dims come last as CF
-tools expect); detection times add ``sensor``. Batteries and sensors carry their sites and parameters
-as coordinates, so a file written from this Dataset is enough to draw the coverage map again.
+tools expect); detection and track times add ``sensor``. Batteries and sensors carry their sites and
+parameters as coordinates, so a file written from this Dataset is enough to draw the coverage map again.
 
 Numbers are SI or km as said in the names; NaN means "does not exist" (no intercept, never detected,
 pair that cannot be computed). ``reason`` is an int8 code: -1 when the threat cannot be computed (see
@@ -73,6 +73,8 @@ def _attrs(scenario, n_pairs: int) -> dict:
     }
     if m.burnout_speed_m_s is not None:
         attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
+    attrs["missile_rcs_m2"] = float(m.rcs_m2)  # MODELS.md 3.1: free flight
+    attrs["missile_rcs_boost_m2"] = float(m.boost_rcs_m2)  # powered flight
     if cov.trajectory.gamma_deg is not None:
         attrs["trajectory_gamma_deg"] = float(cov.trajectory.gamma_deg)
     for k in CONSTANTS:
@@ -96,6 +98,26 @@ def _var(data, dims, units=None, long_name=None, **extra):
         attrs["units"] = units
     attrs.update(extra)
     return xr.Variable(dims, data, attrs)
+
+
+def _sensitivity_coords(sensors, missile) -> dict:
+    """The sensors' sensitivity and track formation (MODELS.md 3.1, 3.2) and their detection ranges
+    against this coverage's missile, as coordinates along ``sensor``."""
+    def col(f):
+        return np.array([f(x) for x in sensors], float)
+
+    return {
+        "sensor_reference_range_km": ("sensor", col(lambda x: np.nan if x.reference_range_m is None
+                                                    else x.reference_range_m * 1e-3),
+                                      {"units": "km", "comment": "NaN: the range is max_range"}),
+        "sensor_reference_rcs_m2": ("sensor", col(lambda x: x.reference_rcs_m2), {"units": "m2"}),
+        "sensor_track_formation_s": ("sensor", col(lambda x: x.track_formation_s), {"units": "s"}),
+        "sensor_range_km": ("sensor", col(lambda x: x.range_m(missile.rcs_m2) * 1e-3),
+                            {"units": "km", "long_name": "detection range against the missile in free flight"}),
+        "sensor_boost_range_km": ("sensor", col(lambda x: x.range_m(missile.boost_rcs_m2) * 1e-3),
+                                  {"units": "km",
+                                   "long_name": "detection range against the missile in powered flight"}),
+    }
 
 
 def to_dataset(result) -> xr.Dataset:
@@ -151,7 +173,7 @@ def to_dataset(result) -> xr.Dataset:
         "flight_time_s": _var(pair(flight), pdims, "s", "threat flight time, launch to impact"),
         "apogee_altitude_km": _var(pair(fl.apogee_altitude_m, 1e-3), pdims, "km", "threat apogee altitude"),
         "track_time_s": _var(pair(det.track_time_s), pdims, "s",
-                             "earliest detection by any sensor (scenario time)"),
+                             "earliest track by any sensor, the cue of cue = track batteries (scenario time)"),
         "ground_range_km": _var(pair(fl.ground_range_m, 1e-3), pdims, "km", "threat ground range"),
         "burnout_speed_km_s": _var(pair(fl.burnout_speed_m_s, 1e-3), pdims, "km s-1", "threat burnout speed"),
         "launch_azimuth_deg": _var(pair(fl.launch_azimuth_deg), pdims, "degree",
@@ -159,6 +181,9 @@ def to_dataset(result) -> xr.Dataset:
         "impact_time_s": _var(pair(fl.impact_time_s), pdims, "s", "threat impact time (scenario time)"),
         "detection_time_s": _var(per(det.time_s), ("launch", "sensor", *aim_dims), "s",
                                  "first detection by each sensor (scenario time)"),
+        "sensor_track_time_s": _var(per(det.track_s), ("launch", "sensor", *aim_dims), "s",
+                                    "track time of each sensor: seen for its whole track formation time "
+                                    "(scenario time)"),
         "error": _var(err.reshape((nl, *aim_shape)), pdims, None,
                       "why the threat cannot be computed (empty when it can)"),
     }
@@ -181,7 +206,9 @@ def to_dataset(result) -> xr.Dataset:
         "sensor_lat": ("sensor", np.array([x.at.lat_deg for x in s], float), {"units": "degrees_north"}),
         "sensor_lon": ("sensor", np.array([x.at.lon_deg for x in s], float), {"units": "degrees_east"}),
         "sensor_alt_m": ("sensor", np.array([x.at.alt_m for x in s], float), {"units": "m"}),
-        "sensor_max_range_km": ("sensor", np.array([x.max_range_m * 1e-3 for x in s], float), {"units": "km"}),
+        "sensor_max_range_km": ("sensor", np.array([x.max_range_m * 1e-3 for x in s], float),
+                                {"units": "km", "comment": "inf: no cap (a reference range only)"}),
+        **_sensitivity_coords(s, sc.missiles[sc.coverage.missile]),
         "sensor_min_elevation_deg": ("sensor", np.array([x.min_elevation_deg for x in s], float),
                                      {"units": "degree"}),
         "sensor_sector_center_deg": ("sensor", np.array([x.sector.center_deg if x.sector else np.nan for x in s],

@@ -1,5 +1,8 @@
 """The whole engagement of a scenario: threats, detections, track times and every battery's window.
 
+The `track` cue (MODELS.md 5) runs from the threat's track time: the earliest track time over all sensors
+(MODELS.md 3.2; the earliest detection when no sensor has a track formation time).
+
 `evaluate_threats` is the one place that turns flown threats into typed results (engagement/results.py),
 for `engage` (a scenario's [[threats]]) and for coverage chunks alike.
 """
@@ -14,7 +17,7 @@ from shieldlab.engagement.results import Detections, EngageResult, Engagements, 
 from shieldlab.engagement.scan import free_flight_samples
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import Scenario
-from shieldlab.sensors.radar import RadarGeometry, detection_times
+from shieldlab.sensors.radar import RadarGeometry, detection_times, track_times
 from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
 
 
@@ -25,7 +28,8 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, sam
     threats) are computed when a battery needs them and None is given."""
     radars = [RadarGeometry(earth, s) for s in scenario.sensors]
     det = detection_times(threats, radars)
-    track = np.fmin.reduce(det, axis=1) if det.shape[1] else np.full(threats.n, np.nan)  # NaN: never seen
+    tracks = track_times(threats, radars, det)  # MODELS.md 3.2: the detection times where track_formation = 0
+    track = np.fmin.reduce(tracks, axis=1) if tracks.shape[1] else np.full(threats.n, np.nan)  # NaN: no track
     wins = []
     for j, b in enumerate(scenario.batteries):
         cue = track if b.cue == "track" else threats.launch_time_s
@@ -34,7 +38,7 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, sam
             samples = free_flight_samples(threats)  # once, for every battery
         table = None if tables is None else tables[j]
         wins.append(window.evaluate(threats, battery_flyout(scenario, earth, b), t0, samples, table=table))
-    return {"flights": Flights.of(threats), "detections": Detections.of(threats.valid, det, track),
+    return {"flights": Flights.of(threats), "detections": Detections.of(threats.valid, det, track, tracks),
             "engagements": Engagements.of(wins, threats.valid)}
 
 

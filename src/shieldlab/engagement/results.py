@@ -4,7 +4,8 @@ Every per-threat result is a small frozen dataclass of arrays whose leading axis
 or the (launch, aim) pair (coverage), followed by the battery or the sensor where the field has one:
 
     Flights       the threat's flight summary (launch, aim, burnout, apogee, impact, range) and `error`
-    Detections    `time_s` (n, sensors): each sensor's first detection; `track_time_s` (n,): the earliest
+    Detections    `time_s` (n, sensors): each sensor's first detection; `track_s` (n, sensors): each sensor's
+                  track time (MODELS.md 3.2); `track_time_s` (n,): the earliest track
     Engagements   per battery (n, batteries): `earliest_launch_s`, `feasible`, `reason_code`, and the
                   `first` and `last` Intercepts (time, place, interceptor launch and flyout time)
 
@@ -79,7 +80,7 @@ _LABEL = {Reason.OK: "engageable", Reason.NOT_DETECTED: "not detected", Reason.A
           Reason.OUT_OF_REACH: "out of reach", Reason.TIMELINE: "too late"}
 _EXPLANATION = {
     Reason.OK: "can intercept",
-    Reason.NOT_DETECTED: "no sensor detects it (cue = track)",
+    Reason.NOT_DETECTED: "no sensor tracks it (cue = track)",
     Reason.ALTITUDE: "never inside the interceptor's altitude band",
     Reason.OUT_OF_REACH: "no point in the band can be reached",
     Reason.TIMELINE: "reachable, but not in time",
@@ -278,24 +279,32 @@ class Flights(_Arrays):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Detections(_Arrays):
-    """Per threat: each sensor's first detection (scenario s; NaN: never seen) and the track time, the
-    earliest of them (the cue of `cue = "track"` batteries)."""
+    """Per threat: each sensor's first detection (`time_s`, scenario s; NaN: never seen), each sensor's
+    track time (`track_s`, MODELS.md 3.2: the first time it has seen the threat for its whole
+    `track_formation`; the detection time when that is 0; NaN: no track), and the threat's track time,
+    the earliest of the sensors' (`track_time_s`, the cue of `cue = "track"` batteries)."""
 
     time_s: np.ndarray = _per("sensor")
     track_time_s: np.ndarray = _per()
+    track_s: np.ndarray = _per("sensor")
 
     def __repr__(self) -> str:
-        return f"<Detections {self.time_s.shape}: {int(np.isfinite(self.time_s).sum())} seen>"
+        seen, held = int(np.isfinite(self.time_s).sum()), int(np.isfinite(self.track_s).sum())
+        return f"<Detections {self.time_s.shape}: {seen} seen" + (f", {held} tracked>" if held != seen else ">")
 
     @classmethod
-    def of(cls, valid, detections_s, track_time_s) -> Detections:
+    def of(cls, valid, detections_s, track_time_s, tracks_s=None) -> Detections:
+        """From the detection times (n, sensors), the threats' track times (n,) and the sensors' track times
+        (n, sensors; default: the detection times, every track formation time 0); NaN for invalid threats."""
         bad = ~np.asarray(valid, bool)
+        tracks_s = detections_s if tracks_s is None else tracks_s
         return cls(np.where(bad[:, None], np.nan, detections_s),
-                   np.where(bad, np.nan, np.asarray(track_time_s, float)))
+                   np.where(bad, np.nan, np.asarray(track_time_s, float)),
+                   np.where(bad[:, None], np.nan, np.asarray(tracks_s, float)))
 
     @classmethod
     def empty(cls, n: int, ns: int) -> Detections:
-        return cls(np.full((n, ns), np.nan), np.full(n, np.nan))
+        return cls(np.full((n, ns), np.nan), np.full(n, np.nan), np.full((n, ns), np.nan))
 
 
 # --------------------------------------------------------------------------- top-level results
@@ -313,7 +322,7 @@ class _PerThreat:
 
     @property
     def track_time_s(self) -> np.ndarray:
-        """(n,) earliest detection by any sensor (NaN: never seen)."""
+        """(n,) earliest track by any sensor, the `track` cue (MODELS.md 3.2; NaN: no track)."""
         return self.detections.track_time_s
 
     @property

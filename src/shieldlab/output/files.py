@@ -21,12 +21,17 @@ Formats:
     One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
     count, and "which batteries can engage this threat" is one row, also summarised in ``engageable by``).
     Missing numbers are empty cells; UTF-8, comma-separated, header row first.
+    After the battery groups, per sensor: ``<sensor> detection s`` and ``<sensor> track s`` (MODELS.md 3.2;
+    ``track time s`` is the earliest track, the cue of ``cue = "track"`` batteries).
 ``.geojson``
     A FeatureCollection (RFC 7946, lon/lat in [-180, 180]): one Point per (launch, aim) pair at the aim
     point (``kind = "aim"``, properties ``launch``, ``aim``, ``error``, ``engageable_by``, and per battery
     ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``), then one Point per
     launch point (``kind = "launch"``), battery (``kind = "battery"``) and sensor (``kind = "sensor"``).
     Flat property names so that GIS tools show them as plain columns.
+    Aim Points also carry, per sensor, ``<sensor>:detection_s`` and ``<sensor>:track_s``; sensor Points
+    their sensitivity (``reference_range_km``, ``reference_rcs_m2``, ``range_km``, ``boost_range_km``: the
+    ranges against the missile in free and powered flight) and ``track_formation_s`` (MODELS.md 3.1, 3.2).
 ``.png``
     The coverage map (:mod:`shieldlab.output.covermap`).
 """
@@ -201,18 +206,21 @@ def _reason(code: int) -> str:
     return "" if r is None else r.value
 
 
-def csv_header(batteries) -> list[str]:
+def csv_header(batteries, sensors=()) -> list[str]:
     head = ["launch", "launch lat deg", "launch lon deg", "aim", "aim lat deg", "aim lon deg", "error",
             "flight time s", "apogee km", "ground range km", "burnout speed km/s", "track time s",
             "engageable by"]
     for b in batteries:
         head += [f"{b} feasible", f"{b} reason", f"{b} earliest launch s", f"{b} first intercept s",
                  f"{b} first intercept alt km", f"{b} last intercept s"]
+    for s in sensors:
+        head += [f"{s} detection s", f"{s} track s"]
     return head
 
 
 def _csv_rows(ds):
-    """The CSV data rows, one per pair in the documented order."""
+    """The CSV data rows up to the battery groups, one per pair in the documented order (the sensor groups
+    are added by `_sensor_columns`)."""
     batteries = [str(b) for b in ds["battery"].values]
     labels, alat, alon = flat_aims(ds)
     na = len(labels)
@@ -238,12 +246,31 @@ def _csv_rows(ds):
         yield row
 
 
+def _sensor_times(ds):
+    """(names, detection (n, sensors), track (n, sensors)) of a coverage Dataset; the track times are the
+    detection times in a Dataset written before track formation existed (every track formation 0)."""
+    names = [str(s) for s in ds["sensor"].values]
+    det = flat(ds, "detection_time_s")
+    return names, det, flat(ds, "sensor_track_time_s") if "sensor_track_time_s" in ds else det
+
+
+def _sensor_columns(ds):
+    """cells(i): the `<sensor> detection s`, `<sensor> track s` cells of pair i."""
+    names, det, trk = _sensor_times(ds)
+
+    def cells(i):
+        return [c for j in range(len(names)) for c in (_num(det[i, j], "{:.3f}"), _num(trk[i, j], "{:.3f}"))]
+
+    return cells
+
+
 def _render_csv(ds, tmp) -> None:
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(csv_header([str(b) for b in ds["battery"].values]))
-        for row in _csv_rows(ds):
-            w.writerow(row)
+        w.writerow(csv_header([str(b) for b in ds["battery"].values], [str(s) for s in ds["sensor"].values]))
+        sensor_cells = _sensor_columns(ds)
+        for i, row in enumerate(_csv_rows(ds)):
+            w.writerow(row + sensor_cells(i))
 
 
 def write_csv(ds, path) -> None:
@@ -269,6 +296,7 @@ def geojson_document(ds) -> dict:
     launches = [str(x) for x in ds["launch"].values]
     feas, reason, first = flat(ds, "feasible"), flat(ds, "reason"), flat(ds, "first_intercept_time_s")
     err, flight = flat(ds, "error"), flat(ds, "flight_time_s")
+    sensors, det, trk = _sensor_times(ds)
     feats = []
     for i in range(len(launches) * na):
         li, ai = divmod(i, na)
@@ -276,6 +304,9 @@ def geojson_document(ds) -> dict:
                  "flight_time_s": _jnum(flight[i]),
                  "engageable_by": ",".join(b for b, ok in zip(batteries, feas[i]) if ok),
                  "n_engageable": int(np.count_nonzero(feas[i]))}
+        for j, s in enumerate(sensors):
+            props[f"{s}:detection_s"] = _jnum(det[i, j])
+            props[f"{s}:track_s"] = _jnum(trk[i, j])
         for j, b in enumerate(batteries):
             props[f"{b}:feasible"] = bool(feas[i, j])
             props[f"{b}:reason"] = _reason(int(reason[i, j])) or None
@@ -294,13 +325,20 @@ def geojson_document(ds) -> dict:
             "max_range_km": _jnum(ds["sensor_max_range_km"].values[k]),
             "min_elevation_deg": _jnum(ds["sensor_min_elevation_deg"].values[k]),
             "sector_center_deg": _jnum(ds["sensor_sector_center_deg"].values[k]),
-            "sector_half_width_deg": _jnum(ds["sensor_sector_half_width_deg"].values[k])}))
+            "sector_half_width_deg": _jnum(ds["sensor_sector_half_width_deg"].values[k]),
+            **{key: _jnum(ds[var].values[k]) for key, var in _SENSOR_PROPS.items() if var in ds.coords}}))
     return {"type": "FeatureCollection",
             "scenario": str(ds.attrs.get("scenario", "")),
             "shieldlab_version": str(ds.attrs.get("shieldlab_version", __version__)),
             "missile": str(ds.attrs.get("missile", "")), "trajectory": str(ds.attrs.get("trajectory", "")),
             "aim_layout": "grid" if is_grid(ds) else "places",
             "features": feats}
+
+
+# sensor Point properties of MODELS.md 3.1/3.2 (absent from Datasets written before them)
+_SENSOR_PROPS = {"reference_range_km": "sensor_reference_range_km", "reference_rcs_m2": "sensor_reference_rcs_m2",
+                 "track_formation_s": "sensor_track_formation_s", "range_km": "sensor_range_km",
+                 "boost_range_km": "sensor_boost_range_km"}
 
 
 def _render_geojson(ds, tmp) -> None:

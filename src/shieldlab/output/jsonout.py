@@ -38,7 +38,8 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
     }
     if error is not None:
         out.update({"launch_azimuth_deg": None, "burnout": None, "apogee": None, "impact": None,
-                    "ground_range_km": None, "detections": [{"sensor": s, "time_s": None} for s in sensor_names],
+                    "ground_range_km": None,
+                    "detections": [{"sensor": s, "time_s": None, "track_s": None} for s in sensor_names],
                     "track_time_s": None,
                     "engagements": [{"battery": b, "earliest_launch_s": None, "feasible": False, "reason": None,
                                      "first_intercept": None, "last_intercept": None} for b in battery_names]})
@@ -52,7 +53,8 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
                    "lat_deg": r(fl.apogee_lat_deg), "lon_deg": r(fl.apogee_lon_deg)},
         "impact": {"time_s": r(fl.impact_time_s), "lat_deg": r(fl.impact_lat_deg), "lon_deg": r(fl.impact_lon_deg)},
         "ground_range_km": r(fl.ground_range_m, 1e-3),
-        "detections": [{"sensor": s, "time_s": _num(det.time_s[i, j])} for j, s in enumerate(sensor_names)],
+        "detections": [{"sensor": s, "time_s": _num(det.time_s[i, j]), "track_s": _num(det.track_s[i, j])}
+                       for j, s in enumerate(sensor_names)],
         "track_time_s": r(det.track_time_s),
         "engagements": [],
     })

@@ -14,7 +14,7 @@ def events(t: dict, latlon=place_text) -> list[tuple[float, str, str]]:
     rows.append((b["time_s"], "burnout", f"{latlon(b)}, {b['altitude_km']:.0f} km, {b['speed_km_s']:.3f} km/s"))
     for d in t["detections"]:
         if d["time_s"] is not None:
-            rows.append((d["time_s"], f"detected by {d['sensor']}", ""))
+            rows.append((d["time_s"], f"detected by {d['sensor']}", _track_text(d)))
     for e in t["engagements"]:
         if e["feasible"]:
             fi = e["first_intercept"]
@@ -24,3 +24,11 @@ def events(t: dict, latlon=place_text) -> list[tuple[float, str, str]]:
     rows.append((t["apogee"]["time_s"], "apogee", f"{latlon(t['apogee'])}, {t['apogee']['altitude_km']:.0f} km"))
     rows.append((t["impact"]["time_s"], "impact", latlon(t["impact"])))
     return sorted(rows, key=lambda r: r[0])
+
+
+def _track_text(d: dict) -> str:
+    """A detection's track time (MODELS.md 3.2) when it is not the detection time itself: "track at 254.9 s",
+    or "no track" (never seen for the sensor's whole track formation time); "" otherwise."""
+    if "track_s" not in d or d["track_s"] == d["time_s"]:
+        return ""
+    return "no track" if d["track_s"] is None else f"track at {d['track_s']:.1f} s"

@@ -1,8 +1,14 @@
-"""Radar visibility and first-detection times (MODELS.md section 3), vectorised.
+"""Radar visibility, first-detection times and track times (MODELS.md section 3), vectorised.
 
-A radar at S sees P when the slant range is at most max_range, P's elevation seen from S is at least
-min_elevation, P's azimuth lies in the sector, and the line of sight clears the ellipsoid (always
+A radar at S sees P when the slant range is at most its detection range, P's elevation seen from S is at
+least min_elevation, P's azimuth lies in the sector, and the line of sight clears the ellipsoid (always
 true when the elevation is >= 0; checked explicitly for negative masks).
+
+The detection range is `max_range`, or, for a radar with a `reference_range`, the range against the
+threat's radar cross-section (MODELS.md 3.1, `Radar.range_m`): the booster's (`rcs_boost`) in powered
+flight (0 <= t - t_L <= t_bo), the warhead's (`rcs`) in free flight. A radar's track time (MODELS.md 3.2)
+is the first time t at which it has seen the threat at every instant of [t - track_formation, t]:
+`track_times` walks the visible intervals from the detection time on.
 """
 
 from __future__ import annotations
@@ -40,12 +46,39 @@ class RadarGeometry:
              sec.half_width_deg if sectored else 180.0, 1.0 if radar.min_elevation_deg < 0.0 else 0.0,
              earth.a_m, earth.b_m]])
 
-    def sees(self, p_ecef: np.ndarray) -> np.ndarray:
+    def sees(self, p_ecef: np.ndarray, range_m=None) -> np.ndarray:
         """Boolean mask (...) of the points (..., 3) this radar sees (False for NaN points); the same
-        compiled rule as the free-flight scan."""
+        compiled rule as the free-flight scan. `range_m` (broadcast to (...)): the detection range at each
+        point (`ranges_m`); default `max_range`."""
         p = np.asarray(p_ecef, dtype=float)
         flat = np.ascontiguousarray(p.reshape(-1, 3))
-        return _sees_batch(flat, self.kernel_params).reshape(p.shape[:-1])
+        shape = p.shape[:-1]
+        r = self.kernel_params[12] if range_m is None else range_m
+        r = np.ascontiguousarray(np.broadcast_to(np.asarray(r, dtype=float), shape).reshape(-1))
+        return _sees_batch(flat, self.kernel_params, r).reshape(shape)
+
+    def range_m(self, rcs_m2) -> np.ndarray:
+        """Detection range (m) against targets of cross-sections `rcs_m2` (array), MODELS.md 3.1: the
+        scenario's rule (`Radar.range_m`) applied to each distinct value."""
+        s = np.asarray(rcs_m2, dtype=float)
+        if self.radar.reference_range_m is None:
+            return np.full(s.shape, self.radar.max_range_m)
+        u, inv = np.unique(s, return_inverse=True)
+        return np.array([self.radar.range_m(float(x)) for x in u], float)[inv].reshape(s.shape)
+
+    def ranges_m(self, threats, idx) -> tuple[np.ndarray, np.ndarray]:
+        """(boost, free) detection ranges (k,) of this radar against threats idx (k,): against the booster's
+        cross-section in powered flight, the warhead's in free flight."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return self.range_m(threats.rcs_boost_m2[idx]), self.range_m(threats.rcs_m2[idx])
+
+    def sees_threats(self, threats, idx, t_s, boost_range_m, free_range_m) -> np.ndarray:
+        """Whether this radar sees threats idx (k,) at times t_s (k,), with the detection range of each
+        threat's phase at that time (`ranges_m`); False before launch and after impact."""
+        idx = np.asarray(idx, dtype=np.int64)
+        t = np.asarray(t_s, dtype=float)
+        powered = t - threats.launch_time_s[idx] <= threats.burn_time_s[idx]  # as FlownThreats.position_ecef
+        return self.sees(threats.position_ecef(idx, t), np.where(powered, boost_range_m, free_range_m))
 
 
 def line_of_sight_clear(earth: Earth, a_ecef, b_ecef) -> np.ndarray:
@@ -70,15 +103,17 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
 
     Scans the powered flight every POWERED_SAMPLE_S (positions by the burnout model's geodesic rule)
     and, where the radar has not seen the threat by burnout, the free flight every FREE_SAMPLE_S in a
-    compiled kernel; the first visible sample's interval is bisected (BISECTIONS halvings).
-    Returns (n_threats, n_radars).
+    compiled kernel; the first visible sample's interval is bisected (BISECTIONS halvings). The range
+    is each radar's against the threat's booster in powered flight and its warhead in free flight
+    (`RadarGeometry.ranges_m`). Returns (n_threats, n_radars).
     """
     idx = np.flatnonzero(threats.valid) if idx is None else np.asarray(idx)
     n_all = threats.n
     out = np.full((n_all, len(radars)), np.nan)
     if idx.size == 0 or not radars:
         return out
-    maybe = _may_see_powered(threats, idx, radars)  # (k, n_radars)
+    ranges = [rg.ranges_m(threats, idx) for rg in radars]  # (boost, free) per radar, each (k,)
+    maybe = _may_see_powered(threats, idx, radars, [r[0] for r in ranges])  # (k, n_radars)
     scan = np.flatnonzero(maybe.any(1))
     times = _powered_times(threats, idx[scan])  # (ks, m), launch .. burnout
     ks, m = times.shape
@@ -91,10 +126,11 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
     times_all = np.full((idx.size, m), np.nan)
     times_all[scan] = times
     for j, rg in enumerate(radars):
+        r_boost, r_free = ranges[j]
         # only threats that this radar may see while powered are scanned; the rest start at burnout
         vis = np.zeros((idx.size, m), bool)
         mine = maybe[scan, j]
-        vis[scan[mine]] = rg.sees(pos[mine]) & np.isfinite(times[mine])
+        vis[scan[mine]] = rg.sees(pos[mine], r_boost[scan[mine], None]) & np.isfinite(times[mine])
         anyv = vis.any(1)
         hit = np.flatnonzero(anyv)
         if hit.size:
@@ -102,24 +138,119 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
             t_hi = times_all[hit, fi]
             at_start = fi == 0
             t_lo = np.where(at_start, t_hi, times_all[hit, np.maximum(fi - 1, 0)])
-            tr = idx[hit]
-            for _ in range(BISECTIONS):
-                mid = 0.5 * (t_lo + t_hi)
-                seen = rg.sees(threats.position_ecef(tr, mid))
-                t_hi = np.where(seen, mid, t_hi)
-                t_lo = np.where(seen, t_lo, mid)
-            out[tr, j] = np.where(at_start, times_all[hit, 0], t_hi)
-        rest = idx[~anyv]
-        if rest.size:
-            out[rest, j] = _first_visible_free(
-                threats.nodes, threats.node_count, threats.step_s, rest.astype(np.int64),
-                threats.burnout_time_s[rest], threats.impact_time_s[rest], rg.kernel_params, FREE_SAMPLE_S,
-                BISECTIONS)
+            out[idx[hit], j] = np.where(at_start, times_all[hit, 0],
+                                        _bisect_powered(threats, idx[hit], t_lo, t_hi, rg, r_boost[hit]))
+        rest = ~anyv
+        if rest.any():
+            out[idx[rest], j] = _first_visible_free(
+                threats.nodes, threats.node_count, threats.step_s, idx[rest].astype(np.int64),
+                threats.burnout_time_s[idx[rest]], threats.impact_time_s[idx[rest]], rg.kernel_params,
+                np.ascontiguousarray(r_free[rest]), FREE_SAMPLE_S, BISECTIONS)
     return out
 
 
-def _may_see_powered(threats, idx, radars) -> np.ndarray:
-    """(k, n_radars): False where radar j cannot see threat idx[k] at any time of its powered flight.
+def track_times(threats, radars: list[RadarGeometry], detections_s: np.ndarray, idx=None) -> np.ndarray:
+    """Each radar's track time (s) of each threat (MODELS.md 3.2): the first time t at which the radar has
+    seen the threat at every instant of [t - t_f, t], t_f its `track_formation_s`; NaN if never. Returns
+    (n_threats, n_radars); with t_f = 0 the detection time itself (`detections_s`, detection_times).
+
+    From the detection time on, each visible interval is followed: [s, s + t_f] is scanned every
+    FINE_SAMPLE_S or less (visibility gaps shorter than that step may be passed over, as short windows of
+    visibility are by the detection scan); an interval that ends before s + t_f (its first unseen sample:
+    a sector edge, a mask, a range limit, the booster-to-warhead range change at burnout, or impact) gives
+    no track, and the next interval starts where the radar next sees the threat, located as detection
+    times are (the same scans and bisections). The first interval at least t_f long gives s + t_f.
+    """
+    out = np.array(detections_s, dtype=float, copy=True)
+    idx = np.flatnonzero(threats.valid) if idx is None else np.asarray(idx)
+    for j, rg in enumerate(radars):
+        tf = float(rg.radar.track_formation_s)
+        if not tf > 0.0:
+            continue
+        out[idx, j] = np.nan
+        rows = idx[np.isfinite(detections_s[idx, j])].astype(np.int64)
+        start = np.array(detections_s[rows, j], dtype=float)
+        r_boost, r_free = rg.ranges_m(threats, rows)
+        pending = np.arange(rows.size)
+        while pending.size:
+            gap = _first_unseen(threats, rows[pending], start[pending], tf, rg, r_boost[pending], r_free[pending])
+            held = np.isnan(gap)
+            out[rows[pending[held]], j] = start[pending[held]] + tf
+            pending, gap = pending[~held], gap[~held]
+            if not pending.size:
+                break
+            start[pending] = _first_visible_from(threats, rows[pending], gap, rg, r_boost[pending], r_free[pending])
+            pending = pending[np.isfinite(start[pending])]
+    return out
+
+
+def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.ndarray:
+    """The first time in (start, start + span], scanned every FINE_SAMPLE_S or less, at which the radar
+    does not see each threat rows (k,); NaN where it sees it at every sample."""
+    n = max(int(math.ceil(span_s / FINE_SAMPLE_S)), 1)
+    h = span_s / n
+    out = np.full(rows.size, np.nan)
+    live = np.arange(rows.size)
+    for k in range(1, n + 1):
+        t = start_s[live] + k * h
+        seen = rg.sees_threats(threats, rows[live], t, r_boost[live], r_free[live])
+        out[live[~seen]] = t[~seen]
+        live = live[seen]
+        if not live.size:
+            break
+    return out
+
+
+def _first_visible_from(threats, rows, t_from_s, rg: RadarGeometry, r_boost, r_free) -> np.ndarray:
+    """The first time at or after t_from_s (k,) at which the radar sees each threat rows (k,), to impact;
+    NaN if never. The rest of the powered flight is scanned and bisected as in detection_times (range
+    r_boost), then, where nothing was seen, the free flight by the same compiled scan (range r_free)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    t0 = np.asarray(t_from_s, dtype=float)
+    out = np.full(rows.size, np.nan)
+    t_bo = threats.burnout_time_s[rows]
+    pw = np.flatnonzero(t0 <= t_bo)
+    if pw.size:
+        span = t_bo[pw] - t0[pw]
+        n_p = np.maximum(np.ceil(span / POWERED_SAMPLE_S).astype(int), 1)
+        m = int(n_p.max()) + 1
+        j = np.arange(m)[None, :]
+        times = t0[pw, None] + j * (span / n_p)[:, None]
+        times[j > n_p[:, None]] = np.nan
+        good = np.isfinite(times)
+        r = np.repeat(rows[pw], m)[good.ravel()]
+        vis = np.zeros(times.shape, bool)
+        vis[good] = rg.sees(threats.position_ecef(r, times[good]), np.repeat(r_boost[pw], m)[good.ravel()])
+        hit = np.flatnonzero(vis.any(1))
+        if hit.size:
+            fi = np.argmax(vis[hit], axis=1)
+            t_hi = times[hit, fi]
+            t_lo = times[hit, np.maximum(fi - 1, 0)]
+            k = pw[hit]
+            out[k] = np.where(fi == 0, t_hi, _bisect_powered(threats, rows[k], t_lo, t_hi, rg, r_boost[k]))
+    rest = np.flatnonzero(np.isnan(out))
+    if rest.size:
+        out[rest] = _first_visible_free(
+            threats.nodes, threats.node_count, threats.step_s, rows[rest], np.maximum(t0[rest], t_bo[rest]),
+            threats.impact_time_s[rows[rest]], rg.kernel_params, np.ascontiguousarray(r_free[rest], dtype=float),
+            FREE_SAMPLE_S, BISECTIONS)
+    return out
+
+
+def _bisect_powered(threats, rows, t_lo, t_hi, rg, r_boost) -> np.ndarray:
+    """BISECTIONS halvings of [t_lo, t_hi] (powered flight; unseen at t_lo, seen at t_hi): the earliest
+    time found at which the radar sees each threat."""
+    for _ in range(BISECTIONS):
+        mid = 0.5 * (t_lo + t_hi)
+        seen = rg.sees(threats.position_ecef(rows, mid), r_boost)
+        t_hi = np.where(seen, mid, t_hi)
+        t_lo = np.where(seen, t_lo, mid)
+    return t_hi
+
+
+def _may_see_powered(threats, idx, radars, boost_ranges_m=None) -> np.ndarray:
+    """(k, n_radars): False where radar j cannot see threat idx[k] at any time of its powered flight
+    (`boost_ranges_m`: per radar, the detection ranges (k,) against the boosters; default max_range).
 
     The powered positions P(s), s in [0, 1], run from the launch point L to the burnout point B along
     the geodesic with a linear altitude; they stay within eps of the segment LB, with eps bounding the
@@ -141,6 +272,7 @@ def _may_see_powered(threats, idx, radars) -> np.ndarray:
     seg2 = np.maximum((seg * seg).sum(-1), 1e-9)
     out = np.ones((idx.size, len(radars)), bool)
     for j, rg in enumerate(radars):
+        r_max = rg.radar.max_range_m if boost_ranges_m is None else boost_ranges_m[j]
         sL, sB = L - rg.site_ecef, B - rg.site_ecef
         u = np.clip(-(sL * seg).sum(-1) / seg2, 0.0, 1.0)
         dmin = np.linalg.norm(sL + u[:, None] * seg, axis=-1)
@@ -148,7 +280,7 @@ def _may_see_powered(threats, idx, radars) -> np.ndarray:
         up = np.maximum(sL @ rg.up, sB @ rg.up) + eps
         se = float(rg.sin_min_el)
         mask = se * (np.maximum(dmin - eps, 0.0) if se >= 0.0 else dmax + eps)
-        out[:, j] = (dmin - eps <= rg.radar.max_range_m) & (up - mask >= 0.0)
+        out[:, j] = (dmin - eps <= r_max) & (up - mask >= 0.0)
     return out
 
 
@@ -165,12 +297,13 @@ def _powered_times(threats, idx) -> np.ndarray:
 
 
 @njit
-def _sees(x, y, z, p):
-    """Whether the radar sees one point (MODELS.md section 3); p = RadarGeometry.kernel_params.
+def _sees(x, y, z, p, rmax):
+    """Whether the radar sees one point (MODELS.md section 3); p = RadarGeometry.kernel_params, rmax the
+    detection range (p[12], max_range, unless the target's cross-section sets it: MODELS.md 3.1).
     NaN coordinates give False (every comparison with NaN fails)."""
     dx, dy, dz = x - p[0], y - p[1], z - p[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
-    if not rng <= p[12]:
+    if not rng <= rmax:
         return False
     up = dx * p[9] + dy * p[10] + dz * p[11]
     if up < p[13] * rng:
@@ -200,20 +333,20 @@ def _sees(x, y, z, p):
 
 
 @njit
-def _sees_batch(pts, p):
+def _sees_batch(pts, p, rmax):
     out = np.zeros(pts.shape[0], dtype=np.bool_)
     for i in range(pts.shape[0]):
-        out[i] = _sees(pts[i, 0], pts[i, 1], pts[i, 2], p)
+        out[i] = _sees(pts[i, 0], pts[i, 1], pts[i, 2], p, rmax[i])
     return out
 
 
 @njit
-def _near(x, y, z, p, d):
+def _near(x, y, z, p, rmax, d):
     """Whether a point that moves by at most d metres could become visible: every rule of _sees
     with a margin of d (a necessary condition, so nothing visible is ever passed over)."""
     dx, dy, dz = x - p[0], y - p[1], z - p[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
-    if not rng <= p[12] + d:
+    if not rng <= rmax + d:
         return False
     up = dx * p[9] + dy * p[10] + dz * p[11]
     if up - p[13] * rng < -2.0 * d:
@@ -231,11 +364,11 @@ def _near(x, y, z, p, d):
 
 
 @njit
-def _bisect_visible(nodes, count, step, i, lo, hi, p, nbisect):
+def _bisect_visible(nodes, count, step, i, lo, hi, p, rmax, nbisect):
     for _ in range(nbisect):
         mid = 0.5 * (lo + hi)
         x, y, z = hermite_position(nodes, count, step, i, mid)
-        if _sees(x, y, z, p):
+        if _sees(x, y, z, p, rmax):
             hi = mid
         else:
             lo = mid
@@ -243,8 +376,9 @@ def _bisect_visible(nodes, count, step, i, lo, hi, p, nbisect):
 
 
 @njit(parallel=True)
-def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect):
-    """First time in [t_start, t_end] a radar sees each threat's free flight; NaN if never.
+def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, rmax, dt, nbisect):
+    """First time in [t_start, t_end] a radar sees each threat's free flight (detection range rmax[q]);
+    NaN if never.
 
     Scanned every dt; an interval whose ends are not visible but near visibility (within the distance
     the threat can fly in dt, MAX_SPEED_M_S) is scanned again every FINE_SAMPLE_S, so short windows
@@ -255,6 +389,7 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
     fine = FINE_SAMPLE_S
     for q in prange(k):
         i = rows[q]
+        r = rmax[q]
         a, b = t_start[q], t_end[q]
         if not (b >= a):
             continue
@@ -266,10 +401,10 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
         for s in range(ns + 1):
             t = a + s * h
             x, y, z = hermite_position(nodes, count, step, i, t)
-            if _sees(x, y, z, p):
-                out[q] = t if s == 0 else _bisect_visible(nodes, count, step, i, prev, t, p, nbisect)
+            if _sees(x, y, z, p, r):
+                out[q] = t if s == 0 else _bisect_visible(nodes, count, step, i, prev, t, p, r, nbisect)
                 break
-            near = _near(x, y, z, p, d)
+            near = _near(x, y, z, p, r, d)
             if s > 0 and (near or prev_near):
                 nf = max(int(math.ceil((t - prev) / fine)), 1)
                 hf = (t - prev) / nf
@@ -277,8 +412,8 @@ def _first_visible_free(nodes, count, step, rows, t_start, t_end, p, dt, nbisect
                 for u in range(1, nf):
                     tf = prev + u * hf
                     x, y, z = hermite_position(nodes, count, step, i, tf)
-                    if _sees(x, y, z, p):
-                        out[q] = _bisect_visible(nodes, count, step, i, tf - hf, tf, p, nbisect)
+                    if _sees(x, y, z, p, r):
+                        out[q] = _bisect_visible(nodes, count, step, i, tf - hf, tf, p, r, nbisect)
                         found = True
                         break
                 if found:

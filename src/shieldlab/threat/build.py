@@ -246,7 +246,9 @@ def build(earth: Earth, missiles: dict, request: ThreatRequest,
             for i, d, miss_m in zip(missed, np.atleast_1d(dist_m), sol.miss_m[~sol.ok]):
                 error[i] = _aim_error(mis[i], mode, q.gamma_deg[i], miss_m, d)
     batch = ThreatBatch(earth, q.launch_time_s, q.launch_lat_deg, q.launch_lon_deg, q.launch_alt_m, az0, t_bo, d_bo,
-                        h_bo, spd, gam, error=tuple(error), aim_lat_deg=q.aim_lat_deg, aim_lon_deg=q.aim_lon_deg)
+                        h_bo, spd, gam, error=tuple(error), aim_lat_deg=q.aim_lat_deg, aim_lon_deg=q.aim_lon_deg,
+                        rcs_m2=np.array([m.rcs_m2 for m in mis], float),
+                        rcs_boost_m2=np.array([m.boost_rcs_m2 for m in mis], float))
     return fly(batch)
 
 

@@ -50,6 +50,8 @@ class ThreatBatch:
     step_s: float = freeflight.DEFAULT_STEP_S
     aim_lat_deg: np.ndarray = None  # the aim points (NaN: unaimed; None: all unaimed)
     aim_lon_deg: np.ndarray = None
+    rcs_m2: np.ndarray = None  # radar cross-sections (MODELS.md 3.1): free flight (None: all 1 m2)
+    rcs_boost_m2: np.ndarray = None  # powered flight (None: rcs_m2)
 
     def __post_init__(self):
         n = self.launch_time_s.shape[0]
@@ -58,6 +60,10 @@ class ThreatBatch:
         for name in ("aim_lat_deg", "aim_lon_deg"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.full(n, np.nan))
+        if self.rcs_m2 is None:
+            object.__setattr__(self, "rcs_m2", np.ones(n))
+        if self.rcs_boost_m2 is None:
+            object.__setattr__(self, "rcs_boost_m2", np.array(self.rcs_m2, float))
         _frozen(self)
 
     def __repr__(self) -> str:
