@@ -17,7 +17,7 @@ from shieldlab.threat._kernels import sample_free_flights
 
 SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the samples)
 TABLE_MARGIN_S = 10.0  # below the fastest corner of an uncertain cell by more than this: no arc in time
-CLEAR_MARGIN_S = 3.0  # table times in clear cells are within 2 s of exact ones (tests/test_table.py)
+CLEAR_MARGIN_S = 3.0  # table times in clear cells: within 2 s of exact ones, or their error bound (tests/test_table.py)
 REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
 
 
@@ -94,7 +94,7 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     # cover the fastest corner; and, for a threat with no table-feasible sample, clear cells within
     # the table's error of being feasible (a short window the table misses). Next to a threat's
     # table-feasible samples such clear cells are the boundary search's business (`_locate`).
-    near = (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S)).reshape(k, m) & ~has[:, None]
+    near = (np.isfinite(T) & (avail >= T - np.maximum(CLEAR_MARGIN_S, tl.error_s))).reshape(k, m) & ~has[:, None]
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
     need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
