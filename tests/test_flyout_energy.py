@@ -297,6 +297,21 @@ def test_energy_management_faster_never_later(lat, lon, az, dist_km, alt_km, v_s
 
 
 # ---- the zenith: slow interceptors (issue 12, item 3) -----------------------------------------------------------
+@pytest.mark.kernels
+def test_points_straight_overhead_are_reached():
+    """(azimuth, elevation) Newton steps fail straight above the site (the Jacobian's azimuth column vanishes);
+    the solver's fallback, in the point's own vertical plane, reaches the point: by the near-vertical fast arc
+    (DOP853 agrees), and no faster arc exists by brute force. (Before issue 12 the solver found no arc here.)"""
+    site = Point(39.0, 40.0)
+    fly_ = Flyout(EARTH, site, InterceptorType("slow", 40.0, 2500.0, 80e3, 600e3))
+    e, n, up = _enu(site.lat_deg, site.lon_deg)
+    p = _ecef(site.lat_deg, site.lon_deg, 0.0) + 360e3 * up + 2e3 * e  # 360 km up, 2 km east of the vertical
+    fs = fly_.solve(p[None])
+    assert fs.family[0] == FAMILY_FULL and math.degrees(fs.elevation_rad[0]) > 85.0
+    check_arc_by_dop853(fly_, fs, 0, p)
+    assert abs(fs.time_s[0] - brute_force_flyout_s(site, 2500.0, 40.0, p, el_min_deg=80.0)) < BRUTE_TIME_TOL_S
+
+
 SLOW_SCENARIO = """
 name = "slow interceptor overhead"
 [earth]

@@ -43,6 +43,9 @@ FINE_MARGIN_RAD = math.radians(2.0)
 FINE_STEP_RAD = math.radians(0.5)
 FINE_POINTS = 41
 ILLINOIS_STEPS = 8
+ILLINOIS_PATIENCE = 3  # a root's |sigma| falls below ILLINOIS_KEEP of the bracket's smaller end within this many steps
+ILLINOIS_KEEP = 0.3
+ILLINOIS_DONE = 0.05
 GOLDEN_STEPS = 16
 MAX_STARTS = 8
 
@@ -406,20 +409,24 @@ def elevation_ok(x, em, floor):
 @njit
 def _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, g0, s0, g1, s1, out):
     """Illinois steps on sigma(gamma) of the first (which 0) or closest (1) `approach` of the arcs
-    beta = 0 between g0 and g1, where it changes sign: returns (gamma, tau, sigma, arcs) of the last
-    step."""
+    beta = 0 between g0 and g1, where it changes sign: returns (gamma, tau, arcs) of the last step, NaN
+    tau where sigma does not fall towards 0 (|sigma| still above ILLINOIS_KEEP of the smaller end's
+    after ILLINOIS_PATIENCE steps, or ILLINOIS_DONE after all): the sign changed by a jump (the
+    nearest approach switching from one pass to another, or an arc's side turning with its
+    velocity far from p), not through an arc that passes through p."""
     gm = g0
     tau = math.nan
     sm = s0
     side = 0
     n = 0
-    for _ in range(ILLINOIS_STEPS):
+    s_ref = min(abs(s0), abs(s1))
+    for k in range(ILLINOIS_STEPS):
         gm = g0 - s0 * (g1 - g0) / (s1 - s0)
         t1, s1_, _, t2, s2_, _ = approach(site, frame, vb, tb, params, h, 0.0, gm, p, tau_cap, out)
         tau, sm = (t1, s1_) if which == 0 else (t2, s2_)
         n += 1
-        if not math.isfinite(sm):
-            break
+        if not math.isfinite(sm) or (k + 1 >= ILLINOIS_PATIENCE and abs(sm) > ILLINOIS_KEEP * s_ref):
+            return gm, math.nan, n
         if (sm < 0.0) == (s0 < 0.0):
             g0, s0 = gm, sm
             if side == -1:
@@ -430,7 +437,9 @@ def _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, g0, s0, g1, s
             if side == 1:
                 s0 *= 0.5
             side = 1
-    return gm, tau, sm, n
+    if abs(sm) > ILLINOIS_DONE * s_ref:
+        tau = math.nan
+    return gm, tau, n
 
 
 @njit
@@ -490,8 +499,8 @@ def _fallback(p, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd
                 continue
             if grid[k + 1] - grid[k] <= 0.0:
                 continue
-            g, t, sg, na = _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, grid[k], sa, grid[k + 1],
-                                       sb, st)
+            g, t, na = _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, grid[k], sa, grid[k + 1], sb,
+                                   st)
             arcs += na
             if math.isfinite(t):
                 starts[m, 0] = g
@@ -506,6 +515,20 @@ def _fallback(p, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd
         for k in range(n):
             if math.isfinite(sig[0, k]) and (j < 0 or sig[0, k] > sig[0, j]):
                 j = k
+        # the largest sigma between the grid's points exceeds theirs by about |sigma''| h^2 / 8: no arc can pass
+        # above p where even 8 times that (the parabola through the three points next to the largest) does not
+        # reach 0 (a point beyond the edge of reach: nothing to search)
+        if j >= 0:
+            jl = max(j - 1, 0)
+            jr = min(j + 1, n - 1)
+            hh = max(grid[jr] - grid[j], grid[j] - grid[jl])
+            if 0 < j < n - 1 and math.isfinite(sig[0, jl]) and math.isfinite(sig[0, jr]):
+                lift = max(-(sig[0, jl] - 2.0 * sig[0, j] + sig[0, jr]), 0.0) * (hh / min(grid[jr] - grid[j],
+                                                                                          grid[j] - grid[jl])) ** 2
+            else:
+                lift = abs(sig[0, jr] - sig[0, jl]) if math.isfinite(sig[0, jr] - sig[0, jl]) else math.inf
+            if sig[0, j] + lift < 0.0:
+                j = -1
         if j >= 0:
             a = grid[max(j - 1, 0)]
             b = grid[min(j + 1, n - 1)]

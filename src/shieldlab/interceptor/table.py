@@ -143,11 +143,15 @@ def table_steps_m(interceptor) -> tuple[float, float]:
 
 def node_error_s(T: np.ndarray) -> np.ndarray:
     """(A, K, L) a bound of the trilinear interpolation error of T in the cells next to each node: per
-    axis |second difference| / 8 (linear interpolation of f over a step h errs by at most
-    max|f''| h^2 / 8); where a neighbour is missing (the edge of reach or of the table), the one-sided
-    second difference / 2, because near the edge of reach T behaves like a square root of the
-    distance to it (the fast and slow arcs merge) and a linear interpolant errs by up to a quarter
-    of the step's rise there; inf where T is and where a node has too few finite neighbours."""
+    axis |second difference| / 2, summed over the axes. Linear interpolation of a smooth f over a
+    step h errs by at most max|f''| h^2 / 8 (a quarter of this), but T has kinks, where the fast arc
+    changes family (energy management: the floor arcs take over from the full-speed ones) and where
+    a cell straddles one, linear interpolation errs by up to a quarter of the slope's jump times h,
+    which is at most half the larger second difference of the cell's two nodes. Where a neighbour is
+    missing (the edge of reach or of the table), the one-sided second difference / 2: near the edge
+    of reach T behaves like a square root of the distance to it (the fast and slow arcs merge) and a
+    linear interpolant errs by up to a quarter of the step's rise there. inf where T is, and where a
+    node has too few finite neighbours. A cell's bound is the largest of its corners'."""
     err = np.zeros(T.shape)
     fin = np.isfinite(T)
     for axis, periodic in ((0, True), (1, False), (2, False)):
@@ -165,7 +169,7 @@ def node_error_s(T: np.ndarray) -> np.ndarray:
             fm[tuple(first)] = False
             fp[tuple(last)] = False
         with np.errstate(invalid="ignore"):
-            central = np.abs(Tm - 2.0 * T + Tp) / 8.0
+            central = np.abs(Tm - 2.0 * T + Tp) / 2.0
             # one-sided: the two nodes inwards of a node with one missing neighbour
             Tmm, fmm = np.roll(T, 2, axis), np.roll(fm, 1, axis)
             Tpp, fpp = np.roll(T, -2, axis), np.roll(fp, -1, axis)
