@@ -92,11 +92,11 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     has = tab_ok.any(1)
     # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
     # cover the fastest corner; and, for a threat with no table-feasible sample, clear cells within
-    # the table's error (CLEAR_MARGIN_S, or the cell's error bound when larger) of being feasible (a
-    # short window the table misses). Next to a threat's
-    # table-feasible samples such clear cells are the boundary search's business (`_locate`).
-    near = (avail >= np.where(np.isfinite(T), T - np.maximum(CLEAR_MARGIN_S, tl.error_s), np.inf)).reshape(k, m)
-    near &= ~has[:, None]
+    # the table's error (CLEAR_MARGIN_S, or the cell's error bound when larger: TableLookup.error_s)
+    # of being feasible (a short window the table misses). Next to a threat's table-feasible samples
+    # such clear cells are the boundary search's business (`_locate`).
+    margin = np.maximum(CLEAR_MARGIN_S, np.where(np.isfinite(T), tl.error_s, 0.0))
+    near = (avail >= T - margin).reshape(k, m) & ~has[:, None]
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
     need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason

@@ -6,19 +6,21 @@ x is the launch elevation (rad) of an arc at the burnout speed v_b. With energy 
 values x < e_L (the launch floor) denote the floor family: launch elevation e_L and burnout speed
 v = v_b (1 - (e_L - x)), so x runs continuously along the boundary of the allowed launches, from the
 floor arcs (0 < v < v_b at e_L) to the full-speed arcs (e_L <= elevation, v_b). Newton steps and
-Jacobians d(arrival)/d(az, x, tau) hold across both families.
+Jacobians d(arrival)/d(az, x, tau) hold across both families. With em a point inside the burnout
+sphere (|P - S| < v_b t_b / 2) at or above the floor is reached at burnout (tau = 0, FAMILY_BURNOUT).
 
 For a point P: Newton on (az, x, tau) with the ECEF miss as residual (d/dtau is the arrival velocity,
 d/daz and d/dx by forward differences), tried from a warm start (when finite), then the low flat-Earth
 arc (with em, the flat-Earth floor arc when the low arc would need a launch below e_L). A valid arc
-from either ends the search. Otherwise the high flat-Earth arc, and then the fallback: the same
-Newton in a frame turned to the point (beta, gamma, tau), where gamma is the elevation in the vertical
-plane of P (past 90 deg: over the top) and beta the angle out of it; unlike (az, x) it has no
-singularity at the zenith, where (az, x) Newton steps fail (the Jacobian's az column vanishes): points
-nearly above the site are reached by near-vertical arcs. The fallback's arc replaces the high start's
-only when it is faster by more than `same_arc_s` (the same arc found twice keeps the first). The
-Jacobian is only propagated when the miss has not yet converged, so a point that converges after n
-steps costs 3 n + 1 arcs.
+from either ends the search when it is the fast arc (`front_arc`, or P inside the burnout sphere).
+Otherwise the high flat-Earth arc, and then the fallback (`_fallback`): Newton in a frame turned to
+the point (beta, gamma, tau), where gamma is the elevation in the vertical plane of P (past 90 deg:
+over the top) and beta the angle out of it, started from a scan of the in-plane arcs' passes near P
+(`approach`); unlike (az, x) it has no singularity at the zenith, where (az, x) Newton steps fail
+(the Jacobian's az column vanishes): points nearly above the site are reached by near-vertical arcs.
+An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
+found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
+so a point that converges after n steps costs 3 n + 1 arcs.
 """
 
 from __future__ import annotations
@@ -469,7 +471,8 @@ def _fallback(p, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd
     lo = max(floor, 1e-4)
     hi = math.pi - lo
     n_fine = 0
-    f_lo = f_hi = 0.0
+    f_lo = 0.0
+    f_hi = 0.0
     if el_p > FINE_ABOVE_RAD:
         f_lo = max(lo, el_p - FINE_MARGIN_RAD)
         f_hi = min(hi, math.pi - el_p + FINE_MARGIN_RAD)
