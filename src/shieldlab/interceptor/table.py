@@ -6,6 +6,8 @@ altitude so most nodes converge in two or three Newton steps). Rotation, J2 and 
 the node solutions, so the table is exact at its nodes; between nodes it is trilinear. The table
 serves only to scan threat paths quickly; engagement windows are refined with exact solves
 (engagement/boundary.py), so table error moves no reported number beyond the refinement tolerance.
+Each look-up also gives a bound of its interpolation error (`node_error_s`), which the scan uses to
+choose the clear cells it checks exactly. Slow interceptors get finer steps (`table_steps_m`).
 
 Coordinates: for a point P, its geocentric unit vector d = P / |P|; theta = angle between d and the
 site's geocentric unit vector s; azimuth = direction of d seen from s in the geocentric east/north
@@ -150,8 +152,8 @@ def node_error_s(T: np.ndarray) -> np.ndarray:
     which is at most half the larger second difference of the cell's two nodes. Where a neighbour is
     missing (the edge of reach or of the table), the one-sided second difference / 2: near the edge
     of reach T behaves like a square root of the distance to it (the fast and slow arcs merge) and a
-    linear interpolant errs by up to a quarter of the step's rise there. inf where T is, and where a
-    node has too few finite neighbours. A cell's bound is the largest of its corners'."""
+    linear interpolant errs by up to a quarter of the step's rise there. inf where T is inf, and where
+    a node has too few finite neighbours. A cell's bound is the largest of its corners'."""
     err = np.zeros(T.shape)
     fin = np.isfinite(T)
     for axis, periodic in ((0, True), (1, False), (2, False)):
