@@ -9,6 +9,7 @@ every radar's detection and every battery's intercept window).
 
     python benchmarks/bench_coverage.py                      # quick: 3 baseline threats, 2,000 pairs
     python benchmarks/bench_coverage.py --baseline 10 --pairs 8000 --workers 2 --big   # the README's figures
+    python benchmarks/bench_coverage.py --energy-management --min-launch-elevation 10    # MODELS.md 4.1 on
 
 Prints the per-threat time of each and their ratio; timings depend on the machine and its load (both
 are measured in the same run for that reason). With --workers N the pairs run on N worker processes,
@@ -19,6 +20,7 @@ the 100,000-pair run, timed whole (pool start-up and flyout tables included).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import resource
 import time
@@ -122,8 +124,19 @@ def main():
     ap.add_argument("--pairs", type=int, default=2000, help="pairs evaluated by shieldlab")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--big", action="store_true", help="also run the 100,000-pair coverage")
+    ap.add_argument("--energy-management", action="store_true",
+                    help="give every interceptor type energy_management = true (MODELS.md 4.1)")
+    ap.add_argument("--min-launch-elevation", type=float, default=0.0, metavar="DEG",
+                    help="give every interceptor type this min_launch_elevation (MODELS.md 4.1)")
     a = ap.parse_args()
     sc = load_scenario(SCENARIO)
+    if a.energy_management or a.min_launch_elevation:
+        its = {k: dataclasses.replace(v, energy_management=a.energy_management,
+                                      min_launch_elevation_deg=a.min_launch_elevation)
+               for k, v in sc.interceptors.items()}
+        sc = dataclasses.replace(sc, interceptors=its)
+        print(f"interceptors: energy_management = {a.energy_management}, "
+              f"min_launch_elevation = {a.min_launch_elevation} deg")
     lay = layout(sc.coverage)
     earth = Earth.from_spec(sc.earth)
     m = sc.missiles[sc.coverage.missile]

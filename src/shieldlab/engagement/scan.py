@@ -17,7 +17,7 @@ from shieldlab.threat._kernels import sample_free_flights
 
 SAMPLE_S = 5.0  # scan step of the free flight (the apogee is always one of the samples)
 TABLE_MARGIN_S = 10.0  # below the fastest corner of an uncertain cell by more than this: no arc in time
-CLEAR_MARGIN_S = 3.0  # table times in clear cells are within 2 s of exact ones (tests/test_table.py)
+CLEAR_MARGIN_S = 3.0  # table times in clear cells: within 2 s of exact ones, or their error bound (tests/test_table.py)
 REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
 
 
@@ -92,9 +92,11 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     has = tab_ok.any(1)
     # uncertain: cells that straddle the edge of reach or two arcs, where the time available could
     # cover the fastest corner; and, for a threat with no table-feasible sample, clear cells within
-    # the table's error of being feasible (a short window the table misses). Next to a threat's
-    # table-feasible samples such clear cells are the boundary search's business (`_locate`).
-    near = (np.isfinite(T) & (avail >= T - CLEAR_MARGIN_S)).reshape(k, m) & ~has[:, None]
+    # the table's error (CLEAR_MARGIN_S, or the cell's error bound when larger: TableLookup.error_s)
+    # of being feasible (a short window the table misses). Next to a threat's table-feasible samples
+    # such clear cells are the boundary search's business (`_locate`).
+    margin = np.maximum(CLEAR_MARGIN_S, np.where(np.isfinite(T), tl.error_s, 0.0))
+    near = (avail >= T - margin).reshape(k, m) & ~has[:, None]
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
     need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason

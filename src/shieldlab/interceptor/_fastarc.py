@@ -1,11 +1,26 @@
-"""Compiled fast-arc solver of the straight-boost interceptor (MODELS.md section 4), one point per
-loop iteration so every point stops as soon as it is solved.
+"""Compiled fast-arc solver of the straight-boost interceptor (MODELS.md sections 4 and 4.1), one point
+per loop iteration so every point stops as soon as it is solved.
 
-For a point P: Newton on (az, el, tau) with the ECEF miss as residual (d/dtau is the arrival
-velocity, d/daz and d/del by forward differences), tried from up to three starts in order: a warm
-start (when finite), the low flat-Earth arc, the high flat-Earth arc. A valid arc from any start but
-the last ends the search; otherwise the least valid time wins. The Jacobian is only propagated when
-the miss has not yet converged, so a point that converges after n steps costs 3 n + 1 arcs.
+Unknowns. An arc is (az, x, tau): launch azimuth, launch parameter x and flight time after burnout.
+x is the launch elevation (rad) of an arc at the burnout speed v_b. With energy management (em) the
+values x < e_L (the launch floor) denote the floor family: launch elevation e_L and burnout speed
+v = v_b (1 - (e_L - x)), so x runs continuously along the boundary of the allowed launches, from the
+floor arcs (0 < v < v_b at e_L) to the full-speed arcs (e_L <= elevation, v_b). Newton steps and
+Jacobians d(arrival)/d(az, x, tau) hold across both families. With em a point inside the burnout
+sphere (|P - S| < v_b t_b / 2) at or above the floor is reached at burnout (tau = 0, FAMILY_BURNOUT).
+
+For a point P: Newton on (az, x, tau) with the ECEF miss as residual (d/dtau is the arrival velocity,
+d/daz and d/dx by forward differences), tried from a warm start (when finite), then the low flat-Earth
+arc (with em, the flat-Earth floor arc when the low arc would need a launch below e_L). A valid arc
+from either ends the search when it is the fast arc (`front_arc`, or P inside the burnout sphere).
+Otherwise the high flat-Earth arc, and then the fallback (`_fallback`): Newton in a frame turned to
+the point (beta, gamma, tau), where gamma is the elevation in the vertical plane of P (past 90 deg:
+over the top) and beta the angle out of it, started from a scan of the in-plane arcs' passes near P
+(`approach`); unlike (az, x) it has no singularity at the zenith, where (az, x) Newton steps fail
+(the Jacobian's az column vanishes): points nearly above the site are reached by near-vertical arcs.
+An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
+found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
+so a point that converges after n steps costs 3 n + 1 arcs.
 """
 
 from __future__ import annotations
@@ -15,16 +30,43 @@ import math
 import numpy as np
 
 from shieldlab._jit import njit, prange
-from shieldlab.freeflight import MAX_FLIGHT_S, state_at
+from shieldlab.earth._kernels import altitude_rate, gravity
+from shieldlab.freeflight import MAX_FLIGHT_S, ecef_to_inertial_state, inertial_to_ecef, rk4_step, state_at
 
 G0_M_S2 = 9.80665
+AZX, PLANE = 0, 1  # the two parametrisations of a launch direction (module docstring)
+# which family an arc comes from (MODELS.md 4.1): none, full speed v_b, the floor e_L (energy
+# management, slower than v_b), burnout at the point (energy management, tau = 0)
+FAMILY_NONE, FAMILY_FULL, FAMILY_FLOOR, FAMILY_BURNOUT = 0, 1, 2, 3
+# the fallback's scan of launch elevations gamma in the point's vertical plane (`_fallback`)
+GRID_POINTS = 37  # uniform from the floor to over the top: 5 deg apart
+FINE_ABOVE_RAD = math.radians(45.0)  # points higher above the site than this get a finer grid around the vertical
+FINE_MARGIN_RAD = math.radians(2.0)
+FINE_STEP_RAD = math.radians(0.5)
+FINE_POINTS = 41
+ILLINOIS_STEPS = 8
+ILLINOIS_PATIENCE = 3  # a root's |sigma| falls below ILLINOIS_KEEP of the bracket's smaller end within this many steps
+ILLINOIS_KEEP = 0.3
+ILLINOIS_DONE = 0.05
+GOLDEN_STEPS = 16
+MAX_STARTS = 8
 
 
 @njit
-def _arrive(site, basis, vb, tb, params, h, az, el, tau, out):
-    """ECEF state at tau after burnout of the arc launched towards (az, el) into out[0:6]; returns
-    the arc's clearance (least node altitude), NaN when tau is outside [0, MAX_FLIGHT_S)."""
-    if not (tau >= 0.0 and tau < MAX_FLIGHT_S):
+def launch_speed(vb, em, floor, x):
+    """(launch elevation rad, burnout speed m/s) of launch parameter x (module docstring)."""
+    if em and x < floor:
+        return floor, vb * (1.0 + (x - floor))
+    return x, vb
+
+
+@njit
+def _arrive(site, basis, vb, tb, em, floor, params, h, az, x, tau, out):
+    """ECEF state at tau after burnout of the arc launched towards (az, x) into out[0:6]; returns
+    the arc's clearance (least node altitude), NaN when tau is outside [0, MAX_FLIGHT_S) or the
+    burnout speed is not positive."""
+    el, v = launch_speed(vb, em, floor, x)
+    if not (tau >= 0.0 and tau < MAX_FLIGHT_S and v > 0.0):
         out[:] = math.nan
         return math.nan
     ce = math.cos(el)
@@ -35,9 +77,199 @@ def _arrive(site, basis, vb, tb, params, h, az, el, tau, out):
     v0 = np.empty(3)
     for j in range(3):
         u = ce * (sa * basis[0, j] + ca * basis[1, j]) + se * basis[2, j]
+        r0[j] = site[j] + 0.5 * v * tb * u
+        v0[j] = v * u
+    return state_at(r0, v0, params, h, tau, out)
+
+
+@njit
+def _arrive_plane(site, frame, vb, tb, params, h, beta, gamma, tau, out):
+    """As `_arrive` at speed v_b for the direction (beta, gamma) of `frame` (rows: horizontal towards
+    the point, horizontal across, up): u = cos(beta) (cos(gamma) h + sin(gamma) up) + sin(beta) w."""
+    if not (tau >= 0.0 and tau < MAX_FLIGHT_S):
+        out[:] = math.nan
+        return math.nan
+    cb = math.cos(beta)
+    sb = math.sin(beta)
+    cg = math.cos(gamma)
+    sg = math.sin(gamma)
+    r0 = np.empty(3)
+    v0 = np.empty(3)
+    for j in range(3):
+        u = cb * (cg * frame[0, j] + sg * frame[2, j]) + sb * frame[1, j]
         r0[j] = site[j] + 0.5 * vb * tb * u
         v0[j] = vb * u
     return state_at(r0, v0, params, h, tau, out)
+
+
+@njit
+def _arrive_mode(mode, site, basis, frame, vb, tb, em, floor, params, h, a, b, tau, out):
+    if mode == AZX:
+        return _arrive(site, basis, vb, tb, em, floor, params, h, a, b, tau, out)
+    return _arrive_plane(site, frame, vb, tb, params, h, a, b, tau, out)
+
+
+@njit
+def plane_frame(p, site, basis):
+    """(3, 3) rows: the horizontal unit vector from the site towards p (north when p is straight
+    above), the horizontal unit vector across (h x up), and the site's up."""
+    f = np.empty((3, 3))
+    dx = p[0] - site[0]
+    dy = p[1] - site[1]
+    dz = p[2] - site[2]
+    du = dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]
+    hx = dx - du * basis[2, 0]
+    hy = dy - du * basis[2, 1]
+    hz = dz - du * basis[2, 2]
+    nh = math.sqrt(hx * hx + hy * hy + hz * hz)
+    if not (nh > 1e-9 * math.sqrt(dx * dx + dy * dy + dz * dz)):
+        hx, hy, hz, nh = basis[1, 0], basis[1, 1], basis[1, 2], 1.0
+    f[0, 0], f[0, 1], f[0, 2] = hx / nh, hy / nh, hz / nh
+    f[2, :] = basis[2]
+    f[1, 0] = f[0, 1] * f[2, 2] - f[0, 2] * f[2, 1]
+    f[1, 1] = f[0, 2] * f[2, 0] - f[0, 0] * f[2, 2]
+    f[1, 2] = f[0, 0] * f[2, 1] - f[0, 1] * f[2, 0]
+    return f
+
+
+@njit
+def plane_to_azel(frame, basis, beta, gamma):
+    """(azimuth in [0, 2 pi), elevation) of the direction (beta, gamma) of `frame`."""
+    cb = math.cos(beta)
+    ue = 0.0
+    un = 0.0
+    uu = 0.0
+    for j in range(3):
+        u = cb * (math.cos(gamma) * frame[0, j] + math.sin(gamma) * frame[2, j]) + math.sin(beta) * frame[1, j]
+        ue += u * basis[0, j]
+        un += u * basis[1, j]
+        uu += u * basis[2, j]
+    return math.atan2(ue, un) % (2.0 * math.pi), math.asin(min(max(uu, -1.0), 1.0))
+
+
+@njit
+def _approach_g(x, y, z, vx, vy, vz, tau0, dt, p, params, out):
+    """(g, dg/dt) of g = (r - p) . v in ECEF at tau0 + dt, from the inertial node (x..vz) at tau0 by one
+    RK4 step of dt; out[0:6] the ECEF state there."""
+    omega = params[3]
+    s = rk4_step(x, y, z, vx, vy, vz, dt, params)
+    inertial_to_ecef(tau0 + dt, s[0], s[1], s[2], s[3], s[4], s[5], omega, out)
+    mx = out[0] - p[0]
+    my = out[1] - p[1]
+    mz = out[2] - p[2]
+    ax, ay, az = gravity(out[0], out[1], out[2], params)  # axially symmetric: the same form in ECEF
+    w2 = omega * omega
+    ax += 2.0 * omega * out[4] + w2 * out[0]  # - 2 w x v - w x (w x r)
+    ay += -2.0 * omega * out[3] + w2 * out[1]
+    g = mx * out[3] + my * out[4] + mz * out[5]
+    dg = out[3] * out[3] + out[4] * out[4] + out[5] * out[5] + mx * ax + my * ay + mz * az
+    return g, dg
+
+
+@njit
+def _refine_min(x, y, z, vx, vy, vz, tau0, span, p, frame, params, out):
+    """The least distance to p within [tau0, tau0 + span] from the inertial node (x..vz) at tau0, where
+    g = (r - p) . v turns from negative to positive (safeguarded Newton, g' = |v|^2 + (r - p) . a in
+    ECEF): returns (tau, sigma, lateral miss) (see `approach`), out[0:6] the ECEF state there."""
+    lo = 0.0
+    hi = span
+    g_lo = _approach_g(x, y, z, vx, vy, vz, tau0, 0.0, p, params, out)[0]
+    g_hi = _approach_g(x, y, z, vx, vy, vz, tau0, span, p, params, out)[0]
+    if g_lo >= 0.0:
+        dt = 0.0
+    elif g_hi <= 0.0:
+        dt = span
+    else:
+        dt = span * g_lo / (g_lo - g_hi)
+        for _ in range(12):
+            g, dg = _approach_g(x, y, z, vx, vy, vz, tau0, dt, p, params, out)
+            if g < 0.0:
+                lo = dt
+            else:
+                hi = dt
+            nxt = dt - g / dg if dg > 0.0 else math.nan
+            if not (lo < nxt < hi):
+                nxt = 0.5 * (lo + hi)
+            if abs(nxt - dt) < 1e-6:
+                dt = nxt
+                break
+            dt = nxt
+    _approach_g(x, y, z, vx, vy, vz, tau0, dt, p, params, out)
+    mx = out[0] - p[0]
+    my = out[1] - p[1]
+    mz = out[2] - p[2]
+    w0, w1, w2 = frame[1, 0], frame[1, 1], frame[1, 2]
+    nx = w1 * out[5] - w2 * out[4]
+    ny = w2 * out[3] - w0 * out[5]
+    nz = w0 * out[4] - w1 * out[3]
+    nn = math.sqrt(nx * nx + ny * ny + nz * nz)
+    sigma = (mx * nx + my * ny + mz * nz) / nn if nn > 0.0 else math.nan
+    return tau0 + dt, sigma, mx * w0 + my * w1 + mz * w2
+
+
+@njit
+def approach(site, frame, vb, tb, params, h, beta, gamma, p, tau_cap, out):
+    """The approaches to p of the full-speed arc (beta, gamma) of `frame`: its first approach (the first
+    local minimum of the distance after burnout) and its closest one, each as (tau, sigma, lateral
+    miss): six values. The arc is scanned at the integrator nodes until it hits the ground, falls back
+    below p's radius moving away from p, or reaches tau_cap; each minimum is refined between nodes.
+    sigma is the miss along w x v (w: the frame's across unit vector, v the velocity there): negative
+    where the arc passes below (or, rising steeply, in front of) p, positive above (behind). As the
+    launch steepens through the fast arc, sigma of the first approach turns positive; through the
+    slow arc, sigma of the closest approach turns negative again."""
+    omega = params[3]
+    a_eq = params[0]
+    cb = math.cos(beta)
+    sb = math.sin(beta)
+    cg = math.cos(gamma)
+    sg = math.sin(gamma)
+    r0 = np.empty(3)
+    v0 = np.empty(3)
+    for j in range(3):
+        u = cb * (cg * frame[0, j] + sg * frame[2, j]) + sb * frame[1, j]
+        r0[j] = site[j] + 0.5 * vb * tb * u
+        v0[j] = vb * u
+    x, y, z, vx, vy, vz = ecef_to_inertial_state(r0, v0, omega)
+    rp2 = p[0] * p[0] + p[1] * p[1] + p[2] * p[2]
+    tau = 0.0
+    inertial_to_ecef(tau, x, y, z, vx, vy, vz, omega, out)
+    d2 = (out[0] - p[0]) ** 2 + (out[1] - p[1]) ** 2 + (out[2] - p[2]) ** 2
+    g = (out[0] - p[0]) * out[3] + (out[1] - p[1]) * out[4] + (out[2] - p[2]) * out[5]
+    best = d2
+    # the node before the nearest one (the refinement starts there) and its time
+    px, py, pz, pvx, pvy, pvz, ptau = x, y, z, vx, vy, vz, 0.0
+    qx, qy, qz, qvx, qvy, qvz = x, y, z, vx, vy, vz
+    span = h
+    first = False
+    fx, fy, fz, fvx, fvy, fvz, ftau = x, y, z, vx, vy, vz, 0.0
+    for _ in range(int(tau_cap / h) + 1):
+        s = rk4_step(x, y, z, vx, vy, vz, h, params)
+        tau += h
+        x, y, z, vx, vy, vz = s
+        inertial_to_ecef(tau, x, y, z, vx, vy, vz, omega, out)
+        d2 = (out[0] - p[0]) ** 2 + (out[1] - p[1]) ** 2 + (out[2] - p[2]) ** 2
+        g_prev = g
+        g = (out[0] - p[0]) * out[3] + (out[1] - p[1]) * out[4] + (out[2] - p[2]) * out[5]
+        if not first and g_prev < 0.0 <= g:
+            first = True
+            fx, fy, fz, fvx, fvy, fvz, ftau = qx, qy, qz, qvx, qvy, qvz, tau - h
+        if d2 < best:
+            best = d2
+            px, py, pz, pvx, pvy, pvz, ptau = qx, qy, qz, qvx, qvy, qvz, tau - h
+            span = 2.0 * h
+        qx, qy, qz, qvx, qvy, qvz = x, y, z, vx, vy, vz
+        r2 = x * x + y * y + z * z
+        if r2 < a_eq * a_eq:
+            alt, _ = altitude_rate(x, y, z, vx, vy, vz, params)
+            if alt < 0.0:
+                break
+        if x * vx + y * vy + z * vz < 0.0 and r2 < rp2 and d2 > best:
+            break  # falling back below p and moving away from it: it cannot come back
+    t2, s2, l2 = _refine_min(px, py, pz, pvx, pvy, pvz, ptau, span, p, frame, params, out)
+    if not first:
+        return t2, s2, l2, t2, s2, l2
+    t1, s1, l1 = _refine_min(fx, fy, fz, fvx, fvy, fvz, ftau, h, p, frame, params, out)
+    return t1, s1, l1, t2, s2, l2
 
 
 @njit
@@ -69,6 +301,26 @@ def flat_earth_start(p, site, basis, vb, tb, high):
 
 
 @njit
+def floor_start(p, site, basis, vb, tb, floor):
+    """(az, x, tau) of the flat-Earth arc launched at the floor elevation through P, at the speed it
+    needs (at most v_b); x in the floor family's encoding. NaNs when P lies above the floor's line."""
+    dx = p[0] - site[0]
+    dy = p[1] - site[1]
+    dz = p[2] - site[2]
+    de = dx * basis[0, 0] + dy * basis[0, 1] + dz * basis[0, 2]
+    dn = dx * basis[1, 0] + dy * basis[1, 1] + dz * basis[1, 2]
+    du = dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]
+    x = math.hypot(de, dn)
+    ce = math.cos(floor)
+    drop = x * math.tan(floor) - du  # how far P lies below the floor's straight line
+    if not (drop > 0.0 and x > 0.0):
+        return math.nan, math.nan, math.nan
+    v = min(math.sqrt(G0_M_S2 * x * x / (2.0 * ce * ce * drop)), 0.999 * vb)
+    tau = x / (v * ce) - 0.5 * tb
+    return math.atan2(de, dn), floor - (1.0 - v / vb), max(tau, 1.0)
+
+
+@njit
 def _solve3(J, b0, b1, b2):
     """J^-1 b by Cramer's rule; NaNs when J is singular or not finite."""
     a00, a01, a02 = J[0, 0], J[0, 1], J[0, 2]
@@ -87,14 +339,15 @@ def _solve3(J, b0, b1, b2):
 
 
 @njit
-def newton(p, site, basis, vb, tb, params, h, az, el, tau, J, chord, tau_cap, fd_rad, conv_m, max_iter,
-           max_step_rad, max_step_tau_s):
-    """Newton from (az, el, tau); returns (az, el, tau, converged, clearance, arcs propagated).
+def newton(p, mode, site, basis, frame, vb, tb, em, floor, params, h, az, el, tau, J, chord, tau_cap, fd_rad,
+           conv_m, max_iter, max_step_rad, max_step_tau_s):
+    """Newton from (az, el, tau) (mode AZX: (az, x, tau); PLANE: (beta, gamma, tau) of `frame`);
+    returns (a, b, tau, converged, clearance, arcs propagated).
 
-    J (3, 3) holds on return the last Jacobian d(arrival position)/d(az, el, tau) used. With
+    J (3, 3) holds on return the last Jacobian d(arrival position)/d(a, b, tau) used. With
     `chord`, J comes in as the Jacobian of a nearby solution and is reused (chord steps, one arc
     each) while the miss keeps falling at least fourfold per step; otherwise, and from then on,
-    d/daz and d/del are forward differences (two more arcs) and d/dtau the arrival velocity."""
+    d/da and d/db are forward differences (two more arcs) and d/dtau the arrival velocity."""
     s0 = np.empty(6)
     s1 = np.empty(6)
     s2 = np.empty(6)
@@ -103,7 +356,7 @@ def newton(p, site, basis, vb, tb, params, h, az, el, tau, J, chord, tau_cap, fd
     clear = math.nan
     arcs = 0
     for _ in range(max_iter):
-        clear = _arrive(site, basis, vb, tb, params, h, az, el, tau, s0)
+        clear = _arrive_mode(mode, site, basis, frame, vb, tb, em, floor, params, h, az, el, tau, s0)
         arcs += 1
         f0 = s0[0] - p[0]
         f1 = s0[1] - p[1]
@@ -122,8 +375,8 @@ def newton(p, site, basis, vb, tb, params, h, az, el, tau, J, chord, tau_cap, fd
         if strikes >= 2 or tau >= tau_cap:
             break
         if not chord:
-            _arrive(site, basis, vb, tb, params, h, az + fd_rad, el, tau, s1)
-            _arrive(site, basis, vb, tb, params, h, az, el + fd_rad, tau, s2)
+            _arrive_mode(mode, site, basis, frame, vb, tb, em, floor, params, h, az + fd_rad, el, tau, s1)
+            _arrive_mode(mode, site, basis, frame, vb, tb, em, floor, params, h, az, el + fd_rad, tau, s2)
             arcs += 2
             for r in range(3):
                 J[r, 0] = (s1[r] - s0[r]) / fd_rad
@@ -145,30 +398,294 @@ def newton(p, site, basis, vb, tb, params, h, az, el, tau, J, chord, tau_cap, fd
     return az, el, tau, False, clear, arcs
 
 
-@njit(parallel=True)
-def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, params, h, tau_cap, max_tau, fd_rad, conv_m,
-                max_iter, max_step_rad, max_step_tau_s):
-    """Fast arcs of points p (k, 3): T (k,) (inf: unreachable), (az, el, tau) (k, 3) normalised to
-    el in (0, pi/2], az in [0, 2 pi), the arcs propagated per point (k,) and the Jacobian (k, 3, 3)
-    at the fast arc (in the normalised angles; NaN where none).
+@njit
+def elevation_ok(x, em, floor):
+    """Whether launch parameter x (AZX) is an allowed launch: a floor arc with a positive speed, or a
+    full-speed arc with e_L <= elevation (over the top: pi - x >= e_L) and elevation > 0."""
+    if em and x < floor:
+        return x > floor - 1.0
+    s = math.sin(x)
+    return s > 0.0 and s >= math.sin(floor)
 
-    A finite warm start guess[i] is tried first. When it is the exact solution for the point
-    guess_p[i] with Jacobian guess_J[i] (both finite), it is first moved by one chord step,
-    guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`)."""
+
+@njit
+def _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, g0, s0, g1, s1, out):
+    """Illinois steps on sigma(gamma) of the first (which 0) or closest (1) `approach` of the arcs
+    beta = 0 between g0 and g1, where it changes sign: returns (gamma, tau, arcs) of the last step, NaN
+    tau where sigma does not fall towards 0 (|sigma| still above ILLINOIS_KEEP of the smaller end's
+    after ILLINOIS_PATIENCE steps, or ILLINOIS_DONE after all): the sign changed by a jump (the
+    nearest approach switching from one pass to another, or an arc's side turning with its
+    velocity far from p), not through an arc that passes through p."""
+    gm = g0
+    tau = math.nan
+    sm = s0
+    side = 0
+    n = 0
+    s_ref = min(abs(s0), abs(s1))
+    for k in range(ILLINOIS_STEPS):
+        gm = g0 - s0 * (g1 - g0) / (s1 - s0)
+        t1, s1_, _, t2, s2_, _ = approach(site, frame, vb, tb, params, h, 0.0, gm, p, tau_cap, out)
+        tau, sm = (t1, s1_) if which == 0 else (t2, s2_)
+        n += 1
+        if not math.isfinite(sm) or (k + 1 >= ILLINOIS_PATIENCE and abs(sm) > ILLINOIS_KEEP * s_ref):
+            return gm, math.nan, n
+        if (sm < 0.0) == (s0 < 0.0):
+            g0, s0 = gm, sm
+            if side == -1:
+                s1 *= 0.5
+            side = -1
+        else:
+            g1, s1 = gm, sm
+            if side == 1:
+                s0 *= 0.5
+            side = 1
+    if abs(sm) > ILLINOIS_DONE * s_ref:
+        tau = math.nan
+    return gm, tau, n
+
+
+@njit
+def _fallback(p, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad, conv_m, max_iter,
+              max_step_rad, max_step_tau_s, floor_again, out_arc, out_J):
+    """The fallback (module docstring): full-speed arcs in the point's own frame, started where the
+    closest approach of the in-plane arcs (beta = 0) to p changes side (`approach`), over launches
+    gamma from the floor to over the top (a uniform grid, finer around the vertical for points high
+    above the site); where no arc passes above p, from the arc that comes closest to passing above
+    it (golden-section search): the edge of reach. With `floor_again`, also the floor start. Returns
+    (T, arcs propagated) of the fastest valid arc (inf: none), its (az, x, tau) in out_arc and its
+    Jacobian d(arrival)/d(az, x, tau) in out_J."""
+    frame = plane_frame(p, site, basis)
+    J = np.empty((3, 3))
+    s0 = np.empty(6)
+    s1 = np.empty(6)
+    s2 = np.empty(6)
+    st = np.empty(6)
+    best = math.inf
+    arcs = 0
+    dx = p[0] - site[0]
+    dy = p[1] - site[1]
+    dz = p[2] - site[2]
+    du = dx * frame[2, 0] + dy * frame[2, 1] + dz * frame[2, 2]
+    dh = dx * frame[0, 0] + dy * frame[0, 1] + dz * frame[0, 2]
+    el_p = math.atan2(du, dh)
+    lo = max(floor, 1e-4)
+    hi = math.pi - lo
+    n_fine = 0
+    f_lo = 0.0
+    f_hi = 0.0
+    if el_p > FINE_ABOVE_RAD:
+        f_lo = max(lo, el_p - FINE_MARGIN_RAD)
+        f_hi = min(hi, math.pi - el_p + FINE_MARGIN_RAD)
+        n_fine = min(FINE_POINTS, int((f_hi - f_lo) / FINE_STEP_RAD) + 2)
+    n = GRID_POINTS + n_fine
+    grid = np.empty(n)
+    for k in range(GRID_POINTS):
+        grid[k] = lo + (hi - lo) * k / (GRID_POINTS - 1)
+    for k in range(n_fine):
+        grid[GRID_POINTS + k] = f_lo + (f_hi - f_lo) * k / (n_fine - 1)
+    grid = np.sort(grid)
+    sig = np.empty((2, n))
+    taus = np.empty((2, n))
+    for k in range(n):
+        taus[0, k], sig[0, k], _, taus[1, k], sig[1, k], _ = approach(site, frame, vb, tb, params, h, 0.0,
+                                                                      grid[k], p, tau_cap, st)
+        arcs += 1
+    # Newton starts (gamma, tau): where sigma of the first approach, then of the closest, changes
+    # sign; where no first approach passes above p, the edge of reach
+    starts = np.full((MAX_STARTS, 2), math.nan)
+    m = 0
+    for which in range(2):
+        for k in range(n - 1):
+            sa = sig[which, k]
+            sb = sig[which, k + 1]
+            if m >= MAX_STARTS or not (math.isfinite(sa) and math.isfinite(sb)) or (sa < 0.0) == (sb < 0.0):
+                continue
+            if grid[k + 1] - grid[k] <= 0.0:
+                continue
+            g, t, na = _sigma_root(site, frame, vb, tb, params, h, p, tau_cap, which, grid[k], sa, grid[k + 1], sb,
+                                   st)
+            arcs += na
+            if math.isfinite(t):
+                starts[m, 0] = g
+                starts[m, 1] = t
+                m += 1
+    any_above = False
+    for k in range(n):
+        if sig[0, k] >= 0.0:
+            any_above = True
+    if not any_above and m < MAX_STARTS:
+        j = -1
+        for k in range(n):
+            if math.isfinite(sig[0, k]) and (j < 0 or sig[0, k] > sig[0, j]):
+                j = k
+        # the largest sigma between the grid's points exceeds theirs by about |sigma''| h^2 / 8: no arc can pass
+        # above p where even 8 times that (the parabola through the three points next to the largest) does not
+        # reach 0 (a point beyond the edge of reach: nothing to search)
+        if j >= 0:
+            jl = max(j - 1, 0)
+            jr = min(j + 1, n - 1)
+            hh = max(grid[jr] - grid[j], grid[j] - grid[jl])
+            if 0 < j < n - 1 and math.isfinite(sig[0, jl]) and math.isfinite(sig[0, jr]):
+                lift = max(-(sig[0, jl] - 2.0 * sig[0, j] + sig[0, jr]), 0.0) * (hh / min(grid[jr] - grid[j],
+                                                                                          grid[j] - grid[jl])) ** 2
+            else:
+                lift = abs(sig[0, jr] - sig[0, jl]) if math.isfinite(sig[0, jr] - sig[0, jl]) else math.inf
+            if sig[0, j] + lift < 0.0:
+                j = -1
+        if j >= 0:
+            a = grid[max(j - 1, 0)]
+            b = grid[min(j + 1, n - 1)]
+            gb = grid[j]
+            tb_ = taus[0, j]
+            sb = sig[0, j]
+            # golden-section search for the largest sigma; stop once an arc passes above p
+            r = 0.5 * (3.0 - math.sqrt(5.0))
+            c = a + r * (b - a)
+            d = b - r * (b - a)
+            tc, sc, _, _, _, _ = approach(site, frame, vb, tb, params, h, 0.0, c, p, tau_cap, st)
+            td, sd, _, _, _, _ = approach(site, frame, vb, tb, params, h, 0.0, d, p, tau_cap, st)
+            arcs += 2
+            for _ in range(GOLDEN_STEPS):
+                if sc > sb:
+                    gb, tb_, sb = c, tc, sc
+                if sd > sb:
+                    gb, tb_, sb = d, td, sd
+                if sb >= 0.0 or not (math.isfinite(sc) and math.isfinite(sd)):
+                    break
+                if sc > sd:
+                    b = d
+                    d, td, sd = c, tc, sc
+                    c = a + r * (b - a)
+                    tc, sc, _, _, _, _ = approach(site, frame, vb, tb, params, h, 0.0, c, p, tau_cap, st)
+                else:
+                    a = c
+                    c, tc, sc = d, td, sd
+                    d = b - r * (b - a)
+                    td, sd, _, _, _, _ = approach(site, frame, vb, tb, params, h, 0.0, d, p, tau_cap, st)
+                arcs += 1
+            if math.isfinite(tb_):
+                starts[m, 0] = gb
+                starts[m, 1] = tb_
+                m += 1
+    for start in range(m + 1):
+        if start < m:
+            a, b, tau, conv, clear, na = newton(p, PLANE, site, basis, frame, vb, tb, em, floor, params, h, 0.0,
+                                                starts[start, 0], starts[start, 1], J, False, tau_cap, fd_rad,
+                                                conv_m, max_iter, max_step_rad, max_step_tau_s)
+            arcs += na
+            if not conv:
+                continue
+            az, x = plane_to_azel(frame, basis, a, b)
+            if not (math.sin(x) > 0.0 and x >= floor):  # a full-speed arc below the floor is not a launch
+                continue
+        else:
+            if not floor_again:
+                continue
+            az0, x0, t0 = floor_start(p, site, basis, vb, tb, floor)
+            if not math.isfinite(x0):
+                continue
+            az, x, tau, conv, clear, na = newton(p, AZX, site, basis, frame, vb, tb, em, floor, params, h, az0, x0,
+                                                 t0, J, False, tau_cap, fd_rad, conv_m, max_iter, max_step_rad,
+                                                 max_step_tau_s)
+            arcs += na
+            if not (conv and elevation_ok(x, em, floor)):
+                continue
+            if math.cos(x) < 0.0:
+                x = math.pi - x
+                az = az + math.pi
+            az = az % (2.0 * math.pi)
+        if not (tau > 0.0 and tau <= max_tau and tb + tau < best):
+            continue
+        # the arc in (az, x): its clearance and miss, and the Jacobian there for warm starts
+        clear = _arrive(site, basis, vb, tb, em, floor, params, h, az, x, tau, s0)
+        _arrive(site, basis, vb, tb, em, floor, params, h, az + fd_rad, x, tau, s1)
+        _arrive(site, basis, vb, tb, em, floor, params, h, az, x + fd_rad, tau, s2)
+        arcs += 3
+        miss = math.sqrt((s0[0] - p[0]) ** 2 + (s0[1] - p[1]) ** 2 + (s0[2] - p[2]) ** 2)
+        if not (clear >= -1.0 and miss < 2.0 * conv_m):
+            continue
+        best = tb + tau
+        out_arc[0] = az
+        out_arc[1] = x
+        out_arc[2] = tau
+        for r in range(3):
+            out_J[r, 0] = (s1[r] - s0[r]) / fd_rad
+            out_J[r, 1] = (s2[r] - s0[r]) / fd_rad
+            out_J[r, 2] = s0[3 + r]
+    return best, arcs
+
+
+@njit
+def front_arc(J, x, em, floor):
+    """Whether an arc (az, x, tau) with Jacobian J = d(arrival)/d(az, x, tau) reaches its point on the
+    expanding front of the interceptor's reach (the first arrival there: the fast arc), rather than on
+    its back as it falls past the point (a slow arc). The arcs launched at time 0 form at time tau a
+    closed surface around the falling burnout sphere; d/daz x d/dx of a full-speed arc points into
+    it when cos(x) > 0, so the surface moves outwards through the point when det(J) cos(x) < 0.
+    Floor arcs are the one arc of their family through a point: always the fast arc."""
+    if em and x < floor:
+        return True
+    det = (J[0, 0] * (J[1, 1] * J[2, 2] - J[1, 2] * J[2, 1]) - J[0, 1] * (J[1, 0] * J[2, 2] - J[1, 2] * J[2, 0])
+           + J[0, 2] * (J[1, 0] * J[2, 1] - J[1, 1] * J[2, 0]))
+    return not (det * math.cos(x) > 0.0)
+
+
+@njit(parallel=True)
+def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad,
+                conv_m, max_iter, max_step_rad, max_step_tau_s, same_arc_s):
+    """Fast arcs of points p (k, 3): T (k,) (inf: unreachable), (az, x, tau) (k, 3) normalised to
+    x <= pi/2, az in [0, 2 pi), the arcs propagated per point (k,), the Jacobian (k, 3, 3) at the
+    fast arc (in the normalised angles; NaN where none), the burnout speed (k,) and the family (k,)
+    of the arc (FAMILY_*; NaN speed and FAMILY_NONE where none).
+
+    With energy management a point inside the burnout sphere (closer than v_b t_b / 2) and at or above
+    the floor is reached at burnout: T = t_b, the arc (az, elevation, 0) at speed 2 |P - S| / t_b
+    (FAMILY_BURNOUT). Otherwise: a finite warm start guess[i] is tried first. When it is the exact
+    solution for the point guess_p[i] with Jacobian guess_J[i] (both finite), it is first moved by one
+    chord step, guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`). A valid
+    arc from the warm or the low start ends the search when it is on the front of the reach
+    (`front_arc`) or the point lies inside the burnout sphere (where every arc reaches it on the back);
+    otherwise the search goes on, and a later arc replaces it only when faster by `same_arc_s`."""
     k = p.shape[0]
     T = np.full(k, math.inf)
     sol = np.full((k, 3), math.nan)
     jac = np.full((k, 3, 3), math.nan)
     arcs = np.zeros(k, dtype=np.int64)
+    speed = np.full(k, math.nan)
+    family = np.zeros(k, dtype=np.int8)
+    no_frame = np.empty((3, 3))
+    reach0 = 0.5 * vb * tb  # the burnout sphere's radius
     for i in prange(k):
         pi_ = p[i]
+        dx = pi_[0] - site[0]
+        dy = pi_[1] - site[1]
+        dz = pi_[2] - site[2]
+        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+        inside = dist < reach0
+        if em and inside and dist > 0.0:
+            el_p = math.asin(min(max((dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]) / dist, -1.0), 1.0))
+            if el_p >= floor:
+                T[i] = tb
+                sol[i, 0] = math.atan2(dx * basis[0, 0] + dy * basis[0, 1] + dz * basis[0, 2],
+                                       dx * basis[1, 0] + dy * basis[1, 1] + dz * basis[1, 2]) % (2.0 * math.pi)
+                sol[i, 1] = el_p
+                sol[i, 2] = 0.0
+                speed[i] = dist / reach0 * vb
+                family[i] = FAMILY_BURNOUT
+                continue
         J = np.empty((3, 3))
+        Jt = np.empty((3, 3))
+        s_t = np.empty(6)
+        low_forbidden = False
+        found = False
+        used_floor = False
+        cont = False  # went on past a slow (back) arc from the warm or the low start
         for si in range(3):
             chord = False
             jump_s = math.inf
             if si == 0:
                 az0, el0, tau0 = guess[i, 0], guess[i, 1], guess[i, 2]
-                if not (math.isfinite(az0) and math.isfinite(el0) and math.isfinite(tau0)):
+                if not (math.isfinite(az0) and math.isfinite(el0) and tau0 > 0.0 and tau0 < math.inf):
                     continue
                 chord = math.isfinite(guess_p[i, 0]) and np.isfinite(guess_J[i]).all()
                 if chord:
@@ -185,15 +702,28 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, params, h, tau_
                         chord = False
             else:
                 az0, el0, tau0 = flat_earth_start(pi_, site, basis, vb, tb, si == 2)
-            az, el, tau, conv, clear, n = newton(pi_, site, basis, vb, tb, params, h, az0, el0, tau0, J, chord,
-                                                 tau_cap, fd_rad, conv_m, max_iter, max_step_rad, max_step_tau_s)
+                if em and si == 1 and el0 < floor:
+                    fa, fx, ft = floor_start(pi_, site, basis, vb, tb, floor)
+                    if math.isfinite(fx):
+                        az0, el0, tau0 = fa, fx, ft
+                        used_floor = True
+            chord_in = chord
+            az, el, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vb, tb, em, floor, params, h, az0,
+                                                 el0, tau0, J, chord, tau_cap, fd_rad, conv_m, max_iter, max_step_rad,
+                                                 max_step_tau_s)
             arcs[i] += n
-            valid = conv and tau > 0.0 and math.sin(el) > 0.0 and clear >= -1.0 and tau <= max_tau
+            arc_ok = conv and tau > 0.0 and clear >= -1.0 and tau <= max_tau
+            valid = arc_ok and elevation_ok(el, em, floor)
+            if si == 1 and arc_ok and not valid:
+                low_forbidden = True  # the low arc exists but needs a launch below the floor
             if abs(tau - tau0) > jump_s:
                 valid = False
-            if valid and tb + tau < T[i]:
+            az_raw = az
+            x_raw = el
+            if valid and (tb + tau < T[i] - same_arc_s if cont else tb + tau < T[i]):
                 T[i] = tb + tau
                 jac[i] = J
+                family[i] = FAMILY_FLOOR if em and el < floor else FAMILY_FULL
                 if math.cos(el) < 0.0:
                     el = math.pi - el
                     az = az + math.pi
@@ -202,8 +732,44 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, params, h, tau_
                 sol[i, 0] = az % (2.0 * math.pi)
                 sol[i, 1] = el
                 sol[i, 2] = tau
-            # a valid arc from the warm start or the low start is the fast arc: the high start
-            # only for the rest
+            # a valid arc from the warm start or the low start is the fast arc when it reaches the point
+            # on the front of the reach: the high start only for the rest
             if valid and si < 2:
-                break
-    return T, sol, arcs, jac
+                if inside:
+                    found = True
+                    break
+                if chord_in or n > 1:
+                    Jt[:, :] = J
+                else:  # converged at once: the Jacobian there, for the test only
+                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw, x_raw + fd_rad, tau, s_t)
+                    for r in range(3):
+                        Jt[r, 1] = s_t[r]
+                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw + fd_rad, x_raw, tau, s_t)
+                    for r in range(3):
+                        Jt[r, 0] = s_t[r]
+                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw, x_raw, tau, s_t)
+                    arcs[i] += 3
+                    for r in range(3):
+                        Jt[r, 0] = (Jt[r, 0] - s_t[r]) / fd_rad
+                        Jt[r, 1] = (Jt[r, 1] - s_t[r]) / fd_rad
+                        Jt[r, 2] = s_t[3 + r]
+                if front_arc(Jt, x_raw, em, floor):
+                    found = True
+                    break
+                cont = True
+        if not found and not inside and (not low_forbidden or not math.isfinite(T[i])):
+            fb_arc = np.empty(3)
+            fb_J = np.empty((3, 3))
+            Tf, n = _fallback(pi_, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad, conv_m,
+                              max_iter, max_step_rad, max_step_tau_s, em and not used_floor, fb_arc, fb_J)
+            arcs[i] += n
+            if Tf < T[i] - same_arc_s:
+                T[i] = Tf
+                sol[i, 0] = fb_arc[0]
+                sol[i, 1] = fb_arc[1]
+                sol[i, 2] = fb_arc[2]
+                jac[i] = fb_J
+                family[i] = FAMILY_FLOOR if em and fb_arc[1] < floor else FAMILY_FULL
+        if math.isfinite(T[i]):
+            speed[i] = launch_speed(vb, em, floor, sol[i, 1])[1]
+    return T, sol, arcs, jac, speed, family

@@ -6,6 +6,8 @@ altitude so most nodes converge in two or three Newton steps). Rotation, J2 and 
 the node solutions, so the table is exact at its nodes; between nodes it is trilinear. The table
 serves only to scan threat paths quickly; engagement windows are refined with exact solves
 (engagement/boundary.py), so table error moves no reported number beyond the refinement tolerance.
+Each look-up also gives a bound of its interpolation error (`node_error_s`), which the scan uses to
+choose the clear cells it checks exactly. Slow interceptors get finer steps (`table_steps_m`).
 
 Coordinates: for a point P, its geocentric unit vector d = P / |P|; theta = angle between d and the
 site's geocentric unit vector s; azimuth = direction of d seen from s in the geocentric east/north
@@ -29,6 +31,11 @@ from shieldlab.interceptor.flyout import Flyout
 AZ_STEP_DEG = 15.0
 THETA_STEP_M = 100e3
 ALT_STEP_M = 100e3
+# A slower interceptor reaches less far (its reach scales as v_b^2): below STEP_SPEED_M_S its table's
+# steps in central angle and altitude shrink as (v_b / STEP_SPEED_M_S)^2, keeping about as many nodes
+# across its reach as a table of that speed has (tables of faster interceptors are unchanged).
+STEP_SPEED_M_S = 4500.0
+MIN_STEP_M = 10e3
 ALT_CAP_M = 4000e3  # threats of interest stay below this
 
 
@@ -36,13 +43,16 @@ ALT_CAP_M = 4000e3  # threats of interest stay below this
 class TableLookup:
     """Table look-ups at k points: `time_s` (k,) the interpolated flyout time (inf where not all of the
     cell's corners agree), `mixed` (k,) where the cell straddles the edge of reach or a jump between
-    arcs, `lower_s` (k,) the least finite corner time (a bound for mixed cells) and `arc` (k, 3) a fast
-    arc (az, el, tau) to warm-start an exact solve."""
+    arcs, `lower_s` (k,) the least finite corner time (a bound for mixed cells), `arc` (k, 3) a fast
+    arc (az, x, tau) to warm-start an exact solve (FlyoutSolution.arc) and `error_s` (k,) a bound of
+    the interpolation error of `time_s` where it is finite (inf elsewhere): the largest of the cell's
+    corners' `FlyoutTable.error_s`."""
 
     time_s: np.ndarray
     mixed: np.ndarray
     lower_s: np.ndarray
     arc: np.ndarray
+    error_s: np.ndarray
 
 
 @dataclass
@@ -54,9 +64,10 @@ class FlyoutTable:
     theta_rad: np.ndarray  # (K,)
     alt_m: np.ndarray  # (L,)
     T_s: np.ndarray  # (A, K, L) flyout time, inf where no arc
-    sol: np.ndarray  # (A, K, L, 3) fast arc (az, el, tau) for warm starts
+    sol: np.ndarray  # (A, K, L, 3) fast arc (az, x, tau) for warm starts (FlyoutSolution.arc)
     params: np.ndarray  # earth kernel params
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
+    error_s: np.ndarray  # (A, K, L) interpolation error bound of cells with this corner (`node_error_s`)
 
     @cached_property
     def k_last(self) -> np.ndarray:
@@ -82,7 +93,7 @@ class FlyoutTable:
         u = np.ones(0, bool) if use is None else np.ascontiguousarray(use, dtype=bool).reshape(-1)
         return TableLookup(*_lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad,
                                     self.theta_rad, self.alt_m, self.T_s, self.sol, self.k_last, self.params,
-                                    self.max_cell_spread_s))
+                                    self.max_cell_spread_s, self.error_s))
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -125,17 +136,65 @@ def reach_theta_rad(flyout: Flyout) -> float:
     return psi
 
 
+def table_steps_m(interceptor) -> tuple[float, float]:
+    """(central-angle step as a distance on the mean sphere, altitude step), in m, of an interceptor's
+    table (STEP_SPEED_M_S)."""
+    f = min(1.0, (interceptor.burnout_speed_m_s / STEP_SPEED_M_S) ** 2)
+    return max(THETA_STEP_M * f, MIN_STEP_M), max(ALT_STEP_M * f, MIN_STEP_M)
+
+
+def node_error_s(T: np.ndarray) -> np.ndarray:
+    """(A, K, L) a bound of the trilinear interpolation error of T in the cells next to each node: per
+    axis |second difference| / 2, summed over the axes. Linear interpolation of a smooth f over a
+    step h errs by at most max|f''| h^2 / 8 (a quarter of this), but T has kinks, where the fast arc
+    changes family (energy management: the floor arcs take over from the full-speed ones) and where
+    a cell straddles one, linear interpolation errs by up to a quarter of the slope's jump times h,
+    which is at most half the larger second difference of the cell's two nodes. Where a neighbour is
+    missing (the edge of reach or of the table), the one-sided second difference / 2: near the edge
+    of reach T behaves like a square root of the distance to it (the fast and slow arcs merge) and a
+    linear interpolant errs by up to a quarter of the step's rise there. inf where T is inf, and where
+    a node has too few finite neighbours. A cell's bound is the largest of its corners'."""
+    err = np.zeros(T.shape)
+    fin = np.isfinite(T)
+    for axis, periodic in ((0, True), (1, False), (2, False)):
+        n = T.shape[axis]
+        if n < 3:
+            continue
+        Tm = np.roll(T, 1, axis)
+        Tp = np.roll(T, -1, axis)
+        fm = np.roll(fin, 1, axis)
+        fp = np.roll(fin, -1, axis)
+        if not periodic:  # no neighbour beyond the table's ends
+            first = [slice(None)] * 3
+            last = [slice(None)] * 3
+            first[axis], last[axis] = 0, n - 1
+            fm[tuple(first)] = False
+            fp[tuple(last)] = False
+        with np.errstate(invalid="ignore"):
+            central = np.abs(Tm - 2.0 * T + Tp) / 2.0
+            # one-sided: the two nodes inwards of a node with one missing neighbour
+            Tmm, fmm = np.roll(T, 2, axis), np.roll(fm, 1, axis)
+            Tpp, fpp = np.roll(T, -2, axis), np.roll(fp, -1, axis)
+            back = np.abs(T - 2.0 * Tm + Tmm) / 2.0
+            ahead = np.abs(T - 2.0 * Tp + Tpp) / 2.0
+        e_ax = np.where(fm & fp, central, np.where(fm & fmm, back, np.where(fp & fpp, ahead, np.inf)))
+        err += e_ax
+    err[~fin] = np.inf
+    return err
+
+
 def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
     """Tabulate T for one battery over its whole reach and altitude band."""
     earth, it = flyout.earth, flyout.interceptor
     s, e, n = _surface_dir_basis(earth, flyout.site.lat_deg, flyout.site.lon_deg)
     az = np.radians(np.arange(0.0, 360.0, AZ_STEP_DEG))
     th_max = reach_theta_rad(flyout)
-    k = int(math.ceil(th_max * earth.mean_radius_m / THETA_STEP_M)) + 1
+    theta_step_m, alt_step_m = table_steps_m(it)
+    k = int(math.ceil(th_max * earth.mean_radius_m / theta_step_m)) + 1
     theta = np.linspace(0.0, th_max, k)
     lo = it.min_altitude_m
     hi = min(it.max_altitude_m, ALT_CAP_M if alt_hi_m is None else alt_hi_m)
-    nl = max(int(math.ceil((hi - lo) / ALT_STEP_M)) + 1, 2)
+    nl = max(int(math.ceil((hi - lo) / alt_step_m)) + 1, 2)
     alt = np.linspace(lo, max(hi, lo + 1.0), nl)
     P = _node_points(earth, s, e, n, az, theta, alt)  # (A, K, L, 3)
     A, L = az.size, alt.size
@@ -158,13 +217,13 @@ def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
         ok = np.isfinite(Tk)
         alive[ia[~ok & seen[ia, il]], il[~ok & seen[ia, il]]] = False
         seen[ia[ok], il[ok]] = True
-    diag = math.hypot(THETA_STEP_M, ALT_STEP_M) + earth.mean_radius_m * math.radians(AZ_STEP_DEG) * theta[1]
-    spread = 2.0 * math.hypot(diag, THETA_STEP_M * 0) / it.burnout_speed_m_s + 20.0
-    return FlyoutTable(s, e, n, az, theta, alt, T, sol, earth.kernel_params, spread)
+    diag = math.hypot(theta_step_m, alt_step_m) + earth.mean_radius_m * math.radians(AZ_STEP_DEG) * theta[1]
+    spread = 2.0 * math.hypot(diag, theta_step_m * 0) / it.burnout_speed_m_s + 20.0
+    return FlyoutTable(s, e, n, az, theta, alt, T, sol, earth.kernel_params, spread, node_error_s(T))
 
 
 @njit(parallel=True)
-def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, params, spread_s):
+def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, params, spread_s, node_err):
     m = p.shape[0]
     A = az.shape[0]
     K = theta.shape[0]
@@ -176,6 +235,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
     mixed = np.zeros(m, dtype=np.bool_)
     lower = np.full(m, math.inf)
     guess = np.empty((m, 3))
+    err = np.full(m, math.inf)
     spread_max = spread_s
     # beyond the last reachable node of every column (plus a cell) nothing is reachable
     k_far = min(k_last.max() + 1, K - 1)
@@ -228,6 +288,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
         best_w = -1.0
         tmin = math.inf
         tmax = -math.inf
+        emax = 0.0
         # the fast arc's (az, el, tau) interpolated too (az unwrapped about the first finite corner)
         az_ref = math.nan
         g_az = 0.0
@@ -246,6 +307,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                         n_inf += 1
                     else:
                         acc += w * t
+                        emax = max(emax, node_err[ja, ik + ck, il + cl_])
                         tmin = min(tmin, t)
                         tmax = max(tmax, t)
                         c_az = sol[ja, ik + ck, il + cl_, 0]
@@ -268,6 +330,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
         lower[i] = tmin
         if n_inf == 0 and tmax - tmin <= spread_max:
             out[i] = acc
+            err[i] = emax
             guess[i, 0] = g_az
             guess[i, 1] = g_el
             guess[i, 2] = g_tau
@@ -283,4 +346,4 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                 guess[i, 0] = g_az / w_fin
                 guess[i, 1] = g_el / w_fin
                 guess[i, 2] = g_tau / w_fin
-    return out, mixed, lower, guess
+    return out, mixed, lower, guess, err
