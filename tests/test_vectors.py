@@ -7,13 +7,16 @@ modulo 360 deg, `feasible` compared exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from shieldlab.api import engage, load_scenario
+from shieldlab.interceptor.flyout import FlyoutSolution
 
 VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 VECTORS = sorted(p.name for p in VECTORS_DIR.iterdir() if (p / "expected.json").is_file())
@@ -28,13 +31,36 @@ GROUND_RANGE_TOL_KM = 1.0
 SPEED_TOL_KM_S = 0.003  # 3 m/s
 GAMMA_TOL_DEG = 0.15
 AZIMUTH_TOL_DEG = 0.05  # launch and burnout azimuths
+# second release (MODELS.md 4.2, 5.1), compared where expected.json has them (shared/validation/README.md)
+LATEST_LAUNCH_TOL_S = 3.0  # latest launch and margin
+LAST_INTERCEPT_TOL_S = 3.0
+CLOSING_SPEED_TOL_KM_S = 0.05
+CROSSING_ANGLE_TOL_DEG = 1.0
 
 TOL = {
     "time_s": TIME_TOL_S, "altitude_km": ALTITUDE_TOL_KM, "speed_km_s": SPEED_TOL_KM_S, "gamma_deg": GAMMA_TOL_DEG,
     "azimuth_deg": AZIMUTH_TOL_DEG, "launch_azimuth_deg": AZIMUTH_TOL_DEG, "ground_range_km": GROUND_RANGE_TOL_KM,
     "track_time_s": TIME_TOL_S, "earliest_launch_s": TIME_TOL_S, "first_intercept_time_s": FIRST_INTERCEPT_TOL_S,
     "apogee.time_s": APOGEE_TIME_TOL_S, "position_km": POSITION_TOL_KM,
+    "latest_launch_s": LATEST_LAUNCH_TOL_S, "margin_s": LATEST_LAUNCH_TOL_S, "last_intercept_time_s": LAST_INTERCEPT_TOL_S,
+    "closing_speed_km_s": CLOSING_SPEED_TOL_KM_S, "crossing_angle_deg": CROSSING_ANGLE_TOL_DEG,
 }
+
+
+# PENDING: energy management (MODELS.md 4.1) is being implemented on another branch; until the flyout solver
+# reports a burnout speed per arc (FlyoutSolution.speed_m_s), batteries whose interceptor type has
+# `energy_management = true` are left out of the comparisons. They come back by themselves when it lands.
+ENERGY_MANAGEMENT_IMPLEMENTED = "speed_m_s" in {f.name for f in dataclasses.fields(FlyoutSolution)}
+
+
+def pending_batteries(vector: str) -> set[str]:
+    """Batteries of a vector not compared yet: those whose interceptor uses energy management, while the
+    engine does not implement it (ENERGY_MANAGEMENT_IMPLEMENTED)."""
+    if ENERGY_MANAGEMENT_IMPLEMENTED:
+        return set()
+    sc = tomllib.loads((VECTORS_DIR / vector / "scenario.toml").read_text(encoding="utf-8"))
+    em = {k for k, v in sc.get("interceptors", {}).items() if v.get("energy_management") is True}
+    return {b["name"] for b in sc.get("batteries", []) if b["interceptor"] in em}
 # The radius check.py measures position differences with (IUGG mean radius, km).
 CHECK_RADIUS_KM = 6371.0088
 
@@ -50,8 +76,9 @@ def _angle_diff(a, b):
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
-def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
-    """Mismatches of one threat record against its expected values, as check.py's compare()."""
+def compare_threat(name: str, exp: dict, got: dict, skip_batteries=frozenset()) -> list[str]:
+    """Mismatches of one threat record against its expected values, as check.py's compare() (batteries in
+    `skip_batteries` left out)."""
     fails: list[str] = []
 
     def num(path, e, g, tol):
@@ -92,6 +119,8 @@ def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
     num("track_time_s", exp["track_time_s"], got.get("track_time_s"), TOL["track_time_s"])
     engs = {e["battery"]: e for e in got.get("engagements", [])}
     for b, e in exp.get("engagements", {}).items():
+        if b in skip_batteries:
+            continue
         g = engs.get(b)
         if g is None:
             fails.append(f"{name}: engagement by {b} missing")
@@ -103,17 +132,30 @@ def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
         fi = g.get("first_intercept") or {}
         num(f"{b}.first_intercept.time_s", e["first_intercept_time_s"], fi.get("time_s"),
             TOL["first_intercept_time_s"])
+        for k in ("latest_launch_s", "margin_s"):
+            if k in e:
+                num(f"{b}.{k}", e[k], g.get(k), TOL[k])
+        for part in ("first_intercept", "last_intercept"):
+            ep, gp = e.get(part), g.get(part) or {}
+            if not ep:
+                continue
+            if part == "last_intercept":
+                num(f"{b}.last_intercept.time_s", ep["time_s"], gp.get("time_s"), TOL["last_intercept_time_s"])
+            for k in ("closing_speed_km_s", "crossing_angle_deg"):
+                if k in ep:
+                    num(f"{b}.{part}.{k}", ep[k], gp.get(k), TOL[k])
     return fails
 
 
 def compare_document(vector: str, expected: dict, doc: dict) -> list[str]:
     threats = {t["name"]: t for t in doc.get("threats", [])}
+    skip = pending_batteries(vector)
     fails = []
     for name, e in expected["threats"].items():
         if name not in threats:
             fails.append(f"{vector}/{name}: threat missing from output")
         else:
-            fails += compare_threat(f"{vector}/{name}", e, threats[name])
+            fails += compare_threat(f"{vector}/{name}", e, threats[name], skip)
     return fails
 
 
@@ -136,8 +178,9 @@ def api_documents():
 
 
 def test_vectors_present():
-    # shared/validation/vectors/ holds these five cases (shared/validation/README.md)
-    expected = {"aim-modes", "engagement-europe", "kepler-sphere", "radar-detection", "wgs84-unaimed"}
+    # shared/validation/vectors/ holds these cases (shared/validation/README.md)
+    expected = {"aim-modes", "engagement-europe", "kepler-sphere", "radar-detection", "wgs84-unaimed",
+                "energy-management"}
     assert expected <= set(VECTORS), f"expected vectors {sorted(expected)}, found {VECTORS}"
 
 
@@ -195,6 +238,34 @@ def test_comparator_detects_mismatches(api_documents):
         "romania-fast.first_intercept.time_s": lambda t: t["engagements"][0]["first_intercept"].__setitem__(
             "time_s", e["engagements"]["romania-fast"]["first_intercept_time_s"] + 1.5 * FIRST_INTERCEPT_TOL_S),
         "error": lambda t: t.__setitem__("error", "out of reach"),
+    }
+    for key, edit in cases.items():
+        fails = perturbed(edit)
+        assert any(key in f for f in fails), f"perturbing {key}: expected a reported mismatch, got {fails}"
+    # the second-release fields, on the energy-management vector (battery k9, no energy management)
+    vector = "energy-management"
+    expected = _expected(vector)
+    doc = api_documents(vector)
+    assert compare_document(vector, expected, doc) == []
+    name = "semnan-berlin"
+    e = expected["threats"][name]["engagements"]["k9"]
+    k9 = [b["battery"] for b in next(t for t in doc["threats"] if t["name"] == name)["engagements"]].index("k9")
+
+    def edit_k9(edit):
+        def apply(t):
+            edit(t["engagements"][k9])
+        return apply
+
+    cases = {
+        "k9.latest_launch_s": edit_k9(lambda b: b.__setitem__(
+            "latest_launch_s", e["latest_launch_s"] + 1.5 * LATEST_LAUNCH_TOL_S)),
+        "k9.margin_s": edit_k9(lambda b: b.__setitem__("margin_s", None)),
+        "k9.last_intercept.time_s": edit_k9(lambda b: b["last_intercept"].__setitem__(
+            "time_s", e["last_intercept"]["time_s"] - 1.5 * LAST_INTERCEPT_TOL_S)),
+        "k9.first_intercept.closing_speed_km_s": edit_k9(lambda b: b["first_intercept"].__setitem__(
+            "closing_speed_km_s", e["first_intercept"]["closing_speed_km_s"] + 1.5 * CLOSING_SPEED_TOL_KM_S)),
+        "k9.last_intercept.crossing_angle_deg": edit_k9(lambda b: b["last_intercept"].__setitem__(
+            "crossing_angle_deg", e["last_intercept"]["crossing_angle_deg"] - 1.5 * CROSSING_ANGLE_TOL_DEG)),
     }
     for key, edit in cases.items():
         fails = perturbed(edit)
