@@ -77,7 +77,9 @@ def intercept_geometry(threats, flyout: Flyout, idx, t_s, arc, jacobian=None):
     p = threats.position_ecef(i, tt)
     jac = None if jacobian is None else np.asarray(jacobian, float).reshape(k, 3, 3)[ok]
     fs = flyout.solve(p, guess=arc[ok], guess_point=p if jac is not None else None, guess_jac=jac)
-    kill, _ = flyout.arrival(fs.arc[:, 0], fs.arc[:, 1], fs.arc[:, 2])  # the kill vehicle's ECEF state at P
+    # the kill vehicle's ECEF state at P on the arc of that solution (with energy management, MODELS.md 4.1,
+    # the arc's burnout speed goes here too: speed_m_s=fs.speed_m_s)
+    kill, _ = flyout.arrival(fs.arc[:, 0], fs.arc[:, 1], fs.arc[:, 2])
     threat = threat_state_ecef(threats, i, tt)
     w = threats.earth.omega_rad_s
     vk = inertial_velocity(kill[:, :3], kill[:, 3:], tt, w)

@@ -12,12 +12,13 @@ L depends on the site and the interceptor type only, not on the cue or the delay
 How L is found, from the free-flight samples that the windows scan (engagement/scan.py):
 
 1. Candidates: the samples that are local maxima of f over the samples, within CANDIDATE_MARGIN_S of the
-   best (a maximum between samples, or at an edge of D between samples, exceeds its sample by less). With
-   a flyout table (coverage runs) the sample values are the table's, and each candidate and its two
-   neighbours are then solved exactly; a candidate moves to a neighbour that turns out higher.
+   best (a maximum between samples, or at an edge of D between samples, exceeds its sample by less; with a
+   flyout table, whose values are the samples' in coverage runs, the table's error is added).
 2. Edges: where a candidate's neighbour is outside D, the edge of D between them is located: a band
-   crossing by bisection on the altitude, an edge of reach (or of the flight-time limit) by bisection on
-   exact solves to EDGE_TOL_S. The burnout and the impact are edges too.
+   crossing by bisection on the altitude (then solved exactly), an edge of reach (or of the flight-time
+   limit) by bisection on exact solves to EDGE_TOL_S. A neighbour whose f is lower by more than JUMP_S lies
+   on another arc (the fast arc was lost in between, T jumped to the slow one): that jump is an edge too,
+   located the same way. The burnout and the impact are edges.
 3. Refinement by successive parabolic interpolation on exact values (Brent, "Algorithms for Minimization
    without Derivatives", 1973, ch. 5): the parabola through the best point and its neighbours (or, at an
    edge, the best point and the two next inside) gives the next point, kept strictly inside; it stops when
@@ -25,10 +26,20 @@ How L is found, from the free-flight samples that the windows scan (engagement/s
    edge (the parabola peaks beyond it, or is not concave). The stopping rule is on the value, which is
    what is reported: near a smooth maximum the value is second-order in the error of its time.
 
+With a table the samples' values are the table's (within about 2 s of exact ones, too rough for a
+curvature), so each candidate first takes one of two fast paths: where the table peaks between two
+neighbours in D, exact solves at the table's vertex and PROBE_S either side of it start the refinement
+(`_table_interior`); next to the burnout, the impact or a band crossing, exact solves at that end and
+PROBE_S inside it show whether f falls inwards, and then the end holds the maximum (`_table_edge`). The
+others (a table that misjudged the top, uncertain cells, an edge of reach, a jump) take the general path:
+the candidate and its neighbours solved exactly, a climb to an exact local maximum over the samples (steps
+doubling while f rises, then bisection on the sample indices: a top may hide in a long run of uncertain
+table cells), then steps 2 and 3.
+
 L is the greatest f of all exact evaluations, so it is an exact value of f at a time of D, and every
 refinement step can only raise it. An engagement that a window found feasible has exact f >= t0 at its
 first and last intercepts, which count among the evaluations (window.py), so its margin is >= 0 (to the
-windows' own tolerance, TIME_TOL_S).
+windows' own tolerance, TIME_TOL_S). tests/test_margins.py checks L against a dense brute-force scan.
 """
 
 from __future__ import annotations
@@ -41,12 +52,12 @@ from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight
 from shieldlab.interceptor.flyout import Flyout
 
 JUMP_S = 60.0  # f falls by more than this between neighbouring points only where T jumps to another arc
-CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (slopes of f <= ~2 per s)
+CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (|f'| <= ~2)
 TABLE_ERROR_S = 3.0  # table flyout times are within this of exact ones in clear cells (scan.CLEAR_MARGIN_S)
 EDGE_TOL_S = 0.002  # edges of reach located to this (band crossings to BAND_TOL_S)
 BAND_TOL_S = 1e-6
 GAIN_TOL_S = 1e-2  # refinement stops when the parabola promises less than this
-PROBE_S = 1.0  # table runs: the second exact point, this far from the first (a slope)
+PROBE_S = 1.0  # table runs: exact points this far either side of the table's peak, or inside an end
 MIN_SEP_S = 1e-3  # a new point at least this far from the points already evaluated
 MAX_STEPS = 12
 NPTS = 3 + MAX_STEPS  # evaluated points kept per candidate
