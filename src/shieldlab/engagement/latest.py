@@ -60,6 +60,7 @@ GAIN_TOL_S = 1e-2  # refinement stops when the parabola promises less than this
 PROBE_S = 1.0  # table runs: exact points this far either side of the table's peak, or inside an end
 MIN_SEP_S = 1e-3  # a new point at least this far from the points already evaluated
 MAX_STEPS = 12
+CLIMB_STEPS = 40  # probes of the climb over the samples: doubling steps, then bisection (2 x 12 for 4000 samples)
 NPTS = 3 + MAX_STEPS  # evaluated points kept per candidate
 
 
@@ -125,7 +126,15 @@ class FreeFlightValue:
             sel = lambda a: None if a is None else a[band]  # noqa: E731
             fs = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
             f[band] = t[band] - fs.time_s
-            arc[band], jac[band] = fs.arc, fs.jacobian
+            # a Jacobian only where the solve computed one (more than one arc) or borrowed one: a warm start
+            # that is already the solution converges on its first arc and leaves none (so that no chord step
+            # starts from it, and a result never depends on the other points solved with it)
+            borrowed = np.zeros(k, bool) if guess_jac is None else np.isfinite(guess_jac).all(axis=(1, 2))
+            if guess_point is not None:
+                borrowed &= np.isfinite(guess_point).all(axis=1)
+            has = (fs.arcs_propagated > 1) | borrowed[band]
+            arc[band] = fs.arc
+            jac[band] = np.where(has[:, None, None], fs.jacobian, np.nan)
         return _Value(f, arc, p, jac)
 
 
@@ -293,15 +302,7 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
     e = tb.copy()
     g = np.flatnonzero(crossing)
     if g.size:
-        a, b = t_out[g], tb[g]  # a outside the band, b inside
-        for _ in range(64):
-            if np.all(np.abs(b - a) <= BAND_TOL_S):
-                break
-            mid = 0.5 * (a + b)
-            inb = cond.in_band(cond.position(tr[rr[g]], mid)[1])
-            a = np.where(inb, a, mid)
-            b = np.where(inb, mid, b)
-        e[g] = b
+        e[g] = band_crossing(cond, tr[rr[g]], t_out[g], tb[g])
     thr = tr[rr]
     x0 = cond.at(thr, e, sol[rr, cols[w]])
     probe = e - side * PROBE_S
@@ -382,7 +383,7 @@ def _climb(smp: _Samples, cols):
     for v, va, vc in zip(sb, sa, sc):
         v[up], v[down] = vc[up], va[down]
     last = smp.m - 1 - np.argmax(np.isfinite(smp.times[smp.rows])[:, ::-1], axis=1)
-    for _ in range(4 * int(np.log2(max(smp.m, 2))) + 8):
+    for _ in range(CLIMB_STEPS):
         live = np.flatnonzero(state != 0)
         if live.size == 0:
             break
@@ -466,6 +467,22 @@ def _points(smp: _Samples, b, fa, fb, fc, sb) -> _Points:
     return pts
 
 
+def band_crossing(cond: FreeFlightValue, tr, t_out, t_in):
+    """The band crossing between t_out (outside the band) and t_in (inside) by bisection on the altitude, each
+    threat to BAND_TOL_S on its own (so that its result does not depend on the others): the last time found
+    inside."""
+    a, b = np.array(t_out, float), np.array(t_in, float)
+    for _ in range(64):
+        live = np.flatnonzero(np.abs(b - a) > BAND_TOL_S)
+        if live.size == 0:
+            break
+        mid = 0.5 * (a[live] + b[live])
+        inb = cond.in_band(cond.position(tr[live], mid)[1])
+        b[live[inb]] = mid[inb]
+        a[live[~inb]] = mid[~inb]
+    return b
+
+
 def locate_edge(cond: FreeFlightValue, tr, t_in, f_in, arc, pt, jac, t_out, band_out, floor):
     """The edge of D between t_in (in D: its exact f, arc, point and Jacobian given) and t_out (outside: out
     of the band where band_out, else in the band but unreachable, or reachable only on another arc, with
@@ -479,14 +496,7 @@ def locate_edge(cond: FreeFlightValue, tr, t_in, f_in, arc, pt, jac, t_out, band
     reach = ~band_out
     w = np.flatnonzero(band_out)
     if w.size:
-        a, b = t_out[w], t_in[w]  # a outside the band, b inside
-        for _ in range(64):
-            if np.all(np.abs(b - a) <= BAND_TOL_S):
-                break
-            mid = 0.5 * (a + b)
-            inb = cond.in_band(cond.position(tr[w], mid)[1])
-            a = np.where(inb, a, mid)
-            b = np.where(inb, mid, b)
+        b = band_crossing(cond, tr[w], t_out[w], t_in[w])
         x = cond.at(tr[w], b, arc[w], pt[w], jac[w])
         ok = x.g_s > floor[w]
         g = w[ok]
