@@ -42,7 +42,8 @@ TOL = {
     "azimuth_deg": AZIMUTH_TOL_DEG, "launch_azimuth_deg": AZIMUTH_TOL_DEG, "ground_range_km": GROUND_RANGE_TOL_KM,
     "track_time_s": TIME_TOL_S, "earliest_launch_s": TIME_TOL_S, "first_intercept_time_s": FIRST_INTERCEPT_TOL_S,
     "apogee.time_s": APOGEE_TIME_TOL_S, "position_km": POSITION_TOL_KM,
-    "latest_launch_s": LATEST_LAUNCH_TOL_S, "margin_s": LATEST_LAUNCH_TOL_S, "last_intercept_time_s": LAST_INTERCEPT_TOL_S,
+    "latest_launch_s": LATEST_LAUNCH_TOL_S, "margin_s": LATEST_LAUNCH_TOL_S,
+    "last_intercept_time_s": LAST_INTERCEPT_TOL_S,
     "closing_speed_km_s": CLOSING_SPEED_TOL_KM_S, "crossing_angle_deg": CROSSING_ANGLE_TOL_DEG,
 }
 

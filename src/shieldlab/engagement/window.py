@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab.engagement.boundary import InterceptArrays, locate
 from shieldlab.engagement import latest
+from shieldlab.engagement.boundary import InterceptArrays, locate
 from shieldlab.engagement.condition import Condition
 from shieldlab.engagement.geometry import intercept_geometry
 from shieldlab.engagement.results import Reason
@@ -69,8 +69,8 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
     h = np.flatnonzero(feasible)
     for ic in (first, last):
         latest_s[h] = np.fmax(latest_s[h], ic.interceptor_launch_s[h])
-        ic.put(h, **dict(zip(("closing_speed_m_s", "crossing_angle_deg"),
-                             intercept_geometry(threats, flyout, h, ic.time_s[h], ic.arc[h], ic.jacobian[h]))))
+        closing, crossing = intercept_geometry(threats, flyout, h, ic.time_s[h], ic.arc[h], ic.jacobian[h])
+        ic.put(h, closing_speed_m_s=closing, crossing_angle_deg=crossing)
     return BatteryWindow(t0, feasible, reason, first, last, latest_s)
 
 

@@ -145,7 +145,7 @@ def run(res, *, speeds_km_s=DEFAULT_SPEEDS_KM_S, delays_s=DEFAULT_DELAYS_S, bise
     sc = res.scenario
     grp = groups(sc)
     bg = battery_group(sc)
-    n, nb = len(res.names), len(sc.batteries)
+    n = len(res.names)
     speeds = np.asarray(sorted(set(float(s) for s in speeds_km_s)), float)
     delays = np.asarray(sorted(set(float(d) for d in delays_s)), float)
     t0 = np.array(res.engagements.earliest_launch_s, float)  # cue time + delay; NaN: never cued
