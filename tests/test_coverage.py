@@ -92,7 +92,7 @@ def _arrays(res) -> dict:
 def assert_same_results(a: CoverageResult, b: CoverageResult):
     assert np.array_equal(a.pairs, b.pairs)
     a, b = _arrays(a), _arrays(b)
-    assert a.keys() == b.keys() and len(a) == 22 + 3 + 3 + 2 * 6  # flights, detections, engagements
+    assert a.keys() == b.keys() and len(a) == 22 + 3 + 5 + 2 * 8  # flights, detections, engagements
     for k in a:
         x, y = a[k], b[k]
         assert x.shape == y.shape and x.dtype == y.dtype, k
@@ -209,7 +209,9 @@ def test_places_order_by_latitude_then_longitude(places_res):
 PAIR_VARS = ("flight_time_s", "apogee_altitude_km", "track_time_s", "ground_range_km", "burnout_speed_km_s",
              "error")
 BATTERY_VARS = ("feasible", "reason", "first_intercept_time_s", "first_intercept_altitude_km",
-                "last_intercept_time_s", "earliest_launch_s")
+                "last_intercept_time_s", "earliest_launch_s", "latest_launch_s", "margin_s",
+                "first_intercept_closing_speed_km_s", "first_intercept_crossing_angle_deg",
+                "last_intercept_closing_speed_km_s", "last_intercept_crossing_angle_deg")
 
 
 def test_grid_dataset_dims_vars_and_attrs(grid_ds, grid_res, scen_dir):
@@ -231,6 +233,14 @@ def test_grid_dataset_dims_vars_and_attrs(grid_ds, grid_res, scen_dir):
     assert np.array_equal(flat(ds, "feasible"), eng.feasible)
     assert np.array_equal(flat(ds, "reason"), eng.reason_code)
     assert np.allclose(flat(ds, "first_intercept_altitude_km"), eng.first.altitude_m * 1e-3, equal_nan=True)
+    assert np.array_equal(flat(ds, "latest_launch_s"), eng.latest_launch_s, equal_nan=True)
+    assert np.array_equal(flat(ds, "margin_s"), eng.margin_s, equal_nan=True)
+    assert np.allclose(flat(ds, "last_intercept_closing_speed_km_s"), eng.last.closing_speed_m_s * 1e-3,
+                       equal_nan=True)
+    assert np.array_equal(flat(ds, "first_intercept_crossing_angle_deg"), eng.first.crossing_angle_deg, equal_nan=True)
+    for v, unit in (("latest_launch_s", "s"), ("margin_s", "s"), ("first_intercept_closing_speed_km_s", "km s-1"),
+                    ("last_intercept_crossing_angle_deg", "degree")):
+        assert ds[v].attrs["units"] == unit and ds[v].attrs["long_name"], v
     assert np.allclose(flat(ds, "flight_time_s"), fl.impact_time_s - fl.launch_time_s, equal_nan=True)
     assert [str(e) for e in flat(ds, "error")] == ["" if e is None else e for e in fl.error]
     assert ds["error"].sel(launch="semnan").values.ravel().tolist().count("") < 9  # some errors ...
@@ -311,6 +321,15 @@ def test_csv_one_row_per_pair(grid_ds, grid_res, tmp_path):
             assert (row[f"{b} first intercept s"] == "") == (not math.isfinite(t))
             if math.isfinite(t):
                 assert abs(float(row[f"{b} first intercept s"]) - t) < 1e-3
+            # the latest launch and margin (3 decimals), the geometry (km/s to 4, degrees to 3)
+            for col, value, tol in (("latest launch s", eng.latest_launch_s[k, j], 1e-3),
+                                    ("margin s", eng.margin_s[k, j], 1e-3),
+                                    ("first intercept closing km/s", eng.first.closing_speed_m_s[k, j] * 1e-3, 1e-4),
+                                    ("last intercept crossing deg", eng.last.crossing_angle_deg[k, j], 1e-3)):
+                cell = row[f"{b} {col}"]
+                assert (cell == "") == (not math.isfinite(value)), (col, cell, value)
+                if cell:
+                    assert abs(float(cell) - value) <= tol, (col, cell, value)
         assert row["engageable by"] == ";".join(b for j, b in enumerate(("romania", "poland")) if eng.feasible[k, j])
         assert (row["error"] != "") == (fl.error[k] is not None)
         if fl.error[k] is None:
@@ -336,6 +355,14 @@ def test_geojson_feature_collection(grid_ds, grid_res, tmp_path):
         assert pr["romania:feasible"] == bool(eng.feasible[k, 0])
         assert pr["poland:feasible"] == bool(eng.feasible[k, 1])
         assert "romania:reason" in pr and "poland:first_intercept_time_s" in pr
+        for j, b in enumerate(("romania", "poland")):
+            m = eng.margin_s[k, j]
+            assert (pr[f"{b}:margin_s"] is None) == (not math.isfinite(m))
+            if math.isfinite(m):
+                assert abs(pr[f"{b}:margin_s"] - m) <= 1e-3 and abs(pr[f"{b}:latest_launch_s"]
+                                                                    - eng.latest_launch_s[k, j]) <= 1e-3
+            c = eng.first.closing_speed_m_s[k, j]
+            assert (pr[f"{b}:first_intercept_closing_speed_km_s"] is None) == (not math.isfinite(c))
     bat = [f for f in doc["features"] if f["properties"]["kind"] == "battery"]
     assert bat[0]["properties"]["name"] == "romania" and bat[0]["geometry"]["coordinates"] == [24.41, 44.05]
 

@@ -93,6 +93,33 @@ def test_engage_result_agrees_with_its_document(res):
     assert np.all(eng.reason_code[1] == NO_CODE)
 
 
+def test_latest_launch_margin_and_geometry_fields(res):
+    """MODELS.md 4.2 and 5.1 in the typed results: per threat and battery, and per intercept; NaN for the
+    threat that cannot be computed; the JSON document says the same (km/s at the edge)."""
+    eng = res.engagements
+    for a in (eng.latest_launch_s, eng.margin_s, eng.first.closing_speed_m_s, eng.last.crossing_angle_deg):
+        assert a.shape == (2, 2) and a.dtype == np.float64 and not a.flags.writeable
+    assert np.array_equal(eng.margin_s, eng.latest_launch_s - eng.earliest_launch_s, equal_nan=True)
+    ok = eng.feasible[0]
+    assert ok.all() and (eng.margin_s[0] >= 0).all()
+    assert (eng.latest_launch_s[0] >= eng.last.interceptor_launch_s[0]).all()
+    assert np.isnan(eng.latest_launch_s[1]).all() and np.isnan(eng.last.closing_speed_m_s[1]).all()
+    # an IRBM against SM-3-class interceptors: closing speeds of several km/s, angles in [0, 180]
+    for ic in (eng.first, eng.last):
+        assert ((ic.closing_speed_m_s[0] > 3000) & (ic.closing_speed_m_s[0] < 15000)).all()
+        assert ((ic.crossing_angle_deg[0] >= 0) & (ic.crossing_angle_deg[0] <= 180)).all()
+    doc = res.to_document()["threats"]
+    for j, e in enumerate(doc[0]["engagements"]):
+        assert e["latest_launch_s"] == eng.latest_launch_s[0, j] and e["margin_s"] == eng.margin_s[0, j]
+        for part in ("first", "last"):
+            ic = getattr(eng, part)
+            assert e[f"{part}_intercept"]["closing_speed_km_s"] == ic.closing_speed_m_s[0, j] * 1e-3
+            assert e[f"{part}_intercept"]["crossing_angle_deg"] == ic.crossing_angle_deg[0, j]
+    assert all(e["latest_launch_s"] is None and e["margin_s"] is None for e in doc[1]["engagements"])
+    empty = Engagements.empty(3, 2)
+    assert np.isnan(empty.margin_s).all() and np.isnan(empty.first.crossing_angle_deg).all()
+
+
 def test_results_are_immutable(res):
     with pytest.raises(ValueError, match="read-only"):
         res.engagements.feasible[0, 0] = False

@@ -28,16 +28,26 @@ GROUND_RANGE_TOL_KM = 1.0
 SPEED_TOL_KM_S = 0.003  # 3 m/s
 GAMMA_TOL_DEG = 0.15
 AZIMUTH_TOL_DEG = 0.05  # launch and burnout azimuths
-TRACK_TOL_S = 1.0  # per-sensor track time `track_s` (README "Tolerances", second release)
+# second release (MODELS.md 3.2, 4.2, 5.1), compared where expected.json has them (README "Tolerances")
+TRACK_TOL_S = 1.0  # per-sensor track time `track_s`
+LATEST_LAUNCH_TOL_S = 3.0  # latest launch and margin
+LAST_INTERCEPT_TOL_S = 3.0
+CLOSING_SPEED_TOL_KM_S = 0.05
+CROSSING_ANGLE_TOL_DEG = 1.0
 
 TOL = {
     "time_s": TIME_TOL_S, "altitude_km": ALTITUDE_TOL_KM, "speed_km_s": SPEED_TOL_KM_S, "gamma_deg": GAMMA_TOL_DEG,
     "azimuth_deg": AZIMUTH_TOL_DEG, "launch_azimuth_deg": AZIMUTH_TOL_DEG, "ground_range_km": GROUND_RANGE_TOL_KM,
     "track_time_s": TIME_TOL_S, "earliest_launch_s": TIME_TOL_S, "first_intercept_time_s": FIRST_INTERCEPT_TOL_S,
     "apogee.time_s": APOGEE_TIME_TOL_S, "position_km": POSITION_TOL_KM,
-    # second release (compared only where expected.json has them): per-sensor track time (MODELS.md 3.2)
+    # second release (compared only where expected.json has them)
     "track_s": TRACK_TOL_S,
+    "latest_launch_s": LATEST_LAUNCH_TOL_S, "margin_s": LATEST_LAUNCH_TOL_S,
+    "last_intercept_time_s": LAST_INTERCEPT_TOL_S,
+    "closing_speed_km_s": CLOSING_SPEED_TOL_KM_S, "crossing_angle_deg": CROSSING_ANGLE_TOL_DEG,
 }
+
+
 # The radius check.py measures position differences with (IUGG mean radius, km).
 CHECK_RADIUS_KM = 6371.0088
 
@@ -111,6 +121,18 @@ def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
         fi = g.get("first_intercept") or {}
         num(f"{b}.first_intercept.time_s", e["first_intercept_time_s"], fi.get("time_s"),
             TOL["first_intercept_time_s"])
+        for k in ("latest_launch_s", "margin_s"):
+            if k in e:
+                num(f"{b}.{k}", e[k], g.get(k), TOL[k])
+        for part in ("first_intercept", "last_intercept"):
+            ep, gp = e.get(part), g.get(part) or {}
+            if not ep:
+                continue
+            if part == "last_intercept":
+                num(f"{b}.last_intercept.time_s", ep["time_s"], gp.get("time_s"), TOL["last_intercept_time_s"])
+            for k in ("closing_speed_km_s", "crossing_angle_deg"):
+                if k in ep:
+                    num(f"{b}.{part}.{k}", ep[k], gp.get(k), TOL[k])
     return fails
 
 
@@ -144,9 +166,9 @@ def api_documents():
 
 
 def test_vectors_present():
-    # shared/validation/vectors/ holds these cases (shared/validation/README.md), the second release's too
+    # the validation vectors this project carries, the second release's too
     expected = {"aim-modes", "engagement-europe", "kepler-sphere", "radar-detection", "wgs84-unaimed",
-                "radar-sensitivity"}
+                "radar-sensitivity", "energy-management"}
     assert expected <= set(VECTORS), f"expected vectors {sorted(expected)}, found {VECTORS}"
 
 
@@ -204,6 +226,34 @@ def test_comparator_detects_mismatches(api_documents):
         "romania-fast.first_intercept.time_s": lambda t: t["engagements"][0]["first_intercept"].__setitem__(
             "time_s", e["engagements"]["romania-fast"]["first_intercept_time_s"] + 1.5 * FIRST_INTERCEPT_TOL_S),
         "error": lambda t: t.__setitem__("error", "out of reach"),
+    }
+    for key, edit in cases.items():
+        fails = perturbed(edit)
+        assert any(key in f for f in fails), f"perturbing {key}: expected a reported mismatch, got {fails}"
+    # the second-release fields, on the energy-management vector (battery k9, no energy management)
+    vector = "energy-management"
+    expected = _expected(vector)
+    doc = api_documents(vector)
+    assert compare_document(vector, expected, doc) == []
+    name = "semnan-berlin"
+    e = expected["threats"][name]["engagements"]["k9"]
+    k9 = [b["battery"] for b in next(t for t in doc["threats"] if t["name"] == name)["engagements"]].index("k9")
+
+    def edit_k9(edit):
+        def apply(t):
+            edit(t["engagements"][k9])
+        return apply
+
+    cases = {
+        "k9.latest_launch_s": edit_k9(lambda b: b.__setitem__(
+            "latest_launch_s", e["latest_launch_s"] + 1.5 * LATEST_LAUNCH_TOL_S)),
+        "k9.margin_s": edit_k9(lambda b: b.__setitem__("margin_s", None)),
+        "k9.last_intercept.time_s": edit_k9(lambda b: b["last_intercept"].__setitem__(
+            "time_s", e["last_intercept"]["time_s"] - 1.5 * LAST_INTERCEPT_TOL_S)),
+        "k9.first_intercept.closing_speed_km_s": edit_k9(lambda b: b["first_intercept"].__setitem__(
+            "closing_speed_km_s", e["first_intercept"]["closing_speed_km_s"] + 1.5 * CLOSING_SPEED_TOL_KM_S)),
+        "k9.last_intercept.crossing_angle_deg": edit_k9(lambda b: b["last_intercept"].__setitem__(
+            "crossing_angle_deg", e["last_intercept"]["crossing_angle_deg"] - 1.5 * CROSSING_ANGLE_TOL_DEG)),
     }
     for key, edit in cases.items():
         fails = perturbed(edit)

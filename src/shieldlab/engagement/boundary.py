@@ -24,20 +24,26 @@ FAST_SECANT_ITER = 4
 
 
 class InterceptArrays:
-    """First (or last) intercepts of one battery being located: arrays (n,) per field, NaN until found."""
+    """First (or last) intercepts of one battery being located: arrays (n,) per field, NaN until found;
+    also the exact fast arc (az, el, tau) (n, 3) found at each, with its Jacobian (n, 3, 3), from which the
+    intercept geometry (engagement/geometry.py) restarts the solve."""
 
-    FIELDS = ("time_s", "lat_deg", "lon_deg", "altitude_m", "interceptor_launch_s", "flyout_time_s")
+    FIELDS = ("time_s", "lat_deg", "lon_deg", "altitude_m", "interceptor_launch_s", "flyout_time_s",
+              "closing_speed_m_s", "crossing_angle_deg")
+    ARCS = ("arc", "jacobian")
 
     def __init__(self, n: int):
         for f in self.FIELDS:
             setattr(self, f, np.full(n, np.nan))
+        self.arc = np.full((n, 3), np.nan)
+        self.jacobian = np.full((n, 3, 3), np.nan)
 
     def put(self, rows, **values):
         for f, v in values.items():
             getattr(self, f)[rows] = v
 
     def clear(self, rows):
-        for f in self.FIELDS:
+        for f in self.FIELDS + self.ARCS:
             getattr(self, f)[rows] = np.nan
 
 
@@ -100,6 +106,7 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
     # bisection met an uncertain cell: those go the exact path anyway)
     t_fin, T_fin = b.copy(), np.full(k, np.nan)
     p_fin, alt_fin = np.full((k, 3), np.nan), np.full(k, np.nan)
+    arc_fin, jac_fin = np.full((k, 3), np.nan), np.full((k, 3, 3), np.nan)
     accept = np.zeros(k, bool)
     gx = np.full(k, np.nan)
     sx = np.full((k, 3), np.nan)
@@ -113,6 +120,7 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
         gx[c], T_fin[c], sx[c], p_fin[c], alt_fin[c], jx[c] = (x.g_s, x.flyout_time_s, x.arc, x.position_ecef,
                                                                x.altitude_m, x.jacobian)
         accept[c] = x.feasible & (band_bound[c] | ~has_nb[c] | (np.abs(gx[c]) <= FAST_TOL_S))
+        arc_fin[c], jac_fin[c] = x.arc, x.jacobian
     corr = np.flatnonzero(~accept & ~suspect & np.isfinite(gx) & has_nb & ~band_bound)
     if corr.size:
         d = FAST_SLOPE_DT_S
@@ -143,6 +151,7 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
             cc = corr[L[fine]]
             accept[cc] = True
             t_fin[cc], T_fin[cc], p_fin[cc], alt_fin[cc] = t1[fine], T1[fine], p1[fine], alt1[fine]
+            arc_fin[cc], jac_fin[cc] = s1[fine], j1[fine]
             live[L[fine]] = False
             cont = ~fine & np.isfinite(g1x)
             live[L[~cont & ~fine]] = False
@@ -157,7 +166,8 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
     lat, lon, _ = frames.ecef_to_geodetic(cond.threats.earth, p_fin)
     acc = np.flatnonzero(accept)
     out.put(tr[acc], time_s=t_fin[acc], lat_deg=lat[acc], lon_deg=lon[acc], altitude_m=alt_fin[acc],
-            flyout_time_s=T_fin[acc], interceptor_launch_s=(t_fin - T_fin)[acc])
+            flyout_time_s=T_fin[acc], interceptor_launch_s=(t_fin - T_fin)[acc], arc=arc_fin[acc],
+            jacobian=jac_fin[acc])
     return accept.copy(), np.flatnonzero(~accept)
 
 
@@ -230,7 +240,8 @@ def _boundary(cond: Condition, tr, times, sol, ok, kk, direction, out: Intercept
     lat, lon, _ = frames.ecef_to_geodetic(cond.threats.earth, x.position_ecef)
     keep = lambda v: np.where(found, v, np.nan)  # noqa: E731
     out.put(tr, time_s=keep(t_in), lat_deg=keep(lat), lon_deg=keep(lon), altitude_m=keep(alt),
-            flyout_time_s=keep(T), interceptor_launch_s=keep(t_in - T))
+            flyout_time_s=keep(T), interceptor_launch_s=keep(t_in - T), arc=np.where(found[:, None], x.arc, np.nan),
+            jacobian=np.where(found[:, None, None], x.jacobian, np.nan))
     return found
 
 

@@ -1,30 +1,74 @@
-"""The latest interceptor launch that still intercepts (for sensitivity sweeps).
+"""The latest interceptor launch that still intercepts, and the margin (MODELS.md section 5.1).
 
-The engagement condition (MODELS.md section 5, engagement/condition.py) holds at some free-flight sample
-time t of the threat, with the threat inside the interceptor's altitude band, when t - t0 >= T(P(t)),
-t0 the battery's earliest launch and T the flyout time. So a battery engages a threat exactly when
-t0 <= L, with
+For a battery (an interceptor type at a site) and a threat, f(t) = t - T(P(t)) is the latest interceptor
+launch that intercepts at threat time t, T the flyout time (interceptor/flyout.py). The latest launch is
 
-    L = max over in-band samples of (t - T(P(t)))
+    L = max f(t) over the set D of free-flight times at which every condition but the timeline holds
+        (after burnout, inside the altitude band, reachable, within the flight-time limit: T finite)
 
-computed on the same samples (engagement/scan.py) and the same exact flyout solves as the windows. L
-depends on the site and interceptor type only, not on the cue or the delay: one L per (site,
-interceptor) gives every battery's answer for every delay, and its margin L - t0.
+and the margin is L - t0, t0 the battery's earliest launch: the battery intercepts exactly when t0 <= L.
+L depends on the site and the interceptor type only, not on the cue or the delay.
+
+How L is found, from the free-flight samples that the windows scan (engagement/scan.py):
+
+1. Candidates: the samples that are local maxima of f over the samples, within CANDIDATE_MARGIN_S of the
+   best (a maximum between samples, or at an edge of D between samples, exceeds its sample by less; with a
+   flyout table, whose values are the samples' in coverage runs, the table's error is added).
+2. Edges: where a candidate's neighbour is outside D, the edge of D between them is located: a band
+   crossing by bisection on the altitude (then solved exactly), an edge of reach (or of the flight-time
+   limit) by bisection on exact solves to EDGE_TOL_S. A neighbour whose f is lower by more than JUMP_S lies
+   on another arc (the fast arc was lost in between, T jumped to the slow one): that jump is an edge too,
+   located the same way. The burnout and the impact are edges.
+3. Refinement by successive parabolic interpolation on exact values (Brent, "Algorithms for Minimization
+   without Derivatives", 1973, ch. 5): the parabola through the best point and its neighbours (or, at an
+   edge, the best point and the two next inside) gives the next point, kept strictly inside; it stops when
+   the parabola promises less than GAIN_TOL_S more than the best value, or when the maximum lies at the
+   edge (the parabola peaks beyond it, or is not concave). The stopping rule is on the value, which is
+   what is reported: near a smooth maximum the value is second-order in the error of its time.
+
+With a table the samples' values are the table's (within about 2 s of exact ones, too rough for a
+curvature), so each candidate first takes one of two fast paths: where the table peaks between two
+neighbours in D, exact solves at the table's vertex and PROBE_S either side of it start the refinement
+(`_table_interior`); next to the burnout, the impact or a band crossing, exact solves at that end and
+PROBE_S inside it show whether f falls inwards, and then the end holds the maximum (`_table_edge`). The
+others (a table that misjudged the top, uncertain cells, an edge of reach, a jump) take the general path:
+the candidate and its neighbours solved exactly, a climb to an exact local maximum over the samples (steps
+doubling while f rises, then bisection on the sample indices: a top may hide in a long run of uncertain
+table cells), then steps 2 and 3.
+
+L is the greatest f of all exact evaluations, so it is an exact value of f at a time of D, and every
+refinement step can only raise it. An engagement that a window found feasible has exact f >= t0 at its
+first and last intercepts, which count among the evaluations (window.py), so its margin is >= 0 (to the
+windows' own tolerance, TIME_TOL_S). tests/test_margins.py checks L against a dense brute-force scan.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from shieldlab.engagement.scan import FreeFlightSamples, free_flight_samples
+from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples
 from shieldlab.interceptor.flyout import Flyout
+
+JUMP_S = 60.0  # f falls by more than this between neighbouring points only where T jumps to another arc
+CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (|f'| <= ~2)
+TABLE_ERROR_S = 3.0  # table flyout times are within this of exact ones in clear cells (scan.CLEAR_MARGIN_S)
+EDGE_TOL_S = 0.002  # edges of reach located to this (band crossings to BAND_TOL_S)
+BAND_TOL_S = 1e-6
+GAIN_TOL_S = 1e-2  # refinement stops when the parabola promises less than this
+PROBE_S = 1.0  # table runs: exact points this far either side of the table's peak, or inside an end
+MIN_SEP_S = 1e-3  # a new point at least this far from the points already evaluated
+MAX_STEPS = 12
+CLIMB_STEPS = 40  # probes of the climb over the samples: doubling steps, then bisection (2 x 12 for 4000 samples)
+NPTS = 3 + MAX_STEPS  # evaluated points kept per candidate
 
 
 def latest_launch(threats, flyout: Flyout, idx=None, samples: FreeFlightSamples | None = None) -> np.ndarray:
     """L per threat (n,) in scenario seconds: the latest interceptor launch that still intercepts, -inf
-    when no free-flight sample in the altitude band can be reached, NaN for a threat that could not be
-    computed. With `idx`, only those threats are computed (the others are NaN). `samples`: the
-    threats' free-flight samples (computed here when None)."""
+    when no free-flight time inside the altitude band can be reached, NaN for a threat that could not be
+    computed. With `idx`, only those threats are computed (the others are NaN). `samples`: the threats'
+    free-flight samples (computed here when None). Exact flyout solves throughout."""
     n = threats.n
     out = np.full(n, np.nan)
     valid = np.flatnonzero(threats.valid)
@@ -32,12 +76,526 @@ def latest_launch(threats, flyout: Flyout, idx=None, samples: FreeFlightSamples 
     if idx.size == 0:
         return out
     times, pos, alt = (samples if samples is not None else free_flight_samples(threats)).of(idx)
-    it = flyout.interceptor
-    with np.errstate(invalid="ignore"):
-        band = np.isfinite(times) & np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
-    T = np.full(times.shape, np.inf)
-    if band.any():
-        T[band] = flyout.solve(pos[band]).time_s
-    slack = np.where(band & np.isfinite(T), times - T, -np.inf)
-    out[idx] = slack.max(axis=1) if slack.shape[1] else -np.inf
+    cond = condition(threats, flyout)
+    in_band = np.isfinite(times) & cond.in_band(alt)
+    k, m = times.shape
+    T, sol = exact_scan(flyout, pos.reshape(k * m, 3), in_band.ravel())
+    L = refine(cond, idx, times, in_band, T.reshape(k, m), sol.reshape(k, m, 3), exact=True)
+    out[idx] = np.where(np.isnan(L), -np.inf, L)
     return out
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Value:
+    """f = t - T(P(t)) at k free-flight times (-inf outside the band or out of reach), with the fast arcs
+    found (k, 3), the points (k, 3) and the arcs' Jacobians (k, 3, 3), for warm starts (as ConditionResult)."""
+
+    g_s: np.ndarray
+    arc: np.ndarray
+    position_ecef: np.ndarray
+    jacobian: np.ndarray
+
+
+class FreeFlightValue:
+    """Exact f = t - T(P(t)) of one battery (its Flyout) for threats in free flight: the engagement
+    condition (engagement/condition.py) with t0 = 0, positions and altitudes from the compiled free-flight
+    interpolation in one call."""
+
+    def __init__(self, threats, flyout: Flyout):
+        self.threats, self.flyout = threats, flyout
+        it = flyout.interceptor
+        self.lo, self.hi = it.min_altitude_m, it.max_altitude_m
+
+    def position(self, tr, t):
+        """Positions (k, 3) and geodetic altitudes (k,) of threats tr at free-flight times t."""
+        return self.threats.free_flight_positions(tr, t)
+
+    def in_band(self, alt):
+        return np.isfinite(alt) & (alt >= self.lo) & (alt <= self.hi)
+
+    def at(self, tr, t, guess=None, guess_point=None, guess_jac=None) -> _Value:
+        """f at threats tr, times t; the solves start from `guess` arcs (with a chord step where they are
+        exact for `guess_point` with Jacobian `guess_jac`), as Condition.at."""
+        t = np.asarray(t, float)
+        p, alt = self.position(tr, t)
+        band = self.in_band(alt)
+        k = t.size
+        f = np.full(k, -np.inf)
+        arc, jac = np.full((k, 3), np.nan), np.full((k, 3, 3), np.nan)
+        if band.any():
+            sel = lambda a: None if a is None else a[band]  # noqa: E731
+            fs = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
+            f[band] = t[band] - fs.time_s
+            # a Jacobian only where the solve computed one (more than one arc) or borrowed one: a warm start
+            # that is already the solution converges on its first arc and leaves none (so that no chord step
+            # starts from it, and a result never depends on the other points solved with it)
+            borrowed = np.zeros(k, bool) if guess_jac is None else np.isfinite(guess_jac).all(axis=(1, 2))
+            if guess_point is not None:
+                borrowed &= np.isfinite(guess_point).all(axis=1)
+            has = (fs.arcs_propagated > 1) | borrowed[band]
+            arc[band] = fs.arc
+            jac[band] = np.where(has[:, None, None], fs.jacobian, np.nan)
+        return _Value(f, arc, p, jac)
+
+
+def condition(threats, flyout: Flyout) -> FreeFlightValue:
+    """The evaluator of f of a battery (what `refine` takes)."""
+    return FreeFlightValue(threats, flyout)
+
+
+def refine(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool) -> np.ndarray:
+    """L (k,) of threats tr (k,) from their samples: times (k, m), in_band (k, m), flyout times T (k, m)
+    (inf: no arc) and arcs sol (k, m, 3) at the samples, exact or (exact=False) from a flyout table. NaN
+    where no time of D is found. `cond` evaluates f exactly (its t0 is 0)."""
+    k, m = times.shape
+    L = np.full(k, np.nan)
+    F = np.full((k, m + 2), -np.inf)  # padded by -inf at both ends
+    with np.errstate(invalid="ignore"):
+        np.subtract(times, T, out=F[:, 1:-1], where=in_band & (T < np.inf))
+    best = F.max(axis=1)
+    if not np.isfinite(best).any():
+        return L
+    margin = CANDIDATE_MARGIN_S + (0.0 if exact else 2 * TABLE_ERROR_S)
+    mid = F[:, 1:-1]
+    cand = (mid > F[:, :-2]) & (mid >= F[:, 2:]) & (mid >= (best - margin)[:, None])
+    F = mid
+    rows, cols = np.nonzero(cand)
+    if not exact:
+        for fast in (_table_interior, _table_edge):
+            done, Lq = fast(cond, tr, times, in_band, F, sol, rows, cols)
+            np.fmax.at(L, rows[done], Lq[done])
+            rows, cols = rows[~done], cols[~done]
+    smp = _Samples(cond, tr, times, in_band, F, sol, exact, rows)
+    pts = _points(smp, *_climb(smp, cols))
+    pts.refine()
+    np.fmax.at(L, rows[pts.which], pts.best())
+    return L
+
+
+# --------------------------------------------------------------------------- table runs: interior maxima
+def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
+    """Table runs, candidates whose table values peak between two neighbours in D: exact f at the vertex u0
+    of the table's parabola and PROBE_S either side of it (chord steps from it), then parabolic steps on
+    the exact values until the parabola promises less than GAIN_TOL_S, inside the interval of the samples
+    two either side (the table may misjudge the top by a sample; its values are too rough for more than
+    a start: their second differences are no curvature). Returns (done, L) per candidate; the others (an
+    edge or a jump to another arc next to them, a vertex outside the interval, a point outside D) take the
+    general path."""
+    q = rows.size
+    m = times.shape[1]
+    done = np.zeros(q, bool)
+    L = np.full(q, np.nan)
+    jm, jp = cols - 1, cols + 1
+    ok = (jm >= 0) & (jp < m)
+    rr, jm, jc, jp = rows, np.clip(jm, 0, m - 1), cols, np.clip(jp, 0, m - 1)
+    x1, x2, x3 = times[rr, jm], times[rr, jc], times[rr, jp]
+    y1, y2, y3 = F[rr, jm], F[rr, jc], F[rr, jp]
+    with np.errstate(all="ignore"):
+        s12 = (y2 - y1) / (x2 - x1)
+        a = ((y3 - y2) / (x3 - x2) - s12) / (x3 - x1)
+        u0 = 0.5 * (x1 + x2) - s12 / (2 * a)
+        ok &= np.isfinite(y1) & np.isfinite(y3) & (a < 0) & (u0 > x1 + PROBE_S) & (u0 < x3 - PROBE_S)
+        ok &= (y1 > y2 - JUMP_S) & (y3 > y2 - JUMP_S)  # T jumps to another arc there: the general path
+    jmm, jpp = np.clip(cols - 2, 0, m - 1), np.clip(cols + 2, 0, m - 1)
+    wide_lo = np.where((cols >= 2) & np.isfinite(F[rr, jmm]), times[rr, jmm], x1)
+    wide_hi = np.where((cols + 2 < m) & np.isfinite(F[rr, jpp]), times[rr, jpp], x3)
+    w = np.flatnonzero(ok)
+    if w.size == 0:
+        return done, L
+    lo, hi = wide_lo[w], wide_hi[w]
+    k = w.size
+    npts = 3 + MAX_STEPS
+    t = np.full((k, npts), np.nan)
+    f = np.full((k, npts), -np.inf)
+    arc, pt, jac = np.full((k, npts, 3), np.nan), np.full((k, npts, 3), np.nan), np.full((k, npts, 3, 3), np.nan)
+    thr = tr[rr[w]]
+
+    def put(sel, col, tt, x):
+        t[sel, col], f[sel, col] = tt, np.where(np.isfinite(x.g_s), x.g_s, -np.inf)
+        arc[sel, col], pt[sel, col], jac[sel, col] = x.arc, x.position_ecef, x.jacobian
+
+    every = np.arange(k)
+    # the first solve starts from the table's arcs interpolated to u0 (the azimuth unwrapped)
+    right = u0[w] > x2[w]
+    jn = np.where(right, jp[w], jm[w])
+    s_b, s_n = sol[rr[w], jc[w]], sol[rr[w], jn]
+    d = s_n - s_b
+    d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
+    frac = ((u0[w] - x2[w]) / (times[rr[w], jn] - x2[w]))[:, None]
+    put(every, 0, u0[w], cond.at(thr, u0[w], np.where(np.isfinite(d), s_b + frac * d, s_b)))
+    for col, sign in ((1, -1.0), (2, +1.0)):
+        put(every, col, u0[w] + sign * PROBE_S, cond.at(thr, u0[w] + sign * PROBE_S, arc[:, 0], pt[:, 0], jac[:, 0]))
+    n = np.full(k, 3)
+    live = np.isfinite(f[:, :3]).all(1) & (np.ptp(f[:, :3], axis=1) < JUMP_S)
+    fail = ~live
+    for _ in range(MAX_STEPS):
+        g = np.flatnonzero(live)
+        if g.size == 0:
+            break
+        order = np.argsort(t[g], axis=1)
+        ts = np.take_along_axis(t[g], order, axis=1)
+        fs = np.take_along_axis(f[g], order, axis=1)
+        r = np.arange(g.size)
+        best = np.argmax(fs, axis=1)
+        fbest = fs[r, best]
+        # the parabola through the best point and its neighbours in time (the two nearest at an end)
+        i0 = np.clip(best - 1, 0, n[g] - 3)
+        xa, xb, xc = (ts[r, i0 + dd] for dd in range(3))
+        ya, yb, yc = (fs[r, i0 + dd] for dd in range(3))
+        with np.errstate(all="ignore"):
+            sab = (yb - ya) / (xb - xa)
+            a3 = ((yc - yb) / (xc - xb) - sab) / (xc - xa)
+            u = 0.5 * (xa + xb) - sab / (2 * a3)
+            gain = ya + sab * (u - xa) + a3 * (u - xa) * (u - xb) - fbest
+            near = np.nanmin(np.abs(ts - u[:, None]), axis=1) < MIN_SEP_S
+        bad = ~(a3 < 0)
+        conv = ~bad & (gain <= GAIN_TOL_S)
+        outside = ~(u > lo[g]) | ~(u < hi[g])
+        fail[g[bad | (~conv & outside)]] = True
+        stop = bad | conv | outside | near | (n[g] >= npts)
+        live[g[stop]] = False
+        go = np.flatnonzero(~stop)
+        if go.size == 0:
+            break
+        sel, src = g[go], order[go, best[go]]
+        x = cond.at(thr[sel], u[go], arc[sel, src], pt[sel, src], jac[sel, src])
+        put(sel, n[sel], u[go], x)
+        n[sel] += 1
+        off = ~(x.g_s > fbest[go] - JUMP_S)  # outside D, or on another arc
+        fail[sel[off]] = True
+        live[sel[off]] = False
+    good = ~fail
+    done[w[good]] = True
+    L[w[good]] = f[good].max(axis=1)
+    return done, L
+
+
+def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
+    """Table runs, candidates next to an end of D that needs no exact solve to find (the burnout, the
+    impact, or a band crossing, found by bisection on the altitude) on one side and a neighbour in D on the
+    other: exact f at the end and PROBE_S inside it (a chord step). Where f falls inwards, the end holds
+    the maximum (L = f there). Returns (done, L); the others take the general path."""
+    q = rows.size
+    m = times.shape[1]
+    done = np.zeros(q, bool)
+    L = np.full(q, np.nan)
+    nbs = []
+    for side in (-1, +1):
+        c = cols + side
+        inside = (c >= 0) & (c < m)
+        cc = np.clip(c, 0, m - 1)
+        absent = ~inside | ~np.isfinite(times[rows, cc])
+        band_out = ~absent & ~in_band[rows, cc]
+        nbs.append((c, cc, absent, band_out, ~absent & np.isfinite(F[rows, cc])))
+    (_, cl, abs_l, out_l, in_l), (_, cr, abs_r, out_r, in_r) = nbs
+    ys = F[rows, cols]
+    # the end on one side (towards which the table's values rise), the neighbour in D on the other
+    left = (abs_l | out_l) & in_r & (F[rows, cr] <= ys) & (F[rows, cr] > ys - JUMP_S)
+    right = (abs_r | out_r) & in_l & (F[rows, cl] <= ys) & (F[rows, cl] > ys - JUMP_S) & ~left
+    w = np.flatnonzero(left | right)
+    if w.size == 0:
+        return done, L
+    side = np.where(left[w], -1, +1)
+    rr, tb = rows[w], times[rows[w], cols[w]]
+    t_out = np.where(side < 0, times[rr, cl[w]], times[rr, cr[w]])
+    crossing = np.where(side < 0, out_l[w], out_r[w])
+    e = tb.copy()
+    g = np.flatnonzero(crossing)
+    if g.size:
+        e[g] = band_crossing(cond, tr[rr[g]], t_out[g], tb[g])
+    thr = tr[rr]
+    x0 = cond.at(thr, e, sol[rr, cols[w]])
+    probe = e - side * PROBE_S
+    x1 = cond.at(thr, probe, x0.arc, x0.position_ecef, x0.jacobian)
+    ok = np.isfinite(x0.g_s) & (x1.g_s <= x0.g_s) & (x1.g_s > x0.g_s - JUMP_S)
+    done[w[ok]] = True
+    L[w[ok]] = x0.g_s[ok]
+    return done, L
+
+
+# --------------------------------------------------------------------------- candidates: the best samples
+class _Samples:
+    """Exact f at sample columns of the candidates' threats: from the scan when it was exact, else solved
+    (warm-started from a given exact solution with a chord step, or from the table's arc). -inf for a
+    column outside the path, outside the band or unreachable."""
+
+    def __init__(self, cond, tr, times, in_band, F, sol, exact, rows):
+        self.cond, self.tr, self.times, self.in_band, self.F, self.sol = cond, tr, times, in_band, F, sol
+        self.exact, self.rows, self.m = exact, rows, times.shape[1]
+
+    def present(self, qs, c):
+        inside = (c >= 0) & (c < self.m)
+        return inside & np.isfinite(self.times[self.rows[qs], np.clip(c, 0, self.m - 1)])
+
+    def time(self, qs, c):
+        return self.times[self.rows[qs], c]
+
+    def band(self, qs, c):
+        return self.present(qs, c) & self.in_band[self.rows[qs], np.clip(c, 0, self.m - 1)]
+
+    def value(self, qs, c, warm=None):
+        """(f, arc, point, Jacobian) at columns c of candidates qs; `warm` = (arc, point, Jacobian) of an
+        exact solution nearby, or None."""
+        k = qs.size
+        f = np.full(k, -np.inf)
+        arc, pt, jac = np.full((k, 3), np.nan), np.full((k, 3), np.nan), np.full((k, 3, 3), np.nan)
+        band = self.band(qs, c)
+        w = np.flatnonzero(band)
+        if w.size == 0:
+            return f, arc, pt, jac
+        r, cc = self.rows[qs[w]], c[w]
+        if self.exact:
+            f[w], arc[w] = self.F[r, cc], self.sol[r, cc]
+            return f, arc, pt, jac
+        guess, gpt, gjac = self.sol[r, cc], None, None
+        if warm is not None:
+            ok = np.isfinite(warm[0][w, 0])
+            guess = np.where(ok[:, None], warm[0][w], guess)
+            gpt = np.where(ok[:, None], warm[1][w], np.nan)
+            gjac = np.where(ok[:, None, None], warm[2][w], np.nan)
+        x = self.cond.at(self.tr[r], self.times[r, cc], guess, gpt, gjac)
+        f[w], arc[w], pt[w], jac[w] = x.g_s, x.arc, x.position_ecef, x.jacobian
+        return f, arc, pt, jac
+
+
+def _climb(smp: _Samples, cols):
+    """Move each candidate to an exact local maximum of f over the samples (table runs: the table may have
+    misjudged the top, or left it in a run of uncertain cells): from the candidate, towards the higher
+    neighbour with steps doubling while f keeps rising, then bisection on the sample indices of the
+    bracket found. Returns the column b of each candidate, f at b - 1, b, b + 1 (-inf outside D or the
+    path) and the exact solution at b."""
+    q = np.arange(smp.rows.size)
+    b = cols.copy()
+    fb, *sb = smp.value(q, b)
+    fa, *sa = smp.value(q, b - 1, sb)
+    fc, *sc = smp.value(q, b + 1, sb)
+    a, c = b - 1, b + 1
+    step = np.ones(q.size, int)
+    # state: 0 done, +1 / -1 galloping right / left, 2 shrinking the bracket a < b < c
+    up = fc > np.maximum(fb, fa)
+    down = (fa > fb) & ~up
+    state = np.where(up, 1, np.where(down, -1, 0))
+    # galloping starts from the higher neighbour
+    w = np.flatnonzero(up)
+    a[w], fa[w], b[w], fb[w] = b[w], fb[w], c[w], fc[w]
+    w = np.flatnonzero(down)
+    c[w], fc[w], b[w], fb[w] = b[w], fb[w], a[w], fa[w]
+    for v, va, vc in zip(sb, sa, sc):
+        v[up], v[down] = vc[up], va[down]
+    last = smp.m - 1 - np.argmax(np.isfinite(smp.times[smp.rows])[:, ::-1], axis=1)
+    for _ in range(CLIMB_STEPS):
+        live = np.flatnonzero(state != 0)
+        if live.size == 0:
+            break
+        gal = live[np.abs(state[live]) == 1]
+        shr = live[state[live] == 2]
+        x = np.zeros(q.size, int)
+        # galloping: the next probe `step` further on, within the path
+        d = state[gal]
+        x[gal] = np.clip(b[gal] + d * step[gal], 0, last[gal])
+        step[gal] *= 2
+        stuck = x[gal] == b[gal]  # at the end of the path: the end bounds the bracket
+        g = gal[stuck]
+        a[g] = np.where(state[g] < 0, b[g] - 1, a[g])
+        c[g] = np.where(state[g] > 0, b[g] + 1, c[g])
+        fa[g] = np.where(state[g] < 0, -np.inf, fa[g])
+        fc[g] = np.where(state[g] > 0, -np.inf, fc[g])
+        state[g] = 2
+        gal = gal[~stuck]
+        # shrinking: the midpoint of the wider side of the bracket
+        fin = shr[((b[shr] - a[shr]) <= 1) & ((c[shr] - b[shr]) <= 1)]
+        state[fin] = 0
+        shr = shr[((b[shr] - a[shr]) > 1) | ((c[shr] - b[shr]) > 1)]
+        right = (c[shr] - b[shr]) >= (b[shr] - a[shr])
+        x[shr] = np.where(right, (b[shr] + c[shr]) // 2, (a[shr] + b[shr]) // 2)
+        w = np.concatenate([gal, shr])
+        if w.size == 0:
+            continue
+        fx, *sx = smp.value(w, x[w], [v[w] for v in sb])
+        better = fx > fb[w]
+        go_right = x[w] > b[w]
+        # a better probe becomes b, the old b the bracket's end behind it; a worse one closes the bracket
+        for sel, lo_side in ((better & go_right, True), (better & ~go_right, False)):
+            v = w[sel]
+            if lo_side:
+                a[v], fa[v] = b[v], fb[v]
+            else:
+                c[v], fc[v] = b[v], fb[v]
+            b[v], fb[v] = x[v], fx[sel]
+            for arr, new in zip(sb, sx):
+                arr[v] = new[sel]
+        v = w[~better & go_right]
+        c[v], fc[v] = x[v], fx[~better & go_right]
+        v = w[~better & ~go_right]
+        a[v], fa[v] = x[v], fx[~better & ~go_right]
+        galw = np.abs(state[w]) == 1
+        state[w[galw & ~better]] = 2
+    # the bracket's ends are the neighbours b - 1 and b + 1 now (where a candidate ran out of steps, its
+    # neighbours are solved)
+    for side, ends, fe in ((-1, a, fa), (+1, c, fc)):
+        off = np.flatnonzero(ends != b + side)
+        if off.size:
+            fe[off] = smp.value(off, b[off] + side, [v[off] for v in sb])[0]
+    return b, fa, fb, fc, sb
+
+
+def _points(smp: _Samples, b, fa, fb, fc, sb) -> _Points:
+    """The evaluated points of every candidate for the refinement: the candidate, and on each side the
+    neighbouring sample when it lies in D, else the located edge of D (the candidate itself at the burnout
+    or the impact)."""
+    q = np.flatnonzero(np.isfinite(fb))  # a candidate that no exact solve reaches is dropped
+    pts = _Points(smp.cond, smp.tr[smp.rows[q]], q.size, q)
+    tb = smp.time(q, b[q])
+    k = np.arange(q.size)
+    arc, pt, jac = (v[q] for v in sb)
+    pts.add(k, tb, fb[q], arc, pt, jac)
+    nan3, nan33 = np.full((q.size, 3), np.nan), np.full((q.size, 3, 3), np.nan)
+    for side, fe in ((-1, fa), (+1, fc)):
+        c = b[q] + side
+        pres = smp.present(q, c)
+        inside = pres & (fe[q] > fb[q] - JUMP_S)  # in D, on the same arc
+        w = np.flatnonzero(inside)
+        pts.add(w, smp.time(q[w], c[w]), fe[q[w]], nan3[w], nan3[w], nan33[w])
+        pts.set_edge(np.flatnonzero(~pres), side)  # the burnout or the impact: the candidate ends D
+        w = np.flatnonzero(pres & ~inside)
+        if w.size:
+            e = locate_edge(smp.cond, pts.tr[w], tb[w], fb[q[w]], arc[w], pt[w], jac[w], smp.time(q[w], c[w]),
+                            ~smp.band(q[w], c[w]), fb[q[w]] - JUMP_S)
+            moved = e[5]
+            pts.add(w[moved], *(v[moved] for v in e[:5]))
+            pts.set_edge(w, side)
+    return pts
+
+
+def band_crossing(cond: FreeFlightValue, tr, t_out, t_in):
+    """The band crossing between t_out (outside the band) and t_in (inside) by bisection on the altitude, each
+    threat to BAND_TOL_S on its own (so that its result does not depend on the others): the last time found
+    inside."""
+    a, b = np.array(t_out, float), np.array(t_in, float)
+    for _ in range(64):
+        live = np.flatnonzero(np.abs(b - a) > BAND_TOL_S)
+        if live.size == 0:
+            break
+        mid = 0.5 * (a[live] + b[live])
+        inb = cond.in_band(cond.position(tr[live], mid)[1])
+        b[live[inb]] = mid[inb]
+        a[live[~inb]] = mid[~inb]
+    return b
+
+
+def locate_edge(cond: FreeFlightValue, tr, t_in, f_in, arc, pt, jac, t_out, band_out, floor):
+    """The edge of D between t_in (in D: its exact f, arc, point and Jacobian given) and t_out (outside: out
+    of the band where band_out, else in the band but unreachable, or reachable only on another arc, with
+    f below `floor`): a band crossing by bisection on the altitude to BAND_TOL_S, then solved exactly;
+    where the crossing is not in D, or the neighbour was in the band, the edge of reach (or the jump to the
+    other arc) by bisection on exact solves to EDGE_TOL_S. Returns (t, f, arc, point, Jacobian) of the last
+    point found in D and whether it moved from t_in."""
+    t_in, f_in, t_out = t_in.copy(), f_in.copy(), t_out.copy()
+    arc, pt, jac = arc.copy(), pt.copy(), jac.copy()
+    moved = np.zeros(tr.size, bool)
+    reach = ~band_out
+    w = np.flatnonzero(band_out)
+    if w.size:
+        b = band_crossing(cond, tr[w], t_out[w], t_in[w])
+        x = cond.at(tr[w], b, arc[w], pt[w], jac[w])
+        ok = x.g_s > floor[w]
+        g = w[ok]
+        t_in[g], f_in[g], moved[g] = b[ok], x.g_s[ok], True
+        arc[g], pt[g], jac[g] = x.arc[ok], x.position_ecef[ok], x.jacobian[ok]
+        t_out[w[~ok]] = b[~ok]  # inside the band there, but out of reach: an edge of reach lies before it
+        reach[w[~ok]] = True
+    w = np.flatnonzero(reach)
+    a, b = t_out[w], t_in[w]  # a unreachable, b in D
+    for _ in range(64):
+        live = np.flatnonzero(np.abs(b - a) > EDGE_TOL_S)
+        if live.size == 0:
+            break
+        mid = 0.5 * (a[live] + b[live])
+        g = w[live]
+        x = cond.at(tr[g], mid, arc[g], pt[g], jac[g])
+        ok = x.g_s > floor[g]
+        b[live[ok]] = mid[ok]
+        a[live[~ok]] = mid[~ok]
+        g = g[ok]
+        t_in[g], f_in[g], moved[g] = mid[ok], x.g_s[ok], True
+        arc[g], pt[g], jac[g] = x.arc[ok], x.position_ecef[ok], x.jacobian[ok]
+    return t_in, f_in, arc, pt, jac, moved
+
+
+# --------------------------------------------------------------------------- refinement
+class _Points:
+    """Up to NPTS exact evaluations per candidate, in the order evaluated (t, f (-inf outside D), arc,
+    point, Jacobian), and whether the earliest and the latest of them are edges of D (new points always
+    lie between those two)."""
+
+    def __init__(self, cond: FreeFlightValue, tr, q: int, which=None):
+        self.cond, self.tr = cond, tr
+        self.which = np.arange(q) if which is None else which  # the candidates these are
+        self.t = np.full((q, NPTS), np.nan)
+        self.f = np.full((q, NPTS), -np.inf)
+        self.arc = np.full((q, NPTS, 3), np.nan)
+        self.pt = np.full((q, NPTS, 3), np.nan)
+        self.jac = np.full((q, NPTS, 3, 3), np.nan)
+        self.count = np.zeros(q, int)
+        self.left_edge = np.zeros(q, bool)
+        self.right_edge = np.zeros(q, bool)
+        self.done = np.zeros(q, bool)
+
+    def set_edge(self, qs, side):
+        (self.left_edge if side < 0 else self.right_edge)[qs] = True
+
+    def add(self, qs, t, f, arc, pt, jac):
+        qs = np.asarray(qs)
+        room = self.count[qs] < NPTS
+        qs = qs[room]
+        if qs.size == 0:
+            return
+        c = self.count[qs]
+        self.t[qs, c], self.f[qs, c] = t[room], np.where(np.isfinite(f[room]), f[room], -np.inf)
+        self.arc[qs, c], self.pt[qs, c], self.jac[qs, c] = arc[room], pt[room], jac[room]
+        self.count[qs] += 1
+
+    def refine(self):
+        """Successive parabolic interpolation on exact values (see the module doc)."""
+        for _ in range(MAX_STEPS):
+            live = np.flatnonzero(~self.done)
+            if live.size == 0:
+                return
+            order = np.argsort(self.t[live], axis=1)  # by time, empty slots (NaN) last
+            t = np.take_along_axis(self.t[live], order, axis=1)
+            f = np.take_along_axis(self.f[live], order, axis=1)
+            n = self.count[live]
+            r = np.arange(live.size)
+            b = np.argmax(f, axis=1)
+            interior = (b > 0) & (b < n - 1)
+            at_left = (b == 0) & (n >= 3) & self.left_edge[live]
+            at_right = (b == n - 1) & (n >= 3) & self.right_edge[live]
+            # three points: around the best, or the edge point and the next two inside
+            i0 = np.clip(np.where(interior, b - 1, np.where(at_right, n - 3, 0)), 0, NPTS - 3)
+            x1, x2, x3 = (t[r, i0 + d] for d in range(3))
+            y1, y2, y3 = (f[r, i0 + d] for d in range(3))
+            with np.errstate(all="ignore"):
+                s12 = (y2 - y1) / (x2 - x1)
+                a = ((y3 - y2) / (x3 - x2) - s12) / (x3 - x1)  # the parabola's second divided difference
+                u = 0.5 * (x1 + x2) - s12 / (2 * a)  # its vertex
+                gain = y1 + s12 * (u - x1) + a * (u - x1) * (u - x2) - f[r, b]
+                step = ((interior | at_left | at_right) & (a < 0) & (gain > GAIN_TOL_S) & (u > x1) & (u < x3))
+            # two points (a candidate at the burnout or the impact and one neighbour): probe between them
+            two = (n == 2) & ((t[r, 1] - t[r, 0]) > 2 * MIN_SEP_S)
+            u = np.where(two, 0.5 * (t[r, 0] + t[r, 1]), u)
+            step |= two
+            with np.errstate(invalid="ignore"):
+                step &= np.nanmin(np.abs(t - u[:, None]), axis=1) >= MIN_SEP_S  # away from the points there
+            self.done[live[~step]] = True
+            go = np.flatnonzero(step)
+            if go.size == 0:
+                return
+            qs, near = live[go], order[go, b[go]]
+            x = self.cond.at(self.tr[qs], u[go], self.arc[qs, near], self.pt[qs, near], self.jac[qs, near])
+            self.add(qs, u[go], x.g_s, x.arc, x.position_ecef, x.jacobian)
+            self.done[qs[self.count[qs] >= NPTS]] = True
+
+    def best(self) -> np.ndarray:
+        """The greatest f evaluated per candidate (NaN: none in D)."""
+        out = self.f.max(axis=1) if self.f.shape[1] else np.full(self.f.shape[0], -np.inf)
+        return np.where(np.isfinite(out), out, np.nan)

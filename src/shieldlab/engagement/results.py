@@ -6,8 +6,9 @@ or the (launch, aim) pair (coverage), followed by the battery or the sensor wher
     Flights       the threat's flight summary (launch, aim, burnout, apogee, impact, range) and `error`
     Detections    `time_s` (n, sensors): each sensor's first detection; `track_s` (n, sensors): each sensor's
                   track time (MODELS.md 3.2); `track_time_s` (n,): the earliest track
-    Engagements   per battery (n, batteries): `earliest_launch_s`, `feasible`, `reason_code`, and the
-                  `first` and `last` Intercepts (time, place, interceptor launch and flyout time)
+    Engagements   per battery (n, batteries): `earliest_launch_s`, `feasible`, `reason_code`,
+                  `latest_launch_s` and `margin_s`, and the `first` and `last` Intercepts (time, place,
+                  interceptor launch, flyout time, closing speed and crossing angle)
 
 `EngageResult` (a scenario's [[threats]]) and `CoverageResult` (its [coverage] pairs) hold the same three
 parts. Each field declares its trailing axes, so that chunks join along the threat/pair axis (`concat`)
@@ -132,7 +133,10 @@ class _Arrays:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Intercepts(_Arrays):
-    """First (or last) intercepts per threat and battery; NaN where the battery cannot engage."""
+    """First (or last) intercepts per threat and battery; NaN where the battery cannot engage. With the
+    geometry there (MODELS.md section 4.2): `closing_speed_m_s` |v_K - v_T| and `crossing_angle_deg`, the
+    angle between v_K and -v_T (0 head-on, 180 a tail chase), v_K and v_T the kill vehicle's and the
+    threat's inertial velocities."""
 
     time_s: np.ndarray = _per("battery")
     lat_deg: np.ndarray = _per("battery")
@@ -140,6 +144,8 @@ class Intercepts(_Arrays):
     altitude_m: np.ndarray = _per("battery")
     interceptor_launch_s: np.ndarray = _per("battery")
     flyout_time_s: np.ndarray = _per("battery")
+    closing_speed_m_s: np.ndarray = _per("battery")
+    crossing_angle_deg: np.ndarray = _per("battery")
 
     def __repr__(self) -> str:
         return f"<Intercepts {self.time_s.shape}: {int(np.isfinite(self.time_s).sum())} found>"
@@ -151,13 +157,17 @@ class Intercepts(_Arrays):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Engagements(_Arrays):
-    """Per threat and battery: the earliest interceptor launch (NaN: never cued), whether the battery can
-    engage, why (`reason_code`: Reason codes, NO_CODE for a threat that cannot be computed), and the first
-    and last intercepts."""
+    """Per threat and battery: the earliest interceptor launch t0 (NaN: never cued), whether the battery can
+    engage, why (`reason_code`: Reason codes, NO_CODE for a threat that cannot be computed), the latest
+    launch L that still intercepts and the margin L - t0 (MODELS.md section 5.1: NaN where the threat is
+    never inside the band or never reachable there; the margin also where the battery is never cued), and
+    the first and last intercepts."""
 
     earliest_launch_s: np.ndarray = _per("battery")
     feasible: np.ndarray = _per("battery")
     reason_code: np.ndarray = _per("battery")
+    latest_launch_s: np.ndarray = _per("battery")
+    margin_s: np.ndarray = _per("battery")
     first: Intercepts
     last: Intercepts
 
@@ -184,21 +194,24 @@ class Engagements(_Arrays):
         t0 = np.full((n, nb), np.nan)
         feasible = np.zeros((n, nb), bool)
         code = np.full((n, nb), NO_CODE, np.int8)
+        latest = np.full((n, nb), np.nan)
         parts = {p: {f.name: np.full((n, nb), np.nan) for f in fields(Intercepts)} for p in ("first", "last")}
         for j, w in enumerate(windows):
             t0[:, j] = w.earliest_launch_s
             feasible[:, j] = w.feasible
             code[:, j] = np.where(bad, NO_CODE, w.reason_code)
+            latest[:, j] = np.where(bad, np.nan, w.latest_launch_s)
             for part in ("first", "last"):
                 ic = getattr(w, part)
                 for f, a in parts[part].items():
                     a[:, j] = np.where(w.feasible, getattr(ic, f), np.nan)
-        return cls(t0, feasible, code, Intercepts(**parts["first"]), Intercepts(**parts["last"]))
+        return cls(t0, feasible, code, latest, latest - t0, Intercepts(**parts["first"]), Intercepts(**parts["last"]))
 
     @classmethod
     def empty(cls, n: int, nb: int) -> Engagements:
         return cls(np.full((n, nb), np.nan), np.zeros((n, nb), bool), np.full((n, nb), NO_CODE, np.int8),
-                   Intercepts.empty(n, nb), Intercepts.empty(n, nb))
+                   np.full((n, nb), np.nan), np.full((n, nb), np.nan), Intercepts.empty(n, nb),
+                   Intercepts.empty(n, nb))
 
 
 FLIGHT_FIELDS = (

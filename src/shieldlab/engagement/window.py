@@ -3,8 +3,10 @@
 The battery can intercept at threat time t when burnout <= t <= impact, the threat's altitude is in
 the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit; engagement/condition.py).
 `evaluate` scans the free-flight samples (engagement/scan.py: exact flyout times, or a flyout table for
-large batches), gives every threat its reason, and locates the first and last intercept of the threats
-with a feasible sample exactly (engagement/boundary.py).
+large batches), gives every threat its reason, locates the first and last intercept of the threats
+with a feasible sample exactly (engagement/boundary.py) with the geometry there (engagement/geometry.py),
+and finds every threat's latest launch from the same scan (engagement/latest.py), the threats that no
+sensor cues included.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shieldlab.engagement import latest
 from shieldlab.engagement.boundary import InterceptArrays, locate
 from shieldlab.engagement.condition import Condition
+from shieldlab.engagement.geometry import intercept_geometry
 from shieldlab.engagement.results import Reason
 from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples, table_scan
 from shieldlab.interceptor.flyout import Flyout
@@ -26,13 +30,15 @@ _NOT_DETECTED, _ALTITUDE, _OUT_OF_REACH, _TIMELINE, _OK = (
 @dataclass(frozen=True, eq=False)
 class BatteryWindow:
     """One battery's windows, per threat (n,): earliest interceptor launch, feasibility, Reason code,
-    first and last intercept (InterceptArrays). Gathered into results.Engagements."""
+    first and last intercept (InterceptArrays) and latest launch (NaN: no time of the free flight inside
+    the band can be reached). Gathered into results.Engagements."""
 
     earliest_launch_s: np.ndarray
     feasible: np.ndarray
     reason_code: np.ndarray
     first: InterceptArrays
     last: InterceptArrays
+    latest_launch_s: np.ndarray
 
 
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: FreeFlightSamples | None = None,
@@ -45,12 +51,34 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
     first, last = InterceptArrays(n), InterceptArrays(n)
     feasible = np.zeros(n, bool)
     reason = np.full(n, _NOT_DETECTED, np.int8)
+    latest_s = np.full(n, np.nan)
     t0 = np.asarray(earliest_launch_s, float)
     idx = np.flatnonzero(threats.valid & np.isfinite(t0))
-    if idx.size == 0:
-        return BatteryWindow(t0, feasible, reason, first, last)
+    uncued = np.flatnonzero(threats.valid & ~np.isfinite(t0))
+    if idx.size == 0 and uncued.size == 0:
+        return BatteryWindow(t0, feasible, reason, first, last, latest_s)
+    if samples is None:
+        samples = free_flight_samples(threats)
     cond = Condition(threats, flyout, t0)
-    times, pos, alt = (samples if samples is not None else free_flight_samples(threats)).of(idx)
+    if idx.size:
+        scan = _window(cond, table, idx, samples, reason, feasible, first, last)
+        latest_s[idx] = latest.refine(latest.condition(threats, flyout), idx, *scan, exact=table is None)
+    if uncued.size:
+        latest_s[uncued] = _latest_uncued(threats, flyout, table, uncued, samples)
+    # the intercepts are exact values of t - T at times of the window: the latest launch is at least theirs
+    h = np.flatnonzero(feasible)
+    for ic in (first, last):
+        latest_s[h] = np.fmax(latest_s[h], ic.interceptor_launch_s[h])
+        closing, crossing = intercept_geometry(threats, flyout, h, ic.time_s[h], ic.arc[h], ic.jacobian[h])
+        ic.put(h, closing_speed_m_s=closing, crossing_angle_deg=crossing)
+    return BatteryWindow(t0, feasible, reason, first, last, latest_s)
+
+
+def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, feasible, first, last):
+    """The windows of the cued threats idx (reason, feasible, first, last filled in place); returns their
+    scan (times, in_band, T, arcs) (k, m) for the latest launch."""
+    flyout, t0 = cond.flyout, cond.t0
+    times, pos, alt = samples.of(idx)
     k, m = times.shape
     tt = times.ravel()
     good = np.isfinite(tt)
@@ -84,4 +112,22 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         reason[rejected] = _TIMELINE
         first.clear(rejected)
         last.clear(rejected)
-    return BatteryWindow(t0, feasible, reason, first, last)
+    return times, in_band, T, sol
+
+
+def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSamples) -> np.ndarray:
+    """The latest launch of threats that no sensor cues (no window, so no scan yet): their samples scanned
+    as the windows' are (with a table, its uncertain samples solved until one is reachable, as for a
+    threat that is never in time)."""
+    cond = latest.condition(threats, flyout)
+    times, pos, alt = samples.of(idx)
+    k, m = times.shape
+    in_band = np.isfinite(times.ravel()) & cond.in_band(alt.ravel())
+    pos = pos.reshape(k * m, 3)
+    if table is None or not in_band.any():
+        T, sol = exact_scan(flyout, pos, in_band)
+    else:
+        never = np.full(k, np.inf)  # launched never: no sample is in time
+        T, sol, _ = table_scan(flyout, table, times, never, pos, alt.ravel(), in_band)
+    return latest.refine(cond, idx, times, in_band.reshape(k, m), T.reshape(k, m), sol.reshape(k, m, 3),
+                         exact=table is None)

@@ -17,7 +17,10 @@ Formats:
 ``.csv``
     One row per (launch, aim) pair, in the documented order, with the battery figures as column groups:
     ``<battery> feasible`` (true/false), ``<battery> reason``, ``<battery> earliest launch s``,
-    ``<battery> first intercept s``, ``<battery> first intercept alt km``, ``<battery> last intercept s``.
+    ``<battery> first intercept s``, ``<battery> first intercept alt km``, ``<battery> last intercept s``,
+    ``<battery> latest launch s``, ``<battery> margin s``, and the geometry at the first and the last
+    intercept: ``<battery> first intercept closing km/s``, ``<battery> first intercept crossing deg``,
+    ``<battery> last intercept closing km/s``, ``<battery> last intercept crossing deg``.
     One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
     count, and "which batteries can engage this threat" is one row, also summarised in ``engageable by``).
     Missing numbers are empty cells; UTF-8, comma-separated, header row first.
@@ -26,7 +29,9 @@ Formats:
 ``.geojson``
     A FeatureCollection (RFC 7946, lon/lat in [-180, 180]): one Point per (launch, aim) pair at the aim
     point (``kind = "aim"``, properties ``launch``, ``aim``, ``error``, ``engageable_by``, and per battery
-    ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``), then one Point per
+    ``<battery>:feasible``, ``<battery>:reason``, ``<battery>:first_intercept_time_s``,
+    ``<battery>:latest_launch_s``, ``<battery>:margin_s``, ``<battery>:first_intercept_closing_speed_km_s``,
+    ``<battery>:first_intercept_crossing_angle_deg``), then one Point per
     launch point (``kind = "launch"``), battery (``kind = "battery"``) and sensor (``kind = "sensor"``).
     Flat property names so that GIS tools show them as plain columns.
     Aim Points also carry, per sensor, ``<sensor>:detection_s`` and ``<sensor>:track_s``; sensor Points
@@ -212,7 +217,9 @@ def csv_header(batteries, sensors=()) -> list[str]:
             "engageable by"]
     for b in batteries:
         head += [f"{b} feasible", f"{b} reason", f"{b} earliest launch s", f"{b} first intercept s",
-                 f"{b} first intercept alt km", f"{b} last intercept s"]
+                 f"{b} first intercept alt km", f"{b} last intercept s", f"{b} latest launch s", f"{b} margin s",
+                 f"{b} first intercept closing km/s", f"{b} first intercept crossing deg",
+                 f"{b} last intercept closing km/s", f"{b} last intercept crossing deg"]
     for s in sensors:
         head += [f"{s} detection s", f"{s} track s"]
     return head
@@ -228,7 +235,10 @@ def _csv_rows(ds):
     llat, llon = ds["launch_lat"].values, ds["launch_lon"].values
     f = {k: flat(ds, k) for k in ("flight_time_s", "apogee_altitude_km", "ground_range_km", "burnout_speed_km_s",
                                   "track_time_s", "error", "feasible", "reason", "earliest_launch_s",
-                                  "first_intercept_time_s", "first_intercept_altitude_km", "last_intercept_time_s")}
+                                  "first_intercept_time_s", "first_intercept_altitude_km", "last_intercept_time_s",
+                                  "latest_launch_s", "margin_s", "first_intercept_closing_speed_km_s",
+                                  "first_intercept_crossing_angle_deg", "last_intercept_closing_speed_km_s",
+                                  "last_intercept_crossing_angle_deg")}
     for i in range(len(launches) * na):
         li, ai = divmod(i, na)
         feas = f["feasible"][i]
@@ -242,7 +252,11 @@ def _csv_rows(ds):
             row += ["true" if feas[j] else "false", _reason(int(f["reason"][i, j])),
                     _num(f["earliest_launch_s"][i, j], "{:.3f}"), _num(f["first_intercept_time_s"][i, j], "{:.3f}"),
                     _num(f["first_intercept_altitude_km"][i, j], "{:.3f}"),
-                    _num(f["last_intercept_time_s"][i, j], "{:.3f}")]
+                    _num(f["last_intercept_time_s"][i, j], "{:.3f}"), _num(f["latest_launch_s"][i, j], "{:.3f}"),
+                    _num(f["margin_s"][i, j], "{:.3f}"), _num(f["first_intercept_closing_speed_km_s"][i, j], "{:.4f}"),
+                    _num(f["first_intercept_crossing_angle_deg"][i, j], "{:.3f}"),
+                    _num(f["last_intercept_closing_speed_km_s"][i, j], "{:.4f}"),
+                    _num(f["last_intercept_crossing_angle_deg"][i, j], "{:.3f}")]
         yield row
 
 
@@ -295,6 +309,8 @@ def geojson_document(ds) -> dict:
     na = len(labels)
     launches = [str(x) for x in ds["launch"].values]
     feas, reason, first = flat(ds, "feasible"), flat(ds, "reason"), flat(ds, "first_intercept_time_s")
+    per_battery = {k: flat(ds, k) for k in ("latest_launch_s", "margin_s", "first_intercept_closing_speed_km_s",
+                                             "first_intercept_crossing_angle_deg")}
     err, flight = flat(ds, "error"), flat(ds, "flight_time_s")
     sensors, det, trk = _sensor_times(ds)
     feats = []
@@ -311,6 +327,8 @@ def geojson_document(ds) -> dict:
             props[f"{b}:feasible"] = bool(feas[i, j])
             props[f"{b}:reason"] = _reason(int(reason[i, j])) or None
             props[f"{b}:first_intercept_time_s"] = _jnum(first[i, j])
+            for k, v in per_battery.items():
+                props[f"{b}:{k}"] = _jnum(v[i, j], 4 if k.endswith("_km_s") else 3)
         feats.append(_point(alon[ai], alat[ai], props))
     for k, name in enumerate(launches):
         feats.append(_point(ds["launch_lon"].values[k], ds["launch_lat"].values[k], {"kind": "launch", "name": name}))

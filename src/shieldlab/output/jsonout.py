@@ -21,7 +21,8 @@ def _intercept(ic, i, j):
         return None
     return {"time_s": _num(ic.time_s[i, j]), "lat_deg": _num(ic.lat_deg[i, j]), "lon_deg": _num(ic.lon_deg[i, j]),
             "altitude_km": _num(ic.altitude_m[i, j], 1e-3), "interceptor_launch_s": _num(ic.interceptor_launch_s[i, j]),
-            "flyout_time_s": _num(ic.flyout_time_s[i, j])}
+            "flyout_time_s": _num(ic.flyout_time_s[i, j]), "closing_speed_km_s": _num(ic.closing_speed_m_s[i, j], 1e-3),
+            "crossing_angle_deg": _num(ic.crossing_angle_deg[i, j])}
 
 
 def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dict:
@@ -42,7 +43,8 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
                     "detections": [{"sensor": s, "time_s": None, "track_s": None} for s in sensor_names],
                     "track_time_s": None,
                     "engagements": [{"battery": b, "earliest_launch_s": None, "feasible": False, "reason": None,
-                                     "first_intercept": None, "last_intercept": None} for b in battery_names]})
+                                     "latest_launch_s": None, "margin_s": None, "first_intercept": None,
+                                     "last_intercept": None} for b in battery_names]})
         return out
     out.update({
         "launch_azimuth_deg": r(fl.launch_azimuth_deg),
@@ -64,6 +66,7 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
         out["engagements"].append({
             "battery": b, "earliest_launch_s": _num(eng.earliest_launch_s[i, j]), "feasible": feasible,
             "reason": None if reason is None else reason.value,
+            "latest_launch_s": _num(eng.latest_launch_s[i, j]), "margin_s": _num(eng.margin_s[i, j]),
             "first_intercept": _intercept(eng.first, i, j) if feasible else None,
             "last_intercept": _intercept(eng.last, i, j) if feasible else None,
         })

@@ -1,12 +1,12 @@
 """Sensitivity sweeps for the report: interceptor burnout speed and launch delay.
 
 A battery engages a threat exactly when its earliest launch t0 (cue time + launch delay) is no later than
-L, the latest interceptor launch that still intercepts (`shieldlab.api.latest_launch`, on the same samples
-and exact flyout solves as `engage`). L depends on the site and interceptor type only, not on the cue or
-the delay; one L per (site, interceptor) gives every battery's answer for every delay, and its margin
-L - t0. For the speed sweep, every interceptor type's burnout speed is replaced (dataclasses.replace) by
-each speed in turn, everything else unchanged, and L recomputed; the least speed that engages is then
-refined by bisection per threat and battery.
+L, the latest interceptor launch that still intercepts (MODELS.md 5.1: `Engagements.latest_launch_s` at the
+scenario's own interceptors, `shieldlab.api.latest_launch` for others). L depends on the site and
+interceptor type only, not on the cue or the delay; one L per (site, interceptor) gives every battery's
+answer for every delay, and its margin L - t0. For the speed sweep, every interceptor type's burnout
+speed is replaced (dataclasses.replace) by each speed in turn, everything else unchanged, and L
+recomputed; the least speed that engages is then refined by bisection per threat and battery.
 
 Everything here runs on an EngageResult: the scenario's [[threats]], or (when it has none) an evenly
 spread subset of its [coverage] pairs (:func:`sample_pairs`, then ``engage(scenario, pairs=...)``).
@@ -145,12 +145,13 @@ def run(res, *, speeds_km_s=DEFAULT_SPEEDS_KM_S, delays_s=DEFAULT_DELAYS_S, bise
     sc = res.scenario
     grp = groups(sc)
     bg = battery_group(sc)
-    n, nb = len(res.names), len(sc.batteries)
+    n = len(res.names)
     speeds = np.asarray(sorted(set(float(s) for s in speeds_km_s)), float)
     delays = np.asarray(sorted(set(float(d) for d in delays_s)), float)
     t0 = np.array(res.engagements.earliest_launch_s, float)  # cue time + delay; NaN: never cued
-    latest_g = np.stack([_latest(res, g) for g in grp], axis=1) if grp else np.zeros((n, 0))
-    latest = latest_g[:, bg] if nb else np.zeros((n, 0))
+    # L at the scenario's own interceptors: the engagements' (-inf where no time in the band is reachable)
+    latest = np.array(res.engagements.latest_launch_s, float)
+    latest[res.flights.valid[:, None] & np.isnan(latest)] = -np.inf
     speed_latest = np.full((speeds.size, n, len(grp)), np.nan)
     for k, v in enumerate(speeds):
         if log:
