@@ -104,6 +104,28 @@ def test_human_table_names_every_threat_and_battery(shieldlab_cli, scenario_file
     assert not missing, f"the table does not mention {missing}:\n{proc.stdout}"
 
 
+def test_human_table_shows_each_engagements_margin(shieldlab_cli, scenario_file):
+    """The battery table's margin column (issue 12): the JSON's margin_s, "+N s" or "late by N s", "—" when null."""
+    from shieldlab.output.table import margin_text
+
+    doc = json.loads(shieldlab_cli("engage", scenario_file, "--json").stdout)
+    proc = shieldlab_cli("engage", scenario_file, columns="200")
+    assert proc.returncode == 0, proc.stderr
+    margins = [e["margin_s"] for t in doc["threats"] if not t["error"] for e in t["engagements"]]
+    assert any(m is not None for m in margins)
+    for m in margins:
+        assert margin_text(m).plain in proc.stdout
+    assert "margin: the latest interceptor launch that still intercepts" in proc.stdout
+
+
+@pytest.mark.parametrize(("margin_s", "text"), [(42.4, "+42 s"), (0.0, "+0.0 s"), (3.26, "+3.3 s"),
+                                                (-17.2, "late by 17 s"), (-0.4, "late by 0.4 s"), (None, "—")])
+def test_margin_text(margin_s, text):
+    from shieldlab.output.table import margin_text
+
+    assert margin_text(margin_s).plain == text
+
+
 # ---- malformed scenarios -----------------------------------------------------------------------------------------
 
 # (id, old text, new text, table as written in messages, key, value as written in the file (TOML))

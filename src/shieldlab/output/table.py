@@ -60,6 +60,9 @@ def print_engage(doc: dict, console: Console) -> None:
         _timeline(t, console)
         if t["engagements"]:
             _batteries(t, console)
+    if any(t["engagements"] and not t["error"] for t in doc["threats"]):
+        console.print(Text("margin: the latest interceptor launch that still intercepts, minus the earliest launch "
+                           "(+: time to spare; late by: the cue or the delay comes that much too late)", "dim"))
 
 
 def _timeline(t, console):
@@ -78,7 +81,8 @@ def _timeline(t, console):
 
 def _batteries(t, console):
     et = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, just in (("battery", "left"), ("earliest launch s", "right"), ("window (intercept times) s", "left")):
+    for col, just in (("battery", "left"), ("earliest launch s", "right"), ("margin", "right"),
+                      ("window (intercept times) s", "left")):
         et.add_column(col, justify=just, max_width=NAME_MAX_WIDTH if col == "battery" else None)
     for e in t["engagements"]:
         if e["feasible"]:
@@ -86,8 +90,20 @@ def _batteries(t, console):
             win = Text(f"{fi['time_s']:.1f} → {li['time_s']:.1f}", "green")
         else:
             win = Text.assemble(("none", "red"), ": ", literal(_why(e["reason"])))
-        et.add_row(literal(e["battery"]), _f(e["earliest_launch_s"]), win)
+        et.add_row(literal(e["battery"]), _f(e["earliest_launch_s"]), margin_text(e.get("margin_s")), win)
     console.print(et)
+
+
+def margin_text(margin_s) -> Text:
+    """A margin as the table shows it: "+42 s" (green: launching up to that much later still intercepts),
+    "late by 17 s" (red: the earliest launch comes that much too late), "—" when there is none (the threat
+    never enters the band, or no point of it can be reached, or no sensor gives a cue)."""
+    if margin_s is None or not math.isfinite(float(margin_s)):
+        return Text("—")
+    m = float(margin_s)
+    if m >= 0:
+        return Text(f"+{m:.0f} s" if m >= 9.5 else f"+{m:.1f} s", "green")
+    return Text(f"late by {-m:.0f} s" if m <= -9.5 else f"late by {-m:.1f} s", "red")
 
 
 def _why(reason) -> str:
