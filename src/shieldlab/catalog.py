@@ -241,6 +241,20 @@ def _build(texts: Mapping[str, str]) -> tuple[_Catalog, list[str]]:
     return _Catalog(version, descriptions, entries), problems
 
 
+def _per_key(data: Mapping[str, Any], name: str, what: str, value_keys, where: str,
+             problems: list[str]) -> Mapping[str, Any]:
+    """An entry's per-key table (`key_confidence`, `key_source`): {} and a problem when it is not an inline
+    table; a problem for each key that is not a value key of the entry."""
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        problems.append(f"{where} key '{name}': expected an inline table {{ key = \"{what}\" }}")
+        return {}
+    for key in table:
+        if key not in value_keys or key not in data:
+            problems.append(f"{where} key '{name}.{key}': not a value key of this entry")
+    return table
+
+
 def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Mapping[str, Entry],
            place_names: set[str], problems: list[str]) -> Entry | None:
     """One entry checked: its metadata here, its values by the scenario file's rules (shieldlab.scenario.parse).
@@ -267,22 +281,12 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Map
     assumption = data.get("assumption", False)
     if not isinstance(assumption, bool):
         problems.append(f"{where} key 'assumption': got {assumption!r}; expected true or false")
-    key_confidence = data.get("key_confidence", {})
-    if not isinstance(key_confidence, Mapping):
-        problems.append(f"{where} key 'key_confidence': expected an inline table {{ key = \"TAG\" }}")
-        key_confidence = {}
+    key_confidence = _per_key(data, "key_confidence", "TAG", value_keys, where, problems)
     for key, tag in key_confidence.items():
-        if key not in value_keys or key not in data:
-            problems.append(f"{where} key 'key_confidence.{key}': not a value key of this entry")
         if tag not in CONFIDENCE_TAGS:
             problems.append(f"{where} key 'key_confidence.{key}': got {tag!r}; expected one of {tags}")
-    key_source = data.get("key_source", {})
-    if not isinstance(key_source, Mapping):
-        problems.append(f"{where} key 'key_source': expected an inline table {{ key = \"citation\" }}")
-        key_source = {}
+    key_source = _per_key(data, "key_source", "citation", value_keys, where, problems)
     for key, text in key_source.items():
-        if key not in value_keys or key not in data:
-            problems.append(f"{where} key 'key_source.{key}': not a value key of this entry")
         if not isinstance(text, str) or not text.strip():
             problems.append(f"{where} key 'key_source.{key}': got {text!r}; expected a non-empty citation string")
     for key in SOURCED_KEYS:
