@@ -82,7 +82,7 @@ def _anchors(path: Path) -> set[str]:
 def test_markdown_files_exist():
     assert (ROOT / "README.md").is_file() and (ROOT / "mkdocs.yml").is_file(), "README.md and mkdocs.yml expected"
     names = {p.name for p in PAGES}
-    for page in ("index.md", "models.md", "api.md", "scenario.md", "case-studies.md"):
+    for page in ("index.md", "models.md", "api.md", "scenario.md", "case-studies.md", "sources.md"):
         assert page in names, f"docs/{page}: expected (it is in the mkdocs nav), found only {sorted(names)}"
 
 
