@@ -9,7 +9,7 @@ modelling assumptions. The sensitivity and interceptor-shaping keys (SOURCED_KEY
 `reference_range`, `reference_rcs`, `track_formation`, `min_launch_elevation`, `energy_management`) must carry
 both their own `key_source` and their own `key_confidence` wherever an entry gives them.
 
-Confidence tags (shared/reference/LITERATURE.md): R-H primary text or textbook, re-checked; R-M reputable
+Confidence tags (docs/sources.md, Confidence tags): R-H primary text or textbook, re-checked; R-M reputable
 secondary source; R-L low (hobby data file, conflicting sources); C computed from textbook formulas; U widely
 circulating but not verified; A an assumption of shieldlab's authors.
 
