@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,8 @@ from shieldlab.scenario.load import scenario_from_dict
 from shieldlab.scenario.model import Point, Scenario
 
 TAGS = {"R-H", "R-M", "R-L", "C", "U", "A"}
-SPHERE_R_KM = 6371.0  # LITERATURE.md 4.1
+ROOT = Path(__file__).resolve().parents[1]
+SPHERE_R_KM = 6371.0  # the sphere of the check distances, docs/sources.md "Coordinates"
 
 
 def raw_files() -> dict[str, dict]:
@@ -112,8 +114,8 @@ def test_key_numbers() -> None:
     assert speeds["gbi-3stage"] == 6300.0
     assert speeds["gbi-2stage-mda"] == 5400.0 and speeds["gbi-2stage-postol"] >= 7700.0
     assert catalog.get("interceptors", "sm3-iia").model.max_altitude_m == 1_000_000.0
-    # APS Boost-Phase Intercept study (2003), "about 170 s" for a solid ICBM (IEEE Spectrum, Mar 2005; LITERATURE.md
-    # 1.3): the cited source's number (catalog versions before 2026.12.1 had 180 s)
+    # APS Boost-Phase Intercept study (2003), "about 170 s" for a solid ICBM (IEEE Spectrum, Mar 2005; docs/sources.md
+    # "Boost durations and range classes"): the cited source's number (catalog versions before 2026.12.1 had 180 s)
     assert catalog.get("missiles", "icbm-solid").model.burn_time_s == 170.0
     assert 250.0 <= catalog.get("missiles", "icbm-liquid").model.burn_time_s <= 300.0
     kurecik = place("kurecik")
@@ -122,7 +124,7 @@ def test_key_numbers() -> None:
     assert gabala.max_range_m == 6_000_000.0 and (gabala.at.lat_deg, gabala.at.lon_deg) == (40.87, 47.79)
 
 
-# LITERATURE.md 4.1: great-circle distances on a 6371 km sphere with the section-4 coordinates
+# docs/sources.md "Coordinates" [C]: great-circle distances on a 6371 km sphere with the catalog's coordinates
 DISTANCES_KM = [
     ("kozelsk", "washington", 7869), ("kozelsk", "new-york", 7555), ("tatishchevo", "washington", 8508),
     ("teykovo", "new-york", 7563), ("vypolzovo", "boston", 6893), ("dombarovsky", "chicago", 9233),
@@ -456,7 +458,7 @@ gamma = "35 deg"
     sc = load_scenario_text(text)
     doc = engage(sc).to_document()
     assert doc["threats"][0]["error"] is None and doc["threats"][0]["aim"] is None
-    assert 2750 < doc["threats"][0]["ground_range_km"] < 5500  # an IRBM (DoD class, LITERATURE.md 1.3)
+    assert 2750 < doc["threats"][0]["ground_range_km"] < 5500  # an IRBM (DoD class, docs/sources.md "Boost durations and range classes")
 
 
 def test_scenario_definitions_win_over_the_catalog() -> None:
@@ -646,3 +648,71 @@ def test_cli_engage_unknown_catalog_name_exits_2(shieldlab_cli, tmp_path: Path) 
     err = " ".join(result.stderr.split())
     assert "bad.toml" in err and "key 'from'" in err and "shieldlab catalog places" in err
     assert "did you mean 'kozelsk'" in err
+
+
+# ---- what the catalog, the examples and the docs point a reader to ------------------------------------------------
+# The project's texts cite the publications and the project's own pages (docs/sources.md, docs/models.md), never the
+# developers' working files, which users do not receive.
+DEVELOPER_FILES = re.compile(r"(?i:literature\.md)|MODELS\.md|SCENARIO\.md|(?<![\w.-])shared/")
+# "docs/sources.md, Interceptors" / "docs/models.md, Launch floor and energy management": a page and one of its headings
+POINTER = re.compile(r"docs/(sources|models)\.md, ")
+
+
+def _user_facing_texts() -> dict[str, str]:
+    """Every text a user receives that may cite a source: the catalog files (comments, descriptions, sources, notes),
+    the catalog module, the example scenarios and notebook, the docs pages and the README."""
+    base = resources.files("shieldlab").joinpath("data/catalog")
+    texts = {f"catalog/{kind}.toml": base.joinpath(f"{kind}.toml").read_text(encoding="utf-8") for kind in catalog.KINDS}
+    texts["src/shieldlab/catalog.py"] = (ROOT / "src" / "shieldlab" / "catalog.py").read_text(encoding="utf-8")
+    for path in [*sorted((ROOT / "examples").rglob("*.toml")), ROOT / "examples" / "tutorial.ipynb",
+                 *sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]:
+        texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8")
+    return texts
+
+
+def _headings(page: str) -> list[str]:
+    text = re.sub(r"^```.*?^```", "", (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8"), flags=re.S | re.M)
+    return re.findall(r"^#{2,6}\s+(.+?)\s*#*$", text, re.M)
+
+
+def _bad_pointers(text: str) -> list[str]:
+    """The "docs/PAGE.md, HEADING" pointers of a text whose HEADING is not a heading of that page (the longest heading
+    the text continues with, followed by a non-word character)."""
+    heads = {page: sorted(_headings(page), key=len, reverse=True) for page in ("sources", "models")}
+    bad = []
+    for m in POINTER.finditer(text):
+        rest = text[m.end():]
+        if not any(rest.startswith(h) and not rest[len(h):len(h) + 1].isalnum() for h in heads[m[1]]):
+            bad.append(f"{m.group(0)}{rest[:40]!r}...")
+    return bad
+
+
+def test_nothing_points_to_the_developers_files() -> None:
+    texts = _user_facing_texts()
+    assert len([n for n in texts if n.startswith("examples/case-studies/")]) >= 8 and "docs/sources.md" in texts
+    hits = [f"{name}: {m.group(0)!r} at character {m.start()}" for name, text in texts.items()
+            for m in DEVELOPER_FILES.finditer(text)]
+    assert not hits, ("these texts point users to files they do not receive; cite the publication and "
+                      "docs/sources.md or docs/models.md by heading instead:\n" + "\n".join(hits))
+
+
+def test_source_pointers_name_headings_that_exist() -> None:
+    texts = _user_facing_texts()
+    bad = [f"{name}: {b}" for name, text in texts.items() for b in _bad_pointers(text)]
+    assert not bad, "pointers to headings that do not exist:\n" + "\n".join(bad)
+    # every kind of the catalog cites docs/sources.md by heading, and so do the examples
+    for kind in catalog.KINDS:
+        assert POINTER.search(texts[f"catalog/{kind}.toml"]), kind
+    assert POINTER.search(texts["examples/kozelsk-washington.toml"])
+    # the catalog's entries themselves (as `shieldlab catalog` shows them) carry pointers
+    cited = [e for kind in catalog.KINDS for e in catalog.entries(kind) if "docs/sources.md, " in e.citation + e.note]
+    assert len(cited) >= 60, len(cited)
+
+
+def test_pointer_check_finds_a_wrong_heading() -> None:
+    assert _bad_pointers("see docs/sources.md, Interceptors.") == []
+    assert _bad_pointers("see docs/models.md, Launch floor and energy management)") == []
+    assert len(_bad_pointers("see docs/sources.md, Interceptor types; docs/models.md, Radar")) == 2
+    assert len(_bad_pointers("docs/sources.md, Radarsx")) == 1
+    assert DEVELOPER_FILES.search("see LITERATURE.md 2.1") and DEVELOPER_FILES.search("../shared/spec/")
+    assert not DEVELOPER_FILES.search("docs/models.md, Radars; docs/scenario.md")
