@@ -1,4 +1,4 @@
-"""Model constants, exactly as in the reference models (shared/spec/MODELS.md, section 1)."""
+"""Model constants, exactly as in the reference models (docs/models.md, Shape, rotation and gravity constants)."""
 
 # WGS 84 ellipsoid (NIMA TR8350.2, 3rd ed., table 3.1)
 WGS84_A_M = 6378137.0
