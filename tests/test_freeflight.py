@@ -323,13 +323,14 @@ def test_rotation_on_vs_off_matches_kepler(case):
 
 
 def test_rotation_eastward_equator_gains_range():
-    """Flying east from the equator, rotation adds omega R = 465 m/s (LITERATURE.md 1.5) to the inertial speed
-    and the target moves away at the same rate: the flight lasts longer and lands further east in ECEF."""
+    """Flying east from the equator, rotation adds omega R = 465 m/s (docs/sources.md, Earth rotation) to the inertial
+    speed, and the target moves away at the same rate: the flight lasts longer and lands further east in ECEF."""
     r0, v0 = burnout_state(SPHERE_ROT, CASES[1])
     _, t_off, _, _ = fly_nodes(SPHERE_FIXED, r0, v0)
     nodes_on, t_on, _, _ = fly_nodes(SPHERE_ROT, r0, v0)
     gain_speed = OMEGA * np.linalg.norm(r0)
-    assert abs(OMEGA * SPHERE_R - 464.6) < 0.5, f"omega R: expected 465 m/s (LITERATURE.md 1.5), got {OMEGA * SPHERE_R}"
+    assert abs(OMEGA * SPHERE_R - 464.6) < 0.5, (
+        f"omega R: expected 465 m/s (docs/sources.md, Earth rotation), got {OMEGA * SPHERE_R}")
     assert gain_speed > 460.0, f"eastward gain: expected > 460 m/s, got {gain_speed}"
     assert t_on > t_off, f"flight time: expected longer with rotation, got {t_on:.1f} s vs {t_off:.1f} s"
     lon_off = float(frames.ecef_to_geodetic(SPHERE_FIXED, fly_nodes(SPHERE_FIXED, r0, v0)[0][-1, 1:4])[1])

@@ -319,7 +319,7 @@ def test_look_angles_hand_computed_mid_latitude():
     assert abs(float(rng) - exp_rng) < LOOK_RANGE_TOL_M, f"range: expected {exp_rng}, got {float(rng)}"
 
 
-# LITERATURE.md 2.2 [C], radar horizon without refraction: a target at altitude h rises above 0 deg
+# docs/sources.md "Radars" [C], radar horizon without refraction: a target at altitude h rises above 0 deg
 # elevation at ground range R acos(R / (R + h)); 1000 km -> 3357 km (R = 6371 km).
 HORIZON_ALT_M = 1000e3
 HORIZON_RANGE_KM = 3357.0

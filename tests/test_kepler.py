@@ -103,7 +103,7 @@ def test_range_equation_matches_true_anomaly_form(v, phi_deg, h_b):
     nu1 = 2.0 * math.pi - math.acos((p / R_SPHERE_M - 1.0) / e)  # descending branch
     got = kepler_theta(v, phi, r_b, R_SPHERE_M)
     assert abs(got - (nu1 - nu0)) < HELPER_TOL_RAD, f"theta: expected {nu1 - nu0!r}, got {got!r}"
-    if h_b == 0.0:  # symmetric range equation, LITERATURE.md 1.1 (BMW 6.2-9 with r_b = r_e)
+    if h_b == 0.0:  # symmetric range equation, docs/sources.md "Missile physics" (BMW 6.2-9 with r_b = r_e)
         sym = 2.0 * math.acos((1.0 - q * c * c) / e)
         assert abs(got - sym) < HELPER_TOL_RAD, f"symmetric theta: expected {sym!r}, got {got!r}"
 
@@ -171,7 +171,8 @@ def test_unaimed_flight_matches_kepler(unaimed_batch, i):
 
 
 # --------------------------------------------------------------------------- BMW worked problem p.290
-# BMW 1971 p.290 (1st ed.; LITERATURE.md 1.2): r_bo = 1.2 DU (h_bo = 0.2 DU = 1275.6 km), v_bo = 2/3 DU/TU,
+# BMW 1971 p.290 (1st ed.; docs/sources.md "Missile physics"): r_bo = 1.2 DU (h_bo = 0.2 DU = 1275.6 km),
+# v_bo = 2/3 DU/TU,
 # angular momentum h = 0.5 DU^2/TU; answers phi_bo = 51.32 deg, Q = 0.533, Psi = 36.4 deg (symmetric: re-entry
 # at the burnout radius), apogee 0.5 DU above the surface. Our sphere's R differs from BMW's DU (6378.145 km),
 # so we keep the problem's dimensionless invariants Q and phi and burn out at 1275.6 km altitude.
@@ -182,8 +183,8 @@ BMW_Q = (2.0 / 3.0) ** 2 * 1.2  # Q = v^2 r / mu in canonical units = 8/15 = 0.5
 BMW_COS_PHI = 0.5 / (1.2 * 2.0 / 3.0)  # h = r v cos(phi) -> cos(phi) = 0.625
 BMW_PHI_DEG_PUBLISHED = 51.32
 BMW_PSI_DEG_PUBLISHED = 36.4
-BMW_PSI_DEG_RECOMPUTED = 36.390  # LITERATURE.md 1.2 [C]
-BMW_TOF_MIN_RECOMPUTED = 33.2  # LITERATURE.md 1.2 [C], for r_bo = 1.2 DU
+BMW_PSI_DEG_RECOMPUTED = 36.390  # docs/sources.md "Missile physics" [C]
+BMW_TOF_MIN_RECOMPUTED = 33.2  # docs/sources.md "Missile physics" [C], for r_bo = 1.2 DU
 PUBLISHED_ROUNDING_DEG = 0.05  # 36.4 and 51.32 are rounded
 RECOMPUTED_TOL_DEG = 0.001  # 36.390 is given to 3 decimals
 TOF_ROUNDING_MIN = 0.05
@@ -227,10 +228,11 @@ def test_bmw_p290_range_angle(bmw_p290_flight):
     # BMW 1971 p.290: Psi = 36.4 deg
     assert abs(psi_deg - BMW_PSI_DEG_PUBLISHED) < PUBLISHED_ROUNDING_DEG, (
         f"Psi: expected {BMW_PSI_DEG_PUBLISHED} deg (BMW p.290), got {psi_deg:.5f} deg")
-    # LITERATURE.md 1.2 re-computation: 36.390 deg
+    # docs/sources.md "Missile physics" re-computation: 36.390 deg
     assert abs(psi_deg - BMW_PSI_DEG_RECOMPUTED) < RECOMPUTED_TOL_DEG, (
         f"Psi: expected {BMW_PSI_DEG_RECOMPUTED} deg, got {psi_deg:.5f} deg")
-    # symmetric range equation (LITERATURE.md 1.1): cos(Psi/2) = (1 - Q cos^2 phi) / sqrt(1 + Q (Q - 2) cos^2 phi)
+    # symmetric range equation (docs/sources.md "Missile physics"):
+    # cos(Psi/2) = (1 - Q cos^2 phi) / sqrt(1 + Q (Q - 2) cos^2 phi)
     c2 = BMW_COS_PHI**2
     psi_cf = 2.0 * math.acos((1.0 - BMW_Q * c2) / math.sqrt(1.0 + BMW_Q * (BMW_Q - 2.0) * c2))
     assert abs(R_SPHERE_M * (f["psi"] - psi_cf)) < RANGE_TOL_M, (
@@ -249,7 +251,8 @@ def test_bmw_p290_apogee_and_time(bmw_p290_flight):
     # Kepler's equation (r_e = r_b)
     _, tof, _, _ = kepler_flight(f["v"], f["phi"], f["r_b"], f["r_b"] * (1.0 - 1e-12))
     assert abs(f["t_cross"] - tof) < TIME_TOL_S, f"time to re-entry radius: expected {tof:.4f} s, got {f['t_cross']:.4f} s"
-    # LITERATURE.md 1.2: 33.2 min for r_bo = 1.2 DU in BMW's canonical units; time scales as sqrt(r^3 / mu)
+    # docs/sources.md "Missile physics": 33.2 min for r_bo = 1.2 DU in BMW's canonical units; time scales as
+    # sqrt(r^3 / mu)
     mu_canonical = BMW_DU_M**3 / BMW_TU_S**2
     scale = math.sqrt((1.2 * BMW_DU_M) ** 3 / mu_canonical) / math.sqrt(f["r_b"] ** 3 / MU_M3_S2)
     tof_min = f["t_cross"] * scale / 60.0
@@ -309,8 +312,9 @@ def test_min_energy_matches_bmw(min_energy_batch, k):
         f"launch azimuth: expected {ME_AZIMUTH_DEG}, got {b.azimuth0_deg[k]}")
 
 
-# LITERATURE.md table 1.3 [C] (R = 6371 km, burnout at the surface): range km -> (v km/s, phi deg, free-flight
-# min, apogee km). The table is rounded to its last digit; tolerances are the rounding plus a little.
+# docs/sources.md "Minimum-energy burnout speeds" [C] (R = 6371 km, burnout at the surface): range km ->
+# (v km/s, phi deg, free-flight min, apogee km). The table is rounded to its last digit; tolerances are the
+# rounding plus a little.
 LIT_TABLE_1_3 = {
     1000: (3.016, 42.8, 7.9, 240),
     2000: (4.113, 40.5, 11.7, 459),
@@ -339,7 +343,8 @@ def test_min_energy_literature_table():
         for what, e, g, tol in zip(("v km/s", "phi deg", "time min", "apogee km"), (v, phi, t_min, apo), got,
                                    (TABLE_V_TOL_KM_S, TABLE_PHI_TOL_DEG, TABLE_TIME_TOL_MIN, TABLE_APOGEE_TOL_KM)):
             if not abs(g - e) <= tol:
-                fails.append(f"{r:g} km {what}: expected {e} (LITERATURE.md table 1.3), got {g:.5f}")
+                fails.append(f"{r:g} km {what}: expected {e} (docs/sources.md, Minimum-energy burnout speeds), "
+                             f"got {g:.5f}")
     assert not fails, "\n".join(fails)
     # the headline figure: ~7.2 km/s for 10,000 km
     k = int(np.flatnonzero(rng_km == 10000)[0])
@@ -536,7 +541,8 @@ def _check_out_of_reach_document(doc):
                 f"{name}: ground range expected {EQUATOR_RANGE_M / 1e3} km, got {t['ground_range_km']} km")
             assert abs(t["launch_azimuth_deg"] - EQUATOR_AZIMUTH_DEG) < GAMMA_TOL_DEG, (
                 f"{name}: launch azimuth expected {EQUATOR_AZIMUTH_DEG}, got {t['launch_azimuth_deg']}")
-    # min-energy needs 7.198 km/s for 10,000 km (LITERATURE.md table 1.3) whatever the type's speed
+    # min-energy needs 7.198 km/s for 10,000 km (docs/sources.md "Minimum-energy burnout speeds") whatever the
+    # type's speed
     q, _ = min_energy_closed_form(EQUATOR_RANGE_M / R_SPHERE_M)
     v_me = math.sqrt(q * MU_M3_S2 / R_SPHERE_M) / 1e3
     got = recs["short-min-energy"]["burnout"]["speed_km_s"]

@@ -23,7 +23,7 @@ from shieldlab.sensors.radar import RadarGeometry, line_of_sight_clear
 
 # ---- tolerances (named, with what they stand for) --------------------------------------------------------
 HORIZON_TOL_M = 500.0          # points this far inside/outside the closed-form horizon must be decided right
-LITERATURE_HORIZON_TOL_KM = 1.0  # LITERATURE.md quotes the horizon to the kilometre
+LITERATURE_HORIZON_TOL_KM = 1.0  # docs/sources.md quotes the horizon to the kilometre
 ELEVATION_TOL_DEG = 0.1        # points this far either side of the elevation mask
 RANGE_TOL_M = 1.0              # points this far either side of max_range
 AZIMUTH_TOL_DEG = 1.0          # points this far either side of a sector edge
@@ -40,7 +40,7 @@ R = C.SPHERE_R_M
 def horizon_ground_range_m(h_target_m: float, h_site_m: float = 0.0) -> float:
     """Ground range (along the surface of the sphere) at which a target at h_target first rises above 0 deg
     elevation from a site at h_site, no refraction: R acos(R/(R+h_t)) + R acos(R/(R+h_s)).
-    Source: LITERATURE.md §2.2 "Radar horizon" (the second term is the +163 km rule for a 2085 m site)."""
+    Source: docs/sources.md "Radars" (radar horizon) (the second term is the +163 km rule for a 2085 m site)."""
     return R * math.acos(R / (R + h_target_m)) + R * math.acos(R / (R + h_site_m))
 
 
@@ -75,7 +75,7 @@ def local_point(earth: Earth, site: Point, azimuth_deg, elevation_deg, slant_m) 
 
 
 def test_literature_horizon_numbers_match_the_formula():
-    # LITERATURE.md §2.2: radar at sea level, h = 100 km -> 1121 km; h = 500 km -> 2445 km; 2085 m site: +163 km.
+    # docs/sources.md "Radars": radar at sea level, h = 100 km -> 1121 km; h = 500 km -> 2445 km; 2085 m site: +163 km.
     assert horizon_ground_range_m(100e3) / 1e3 == pytest.approx(1121, abs=LITERATURE_HORIZON_TOL_KM)
     assert horizon_ground_range_m(500e3) / 1e3 == pytest.approx(2445, abs=LITERATURE_HORIZON_TOL_KM)
     gain = horizon_ground_range_m(100e3, 2085.0) - horizon_ground_range_m(100e3)
@@ -85,7 +85,7 @@ def test_literature_horizon_numbers_match_the_formula():
 def zero_elevation_ground_range_m(h_target_m: float, h_site_m: float) -> float:
     """Ground range at which a target at h_target crosses the local horizontal plane of a site raised to
     h_site on the sphere: (R + h_t) cos(theta) = R + h_s (elementary geometry; equals the radar horizon of
-    LITERATURE.md §2.2 for h_s = 0)."""
+    docs/sources.md "Radars" for h_s = 0)."""
     return R * math.acos((R + h_site_m) / (R + h_target_m))
 
 
@@ -103,7 +103,7 @@ HORIZON_CASES = [
 @pytest.mark.parametrize("h_target_m", [100e3, 500e3, 1000e3])
 @pytest.mark.parametrize(("site_lat", "site_lon"), [(0.0, 0.0), (54.36, -0.67), (-33.0, 151.0), (80.0, 100.0)])
 def test_sees_radar_horizon_on_sphere(site_lat, site_lon, h_target_m, site_alt_m, min_el_deg, limit):
-    # Source: LITERATURE.md §2.2 -- a target at h rises above 0 deg at ground range R acos(R/(R+h)),
+    # Source: docs/sources.md "Radars" -- a target at h rises above 0 deg at ground range R acos(R/(R+h)),
     # plus R acos(R/(R+h_site)) for a raised site looking down (2085 m -> +163 km).
     radar = Radar("r", Point(site_lat, site_lon, site_alt_m), max_range_m=20000e3, min_elevation_deg=min_el_deg)
     rg = RadarGeometry(SPHERE, radar)
@@ -137,7 +137,7 @@ def test_sees_takes_any_leading_shape():
 
 @pytest.mark.parametrize("earth", [SPHERE, WGS84], ids=["sphere", "wgs84"])
 def test_elevation_mask(earth):
-    site = Point(54.361758, -0.670051, 0.0)  # Fylingdales (LITERATURE.md §2.2)
+    site = Point(54.361758, -0.670051, 0.0)  # Fylingdales (docs/sources.md "Radars")
     low = np.array([0.05, 1.0, 2.0, 3.0 - ELEVATION_TOL_DEG])
     high = np.array([3.0 + ELEVATION_TOL_DEG, 5.0, 30.0, 89.0])
     az = np.array([0.0, 100.0, 200.0, 300.0])
@@ -153,7 +153,7 @@ def test_elevation_mask(earth):
 
 @pytest.mark.parametrize("earth", [SPHERE, WGS84], ids=["sphere", "wgs84"])
 def test_max_range_boundary(earth):
-    site = Point(38.34944, 37.79361, 2085.0)  # Kürecik (LITERATURE.md §2.2)
+    site = Point(38.34944, 37.79361, 2085.0)  # Kürecik (docs/sources.md "Radars")
     r_max = 1800e3
     rg = RadarGeometry(earth, Radar("k", site, max_range_m=r_max, min_elevation_deg=1.0))
     az = np.array([0.0, 90.0, 180.0, 270.0])
@@ -168,7 +168,7 @@ def test_max_range_boundary(earth):
 
 
 def _sector_sees(sector, azimuths, earth=WGS84):
-    site = Point(41.754785, -70.539151, 0.0)  # Cape Cod (LITERATURE.md §2.2)
+    site = Point(41.754785, -70.539151, 0.0)  # Cape Cod (docs/sources.md "Radars")
     rg = RadarGeometry(earth, Radar("s", site, max_range_m=5555e3, min_elevation_deg=3.0, sector=sector))
     az = np.asarray(azimuths, float)
     return rg.sees(local_point(earth, site, az, np.full(az.shape, 10.0), np.full(az.shape, 500e3)))
@@ -180,7 +180,7 @@ SECTORS = {
     "wrapping-through-north": (Sector(center_deg=350.0, half_width_deg=30.0),
                                [10.0, 330.0, 350.0, 0.0, 359.5, 20.0 - AZIMUTH_TOL_DEG, 320.0 + AZIMUTH_TOL_DEG],
                                [30.0, 310.0, 20.0 + AZIMUTH_TOL_DEG, 320.0 - AZIMUTH_TOL_DEG, 170.0, 90.0, 250.0]),
-    # Beale-like sector 126 -> 6 deg (LITERATURE.md §2.2): centre 246, half-width 120
+    # Beale-like sector 126 -> 6 deg (docs/sources.md "Radars"): centre 246, half-width 120
     "ordinary": (Sector(center_deg=246.0, half_width_deg=120.0),
                  [130.0, 200.0, 270.0, 359.0, 5.0],
                  [8.0, 45.0, 90.0, 124.0]),
@@ -219,7 +219,7 @@ def test_half_width_180_sees_all_round():
 
 
 def test_negative_mask_blocked_by_the_earth_on_sphere():
-    # Two-sided horizon (LITERATURE.md §2.2 formula, applied at both ends): the straight line between points at
+    # Two-sided horizon (docs/sources.md "Radars" formula, applied at both ends): the straight line between points at
     # radii R+h1 and R+h2 clears the sphere iff their angular separation <= acos(R/(R+h1)) + acos(R/(R+h2)).
     h_site, h_target = 3000.0, 1000.0
     site = Point(46.0, 8.0, h_site)
@@ -239,7 +239,7 @@ def test_negative_mask_blocked_by_the_earth_on_sphere():
 
 
 def test_negative_mask_blocked_by_the_ellipsoid():
-    site = Point(38.34944, 37.79361, 2085.0)  # Kürecik, on Çat Tepe (LITERATURE.md §2.2)
+    site = Point(38.34944, 37.79361, 2085.0)  # Kürecik, on Çat Tepe (docs/sources.md "Radars")
     rg = RadarGeometry(WGS84, Radar("k", site, max_range_m=3000e3, min_elevation_deg=-10.0))
     # target at 10 km altitude: sphere-approximate horizon 163 + 357 = 520 km; probe at 300 km and 800 km
     lat, lon, _ = geodesic.direct(WGS84, [site.lat_deg] * 2, [site.lon_deg] * 2, [300.0] * 2, [300e3, 800e3])
