@@ -96,10 +96,11 @@ def coverage(scenario: Scenario, *, workers: int = 1, scheduler: str | None = No
 
 def latest_launch(result: EngageResult, site: Point, interceptor: InterceptorType, *, threats=None) -> np.ndarray:
     """L per threat of an EngageResult (scenario seconds): the latest launch of `interceptor` from `site`
-    that still intercepts (MODELS.md 5.1), from the same free-flight samples as the windows, refined on
-    exact flyout times; a battery there engages exactly when its earliest launch t0 <= L (the scenario's
-    own batteries have it as `result.engagements.latest_launch_s`). -inf: no time in the altitude band can
-    be reached; NaN: a threat that cannot be computed. `threats`: indices to compute (others NaN)."""
+    that still intercepts (docs/models.md, The latest launch), from the same free-flight samples as the
+    windows, refined on exact flyout times; a battery there engages exactly when its earliest launch t0 <= L
+    (the scenario's own batteries have it as `result.engagements.latest_launch_s`). -inf: no time in the
+    altitude band can be reached; NaN: a threat that cannot be computed. `threats`: indices to compute
+    (others NaN)."""
     return _latest_launch(result.threats, Flyout(result.earth, site, interceptor), threats, result.samples)
 
 

@@ -1,4 +1,4 @@
-"""Ballistic free flight under the model gravity (MODELS.md section 1), compiled.
+"""Ballistic free flight under the model gravity (docs/models.md, Gravity), compiled.
 
 Flights start from an Earth-relative (ECEF) state at flight time tau = 0. Inside, they are integrated
 in the inertial frame that coincides with ECEF at tau = 0: gravity is symmetric about the rotation

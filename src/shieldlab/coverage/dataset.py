@@ -73,7 +73,8 @@ def _attrs(scenario, n_pairs: int) -> dict:
     }
     if m.burnout_speed_m_s is not None:
         attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
-    attrs["missile_rcs_m2"] = float(m.rcs_m2)  # MODELS.md 3.1: free flight
+    # docs/models.md, Sensitivity: range against a cross-section
+    attrs["missile_rcs_m2"] = float(m.rcs_m2)  # free flight
     attrs["missile_rcs_boost_m2"] = float(m.boost_rcs_m2)  # powered flight
     if cov.trajectory.gamma_deg is not None:
         attrs["trajectory_gamma_deg"] = float(cov.trajectory.gamma_deg)
@@ -101,8 +102,9 @@ def _var(data, dims, units=None, long_name=None, **extra):
 
 
 def _sensitivity_coords(sensors, missile) -> dict:
-    """The sensors' sensitivity and track formation (MODELS.md 3.1, 3.2) and their detection ranges
-    against this coverage's missile, as coordinates along ``sensor``."""
+    """The sensors' sensitivity and track formation (docs/models.md, Sensitivity: range against a cross-section;
+    Track formation) and their detection ranges against this coverage's missile, as coordinates along
+    ``sensor``."""
     def col(f):
         return np.array([f(x) for x in sensors], float)
 

@@ -1,1 +1,1 @@
-"""Earth models (MODELS.md section 1): ellipsoid or sphere, rotation, gravity, frames and geodesics."""
+"""Earth models (docs/models.md, The Earth): ellipsoid or sphere, rotation, gravity, frames and geodesics."""

@@ -13,7 +13,7 @@ from shieldlab._jit import njit
 
 @njit
 def gravity(x, y, z, params):
-    """Point mass + J2 acceleration (MODELS.md section 1), in m/s^2."""
+    """Point mass + J2 acceleration (docs/models.md, Gravity), in m/s^2."""
     gm = params[2]
     j2a2 = params[4]
     r2 = x * x + y * y + z * z

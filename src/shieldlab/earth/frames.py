@@ -51,7 +51,7 @@ def ecef_to_geodetic(earth: Earth, r_ecef) -> tuple[np.ndarray, np.ndarray, np.n
 def enu_basis(lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit east, north, up vectors (..., 3) in ECEF at geodetic latitude/longitude (deg).
 
-    On the sphere, geodetic = geocentric latitude, so `up` is radial there, as MODELS.md asks.
+    On the sphere, geodetic = geocentric latitude, so `up` is radial there (docs/models.md, Frames).
     """
     lat = np.radians(np.asarray(lat_deg, dtype=float))
     lon = np.radians(np.asarray(lon_deg, dtype=float))

@@ -18,7 +18,7 @@ from shieldlab.scenario.model import EarthSpec
 
 @dataclass(frozen=True)
 class Earth:
-    """Shape (a, f), GM, rotation rate and J2 of one Earth model (MODELS.md section 1)."""
+    """Shape (a, f), GM, rotation rate and J2 of one Earth model (docs/models.md, The Earth)."""
 
     model: str
     a_m: float
@@ -30,7 +30,7 @@ class Earth:
     @classmethod
     def from_spec(cls, spec: EarthSpec) -> "Earth":
         omega = C.OMEGA_RAD_S if spec.rotation else 0.0
-        if spec.model == "sphere":  # always a point mass (MODELS.md section 1)
+        if spec.model == "sphere":  # always a point mass (docs/models.md, The Earth)
             return cls("sphere", C.SPHERE_R_M, 0.0, C.GM_M3_S2, omega, 0.0)
         return cls("wgs84", C.WGS84_A_M, C.WGS84_F, C.GM_M3_S2, omega, C.J2 if spec.j2 else 0.0)
 

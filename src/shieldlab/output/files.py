@@ -24,8 +24,8 @@ Formats:
     One row per threat is what a spreadsheet user reads and filters most easily (the row count is the pair
     count, and "which batteries can engage this threat" is one row, also summarised in ``engageable by``).
     Missing numbers are empty cells; UTF-8, comma-separated, header row first.
-    After the battery groups, per sensor: ``<sensor> detection s`` and ``<sensor> track s`` (MODELS.md 3.2;
-    ``track time s`` is the earliest track, the cue of ``cue = "track"`` batteries).
+    After the battery groups, per sensor: ``<sensor> detection s`` and ``<sensor> track s`` (docs/models.md,
+    Track formation; ``track time s`` is the earliest track, the cue of ``cue = "track"`` batteries).
 ``.geojson``
     A FeatureCollection (RFC 7946, lon/lat in [-180, 180]): one Point per (launch, aim) pair at the aim
     point (``kind = "aim"``, properties ``launch``, ``aim``, ``error``, ``engageable_by``, and per battery
@@ -36,7 +36,8 @@ Formats:
     Flat property names so that GIS tools show them as plain columns.
     Aim Points also carry, per sensor, ``<sensor>:detection_s`` and ``<sensor>:track_s``; sensor Points
     their sensitivity (``reference_range_km``, ``reference_rcs_m2``, ``range_km``, ``boost_range_km``: the
-    ranges against the missile in free and powered flight) and ``track_formation_s`` (MODELS.md 3.1, 3.2).
+    ranges against the missile in free and powered flight) and ``track_formation_s`` (docs/models.md,
+    Sensitivity: range against a cross-section; Track formation).
 ``.png``
     The coverage map (:mod:`shieldlab.output.covermap`).
 """
@@ -353,7 +354,8 @@ def geojson_document(ds) -> dict:
             "features": feats}
 
 
-# sensor Point properties of MODELS.md 3.1/3.2 (absent from Datasets written before them)
+# sensor Point properties of docs/models.md, Sensitivity: range against a cross-section, and Track formation
+# (absent from Datasets written before them)
 _SENSOR_PROPS = {"reference_range_km": "sensor_reference_range_km", "reference_rcs_m2": "sensor_reference_rcs_m2",
                  "track_formation_s": "sensor_track_formation_s", "range_km": "sensor_range_km",
                  "boost_range_km": "sensor_boost_range_km"}

@@ -1,6 +1,7 @@
-"""The `engage` and `coverage` JSON documents, exactly as SCENARIO.md specifies (units in keys, null for
-missing). Built from the typed results (engagement/results.py: `EngageResult.to_document()`,
-`CoverageResult.to_document()`), so `engage` and `coverage` print the same record for the same threat."""
+"""The `engage` and `coverage` JSON documents, exactly as docs/scenario.md specifies them (headings
+`shieldlab engage FILE --json` and `shieldlab coverage FILE --json`: units in keys, null for missing). Built
+from the typed results (engagement/results.py: `EngageResult.to_document()`, `CoverageResult.to_document()`),
+so `engage` and `coverage` print the same record for the same threat."""
 
 from __future__ import annotations
 

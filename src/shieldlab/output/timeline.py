@@ -27,8 +27,8 @@ def events(t: dict, latlon=place_text) -> list[tuple[float, str, str]]:
 
 
 def _track_text(d: dict) -> str:
-    """A detection's track time (MODELS.md 3.2) when it is not the detection time itself: "track at 254.9 s",
-    or "no track" (never seen for the sensor's whole track formation time); "" otherwise."""
+    """A detection's track time (docs/models.md, Track formation) when it is not the detection time itself:
+    "track at 254.9 s", or "no track" (never seen for the sensor's whole track formation time); "" otherwise."""
     if "track_s" not in d or d["track_s"] == d["time_s"]:
         return ""
     return "no track" if d["track_s"] is None else f"track at {d['track_s']:.1f} s"

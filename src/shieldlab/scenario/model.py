@@ -34,7 +34,7 @@ class Point:
 
 @dataclass(frozen=True)
 class MissileType:
-    """A threat missile type, `model = "burnout"` (MODELS.md section 2)."""
+    """A threat missile type, `model = "burnout"` (docs/models.md, The threat missile: the burnout model)."""
 
     name: str
     burn_time_s: float
@@ -42,7 +42,8 @@ class MissileType:
     burnout_range_m: float
     burnout_speed_m_s: float | None = None
     model: str = "burnout"
-    rcs_m2: float = 1.0  # radar cross-section in free flight (the warhead or re-entry vehicle), MODELS.md 3.1
+    # radar cross-sections: docs/models.md, Sensitivity: range against a cross-section
+    rcs_m2: float = 1.0  # in free flight (the warhead or re-entry vehicle)
     rcs_boost_m2: float | None = None  # in powered flight (the booster); None: rcs_m2
 
     @property
@@ -53,7 +54,8 @@ class MissileType:
 
 @dataclass(frozen=True)
 class InterceptorType:
-    """An interceptor type, `model = "straight-boost"` (MODELS.md section 4)."""
+    """An interceptor type, `model = "straight-boost"` (docs/models.md, The interceptor: straight boost and the
+    fast arc)."""
 
     name: str
     burn_time_s: float
@@ -62,8 +64,10 @@ class InterceptorType:
     max_altitude_m: float = math.inf
     max_flight_time_s: float | None = None
     model: str = "straight-boost"
-    min_launch_elevation_deg: float = 0.0  # launches need this <= elevation <= 90 deg (and > 0), MODELS.md 4.1
-    energy_management: bool = False  # may burn out slower than burnout_speed_m_s (same burn time), MODELS.md 4.1
+    # launches need this <= elevation <= 90 deg (and > 0): docs/models.md, Launch floor and energy management
+    min_launch_elevation_deg: float = 0.0
+    # may burn out slower than burnout_speed_m_s (same burn time): docs/models.md, Launch floor and energy management
+    energy_management: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class Sector:
 
 @dataclass(frozen=True)
 class Radar:
-    """A radar (MODELS.md section 3, 3.1, 3.2).
+    """A radar (docs/models.md, Radars; Sensitivity: range against a cross-section; Track formation).
 
     Its range against a target of cross-section sigma is `range_m(sigma)`: `reference_range_m` scaled by the
     fourth root of sigma / `reference_rcs_m2` when a reference range is given, capped by `max_range_m` (math.inf
@@ -94,7 +98,8 @@ class Radar:
     track_formation_s: float = 0.0
 
     def range_m(self, rcs_m2: float) -> float:
-        """Detection range against a target of cross-section `rcs_m2` (m), MODELS.md 3.1."""
+        """Detection range against a target of cross-section `rcs_m2` (m): docs/models.md, Sensitivity: range
+        against a cross-section."""
         if self.reference_range_m is None:
             return self.max_range_m
         return min(self.max_range_m, self.reference_range_m * (rcs_m2 / self.reference_rcs_m2) ** 0.25)
@@ -107,7 +112,7 @@ class Radar:
 
 @dataclass(frozen=True)
 class Battery:
-    """An interceptor type at a site with a launch delay and a cue (MODELS.md section 5)."""
+    """An interceptor type at a site with a launch delay and a cue (docs/models.md, Engagements)."""
 
     name: str
     at: Point

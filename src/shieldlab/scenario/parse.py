@@ -446,7 +446,7 @@ class Reader:
         model = cast(EarthModelName, self.choice(table, EARTH["model"]))
         rotation = self.flag(table, EARTH["rotation"])
         j2 = self.flag(table, EARTH["j2"])
-        # The sphere is always a point mass (MODELS.md section 1): j2 is ignored there, so it reads False.
+        # The sphere is always a point mass (docs/models.md, The Earth): j2 is ignored there, so it reads False.
         return EarthSpec(model, rotation, j2 and model == "wgs84")
 
     def read_places(self, top: Table) -> None:

@@ -1,1 +1,1 @@
-"""Sensors (MODELS.md section 3): radars with range, elevation mask and azimuth sector."""
+"""Sensors (docs/models.md, Radars): radars with range, elevation mask and azimuth sector."""

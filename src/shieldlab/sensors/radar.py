@@ -1,14 +1,15 @@
-"""Radar visibility, first-detection times and track times (MODELS.md section 3), vectorised.
+"""Radar visibility, first-detection times and track times (docs/models.md, Radars), vectorised.
 
 A radar at S sees P when the slant range is at most its detection range, P's elevation seen from S is at
 least min_elevation, P's azimuth lies in the sector, and the line of sight clears the ellipsoid (always
 true when the elevation is >= 0; checked explicitly for negative masks).
 
 The detection range is `max_range`, or, for a radar with a `reference_range`, the range against the
-threat's radar cross-section (MODELS.md 3.1, `Radar.range_m`): the booster's (`rcs_boost`) in powered
-flight (0 <= t - t_L <= t_bo), the warhead's (`rcs`) in free flight. A radar's track time (MODELS.md 3.2)
-is the first time t at which it has seen the threat at every instant of [t - track_formation, t]:
-`track_times` walks the visible intervals from the detection time on.
+threat's radar cross-section (docs/models.md, Sensitivity: range against a cross-section; `Radar.range_m`):
+the booster's (`rcs_boost`) in powered flight (0 <= t - t_L <= t_bo), the warhead's (`rcs`) in free flight. A
+radar's track time (docs/models.md, Track formation) is the first time t at which it has seen the threat at
+every instant of [t - track_formation, t]: `track_times` walks the visible intervals from the detection time
+on.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class RadarGeometry:
         return _sees_batch(flat, self.kernel_params, r).reshape(shape)
 
     def range_m(self, rcs_m2) -> np.ndarray:
-        """Detection range (m) against targets of cross-sections `rcs_m2` (array), MODELS.md 3.1: the
-        scenario's rule (`Radar.range_m`) applied to each distinct value."""
+        """Detection range (m) against targets of cross-sections `rcs_m2` (array), docs/models.md, Sensitivity:
+        range against a cross-section. The scenario's rule (`Radar.range_m`) applied to each distinct value."""
         s = np.asarray(rcs_m2, dtype=float)
         if self.radar.reference_range_m is None:
             return np.full(s.shape, self.radar.max_range_m)
@@ -150,9 +151,9 @@ def detection_times(threats, radars: list[RadarGeometry], idx=None) -> np.ndarra
 
 
 def track_times(threats, radars: list[RadarGeometry], detections_s: np.ndarray, idx=None) -> np.ndarray:
-    """Each radar's track time (s) of each threat (MODELS.md 3.2): the first time t at which the radar has
-    seen the threat at every instant of [t - t_f, t], t_f its `track_formation_s`; NaN if never. Returns
-    (n_threats, n_radars); with t_f = 0 the detection time itself (`detections_s`, detection_times).
+    """Each radar's track time (s) of each threat (docs/models.md, Track formation): the first time t at which
+    the radar has seen the threat at every instant of [t - t_f, t], t_f its `track_formation_s`; NaN if never.
+    Returns (n_threats, n_radars); with t_f = 0 the detection time itself (`detections_s`, detection_times).
 
     From the detection time on, each visible interval is followed: [s, s + t_f] is scanned every
     FINE_SAMPLE_S or less (visibility gaps shorter than that step may be passed over, as short windows of
@@ -298,9 +299,9 @@ def _powered_times(threats, idx) -> np.ndarray:
 
 @njit
 def _sees(x, y, z, p, rmax):
-    """Whether the radar sees one point (MODELS.md section 3); p = RadarGeometry.kernel_params, rmax the
-    detection range (p[12], max_range, unless the target's cross-section sets it: MODELS.md 3.1).
-    NaN coordinates give False (every comparison with NaN fails)."""
+    """Whether the radar sees one point (docs/models.md, Radars); p = RadarGeometry.kernel_params, rmax the
+    detection range (p[12], max_range, unless the target's cross-section sets it: docs/models.md, Sensitivity:
+    range against a cross-section). NaN coordinates give False (every comparison with NaN fails)."""
     dx, dy, dz = x - p[0], y - p[1], z - p[2]
     rng = math.sqrt(dx * dx + dy * dy + dz * dz)
     if not rng <= rmax:

@@ -1,1 +1,2 @@
-"""Threat missiles, `model = "burnout"` (MODELS.md section 2): burnout state, aiming, free flight."""
+"""Threat missiles, `model = "burnout"`: burnout state, aiming, free flight (docs/models.md, The threat missile:
+the burnout model)."""

@@ -1,4 +1,4 @@
-"""Aiming (MODELS.md section 2, "Aiming"): solve launch azimuth, flight-path angle and burnout speed so
+"""Aiming (docs/models.md, Aiming modes): solve launch azimuth, flight-path angle and burnout speed so
 that the free flight impacts at the aim point, vectorised over many threats.
 
 All threats of one call share the aiming mode. Newton iterations with finite-difference Jacobians
@@ -29,7 +29,7 @@ from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.threat.burnout import burnout_point, burnout_state_ecef
 
-HIT_TOLERANCE_M = 100.0  # MODELS.md: "impacts at A" means within 100 m
+HIT_TOLERANCE_M = 100.0  # docs/models.md, Aiming modes: "impacts at A" means within 100 m
 CONVERGED_M = 0.5  # Newton stops below this miss distance (the model asks for 100 m)
 GAMMA_CONVERGED_RAD = 2e-5  # 0.001 deg (tolerance 0.15 deg); the speed is flat there (d2v/dg2 ~ 5 km/s per rad^2)
 MAX_ITER = 40

@@ -1,4 +1,5 @@
-"""The burnout model (MODELS.md section 2): where and how a threat leaves powered flight.
+"""The burnout model: where and how a threat leaves powered flight (docs/models.md, The threat missile: the
+burnout model).
 
 Vectorised over threats: every argument broadcasts; angles in radians unless the name says deg.
 """
@@ -19,7 +20,8 @@ def burnout_point(earth: Earth, launch_lat_deg, launch_lon_deg, azimuth0_deg, bu
 def burnout_state_ecef(earth: Earth, lat_b_deg, lon_b_deg, burnout_altitude_m, azimuth_b_deg, gamma_rad, speed_m_s):
     """Burnout position and Earth-relative velocity in ECEF, (..., 3) each.
 
-    v = v_bo (cos g (sin a e + cos a n) + sin g u) in the local frame at B (MODELS.md section 2).
+    v = v_bo (cos g (sin a e + cos a n) + sin g u) in the local frame at B (docs/models.md, The threat missile:
+    the burnout model).
     """
     r = frames.geodetic_to_ecef(earth, lat_b_deg, lon_b_deg, burnout_altitude_m)
     u = frames.direction_enu_to_ecef(lat_b_deg, lon_b_deg, np.radians(azimuth_b_deg), np.asarray(gamma_rad, float))

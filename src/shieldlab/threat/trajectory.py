@@ -50,7 +50,8 @@ class ThreatBatch:
     step_s: float = freeflight.DEFAULT_STEP_S
     aim_lat_deg: np.ndarray = None  # the aim points (NaN: unaimed; None: all unaimed)
     aim_lon_deg: np.ndarray = None
-    rcs_m2: np.ndarray = None  # radar cross-sections (MODELS.md 3.1): free flight (None: all 1 m2)
+    # radar cross-sections in free flight (None: all 1 m2): docs/models.md, Sensitivity: range against a cross-section
+    rcs_m2: np.ndarray = None
     rcs_boost_m2: np.ndarray = None  # powered flight (None: rcs_m2)
 
     def __post_init__(self):
