@@ -7,7 +7,7 @@ scenario from the blocks below and changes what it tests, e.g.
 
     text = header("my-check") + places(*EUROPE_PLACES) + IRBM + FAST + KURECIK_RADAR + EUROPE_BATTERIES + SEMNAN_BERLIN
 
-The texts are TOML exactly as a user writes it (shared/spec/SCENARIO.md), read by the real loader. A test that
+The texts are TOML exactly as a user writes it (docs/scenario.md), read by the real loader. A test that
 edits a text uses `replace_once`, which fails the set-up if the edited text is not there exactly once.
 Imported by the test modules (tests/ is on sys.path: pytest puts the folder of tests/conftest.py there); the
 fixtures (the `shieldlab` command in a subprocess, scenario files) are in conftest.py.

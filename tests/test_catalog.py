@@ -264,7 +264,8 @@ def catalog_with_test_radar(extra: str = RADAR_WITH_REFERENCE) -> tuple[object, 
 
 @pytest.mark.parametrize("rcs_m2", [1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e4])
 def test_catalog_radar_reference_range_follows_the_fourth_root_law(rcs_m2: float) -> None:
-    """MODELS.md 3.1: range = reference_range * (sigma / reference_rcs)^(1/4), capped by max_range."""
+    """docs/models.md, Sensitivity: range against a cross-section: range = reference_range * (sigma /
+    reference_rcs)^(1/4), capped by max_range."""
     built, problems = catalog_with_test_radar()
     assert problems == []
     radar = built.entries["radars"]["test-sensitive"].model

@@ -1,4 +1,4 @@
-"""The `shieldlab` command run as a user runs it: a subprocess (shared/spec/SCENARIO.md, "shieldlab engage").
+"""The `shieldlab` command run as a user runs it: a subprocess (docs/scenario.md).
 
 Exit status 0 on success (uncomputable threats are data), 2 on a malformed scenario or unusable arguments,
 with messages on stderr naming the file, table, key and value, no traceback and nothing on stdout.
@@ -16,7 +16,7 @@ from scenarios import (EUROPE_PLACES, FAST, IRBM, SEMNAN_BERLIN, battery, header
 import shieldlab
 from shieldlab import constants as C
 
-MALFORMED_EXIT = 2        # SCENARIO.md: a malformed scenario exits with status 2
+MALFORMED_EXIT = 2        # docs/scenario.md (its opening): a malformed scenario exits with status 2
 
 # the engagement-europe threat (tests/scenarios.py); one that cannot be computed (a lofted flight of a missile too
 # slow for it); a missile type without burnout_speed for a malformed variant
@@ -65,7 +65,8 @@ COMPUTED = ("launch_azimuth_deg", "burnout", "apogee", "impact", "ground_range_k
 
 
 def test_uncomputable_threat_is_reported_and_others_computed(json_run):
-    # SCENARIO.md: a threat that cannot be computed has `error` set to a sentence and the computed fields null;
+    # docs/scenario.md, `shieldlab engage FILE --json`: a threat that cannot be computed has `error` set to a
+    # sentence and the computed fields null;
     # the other threats are still computed and the exit status is still 0
     assert json_run.returncode == 0, json_run.stderr
     good, bad = json.loads(json_run.stdout)["threats"]
@@ -196,7 +197,7 @@ def test_version(shieldlab_cli):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == f"shieldlab {shieldlab.__version__}", proc.stdout
-    # the model constants of MODELS.md §1, as the code holds them
+    # the model constants of docs/models.md, Shape, rotation and gravity constants, as the code holds them
     for name in ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2"):
         assert f"{name} = {getattr(C, name)!r}" in proc.stdout, (name, proc.stdout)
     assert "GM_M3_S2 = 398600441800000.0" in proc.stdout and "OMEGA_RAD_S = 7.292115e-05" in proc.stdout

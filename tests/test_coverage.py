@@ -28,7 +28,7 @@ from shieldlab.coverage.dataset import flat
 from shieldlab.coverage.pairs import pair_names
 from shieldlab.output import files
 
-# validation tolerances (shared/spec validation README)
+# validation tolerances (docs/models.md, Validation vectors)
 TIME_TOL_S = 1.0
 FIRST_INTERCEPT_TOL_S = 3.0
 

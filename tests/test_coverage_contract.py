@@ -1,5 +1,6 @@
 """Coverage results equal `engage` of the same pair alone, on every pair of case-study ranges where the
-flyout-table scan is hardest (SCENARIO.md: coverage gives "the same per-pair figures as engage"):
+flyout-table scan is hardest (docs/models.md, Coverage: "Each pair's record is the one `engage` gives for that
+pair alone, to the validation tolerances"):
 
 - epaa-vs-iran, pairs 240-280: threats that leave the SM-3 IIA band (1,000 km) and come back into it
   on the way down, where the last intercept lies in the second stretch (pairs 252 and 266);

@@ -1,4 +1,5 @@
-"""Engagements (shared/spec/MODELS.md sections 4 and 5) through the public API and its JSON document.
+"""Engagements (docs/models.md, The interceptor: straight boost and the fast arc; Engagements) through the
+public API and its JSON document.
 
 The geometry is the `engagement-europe` validation vector (an IRBM from Semnan to Berlin, radar at
 Kürecik, batteries at Deveselu and Redzikowo); every test changes one thing in it.
@@ -25,7 +26,8 @@ from shieldlab.interceptor.flyout import Flyout
 EXACT_S = 1e-6                 # identities between reported times (sums/differences of the same floats)
 FLYOUT_TOL_S = 0.01            # T(P) re-solved from scratch vs the reported flyout time (Newton stops at 0.5 m)
 ARRIVAL_TOL_M = 1000.0         # independent DOP853 propagation of the returned arc vs the intercept point
-GROUND_CLEARANCE_M = -1.0      # the arc must stay above altitude 0 (MODELS.md §4), 1 m numerical slack
+# the arc must stay above altitude 0 (docs/models.md, The interceptor: straight boost and the fast arc)
+GROUND_CLEARANCE_M = -1.0      # 1 m numerical slack
 ALTITUDE_BAND_TOL_M = 1.0      # intercept altitude inside [min_altitude, max_altitude]
 INTERCEPT_TIME_TOL_S = 3.0     # validation README: first intercept time tolerance
 FIRST_INTERCEPT_REFINE_S = 1.0  # one second before the first intercept, the battery cannot yet intercept
@@ -131,7 +133,7 @@ def test_not_detected_track_cue_but_launch_cue_still_engages():
     assert track["reason"] == "not-detected" and track["feasible"] is False, track
     assert track["earliest_launch_s"] is None, track
     assert track["first_intercept"] is None and track["last_intercept"] is None, track
-    # MODELS.md §5: cue = "launch" does not need any detection
+    # docs/models.md, Engagements: cue = "launch" does not need any detection
     assert launch["reason"] == "ok" and launch["feasible"] is True, launch
 
 
@@ -142,14 +144,14 @@ def test_not_detected_without_any_sensor():
 
 
 def test_launch_cue_earliest_launch_is_exact(main_result):
-    # MODELS.md §5: cue = "launch": t_I0 = t_L + delta
+    # docs/models.md, Engagements: cue = "launch": t_I0 = t_L + delta
     _, doc = main_result
     e = _eng(doc, "romania-launch-cue")
     assert e["earliest_launch_s"] == THREAT_LAUNCH_S + LAUNCH_CUE_DELAY_S, e["earliest_launch_s"]
 
 
 def test_track_cue_earliest_launch(main_result):
-    # MODELS.md §5: cue = "track": t_I0 = first detection over all sensors + delta
+    # docs/models.md, Engagements: cue = "track": t_I0 = first detection over all sensors + delta
     _, doc = main_result
     th = doc["threats"][0]
     for name in ("romania-fast", "poland-fast", "romania-high-band", "lisbon-crawl"):
@@ -171,7 +173,7 @@ def test_intercept_invariants(main_result, name):
     _, it = _interceptor(res, name)
     first, last = e["first_intercept"], e["last_intercept"]
     for which, ic in (("first", first), ("last", last)):
-        # MODELS.md §5: at the intercept the interceptor is launched at t - T(P(t))
+        # docs/models.md, Engagements: at the intercept the interceptor is launched at t - T(P(t))
         assert ic["interceptor_launch_s"] == pytest.approx(ic["time_s"] - ic["flyout_time_s"], abs=EXACT_S), ic
         assert ic["interceptor_launch_s"] >= e["earliest_launch_s"] - EXACT_S, (which, ic, e["earliest_launch_s"])
         alt_m = ic["altitude_km"] * 1e3
@@ -202,7 +204,7 @@ def test_first_intercept_is_the_first(main_result, name):
 
 
 def _gravity(r, earth):
-    """MODELS.md §1: a = -GM r/r^3 (1 + k(1 - 5 z^2/r^2)) for x, y and (1 + k(3 - 5 z^2/r^2)) for z,
+    """docs/models.md, Gravity: a = -GM r/r^3 (1 + k(1 - 5 z^2/r^2)) for x, y and (1 + k(3 - 5 z^2/r^2)) for z,
     k = 1.5 J2 (Re/r)^2 (J2 = 0 on the sphere)."""
     x, y, z = r
     rn = math.sqrt(x * x + y * y + z * z)
@@ -233,9 +235,10 @@ def test_flyout_consistency_and_independent_propagation(main_result, name):
     assert 0.0 < el <= math.pi / 2 and tau > 0.0, arc[0]
     assert T[0] == pytest.approx(it.burn_time_s + tau, abs=EXACT_S), (T, arc)
 
-    # Independent check, MODELS.md §4 and §1: burnout at S + v_b t_b u / 2 with Earth-relative velocity v_b u
-    # at t_I + t_b, then vacuum flight under point mass + J2 in the inertial frame, which coincides with ECEF at
-    # t = 0: r_i = Rz(w t) r_e, v_i = Rz(w t)(v_e + w z x r_e).
+    # Independent check, docs/models.md, The interceptor: straight boost and the fast arc, and The Earth:
+    # burnout at S + v_b t_b u / 2 with Earth-relative velocity v_b u at t_I + t_b, then vacuum flight under
+    # point mass + J2 in the inertial frame, which coincides with ECEF at t = 0: r_i = Rz(w t) r_e,
+    # v_i = Rz(w t)(v_e + w z x r_e).
     s = frames.geodetic_to_ecef(earth, b.at.lat_deg, b.at.lon_deg, b.at.alt_m)
     lat, lon = math.radians(b.at.lat_deg), math.radians(b.at.lon_deg)
     up = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
@@ -256,7 +259,8 @@ def test_flyout_consistency_and_independent_propagation(main_result, name):
     arrive = _rz(-w * t_hit) @ sol.y[:3, -1]
     miss = float(np.linalg.norm(arrive - p[0]))
     assert miss < ARRIVAL_TOL_M, f"{name}: the returned arc (az, el, tau) misses the intercept point by {miss:.0f} m"
-    # MODELS.md §4: the arc from burnout to the intercept point stays above altitude 0
+    # docs/models.md, The interceptor: straight boost and the fast arc: the arc from burnout to the intercept
+    # point stays above altitude 0
     ts = np.linspace(t_bo, t_hit, 400)
     pts = np.array([_rz(-w * t) @ sol.sol(t)[:3] for t in ts])
     _, _, alts = frames.ecef_to_geodetic(earth, pts)

@@ -1,7 +1,7 @@
 """The compiled RK4 free flight (shieldlab.freeflight) against an independent high-accuracy integration, the
 invariants of the motion, and closed-form Kepler on the rotating sphere.
 
-Reference model: MODELS.md section 1 (gravity, inertial frame aligned with ECEF at t = 0, rotation about +z,
+Reference model: docs/models.md, The Earth (gravity, inertial frame aligned with ECEF at t = 0, rotation about +z,
 impact = first time the geodetic altitude falls to 0 m).
 """
 
@@ -19,7 +19,8 @@ from shieldlab.earth import _kernels, frames
 from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import EarthSpec
 
-# MODELS.md section 1, typed here (not imported) so the reference is independent of src/
+# docs/models.md, Shape, rotation and gravity constants, typed here (not imported) so the reference is
+# independent of src/
 GM = 3.986004418e14
 WGS84_A = 6378137.0
 J2 = 1.08262668e-3
@@ -78,7 +79,7 @@ def fly_nodes(earth, r0, v0, step=freeflight.DEFAULT_STEP_S):
 
 
 def reference_gravity(r, gm=GM, j2=J2, re=WGS84_A):
-    """MODELS.md section 1: point mass + J2."""
+    """docs/models.md, Gravity: point mass + J2."""
     x, y, z = r
     rn2 = x * x + y * y + z * z
     rn = math.sqrt(rn2)
@@ -89,7 +90,7 @@ def reference_gravity(r, gm=GM, j2=J2, re=WGS84_A):
 
 
 def rz(theta, r):
-    """Rz(theta): turn a vector by +theta about z (MODELS.md section 1)."""
+    """Rz(theta): turn a vector by +theta about z (docs/models.md, Frames)."""
     c, s = math.cos(theta), math.sin(theta)
     return np.array([c * r[0] - s * r[1], s * r[0] + c * r[1], r[2]])
 
@@ -109,7 +110,7 @@ def test_gravity_kernel_matches_models_md():
 
 # --------------------------------------------------------------------------- DOP853 reference
 def dop853_reference(r0_ecef, v0_ecef):
-    """Inertial-frame integration (MODELS.md section 1) with a terminal event at geodetic altitude 0."""
+    """Inertial-frame integration (docs/models.md, The Earth) with a terminal event at geodetic altitude 0."""
     v0_in = v0_ecef + np.cross([0.0, 0.0, OMEGA], r0_ecef)  # v_inertial = v_ecef + omega z x r at t = 0
 
     def rhs(t, s):
@@ -248,7 +249,7 @@ def test_rk4_is_fourth_order():
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_jacobi_integral_rotating_j2(case):
     """Rotating frame, axisymmetric steady potential: C = v_ecef^2/2 + U - (omega^2 / 2)(x^2 + y^2) is constant,
-    U = -mu/r + mu J2 Re^2 (3 z^2/r^2 - 1) / (2 r^3) (the potential of MODELS.md's gravity)."""
+    U = -mu/r + mu J2 Re^2 (3 z^2/r^2 - 1) / (2 r^3) (the potential of the gravity of docs/models.md, Gravity)."""
     r0, v0 = burnout_state(WGS84_ROT_J2, case)
     nodes, _, _, _ = fly_nodes(WGS84_ROT_J2, r0, v0)
     r, v = nodes[:, 1:4], nodes[:, 4:7]
@@ -299,7 +300,7 @@ MIN_ROTATION_EFFECT_M = 50e3  # every case flies >= 20 min: the Earth turns >= 5
 @pytest.mark.parametrize("case", ROTATION_CASES, ids=CASE_IDS)
 def test_rotation_on_vs_off_matches_kepler(case):
     """Same Earth-relative burnout state on the sphere with and without rotation. With rotation the inertial
-    velocity gains omega z x r and the Earth turns by omega t under the flight (MODELS.md section 1): both
+    velocity gains omega z x r and the Earth turns by omega t under the flight (docs/models.md, Frames): both
     impacts, and so their difference, follow from Kepler in the inertial frame."""
     r0, v0 = burnout_state(SPHERE_ROT, case)
     # without rotation

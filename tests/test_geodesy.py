@@ -20,7 +20,7 @@ from shieldlab.scenario.model import EarthSpec
 WGS84 = Earth.from_spec(EarthSpec("wgs84"))
 SPHERE = Earth.from_spec(EarthSpec("sphere", rotation=False, j2=False))
 
-# MODELS.md section 1 (typed here so that a wrong constant in src/ shows up)
+# docs/models.md, Shape, rotation and gravity constants (typed here so that a wrong constant in src/ shows up)
 WGS84_A_M = 6378137.0
 WGS84_F = 1.0 / 298.257223563
 SPHERE_R_M = 6371008.8
@@ -131,7 +131,7 @@ def test_compiled_kernel_matches_frames(earth):
 
 
 def test_sphere_is_geocentric():
-    """MODELS.md section 1: on `sphere`, latitude is geocentric and altitude = |r| - R."""
+    """docs/models.md, Frames: on `sphere`, latitude is geocentric and altitude = |r| - R."""
     lat, lon, alt = _grid()
     r = frames.geodetic_to_ecef(SPHERE, lat, lon, alt)
     p, lo = np.radians(lat), np.radians(lon)
@@ -178,7 +178,7 @@ def _random_geodesics():
 def test_direct_inverse_match_pyproj_wgs84():
     lat1, lon1, az, d = _random_geodesics()
     lat2, lon2, fwd = geodesic.direct(WGS84, lat1, lon1, az, d)
-    ref = Geod(ellps="WGS84")  # Karney's algorithm (GeographicLib), MODELS.md section 1
+    ref = Geod(ellps="WGS84")  # Karney's algorithm (GeographicLib), docs/models.md, Geodesics
     plon2, plat2, pback = ref.fwd(lon1, lat1, az, d)
     dlat = np.abs(lat2 - plat2)
     dlon = np.abs((lon2 - plon2 + 180.0) % 360.0 - 180.0)

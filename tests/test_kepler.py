@@ -1,7 +1,7 @@
 """Free flight and aiming on the non-rotating point-mass sphere against closed-form Kepler (BMW ch. 6).
 
-On `model = "sphere"`, `rotation = false` the reference model (MODELS.md sections 1-2) is the two-body problem,
-so every trajectory quantity has a closed form:
+On `model = "sphere"`, `rotation = false` the reference model (docs/models.md, The Earth and The threat missile:
+the burnout model) is the two-body problem, so every trajectory quantity has a closed form:
 
 - free-flight range angle theta from burnout radius r_b to re-entry radius r_e: the range equation of
   Bate, Mueller & White 1971 (BMW) ch. 6 generalised to r_b != r_e (it is the conic equation r(nu) written
@@ -27,7 +27,8 @@ from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import EarthSpec, MissileType
 from shieldlab.threat.build import ThreatRequest, build
 
-# Model constants, MODELS.md section 1 (typed here, not imported, so a wrong constant in src/ shows up).
+# Model constants, docs/models.md, Shape, rotation and gravity constants (typed here, not imported, so a wrong
+# constant in src/ shows up).
 MU_M3_S2 = 3.986004418e14
 R_SPHERE_M = 6371008.8
 
@@ -37,7 +38,7 @@ TIME_TOL_S = 0.1
 APOGEE_TOL_M = 100.0
 GAMMA_TOL_DEG = 0.01
 SPEED_TOL_M_S = 0.5
-HIT_TOL_M = 100.0  # MODELS.md section 2: "impacts at A" means within 100 m of A
+HIT_TOL_M = 100.0  # docs/models.md, Aiming modes: "impacts at A" means within 100 m of A
 HELPER_TOL_RAD = 1e-10  # two closed forms of the same conic agree to round-off
 
 EARTH = Earth.from_spec(EarthSpec("sphere", rotation=False, j2=False))
@@ -165,7 +166,7 @@ def test_unaimed_flight_matches_kepler(unaimed_batch, i):
     # apogee altitude a (1 + e) - R
     assert abs(b.apogee_altitude_m[i] - h_apo) < APOGEE_TOL_M, (
         f"apogee altitude: expected {h_apo / 1e3:.4f} km, got {b.apogee_altitude_m[i] / 1e3:.4f} km")
-    # the velocity the model prescribes at burnout (MODELS.md section 2)
+    # the velocity the model prescribes at burnout (docs/models.md, The threat missile: the burnout model)
     assert b.burnout_speed_m_s[i] == v and math.isclose(math.degrees(b.gamma_rad[i]), g, abs_tol=1e-12), (
         f"burnout: expected v={v}, gamma={g}, got v={b.burnout_speed_m_s[i]}, gamma={math.degrees(b.gamma_rad[i])}")
 
@@ -378,7 +379,7 @@ def test_lofted_depressed_straddle_min_energy(lofted_depressed, k):
     il, idp, ime = k, n + k, 2 * n + k
     gl, gd, gme = (math.degrees(b.gamma_rad[i]) for i in (il, idp, ime))
     assert gd < gme < gl, f"gamma: expected depressed < min-energy < lofted, got {gd:.4f} < {gme:.4f} < {gl:.4f}"
-    # both use the type's speed (MODELS.md section 2)
+    # both use the type's speed (docs/models.md, Aiming modes)
     for i in (il, idp):
         assert b.burnout_speed_m_s[i] == v[k], f"speed: expected {v[k]} m/s, got {b.burnout_speed_m_s[i]} m/s"
     # BMW 6.2-16 (r_b = r_e): sin(2 phi + Psi/2) = (2 - Q)/Q sin(Psi/2): two roots
@@ -530,7 +531,7 @@ def _check_out_of_reach_document(doc):
         f"threats: expected the four in file order, got {list(recs)}")
     for name, t in recs.items():
         if name in OUT_OF_REACH_ERRORS:
-            # SCENARIO.md: error set to a sentence, the computed fields null
+            # docs/scenario.md, `shieldlab engage FILE --json`: error set to a sentence, the computed fields null
             assert isinstance(t["error"], str) and "out of reach" in t["error"], (
                 f"{name}: expected an out-of-reach error sentence, got {t['error']!r}")
             for k in COMPUTED_FIELDS:
@@ -562,15 +563,17 @@ def test_out_of_reach_cli_exit_status_zero(shieldlab_cli, tmp_path):
     path = tmp_path / "out-of-reach.toml"
     path.write_text(OUT_OF_REACH_TOML)
     p = shieldlab_cli("engage", path, "--json")
-    # SCENARIO.md: a threat that cannot be computed does not change the exit status (0)
+    # docs/scenario.md, `shieldlab engage FILE --json`: a threat that cannot be computed does not change the
+    # exit status (0)
     assert p.returncode == 0, f"exit status: expected 0, got {p.returncode}; stderr: {p.stderr[-500:]}"
     _check_out_of_reach_document(json.loads(p.stdout))
 
 
 # --------------------------------------------------------------------------- the kepler-sphere vector itself
-# shared/validation/README.md: "The free-flight cases on the non-rotating sphere agree with the closed-form
-# Kepler solution to better than a metre and a millisecond." Check that claim for tests/vectors/kepler-sphere
-# with the closed form above, and that our own flight of the same scenario agrees with both.
+# The notes of the reference implementation that computed the vectors (tests/vectors/README.md) state: "The
+# free-flight cases on the non-rotating sphere agree with the closed-form Kepler solution to better than a metre
+# and a millisecond." Check that claim for tests/vectors/kepler-sphere with the closed form above, and that our
+# own flight of the same scenario agrees with both.
 VECTOR_CLAIM_M = 1.0
 VECTOR_CLAIM_S = 1e-3
 

@@ -1,4 +1,4 @@
-"""Radar visibility and detection times (shared/spec/MODELS.md section 3).
+"""Radar visibility and detection times (docs/models.md, Radars).
 
 Closed-form checks use the non-rotating sphere, where the radar horizon is known exactly; the
 geometry of every test point is built here independently of shieldlab's geodesic code (a rotation
@@ -29,7 +29,7 @@ RANGE_TOL_M = 1.0              # points this far either side of max_range
 AZIMUTH_TOL_DEG = 1.0          # points this far either side of a sector edge
 LOS_TOL_M = 1000.0             # points this far either side of the two-sided horizon (chord dips ~11 m)
 DETECTION_TOL_S = 0.05         # detection time vs an independent root of the elevation (code bisects to ~1 ms)
-REFINE_BEFORE_S = 0.5          # MODELS.md §3 + brief: the detection time is refined to better than 1 s
+REFINE_BEFORE_S = 0.5          # detection time refined to < 1 s (docs/models.md, Radar detection: numerical methods)
 REFINE_AFTER_S = 0.01
 
 SPHERE = Earth.from_spec(EarthSpec("sphere", rotation=False, j2=False))
@@ -59,7 +59,7 @@ def sphere_point(lat_deg, lon_deg, azimuth_deg, ground_m, alt_m) -> np.ndarray:
 
 def local_point(earth: Earth, site: Point, azimuth_deg, elevation_deg, slant_m) -> np.ndarray:
     """ECEF point at the given azimuth, elevation and slant range from a site, in the site's local
-    east-north-up frame (MODELS.md §1: up is the geodetic normal)."""
+    east-north-up frame (docs/models.md, Frames: up is the geodetic normal)."""
     s = frames.geodetic_to_ecef(earth, site.lat_deg, site.lon_deg, site.alt_m)
     lat, lon = np.radians(site.lat_deg), np.radians(site.lon_deg)
     up = np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
@@ -331,7 +331,8 @@ def test_radar_at_launch_point_detects_at_launch(boost_result):
     t_near, _ = _det(boost_result, "near-launch")
     # at zero range the elevation is undefined (the code counts the point as seen): allow the first second
     assert LAUNCH_T <= t_at <= LAUNCH_T + 1.0, f"radar at the launch point detects at {t_at} s, not at launch"
-    # 5 km away on the curved Earth the missile must climb ~2 m: s = (tau/t_bo)^2 -> about 0.5 s (MODELS.md §2)
+    # 5 km away on the curved Earth the missile must climb ~2 m: s = (tau/t_bo)^2 -> about 0.5 s
+    # (docs/models.md, The threat missile: the burnout model)
     assert LAUNCH_T <= t_near <= LAUNCH_T + 1.0, f"radar 5 km from the launch point detects at {t_near} s"
 
 
@@ -339,8 +340,9 @@ def test_boost_detection_matches_independent_root(boost_result):
     t_det, _ = _det(boost_result, "boost")
     t_bo = LAUNCH_T + BURN_S
     assert LAUNCH_T < t_det < t_bo, f"detection at {t_det} s is not during the boost ({LAUNCH_T}..{t_bo} s)"
-    # Independent: powered flight on the sphere (MODELS.md §2: s = (tau/t_bo)^2, ground s*d_bo, altitude s*h_bo),
-    # radar sees the target at 0 deg elevation when (P - S) . up_S = 0 (MODELS.md §3, min_elevation 0).
+    # Independent: powered flight on the sphere (docs/models.md, The threat missile: the burnout model: s =
+    # (tau/t_bo)^2, ground s*d_bo, altitude s*h_bo), radar sees the target at 0 deg elevation when
+    # (P - S) . up_S = 0 (docs/models.md, Radars, min_elevation 0).
     site = sphere_point(LAUNCH_LAT, LAUNCH_LON, 90.0, BOOST_RADAR_GROUND_M, 0.0)
     up = site / np.linalg.norm(site)
 
@@ -388,7 +390,8 @@ def test_never_seeing_radar_is_null_detections_in_file_order():
     assert times["canberra-blind"] is None, f"a radar 12000 km away detects at {times['canberra-blind']}"
     seen = [t for t in times.values() if t is not None]
     assert len(seen) == 3, times
-    # radar-detection vector (shared/validation): Kürecik ~132 s, Fylingdales ~523 s; the local radar at once
+    # radar-detection vector (tests/vectors/radar-detection): Kürecik ~132 s, Fylingdales ~523 s; the local
+    # radar at once
     assert times["kurecik-early"] < times["fylingdales-late"], times
     assert rec["track_time_s"] == min(seen), f"track {rec['track_time_s']} is not the earliest of {times}"
     # the radar at the launch pad sees the missile climb at once (~39 deg elevation: 120 km up over 150 km)

@@ -1,11 +1,12 @@
-"""Radar sensitivity and track formation (shared/spec/MODELS.md sections 3.1 and 3.2).
+"""Radar sensitivity and track formation (docs/models.md, Sensitivity: range against a cross-section; Track
+formation).
 
-Sources: MODELS.md 3.1 gives the detection range against a target of cross-section sigma as
-R_ref (sigma / sigma_ref)^(1/4), capped by max_range: the radar equation at a fixed signal-to-noise threshold
-(received power ~ sigma / R^4; Skolnik, Introduction to Radar Systems, 3rd ed., eq. 2.1 and section 2.7), with
-the booster's sigma_B in powered flight (0 <= t - t_L <= t_bo) and the warhead's sigma after burnout; `rcs` in
-dBsm is sigma = 10^(x/10) m2. MODELS.md 3.2: a radar's track time is the first t at which it has seen the
-threat at every instant of [t - t_f, t].
+Sources: docs/models.md, Sensitivity: range against a cross-section, gives the detection range against a target
+of cross-section sigma as R_ref (sigma / sigma_ref)^(1/4), capped by max_range: the radar equation at a fixed
+signal-to-noise threshold (received power ~ sigma / R^4; Skolnik, Introduction to Radar Systems, 3rd ed., eq. 2.1
+and section 2.7), with the booster's sigma_B in powered flight (0 <= t - t_L <= t_bo) and the warhead's sigma
+after burnout; `rcs` in dBsm is sigma = 10^(x/10) m2. docs/models.md, Track formation: a radar's track time is
+the first t at which it has seen the threat at every instant of [t - t_f, t].
 
 The geometry is built so that the range rule alone decides what is seen: a non-rotating sphere, a threat flying
 due east from (0, 0) and a radar 600 km downrange, below its path, that looks at every elevation above 0 deg.
@@ -54,7 +55,8 @@ LAUNCH_S, BURN_S = 0.0, 120.0
 
 
 def fourth_root_range_m(sigma_m2, r_ref_m=R_REF_M, sigma_ref_m2=1.0, cap_m=math.inf):
-    """MODELS.md 3.1, written out: R_ref (sigma / sigma_ref)^(1/4), capped by max_range."""
+    """docs/models.md, Sensitivity: range against a cross-section, written out: R_ref (sigma / sigma_ref)^(1/4),
+    capped by max_range."""
     return min(cap_m, r_ref_m * (sigma_m2 / sigma_ref_m2) ** 0.25)
 
 
@@ -177,7 +179,8 @@ def test_detection_is_the_booster_at_its_fourth_root_range():
 
 
 def test_without_rcs_boost_the_booster_has_the_warheads_range():
-    """rcs_boost defaults to rcs (MODELS.md 3.1): 440 km never reaches the booster, the warhead is seen at 440 km."""
+    """rcs_boost defaults to rcs (docs/models.md, Sensitivity: range against a cross-section): 440 km never
+    reaches the booster, the warhead is seen at 440 km."""
     res = _result(_text(rcs_boost=None))
     _, (b0, _) = _passes(res)
     det = float(res.detections_s[0, 0])
@@ -301,7 +304,7 @@ BRUTE_STEP_S = 0.05  # brute-force sampling step; track times agree to two steps
 def test_track_times_match_brute_force():
     """On random geometries (WGS84, rotation; sectors, elevation masks, max_range caps, booster and warhead
     ranges), each radar's track time equals the first time t, on a BRUTE_STEP_S grid, at which every sample of
-    [t - t_f, t] is seen (MODELS.md 3.2 read literally), and "no track" where no such t exists."""
+    [t - t_f, t] is seen (docs/models.md, Track formation, read literally), and "no track" where no such t exists."""
     earth = Earth.from_spec(EarthSpec())
     rng = np.random.default_rng(5)
     n = 60

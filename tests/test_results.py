@@ -55,7 +55,8 @@ def test_reason_codes_are_stable_and_round_trip():
 
 
 def test_reason_json_strings_and_texts():
-    # SCENARIO.md: reason is one of ok / not-detected / altitude / out-of-reach / timeline
+    # docs/scenario.md, `shieldlab engage FILE --json`: reason is one of ok / not-detected / altitude /
+    # out-of-reach / timeline
     assert json.dumps([r for r in Reason]) == '["ok", "not-detected", "altitude", "out-of-reach", "timeline"]'
     assert str(Reason.OUT_OF_REACH) == "out-of-reach" and f"{Reason.TIMELINE}" == "timeline"
     assert Reason.TIMELINE.explanation == "reachable, but not in time" and Reason.TIMELINE.label == "too late"
@@ -94,8 +95,9 @@ def test_engage_result_agrees_with_its_document(res):
 
 
 def test_latest_launch_margin_and_geometry_fields(res):
-    """MODELS.md 4.2 and 5.1 in the typed results: per threat and battery, and per intercept; NaN for the
-    threat that cannot be computed; the JSON document says the same (km/s at the edge)."""
+    """docs/models.md, Intercept geometry and The latest launch, in the typed results: per threat and battery,
+    and per intercept; NaN for the threat that cannot be computed; the JSON document says the same (km/s at the
+    edge)."""
     eng = res.engagements
     for a in (eng.latest_launch_s, eng.margin_s, eng.first.closing_speed_m_s, eng.last.crossing_angle_deg):
         assert a.shape == (2, 2) and a.dtype == np.float64 and not a.flags.writeable

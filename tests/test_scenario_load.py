@@ -890,7 +890,8 @@ def test_cross_sections_and_sensitivity_keys_load(tmp_path: Path) -> None:
     assert radar.max_range_m == math.inf and radar.reference_range_m == 1.0e6
     assert radar.reference_rcs_m2 == pytest.approx(0.1, rel=1e-12) and radar.track_formation_s == 20.0
     assert (sm3.min_launch_elevation_deg, sm3.energy_management) == (5.0, True)
-    # the fourth-root law (MODELS.md 3.1): 0.1 m2 at 1000 km -> 1 m2 at 1000 * 10^(1/4) km, 10 m2 at 1000 * 10^(1/2)
+    # the fourth-root law (docs/models.md, Sensitivity: range against a cross-section): 0.1 m2 at 1000 km ->
+    # 1 m2 at 1000 * 10^(1/4) km, 10 m2 at 1000 * 10^(1/2)
     assert radar.range_m(1.0) == pytest.approx(1.0e6 * 10 ** 0.25, rel=1e-12)
     assert radar.range_m(10.0) == pytest.approx(1.0e6 * 10 ** 0.5, rel=1e-12)
     capped = load_scenario(write(tmp_path, text.replace('track_formation = "20 s"', 'max_range = "2000 km"'),

@@ -1,8 +1,9 @@
-"""Validation vectors (tests/vectors/, copied from shared/validation/vectors/) through the Python API and the CLI.
+"""Validation vectors (tests/vectors/, copied from the reference implementation's validation vectors) through the
+Python API and the CLI.
 
-The comparison reproduces shared/validation/check.py exactly: same tolerances (shared/validation/README.md,
-"Tolerances"), same keys, same position metric (great-circle distance on R = 6371.0088 km), azimuths compared
-modulo 360 deg, `feasible` compared exactly.
+The comparison reproduces the reference implementation's own checker exactly: same tolerances (docs/models.md,
+Validation vectors), same keys, same position metric (great-circle distance on R = 6371.0088 km), azimuths
+compared modulo 360 deg, `feasible` compared exactly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shieldlab.api import engage, load_scenario
 VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 VECTORS = sorted(p.name for p in VECTORS_DIR.iterdir() if (p / "expected.json").is_file())
 
-# Tolerances: shared/validation/README.md "Tolerances" table (= check.py TOL), in the key's unit.
+# Tolerances: the table of docs/models.md, Validation vectors (= the reference checker's), in the key's unit.
 TIME_TOL_S = 1.0  # burnout, impact, detections, track, earliest launch
 APOGEE_TIME_TOL_S = 3.0
 FIRST_INTERCEPT_TOL_S = 3.0
@@ -28,7 +29,8 @@ GROUND_RANGE_TOL_KM = 1.0
 SPEED_TOL_KM_S = 0.003  # 3 m/s
 GAMMA_TOL_DEG = 0.15
 AZIMUTH_TOL_DEG = 0.05  # launch and burnout azimuths
-# second release (MODELS.md 3.2, 4.2, 5.1), compared where expected.json has them (README "Tolerances")
+# second release (docs/models.md, Track formation; Intercept geometry; The latest launch), compared where
+# expected.json has them (docs/models.md, Validation vectors)
 TRACK_TOL_S = 1.0  # per-sensor track time `track_s`
 LATEST_LAUNCH_TOL_S = 3.0  # latest launch and margin
 LAST_INTERCEPT_TOL_S = 3.0
@@ -188,7 +190,8 @@ def test_vector_cli(shieldlab_cli, vector):
     """`python -m shieldlab engage FILE --json`: exit 0, one JSON document on stdout, same tolerances."""
     p = shieldlab_cli("engage", VECTORS_DIR / vector / "scenario.toml", "--json")
     assert p.returncode == 0, f"exit status: expected 0, got {p.returncode}; stderr: {p.stderr[-500:]}"
-    doc = json.loads(p.stdout)  # SCENARIO.md: stdout holds the JSON document and nothing else
+    doc = json.loads(p.stdout)  # docs/scenario.md, `shieldlab engage FILE --json`:
+    # stdout holds the JSON document and nothing else
     fails = compare_document(vector, _expected(vector), doc)
     assert not fails, "\n".join(fails)
 
