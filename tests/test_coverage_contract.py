@@ -21,7 +21,7 @@ from shieldlab.coverage.pairs import layout
 from shieldlab.scenario.model import Point, ThreatSpec
 
 CASES = Path(__file__).resolve().parents[1] / "examples" / "case-studies"
-INTERCEPT_TIME_TOL_S = 3.0  # validation README: first intercept time (applied to the last one too)
+INTERCEPT_TIME_TOL_S = 3.0  # docs/models.md, Validation vectors: first intercept time (applied to the last one too)
 
 
 @pytest.mark.parametrize("name, first, stop", [

@@ -29,9 +29,9 @@ ARRIVAL_TOL_M = 1000.0         # independent DOP853 propagation of the returned 
 # the arc must stay above altitude 0 (docs/models.md, The interceptor: straight boost and the fast arc)
 GROUND_CLEARANCE_M = -1.0      # 1 m numerical slack
 ALTITUDE_BAND_TOL_M = 1.0      # intercept altitude inside [min_altitude, max_altitude]
-INTERCEPT_TIME_TOL_S = 3.0     # validation README: first intercept time tolerance
+INTERCEPT_TIME_TOL_S = 3.0     # docs/models.md, Validation vectors: first intercept time
 FIRST_INTERCEPT_REFINE_S = 1.0  # one second before the first intercept, the battery cannot yet intercept
-IVP_RTOL = 1e-11               # validation README: the reference integrations use DOP853 at rtol 1e-11
+IVP_RTOL = 1e-11               # docs/models.md, Validation vectors: DOP853 at rtol 1e-11
 IVP_ATOL_M = 1e-3
 
 # ---- the scenario: engagement-europe (tests/scenarios.py) with interceptors that fail for each reason ----------

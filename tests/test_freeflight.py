@@ -31,7 +31,7 @@ WGS84_ROT_J2 = Earth.from_spec(EarthSpec("wgs84", rotation=True, j2=True))
 SPHERE_FIXED = Earth.from_spec(EarthSpec("sphere", rotation=False, j2=False))
 SPHERE_ROT = Earth.from_spec(EarthSpec("sphere", rotation=True, j2=False))
 
-# DOP853 reference settings (the brief) and the agreement required of the default RK4 step
+# DOP853 reference settings (docs/models.md, Free-flight tests) and the agreement required of the default RK4 step
 REF_RTOL = 1e-12
 REF_ATOL = 1e-6
 IMPACT_POS_TOL_M = 10.0

@@ -32,7 +32,8 @@ from shieldlab.threat.build import ThreatRequest, build
 MU_M3_S2 = 3.986004418e14
 R_SPHERE_M = 6371008.8
 
-# Tolerances (the brief: 100 m in range, 0.1 s in time, 100 m in apogee; aiming: gamma 0.01 deg, speed 0.5 m/s)
+# Tolerances (docs/models.md, Threat and aiming tests: 100 m in range, 0.1 s in time, 100 m in apogee; aiming:
+# gamma 0.01 deg, speed 0.5 m/s)
 RANGE_TOL_M = 100.0
 TIME_TOL_S = 0.1
 APOGEE_TOL_M = 100.0
@@ -602,7 +603,7 @@ def test_kepler_sphere_vector_agrees_with_closed_form():
                 ("ground range km", rng_km, VECTOR_CLAIM_M / 1e3, e["ground_range_km"], g["ground_range_km"])):
             if not abs(ev - cf) <= tol:
                 fails.append(f"{spec.name} {what}: closed form {cf:.6f}, expected.json {ev:.6f} (tolerance {tol})")
-            # ours: the brief's tolerances (100 m, 0.1 s)
+            # ours: the tolerances of docs/models.md, Threat and aiming tests (100 m, 0.1 s)
             our_tol = TIME_TOL_S if what.endswith(" s") else RANGE_TOL_M / 1e3
             if not abs(gv - cf) <= our_tol:
                 fails.append(f"{spec.name} {what}: closed form {cf:.6f}, shieldlab {gv:.6f} (tolerance {our_tol})")

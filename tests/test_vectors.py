@@ -50,7 +50,7 @@ TOL = {
 }
 
 
-# The radius check.py measures position differences with (IUGG mean radius, km).
+# The radius the reference checker measures position differences with (IUGG mean radius, km).
 CHECK_RADIUS_KM = 6371.0088
 
 
@@ -66,7 +66,7 @@ def _angle_diff(a, b):
 
 
 def compare_threat(name: str, exp: dict, got: dict) -> list[str]:
-    """Mismatches of one threat record against its expected values, as check.py's compare()."""
+    """Mismatches of one threat record against its expected values, as the reference checker's compare()."""
     fails: list[str] = []
 
     def num(path, e, g, tol):
@@ -261,7 +261,7 @@ def test_comparator_detects_mismatches(api_documents):
     for key, edit in cases.items():
         fails = perturbed(edit)
         assert any(key in f for f in fails), f"perturbing {key}: expected a reported mismatch, got {fails}"
-    # an azimuth 359.99 vs 0.01 is 0.02 deg apart: within tolerance (check.py compares modulo 360)
+    # an azimuth 359.99 vs 0.01 is 0.02 deg apart: within tolerance (the reference checker compares modulo 360)
     assert _angle_diff(359.99, 0.01) == pytest.approx(0.02, abs=1e-9)
 
 
