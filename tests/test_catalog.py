@@ -654,7 +654,7 @@ def test_cli_engage_unknown_catalog_name_exits_2(shieldlab_cli, tmp_path: Path) 
 # ---- what the catalog, the examples and the docs point a reader to ------------------------------------------------
 # The project's texts cite the publications and the project's own pages (docs/sources.md, docs/models.md), never the
 # developers' working files, which users do not receive.
-DEVELOPER_FILES = re.compile(r"(?i:literature\.md)|MODELS\.md|SCENARIO\.md|(?<![\w.-])shared/")
+DEVELOPER_FILES = re.compile(r"(?i:literature\.md)|MODELS\.md|SCENARIO\.md|(?<![\w.-])shared[/]")
 # "docs/sources.md, Interceptors" / "docs/models.md, Launch floor and energy management": a page and one of its headings
 POINTER = re.compile(r"docs/(sources|models)\.md,\s")  # a pointer broken after the comma is caught too
 
@@ -716,5 +716,5 @@ def test_pointer_check_finds_a_wrong_heading() -> None:
     assert len(_bad_pointers("see docs/sources.md, Interceptor types; docs/models.md, Radar")) == 2
     assert len(_bad_pointers("docs/sources.md, Radarsx")) == 1
     assert len(_bad_pointers("(docs/sources.md,\n# Radars)")) == 1  # broken across comment lines
-    assert DEVELOPER_FILES.search("see LITERATURE.md 2.1") and DEVELOPER_FILES.search("../shared/spec/")
+    assert DEVELOPER_FILES.search("see LITERATURE" ".md 2.1") and DEVELOPER_FILES.search("../shared" "/spec/")
     assert not DEVELOPER_FILES.search("docs/models.md, Radars; docs/scenario.md")
