@@ -249,7 +249,7 @@ def test_rk4_is_fourth_order():
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_jacobi_integral_rotating_j2(case):
     """Rotating frame, axisymmetric steady potential: C = v_ecef^2/2 + U - (omega^2 / 2)(x^2 + y^2) is constant,
-    U = -mu/r + mu J2 Re^2 (3 z^2/r^2 - 1) / (2 r^3) (the potential of the gravity of docs/models.md, Gravity)."""
+    U = -mu/r + mu J2 Re^2 (3 z^2/r^2 - 1) / (2 r^3) (the potential of the gravity in docs/models.md, Gravity)."""
     r0, v0 = burnout_state(WGS84_ROT_J2, case)
     nodes, _, _, _ = fly_nodes(WGS84_ROT_J2, r0, v0)
     r, v = nodes[:, 1:4], nodes[:, 4:7]

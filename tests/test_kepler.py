@@ -571,10 +571,11 @@ def test_out_of_reach_cli_exit_status_zero(shieldlab_cli, tmp_path):
 
 
 # --------------------------------------------------------------------------- the kepler-sphere vector itself
-# The notes of the reference implementation that computed the vectors (tests/vectors/README.md) state: "The
-# free-flight cases on the non-rotating sphere agree with the closed-form Kepler solution to better than a metre
-# and a millisecond." Check that claim for tests/vectors/kepler-sphere with the closed form above, and that our
-# own flight of the same scenario agrees with both.
+# The independent implementation that computed the vectors (tests/vectors/README.md) claims that its free-flight
+# cases on the non-rotating sphere agree with the closed-form Kepler solution to better than a metre and a
+# millisecond (docs/models.md, Threat and aiming tests: "the kepler-sphere vector"). Check that claim for
+# tests/vectors/kepler-sphere with the closed form above, and that our own flight of the same scenario agrees
+# with both.
 VECTOR_CLAIM_M = 1.0
 VECTOR_CLAIM_S = 1e-3
 

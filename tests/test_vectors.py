@@ -190,8 +190,8 @@ def test_vector_cli(shieldlab_cli, vector):
     """`python -m shieldlab engage FILE --json`: exit 0, one JSON document on stdout, same tolerances."""
     p = shieldlab_cli("engage", VECTORS_DIR / vector / "scenario.toml", "--json")
     assert p.returncode == 0, f"exit status: expected 0, got {p.returncode}; stderr: {p.stderr[-500:]}"
-    doc = json.loads(p.stdout)  # docs/scenario.md, `shieldlab engage FILE --json`:
-    # stdout holds the JSON document and nothing else
+    # docs/scenario.md, `shieldlab engage FILE --json`: stdout holds the JSON document and nothing else
+    doc = json.loads(p.stdout)
     fails = compare_document(vector, _expected(vector), doc)
     assert not fails, "\n".join(fails)
 
