@@ -41,8 +41,8 @@ INLINE_CODE = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML_LINK = re.compile(r"<a\s[^>]*href=\"([^\"]+)\"", re.I)
 # what the project must never send a reader to: the workplace's shared folder, or a path on one machine
-OUTSIDE = re.compile(r"\.\./shared\b|\bshared[/](?:spec|validation|reference|style)\b|(?<![\w.])/(?:work|home|root|tmp)/"
-                     r"|file://")
+OUTSIDE = re.compile(r"\.\./shared\b|\bshared[/](?:spec|validation|reference|style)\b"
+                     r"|(?<![\w.])/(?:work|home|root|tmp)/|file://")
 # a repository path in inline code: a/b/c(.ext) or a/b/, no spaces, no placeholders (FILE, DIR, …, *, <, {)
 REPO_PATH = re.compile(r"^(?:\./)?[a-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?$")
 TOP_DIRS = ("src/", "tests/", "examples/", "benchmarks/", "tools/", "docs/")
