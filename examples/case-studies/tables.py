@@ -48,7 +48,10 @@ REGIONS = {
     "russia": ["epaa-phase3-vs-russia", "epaa-phase4-vs-russia", "poland-gbi-2007-vs-russia"],
     "north-korea": ["march-2013-gbi-vs-north-korea"],
     "iran": ["epaa-vs-iran", "epaa-iib-ceiling-vs-iran-us", "east-coast-gbi-vs-iran"],
+    "joint": ["joint-system-russian-radars"],
 }
+# the regions with an energy-management file (the joint system's batteries and threats are the Iran files')
+EM_REGIONS = ("russia", "north-korea", "iran")
 RADAR_VARIANTS = {"radar-warhead": "warhead cross-section", "track-10s": "track 10 s", "track-30s": "track 30 s"}
 # the European sites whose intercept geometry the page gives
 GEOMETRY_SITES = {"redzikowo": "Poland", "deveselu": "Romania"}
@@ -292,7 +295,7 @@ def energy_management(runs: Runs) -> str:
     """Per battery of the case files that energy management changes: how it moves its latest launch, and what it
     changes; then one row for all the batteries it does not change."""
     rows, unchanged = [], []
-    for region in REGIONS:
+    for region in EM_REGIONS:
         stem = f"energy-management-{region}"
         keys = runs.batteries(stem)
         per: dict[str, list] = {}
