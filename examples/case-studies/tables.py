@@ -401,7 +401,7 @@ def update(page: str, tables: dict[str, str]) -> tuple[str, list[str]]:
         if key not in tables:
             unknown.append(key)
             return m.group(0)
-        body = tables[key] + "\n"
+        body = "\n" + tables[key] + "\n\n"  # blank lines: Markdown sees the table apart from the comments
         if body != m.group("body"):
             changed.append(key)
         return m.group(1) + body + m.group(4)
@@ -431,7 +431,7 @@ def main(argv=None) -> int:
         print(f"{path}: updated {len(changed)} tables" + (f" ({', '.join(changed)})" if changed else ""))
         return 0
     for key, text in tables.items():
-        print(f"<!-- tables.py: {key} -->\n{text}\n<!-- end of tables.py -->\n")
+        print(f"<!-- tables.py: {key} -->\n\n{text}\n\n<!-- end of tables.py -->\n")
     return 0
 
 
