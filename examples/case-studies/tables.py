@@ -3,7 +3,8 @@
     python examples/case-studies/tables.py                  # print every table (Markdown) on stdout
     python examples/case-studies/tables.py --update docs/case-studies.md   # rewrite the page's tables in place
     python examples/case-studies/tables.py --check docs/case-studies.md    # exit 1 if the page's tables differ
-    python examples/case-studies/tables.py --json-dir DIR   # read `shieldlab engage FILE.toml --json > DIR/FILE.json`
+    python examples/case-studies/tables.py --json-dir DIR   # read DIR/FILE.json, the output of
+                                                            # `shieldlab engage examples/case-studies/FILE.toml --json`,
                                                             # instead of running shieldlab.api.engage
 
 Every number comes from `shieldlab.api.engage(...).to_document()`, which is the `shieldlab engage FILE --json`
