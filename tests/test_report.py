@@ -2,7 +2,8 @@
 
 The report is built once, by the command as a user runs it (a subprocess), on a tiny scenario with two
 sensitivity points; the rest checks its files, the sweeps' agreement with `engage`, atomic writing, and
-that every case-study file loads (one is engaged).
+that every case-study file loads (one is engaged), and that the margin tables of docs/case-studies.md are what
+the case-study scenarios give (two files re-run here, cell by cell, plus a few key figures named in its prose).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from shieldlab.api import engage, load_scenario, load_scenario_text
 ROOT = Path(__file__).resolve().parents[1]
 CASE_STUDIES = ROOT / "examples" / "case-studies"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CASE_PAGE = ROOT / "docs" / "case-studies.md"
+# docs/case-studies.md rounds margins and latest launches to whole seconds (0.5 s), and the engine's latest launch
+# is refined to 0.02 s (docs/models.md, "The latest launch"); 1 s leaves room for a refinement of a few tenths
+MARGIN_TOL_S = 1.0
 
 TINY = """
 name = "report-check"
@@ -262,6 +267,64 @@ def test_case_study_engage_iib_ceiling():
     assert feas["poland-1500km"][i] and feas["north-sea-1500km"][i] and feas["romania-1500km"][i]
     assert not feas["poland-1000km"][i] and not feas["north-sea-1000km"][i]
     assert math.isclose(res.detections_s[i, 0], 173.7, abs_tol=1.0)  # Kurecik sees it during the boost
+
+
+def _page_table(key: str) -> dict[tuple[str, str], str]:
+    """A generated table of docs/case-studies.md (between `<!-- tables.py: KEY -->` and its end): (first column,
+    column header) -> cell text."""
+    text = CASE_PAGE.read_text(encoding="utf-8")
+    block = re.search(rf"<!-- tables\.py: {re.escape(key)} -->\n(.*?)<!-- end of tables\.py -->", text, re.S)
+    assert block, f"docs/case-studies.md: no generated table {key!r} (python examples/case-studies/tables.py --update)"
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block[1].strip().splitlines()]
+    header = [c.strip("`") for c in rows[0]]
+    return {(r[0], header[k]): r[k] for r in rows[2:] for k in range(1, len(header))}
+
+
+def _seconds(cell: str) -> float:
+    return float(cell.replace("\u2212", "-").replace("+", ""))
+
+
+@pytest.mark.parametrize("stem", ["epaa-iib-ceiling-vs-iran-us", "epaa-phase3-vs-russia"])
+def test_case_study_page_margins_match_the_runs(stem):
+    """Every margin the page's table gives for the file is the engine's `margin_s`, to the page's whole seconds;
+    a cell without a number names the reason."""
+    res = engage(load_scenario(CASE_STUDIES / f"{stem}.toml"))
+    cells = _page_table(f"margins {stem}")
+    words = {"out-of-reach": "out of reach", "altitude": "altitude", "not-detected": "not detected"}
+    checked = 0
+    for i, threat in enumerate(res.names):
+        for j, b in enumerate(res.scenario.batteries):
+            cell = cells[(threat, b.name)]
+            margin = res.engagements.margin_s[i, j]
+            if math.isnan(margin):
+                assert cell == words[res.engagements.reason(i, j).value], (threat, b.name, cell)
+            else:
+                assert abs(_seconds(cell) - margin) <= MARGIN_TOL_S, (threat, b.name, cell, margin)
+                assert cell.startswith("+") == bool(res.engagements.feasible[i, j]), (threat, b.name, cell)
+            checked += 1
+    assert checked == len(res.names) * len(res.scenario.batteries) >= 30
+
+
+def test_case_study_page_key_figures():
+    """Figures the page's prose and summary build on (docs/case-studies.md, sections 1 and 5): GAO's ranking of the
+    IIB sites by margin, the 1000 km Poland IIB's latest launch during the 250 s boost, the Poland IIA's thin
+    launch-warning margin against Kozelsk->Washington."""
+    cells = _page_table("margins epaa-iib-ceiling-vs-iran-us")
+    semnan = {b: _seconds(cells[("semnan-washington", b)]) for b in ("north-sea-1500km", "poland-1500km",
+                                                                       "romania-1500km")}
+    assert semnan["north-sea-1500km"] > semnan["poland-1500km"] > semnan["romania-1500km"] > 0, semnan
+    assert abs(semnan["poland-1500km"] - 284) <= MARGIN_TOL_S, semnan
+    latest = _page_table("latest epaa-iib-ceiling-vs-iran-us")
+    low, high = (_seconds(x) for x in latest[("`poland-1000km`", "latest launch L (s)")].split(" to "))
+    assert (low, high) == (128, 233) and high < 250, (low, high)  # every latest launch during the boost
+    phase3 = _page_table("margins epaa-phase3-vs-russia")
+    assert phase3[("kozelsk-washington", "poland-launch-30")] == "+58"
+    assert phase3[("kozelsk-washington", "poland-launch-60")] == "+28"
+    assert phase3[("kozelsk-washington", "poland-track-60")].startswith("\u2212")
+    # the prose states the same figures as the tables
+    prose = CASE_PAGE.read_text(encoding="utf-8")
+    for figure in ("**+58 s**", "**+28 s**", "+263 to +285 s", "L = 518 s to **143 s**"):
+        assert figure in prose, f"docs/case-studies.md: expected {figure!r} in the prose (section 1 or 5)"
 
 
 def test_tiny_text_scenario_matches_file(tiny_file):
