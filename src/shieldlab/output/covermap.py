@@ -234,9 +234,7 @@ def margin_scale(ds) -> TwoSlopeNorm:
 
 
 def margin_cmap():
-    cmap = colormaps[MARGIN_CMAP].copy()
-    cmap.set_bad(NO_MARGIN_COLOR)
-    return cmap
+    return colormaps[MARGIN_CMAP].with_extremes(bad=NO_MARGIN_COLOR)
 
 
 def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scale: str = "auto"):
@@ -383,6 +381,11 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
         le, be = geometry.cell_edges(lon), geometry.cell_edges(lat, -90.0, 90.0)
         ax.pcolormesh(le, be, masked, cmap=cmap, norm=norm, alpha=GRID_ALPHA,
                       transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
+        none = np.isnan(np.ma.filled(values, np.nan)) & ~err if battery is not None else np.zeros_like(err)
+        if none.any():  # no margin: pcolormesh leaves NaN cells transparent, so they get a grey layer of their own
+            ax.pcolormesh(le, be, np.ma.masked_array(np.zeros(none.shape), mask=~none),
+                          cmap=ListedColormap([NO_MARGIN_COLOR]), vmin=-0.5, vmax=0.5, alpha=GRID_ALPHA,
+                          transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
         if err.any():  # hatched cells
             cells = [_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
             ax.add_geometries(cells, crs=pc, facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx",
