@@ -201,7 +201,7 @@ function drawLegend() {
     const { battery, late, spare } = S.marginScale;
     lg.append(el("h4", { text: `Aim points: margin of ${battery}` }));
     if (late) lg.append(legendItem(swBox(MARGIN_COLORS.late, 0.75), marginText(-late)));
-    lg.append(legendItem(swBox(MARGIN_COLORS.zero, 0.75), "+0 s (no time to spare)"));
+    lg.append(legendItem(swBox(MARGIN_COLORS.zero, 0.75), `${marginText(0)} (just in time)`));
     if (spare) lg.append(legendItem(swBox(MARGIN_COLORS.spare, 0.75), marginText(spare)));
     lg.append(legendItem(swBox(COLORS.none, 0.5), `${NO_MARGIN}: no margin`));
     lg.append(legendItem(swBox(COLORS.error, 0.8, "#868e96"), "out of the missile's reach"));
@@ -630,8 +630,8 @@ function drawCoverage() {
     const bar = el("div", { class: "margin-scale" });
     bar.style.background = `linear-gradient(to right, ${MARGIN_COLORS.late}, ${MARGIN_COLORS.zero}, ${MARGIN_COLORS.spare})`;
     sm.append(el("div", { class: "small", text: `colour: margin of ${cov.batteries[mj]} (latest launch − earliest launch)` }), bar,
-      el("div", { class: "row small" }, el("span", { text: marginText(late ? -late : null) }), el("span", { text: "0 s" }),
-        el("span", { text: marginText(spare || null) })),
+      el("div", { class: "row small" }, el("span", { text: late ? marginText(-late) : "" }), el("span", { text: marginText(0) }),
+        el("span", { text: spare ? marginText(spare) : "" })),
       el("div", { class: "small", text: "grey: no margin (never in the band, nothing reachable, or no cue)" }));
   }
   drawLegend();
