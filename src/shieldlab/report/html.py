@@ -199,12 +199,13 @@ def results_matrix(doc: dict) -> str:
         cls = ["", "num", "num"]
         for e in t["engagements"]:
             m = esc(margin_str(e.get("margin_s")))
+            m = m if margin_kind(e.get("margin_s")) == "late" else f"margin {m}"  # "late by 17 s", "margin +42 s"
             if e["feasible"]:
                 fi = e["first_intercept"]
-                row.append(f"{fi['time_s']:.0f} s @ {fi['altitude_km']:.0f} km<br>margin {m}")
+                row.append(f"{fi['time_s']:.0f} s @ {fi['altitude_km']:.0f} km<br>{m}")
                 cls.append("ok")
             else:
-                row.append(esc(_reason_text(e["reason"], short=True)) + f"<br>margin {m}")
+                row.append(esc(_reason_text(e["reason"], short=True)) + f"<br>{m}")
                 cls.append("no")
         rows.append(row)
         classes.append(cls)
@@ -244,7 +245,7 @@ def threat_detail(t: dict, img: str | None) -> str:
         img, f"Timeline of {esc(t['name'])}: flight phases, radar detections and tracks, and per battery the "
              "earliest launch t<sub>0</sub>, the latest launch L that still intercepts (the span between them "
              "blue when there is time to spare, red when the battery is late), the flyout to the first intercept "
-             "and the intercept window.") if img else "")
+             "and the intercept window.", alt=f"Timeline of {t['name']}") if img else "")
 
 
 def sensor_table(t: dict) -> str:
