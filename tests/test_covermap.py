@@ -143,3 +143,29 @@ def test_radar_rings_are_at_the_range_against_the_missiles_cross_section(ds, fig
 
 def test_the_legend_says_the_battery_panels_are_margins(fig):
     assert "per battery, by its margin (colour bar)" in fig.legends[0].get_title().get_text()
+
+
+def test_many_launch_points_give_one_least_margin_panel_per_battery(ds, monkeypatch):
+    """Beyond MAX_MARGIN_PANELS (launch point, battery) pairs the map keeps one panel per battery: at each aim
+    point the least margin over the launch points (NaN only where none of them gives a margin)."""
+    monkeypatch.setattr(covermap, "MAX_MARGIN_PANELS", 3)  # 2 launch points x 2 batteries = 4 > 3
+    fig = covermap.coverage_figure(ds, dpi=50.0, scale="110m")
+    panels = _margin_axes(fig)
+    assert set(panels) == {("all launch points", str(b)) for b in ds["battery"].values}
+    m = ds["margin_s"].transpose("launch", "lat", "lon", "battery").values
+    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].transpose("launch", "lat", "lon").values)])
+    err_all = err.reshape(m.shape[:-1]).all(axis=0)
+    for j, b in enumerate(str(x) for x in ds["battery"].values):
+        mesh = next(c for c in panels[("all launch points", b)].collections
+                    if getattr(c, "cmap", None) is not None and c.cmap.name.startswith(covermap.MARGIN_CMAP))
+        got = np.ma.asarray(mesh.get_array()).reshape(err_all.shape)
+        for i, k in np.ndindex(err_all.shape):
+            vals = m[:, i, k, j][np.isfinite(m[:, i, k, j])]
+            if err_all[i, k] or not vals.size:
+                assert got.mask[i, k]
+            else:
+                assert got[i, k] == vals.min()
+    titles = [ax.get_title(loc="left") for ax in panels.values()]
+    assert all("least margin over the 2 launch points" in t for t in titles)
+    # the category panels per launch point stay
+    assert sum("launched from" in ax.get_title(loc="left") for ax in fig.axes) == ds.sizes["launch"]

@@ -3,7 +3,8 @@
 Per launch point, one panel of the aim points coloured by which batteries can engage the threat aimed
 there (categorical: no battery / each battery alone / several batteries; aim points the missile cannot
 reach are crossed), then one panel per battery coloured by its margin (latest launch minus earliest
-launch, docs/models.md "Latest launch and margin"): a diverging scale, white at 0 s, red where the battery
+launch, docs/models.md "Latest launch and margin"; with more than MAX_MARGIN_PANELS launch point and battery
+pairs, one panel per battery of its least margin over the launch points instead): a diverging scale, white at 0 s, red where the battery
 is late (full red at the largest lateness), blue where it has time to spare (full blue at the largest margin), grey where there is no margin (never in the band, nothing
 reachable, no cue), under one colour bar in seconds. On the bundled Natural Earth basemap, with the launch
 point, the battery sites (in their battery's colour) and the radar sites with their range rings drawn as
@@ -46,6 +47,7 @@ MARGIN_CMAP = "RdBu"  # red: late (margin < 0), white: 0 s, blue: time to spare
 NO_MARGIN_COLOR = NONE_COLOR  # no margin: never in the band, nothing reachable, or no cue
 MARGIN_PANEL = "margin"  # the label (Axes.get_label) of a margin panel starts with it; the colour bar's is
 MARGIN_COLORBAR = "margin colour bar"
+MAX_MARGIN_PANELS = 24  # more (launch point, battery) pairs than this: one panel per battery, the least margin
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
 
 
@@ -203,13 +205,21 @@ def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _panels(nl: int, nb: int, aspect: float) -> tuple[list[tuple[int, int, int | None]], int, int]:
-    """The panels as (row, col, battery or None) per launch point in order, and the (rows, cols) grid.
+def _panels(nl: int, nb: int, aspect: float) -> tuple[list[tuple[int, int, int | None, int | None]], int, int]:
+    """The panels as (row, col, launch point or None, battery or None), and the (rows, cols) grid.
     Without batteries: one category panel per launch point (as :func:`_panel_layout` lays them out). With
-    batteries: each launch point starts a row with its category panel, then one margin panel per battery."""
+    up to MAX_MARGIN_PANELS (launch point, battery) pairs: each launch point starts a row with its category
+    panel, then one margin panel per battery. With more: the category panels, then one panel per battery
+    of its least margin over the launch points (launch point None)."""
     if nb == 0:
         rows, cols = _panel_layout(max(nl, 1), aspect)
-        return [(*divmod(k, cols), None) for k in range(max(nl, 1))], rows, cols
+        return [(*divmod(k, cols), k, None) for k in range(max(nl, 1))], rows, cols
+    if nl * nb > MAX_MARGIN_PANELS:
+        cols = 2 if aspect > 0.75 else 3
+        cat_rows = math.ceil(nl / cols)
+        out = [(*divmod(k, cols), k, None) for k in range(nl)]
+        out += [(cat_rows + j // cols, j % cols, None, j) for j in range(nb)]
+        return out, cat_rows + math.ceil(nb / cols), cols
     per = 1 + nb
     cols = min(per, 2 if aspect > 0.75 else 3)
     rows_per = math.ceil(per / cols)
@@ -217,7 +227,7 @@ def _panels(nl: int, nb: int, aspect: float) -> tuple[list[tuple[int, int, int |
     for k in range(max(nl, 1)):
         for m in range(per):
             r, c = divmod(m, cols)
-            out.append((k * rows_per + r, c, None if m == 0 else m - 1))
+            out.append((k * rows_per + r, c, k, None if m == 0 else m - 1))
     return out, max(nl, 1) * rows_per, cols
 
 
@@ -242,8 +252,8 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
 
     ``scale`` is the Natural Earth scale of the basemap, "110m" or "50m"; "auto" takes 50m for maps
     narrower than 5000 km (regional) and 110m for wider ones (same look at that size, much faster).
-    The margin panels are labelled ``"margin: <launch> | <battery>"`` (``Axes.get_label``) and the colour
-    bar's Axes ``"margin colour bar"``.
+    The margin panels are labelled ``"margin: <launch> | <battery>"`` (``Axes.get_label``; the launch is
+    "all launch points" for a least-margin panel) and the colour bar's Axes ``"margin colour bar"``.
     """
     earth = dataset_earth(ds)
     extent = _map_extent(ds)
@@ -276,8 +286,7 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     cats = categories(batteries)
     norm, cmap = margin_scale(ds), margin_cmap()
     errors_present = False
-    for k, (r, c, j) in enumerate(panels):
-        li = k // (1 + len(batteries)) if with_margins else k
+    for r, c, li, j in panels:
         left = (side + c * (panel_w + gap_w)) / width
         bottom = (bottom_in + (rows - 1 - r) * (panel_h + gap_h)) / height
         ax = fig.add_axes((left, bottom, panel_w / width, panel_h / height), projection=proj)
@@ -346,27 +355,40 @@ def _legend(fig, ds, cats, errors_present, bottom_frac):
                title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
 
 
+def _pairs(ds, k):
+    """Per aim point (grid or list shape): feasible (..., battery), missile cannot fly it (...), margin_s
+    (..., battery), for launch point k; for k None, over every launch point: feasible from all of them,
+    flown from none, and the least margin (NaN only where no launch point gives one)."""
+    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
+    feas = ds["feasible"].transpose("launch", *aim_dims, "battery").values
+    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].transpose("launch", *aim_dims).values)])
+    err = err.reshape(feas.shape[:-1])
+    m = np.asarray(ds["margin_s"].transpose("launch", *aim_dims, "battery").values, float)
+    if k is not None:
+        return feas[k], err[k], m[k]
+    with np.errstate(invalid="ignore"):
+        least = np.where(np.isfinite(m).any(axis=0), np.nanmin(np.where(np.isfinite(m), m, np.inf), axis=0), np.nan)
+    return feas.all(axis=0), err.all(axis=0), least
+
+
 def _panel_values(ds, k, cats, battery, margin):
     """What a panel is coloured by: (values, cmap, norm), the category codes or one battery's margins."""
-    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
+    feas, _, m = _pairs(ds, k)
     if battery is None:
-        feas = ds["feasible"].isel(launch=k).transpose(*aim_dims, "battery").values
         return (category_codes(feas), ListedColormap([c for _, c in cats]),
                 BoundaryNorm(np.arange(len(cats) + 1) - 0.5, len(cats)))
     norm, cmap = margin
-    m = np.asarray(ds["margin_s"].isel(launch=k, battery=battery).transpose(*aim_dims).values, float)
-    return np.ma.masked_invalid(m), cmap, norm
+    return np.ma.masked_invalid(m[..., battery]), cmap, norm
 
 
 def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margin=None) -> bool:
-    """One panel of launch point k: the category map (battery None) or battery's margin map."""
+    """One panel of launch point k: the category map (battery None) or battery's margin map; k None (a
+    battery only): its least margin over the launch points."""
     pc = ccrs.PlateCarree()
     nb = ds.sizes["battery"]
     values, cmap, norm = _panel_values(ds, k, cats, battery, margin)
-    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
-    feas = ds["feasible"].isel(launch=k).transpose(*aim_dims, "battery").values
+    feas, err, _ = _pairs(ds, k)
     code = category_codes(feas)
-    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].isel(launch=k).values)]).reshape(code.shape)
     if battery is None:
         engageable = int(np.count_nonzero((code > 0) & ~err))
     else:
@@ -431,15 +453,18 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
                        zorder=8)
         placer.block(blon, blat, 5 + 4.5 * (len(js) - 1))
 
-    # the launch point of this panel
-    llat, llon = float(ds["launch_lat"].values[k]), float(ds["launch_lon"].values[k])
-    ax.scatter([llon], [llat], marker="^", s=110, color=LAUNCH_COLOR, edgecolors="k", linewidths=0.8,
-               transform=pc, zorder=8)
-    placer.block(llon, llat, 6)
+    # the launch point of this panel (all of them for a least-margin panel)
+    ks = range(ds.sizes["launch"]) if k is None else [k]
+    for kk in ks:
+        llat, llon = float(ds["launch_lat"].values[kk]), float(ds["launch_lon"].values[kk])
+        ax.scatter([llon], [llat], marker="^", s=110 if k is not None else 60, color=LAUNCH_COLOR, edgecolors="k",
+                   linewidths=0.8, transform=pc, zorder=8)
+        placer.block(llon, llat, 6)
 
     # labels, most important first
-    launch = str(ds["launch"].values[k])
-    placer.text(llon, llat, launch, fontsize=9.5, fontweight="bold", color="#7f0000")
+    launch = "all launch points" if k is None else str(ds["launch"].values[k])
+    if k is not None:
+        placer.text(llon, llat, launch, fontsize=9.5, fontweight="bold", color="#7f0000")
     for (blat, blon), js in sites.items():
         placer.text(blon, blat, "\n".join(str(ds["battery"].values[j]) for j in js), fontsize=8.5,
                     color="#0b2545", linespacing=1.0)
@@ -456,8 +481,12 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
     else:
         name = str(ds["battery"].values[battery])
         ax.set_label(f"{MARGIN_PANEL}: {launch} | {name}")
-        ax.set_title(f"{name}: margin, launched from {launch} ({engageable} of {n_aims} engageable)",
-                     fontsize=10.5, loc="left")
+        if k is None:
+            ax.set_title(f"{name}: least margin over the {ds.sizes['launch']} launch points (engageable from "
+                         f"all: {engageable} of {n_aims})", fontsize=10.5, loc="left")
+        else:
+            ax.set_title(f"{name}: margin, launched from {launch} ({engageable} of {n_aims} engageable)",
+                         fontsize=10.5, loc="left")
         ax.scatter([float(ds["battery_lon"].values[battery])], [float(ds["battery_lat"].values[battery])],
                    marker="s", s=150, facecolor="none", edgecolors="k", linewidths=1.6, transform=pc, zorder=8)
     return bool(err.any())
