@@ -47,6 +47,7 @@ MARGIN_CMAP = "RdBu"  # red: late (margin < 0), white: 0 s, blue: time to spare
 NO_MARGIN_COLOR = NONE_COLOR  # no margin: never in the band, nothing reachable, or no cue
 MARGIN_PANEL = "margin"  # the label (Axes.get_label) of a margin panel starts with it; the colour bar's is
 MARGIN_COLORBAR = "margin colour bar"
+LEGEND_COLS = 4
 MAX_MARGIN_PANELS = 24  # more (launch point, battery) pairs than this: one panel per battery, the least margin
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
 
@@ -278,14 +279,17 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     panels, rows, cols = _panels(nl, len(batteries) if with_margins else 0, aspect)
     panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
     panel_h = panel_w * aspect
-    top_in, bottom_in, gap_h, gap_w, side = 1.12, 1.05 + 0.85 * with_margins, 0.45, 0.25, 0.2
+    errors_present = bool(nl) and any(bool(str(e)) for e in np.ravel(ds["error"].values))
+    legend_in = max(1.05, _legend_height_in(len(_legend_handles(ds, categories(batteries), errors_present))))
+    bar_at_in = legend_in + 0.42  # the colour bar, with its label under it, above the legend
+    bottom_in = bar_at_in + 0.46 if with_margins else legend_in
+    top_in, gap_h, gap_w, side = 1.12, 0.45, 0.25, 0.2
     width = cols * panel_w + (cols - 1) * gap_w + 2 * side
     height = rows * panel_h + (rows - 1) * gap_h + top_in + bottom_in
     fig = mapplot.new_figure((width, height), dpi=dpi)
 
     cats = categories(batteries)
     norm, cmap = margin_scale(ds), margin_cmap()
-    errors_present = False
     for r, c, li, j in panels:
         left = (side + c * (panel_w + gap_w)) / width
         bottom = (bottom_in + (rows - 1 - r) * (panel_h + gap_h)) / height
@@ -293,18 +297,18 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
         ax.set_extent(frame, crs=proj)
         _draw_basemap(ax, frame, scale)
         if nl:
-            errors_present |= _draw_panel(ax, ds, li, cats, earth, battery=j, margin=(norm, cmap))
+            _draw_panel(ax, ds, li, cats, earth, battery=j, margin=(norm, cmap))
     _title(fig, ds, height, earth)
     _legend(fig, ds, cats, errors_present, bottom_in / height)
     if with_margins:
-        _margin_colorbar(fig, norm, cmap, width, height)
+        _margin_colorbar(fig, norm, cmap, width, height, bar_at_in)
     return fig
 
 
-def _margin_colorbar(fig, norm, cmap, width, height):
+def _margin_colorbar(fig, norm, cmap, width, height, bottom_in):
     """The margin colour bar, in seconds, above the legend."""
     w = min(6.5, 0.7 * width)
-    cax = fig.add_axes(((width - w) / 2 / width, 1.38 / height, w / width, 0.16 / height), label=MARGIN_COLORBAR)
+    cax = fig.add_axes(((width - w) / 2 / width, bottom_in / height, w / width, 0.16 / height), label=MARGIN_COLORBAR)
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal", extend="neither")
     cb.set_label("margin (s) = latest launch − earliest launch:  red, late by that much  ·  blue, time to spare  ·  "
                  "grey, no margin (never in the band, nothing reachable, or no cue)", fontsize=8.5)
@@ -327,6 +331,20 @@ def _title(fig, ds, height, earth: Earth):
 
 
 def _legend(fig, ds, cats, errors_present, bottom_frac):
+    handles = _legend_handles(ds, cats, errors_present)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), LEGEND_COLS),
+               fontsize=9, frameon=False,
+               title="aim points coloured by the batteries that can engage a threat aimed there"
+               + ("; per battery, by its margin (colour bar)" if ds.sizes["battery"] and ds.sizes["launch"] else ""),
+               title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
+
+
+def _legend_height_in(n_handles: int) -> float:
+    """The legend's height (title and rows of LEGEND_COLS entries), inches."""
+    return 0.42 + 0.21 * math.ceil(n_handles / LEGEND_COLS)
+
+
+def _legend_handles(ds, cats, errors_present) -> list:
     handles = [Patch(facecolor=col, edgecolor="#555555", linewidth=0.5, alpha=GRID_ALPHA, label=lab)
                for lab, col in cats]
     if errors_present and is_grid(ds):
@@ -348,11 +366,7 @@ def _legend(fig, ds, cats, errors_present, bottom_frac):
         if any(r[4] is not None for r in radar_rings(ds)):
             handles.append(Line2D([], [], color=RADAR_COLOR, linestyle=":", linewidth=1.2,
                                   label="radar range against the booster"))
-    ncol = min(len(handles), 4)
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=9,
-               frameon=False, title="aim points coloured by the batteries that can engage a threat aimed there"
-               + ("; per battery, by its margin (colour bar)" if ds.sizes["battery"] and ds.sizes["launch"] else ""),
-               title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
+    return handles
 
 
 def _pairs(ds, k):
@@ -482,8 +496,7 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
         name = str(ds["battery"].values[battery])
         ax.set_label(f"{MARGIN_PANEL}: {launch} | {name}")
         if k is None:
-            ax.set_title(f"{name}: least margin over the {ds.sizes['launch']} launch points (engageable from "
-                         f"all: {engageable} of {n_aims})", fontsize=10.5, loc="left")
+            ax.set_title(f"{name}: least margin over {ds.sizes['launch']} launch points", fontsize=10.5, loc="left")
         else:
             ax.set_title(f"{name}: margin, launched from {launch} ({engageable} of {n_aims} engageable)",
                          fontsize=10.5, loc="left")
