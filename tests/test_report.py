@@ -329,3 +329,91 @@ def test_case_study_page_key_figures():
 
 def test_tiny_text_scenario_matches_file(tiny_file):
     assert load_scenario_text(TINY).batteries == load_scenario(tiny_file).batteries
+
+
+# --------------------------------------------------------------------------- margins and geometry (issue 12)
+def _threat_section(html: str, name: str) -> str:
+    """The report's part about one threat: from its heading to the next one."""
+    start = html.index(f"<h3>{name}</h3>")
+    nxt = html.find("<h3>", start + 4)
+    return html[start:nxt if nxt > 0 else None]
+
+
+def test_report_engage_tables_give_margin_latest_launch_and_geometry_of_the_json(report_dir, tiny_file):
+    """Per threat and battery: earliest launch, latest launch L, the margin L − t0 in the text table's words
+    (docs/models.md "Latest launch and margin"), and at the first and last intercept the closing speed and
+    crossing angle (docs/models.md "Intercept geometry"), all as `engage --json` gives them."""
+    from shieldlab.output.margin import margin_str
+    from shieldlab.output.table import margin_text
+
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    doc = engage(load_scenario(tiny_file)).to_document()
+    kinds = set()
+    for t in doc["threats"]:
+        part = _threat_section(html, t["name"])
+        assert "closing speed, crossing angle (first)" in part and "0° head-on, 180° a tail chase" in part
+        for e in t["engagements"]:
+            m = e["margin_s"]
+            words = margin_str(m)
+            assert words == margin_text(m).plain  # one formatter for the text table and the report
+            cls = "na" if m is None else "spare" if m >= 0 else "late"
+            kinds.add(cls)
+            L = "—" if e["latest_launch_s"] is None else f"{e['latest_launch_s']:.1f}"
+            row = (f'<td>{e["battery"]}</td><td class="num">{e["earliest_launch_s"]:.1f}</td>'
+                   f'<td class="num">{L}</td><td class="{cls}">{words}</td>')
+            assert row in part, (t["name"], e["battery"], row)
+            if e["feasible"]:
+                for i in (e["first_intercept"], e["last_intercept"]):
+                    assert f"{i['closing_speed_km_s']:.2f} km/s, {i['crossing_angle_deg']:.0f}°" in part
+                    assert 0.0 <= i["crossing_angle_deg"] <= 180.0 and i["closing_speed_km_s"] > 0.0
+    assert "spare" in kinds, "the tiny scenario has a battery with time to spare"
+    # the threats x batteries matrix gives the margin too
+    matrix = html.split('<section id="results">')[1].split("</section>")[0]
+    for t in doc["threats"]:
+        for e in t["engagements"]:
+            m = margin_str(e["margin_s"])
+            assert (m if m.startswith("late by") else f"margin {m}") in matrix
+
+
+def test_report_lists_each_sensors_detection_and_track_time(report_dir, tiny_file):
+    """docs/models.md "Track formation": per sensor, its first detection and its track time."""
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    doc = engage(load_scenario(tiny_file)).to_document()
+    for t in doc["threats"]:
+        part = _threat_section(html, t["name"])
+        assert "<th>track time s</th>" in part
+        for d in t["detections"]:
+            first = "never" if d["time_s"] is None else f"{d['time_s']:.1f}"
+            track = ("never" if d["time_s"] is None else "no track") if d["track_s"] is None else f"{d['track_s']:.1f}"
+            assert f'<td>{d["sensor"]}</td><td class="num">{first}</td><td class="num">{track}</td>' in part
+
+
+def test_timeline_figure_marks_t0_and_the_latest_launch(tiny_file):
+    """The timeline's margin bar of each battery runs from its earliest launch t0 to its latest launch L,
+    blue when there is time to spare, red when late; a battery without a margin has none."""
+    from matplotlib.colors import to_rgba
+
+    from shieldlab.output.margin import margin_str
+    from shieldlab.report import figures as F
+
+    doc = engage(load_scenario(tiny_file)).to_document()
+    n_bars = 0
+    for t in doc["threats"]:
+        fig = F.timeline_figure(t)
+        ax = fig.axes[0]
+        bars = {ln.get_gid(): ln for ln in ax.lines if (ln.get_gid() or "").startswith("margin:")}
+        texts = " ".join(x.get_text() for x in ax.texts)
+        for e in t["engagements"]:
+            bar = bars.get(f"margin:{e['battery']}")
+            if e["margin_s"] is None:
+                assert bar is None
+                continue
+            n_bars += 1
+            x0, x1 = bar.get_xdata()
+            assert x0 == e["earliest_launch_s"] and x1 == e["latest_launch_s"]
+            kind = "spare" if e["margin_s"] >= 0 else "late"
+            assert to_rgba(bar.get_color()) == to_rgba(F.MARGIN_COLORS[kind])
+            assert margin_str(e["margin_s"]) in texts and f"L {e['latest_launch_s']:.0f} s" in texts
+        legend = " ".join(x.get_text() for x in fig.legends[0].get_texts())
+        assert "earliest launch t₀" in legend and "latest launch L" in legend
+    assert n_bars > 0

@@ -480,3 +480,122 @@ def test_serve_command_malformed_file_exits_2(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and out == ""
     assert "bad.toml" in err and "launch_delay" in err
+
+
+# ------------------------------------------------------------------------------------------ margins (issue 12)
+def _strict_json(text: str):
+    """JSON as the browser reads it: NaN / Infinity are not JSON (json.loads would accept them)."""
+    import json
+
+    def refuse(name):
+        raise AssertionError(f"non-JSON constant {name} in the answer")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _null_if_nan(x):
+    return None if x is None or not math.isfinite(x) else x
+
+
+MARGIN_KEYS = ("earliest_launch_s", "latest_launch_s", "margin_s")
+GEOMETRY_KEYS = ("closing_speed_km_s", "crossing_angle_deg")
+
+
+def test_engage_answer_carries_the_margins_and_geometry_of_the_engage_json(client):
+    """The page's margins, latest launches and intercept geometry (docs/models.md "Latest launch and margin",
+    "Intercept geometry") are the `engage --json` document's, to the bit; the answer is strict JSON."""
+    r = post(client, "/api/engage")
+    assert r.status_code == 200, r.text
+    doc = _strict_json(r.text)
+    want = engage(load_scenario_text(SCENARIO)).to_document()
+    for name in ("poland-launch", "poland-track"):
+        got, ref = battery(doc, name), battery(want, name)
+        for k in MARGIN_KEYS:
+            assert got[k] == _null_if_nan(ref[k]), (name, k)
+        for which in ("first_intercept", "last_intercept"):
+            if ref[which] is None:
+                assert got[which] is None
+            else:
+                for k in GEOMETRY_KEYS:
+                    assert got[which][k] == ref[which][k], (name, which, k)
+    # the launch-cued battery engages (margin >= 0); the track-cued one is late (tests/scenarios.py's pair)
+    assert battery(doc, "poland-launch")["margin_s"] >= 0.0
+    assert battery(doc, "poland-track")["margin_s"] < 0.0
+
+
+def test_coverage_answer_carries_margins_equal_to_the_api(client):
+    from shieldlab.api import coverage
+
+    r = post(client, "/api/coverage", COVERAGE)
+    assert r.status_code == 200, r.text
+    cov = _strict_json(r.text)
+    eng = coverage(load_scenario_text(COVERAGE)).engagements
+    margin = eng.margin_s.reshape(1, 6, 2)
+    latest = eng.latest_launch_s.reshape(1, 6, 2)
+    closing = eng.first.closing_speed_m_s.reshape(1, 6, 2) * 1e-3
+    seen = set()
+    for a in range(6):
+        for j in range(2):
+            m = cov["margin_s"][0][a][j]
+            assert (m is None) == (not math.isfinite(margin[0, a, j]))
+            if m is not None:
+                seen.add(m >= 0)
+                assert m == pytest.approx(margin[0, a, j], abs=1e-3)  # rounded to ms for the page
+                assert (m >= 0) == cov["feasible"][0][a][j]  # >= 0 exactly when feasible
+                assert cov["latest_launch_s"][0][a][j] == pytest.approx(latest[0, a, j], abs=1e-3)
+            c = cov["first_closing_speed_km_s"][0][a][j]
+            assert (c is None) == (not cov["feasible"][0][a][j])
+            if c is not None:
+                assert c == pytest.approx(closing[0, a, j], abs=1e-4)
+                assert 0.0 <= cov["first_crossing_angle_deg"][0][a][j] <= 180.0
+    assert seen == {True, False}, "the grid should hold both a margin and a lateness"
+
+
+def test_non_finite_numbers_are_null_not_a_500(client, monkeypatch):
+    """A NaN or an infinity in an answer used to make the JSON encoder fail (HTTP 500): now null."""
+    real = webapp.compute_engage
+
+    def with_nan(sc):
+        doc = real(sc)
+        doc["threats"][0]["engagements"][0]["margin_s"] = float("nan")
+        doc["threats"][0]["engagements"][0]["latest_launch_s"] = float("inf")
+        doc["extra"] = [float("-inf"), 1.5]
+        return doc
+
+    monkeypatch.setattr(webapp, "compute_engage", with_nan)
+    r = post(client, "/api/engage")
+    assert r.status_code == 200, r.text
+    doc = _strict_json(r.text)
+    e = doc["threats"][0]["engagements"][0]
+    assert e["margin_s"] is None and e["latest_launch_s"] is None and doc["extra"] == [None, 1.5]
+    assert webapp.finite({"a": (float("nan"), 2.0), "b": {"c": float("inf")}, "d": "NaN"}) == \
+        {"a": [None, 2.0], "b": {"c": None}, "d": "NaN"}
+
+
+MARGIN_SAMPLES = [42.4, 0.0, -0.0, 3.26, -17.2, -0.4, None, float("nan"), float("inf"), 42.5, 43.5, 3.25, 3.75,
+                  0.05, 9.5, 9.49, 9.45, -9.5, -9.45, 0.25, -0.25, 127.15136467152462, -476.5, 1e6]
+
+
+def test_page_formats_margins_as_the_text_table(client):
+    """static/format.js's marginText gives the Python text (shieldlab.output.margin.margin_str) for the same
+    numbers, ties included (Python rounds exact halves to even, toFixed upwards); run under node."""
+    import json
+    import shutil
+    import subprocess
+
+    from shieldlab.output.margin import margin_str
+
+    assert "/static/format.js" in client.get("/").text
+    assert client.get("/static/format.js").status_code == 200
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the page's margin formatter is not run")
+    js = ROOT / "src" / "shieldlab" / "web" / "static" / "format.js"
+    values = [None if v is None else (v if math.isfinite(v) else str(v)) for v in MARGIN_SAMPLES]
+    script = ("const f = require(process.argv[1]); const vs = JSON.parse(process.argv[2]);"
+              "console.log(JSON.stringify(vs.map((v) => f.marginText(typeof v === 'string' ? Number(v) : v))));")
+    out = subprocess.run([node, "-e", script, str(js), json.dumps(values)], capture_output=True, text=True,
+                         timeout=60, check=True)
+    got = json.loads(out.stdout)
+    assert got == [margin_str(v) for v in MARGIN_SAMPLES]
+    assert got[:7] == ["+42 s", "+0.0 s", "+0.0 s", "+3.3 s", "late by 17 s", "late by 0.4 s", "—"]

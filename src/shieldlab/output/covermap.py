@@ -1,10 +1,16 @@
 """The coverage map (`shieldlab coverage FILE --out map.png`).
 
-One panel per launch point: the aim points coloured by which batteries can engage the threat aimed
+Per launch point, one panel of the aim points coloured by which batteries can engage the threat aimed
 there (categorical: no battery / each battery alone / several batteries; aim points the missile cannot
-reach are crossed), on the bundled Natural Earth basemap, with the launch point, the battery sites (in
-their battery's colour) and the radar sites with their maximum-range rings drawn as geodesic circles
-(or sectors). Drawn from a coverage Dataset only (:func:`shieldlab.coverage.dataset.to_dataset`), so a
+reach are crossed), then one panel per battery coloured by its margin (latest launch minus earliest
+launch, docs/models.md "Latest launch and margin"; with more than MAX_MARGIN_PANELS launch point and battery
+pairs, one panel per battery of its least margin over the launch points instead): a diverging scale, white at 0 s, red where the battery
+is late (full red at the largest lateness), blue where it has time to spare (full blue at the largest margin), grey where there is no margin (never in the band, nothing
+reachable, no cue), under one colour bar in seconds. On the bundled Natural Earth basemap, with the launch
+point, the battery sites (in their battery's colour) and the radar sites with their range rings drawn as
+geodesic circles (or sectors): a radar with a reference range is drawn at its range against the
+coverage missile's cross-section (and, dotted, against its booster's when that differs), the others at
+their maximum range; the ring's range is in the radar's label. Drawn from a coverage Dataset only (:func:`shieldlab.coverage.dataset.to_dataset`), so a
 `.nc` file read back can be mapped again.
 
 Never uses cartopy's downloading features: the basemap is :func:`shieldlab.output.mapplot.draw_basemap`.
@@ -18,7 +24,9 @@ import cartopy.crs as ccrs
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.transforms import offset_copy
-from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -35,6 +43,12 @@ RADAR_COLOR = "#1b5e20"
 ERROR_FACE = "#f7f7f7"
 ERROR_EDGE = "#8a8a8a"
 GRID_ALPHA = 0.72
+MARGIN_CMAP = "RdBu"  # red: late (margin < 0), white: 0 s, blue: time to spare
+NO_MARGIN_COLOR = NONE_COLOR  # no margin: never in the band, nothing reachable, or no cue
+MARGIN_PANEL = "margin"  # the label (Axes.get_label) of a margin panel starts with it; the colour bar's is
+MARGIN_COLORBAR = "margin colour bar"
+LEGEND_COLS = 4
+MAX_MARGIN_PANELS = 24  # more (launch point, battery) pairs than this: one panel per battery, the least margin
 _HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
 
 
@@ -192,11 +206,55 @@ def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _panels(nl: int, nb: int, aspect: float) -> tuple[list[tuple[int, int, int | None, int | None]], int, int]:
+    """The panels as (row, col, launch point or None, battery or None), and the (rows, cols) grid.
+    Without batteries: one category panel per launch point (as :func:`_panel_layout` lays them out). With
+    up to MAX_MARGIN_PANELS (launch point, battery) pairs: each launch point starts a row with its category
+    panel, then one margin panel per battery. With more: the category panels, then one panel per battery
+    of its least margin over the launch points (launch point None)."""
+    if nb == 0:
+        rows, cols = _panel_layout(max(nl, 1), aspect)
+        return [(*divmod(k, cols), k, None) for k in range(max(nl, 1))], rows, cols
+    if nl * nb > MAX_MARGIN_PANELS:
+        cols = 2 if aspect > 0.75 else 3
+        cat_rows = math.ceil(nl / cols)
+        out = [(*divmod(k, cols), k, None) for k in range(nl)]
+        out += [(cat_rows + j // cols, j % cols, None, j) for j in range(nb)]
+        return out, cat_rows + math.ceil(nb / cols), cols
+    per = 1 + nb
+    cols = min(per, 2 if aspect > 0.75 else 3)
+    rows_per = math.ceil(per / cols)
+    out = []
+    for k in range(max(nl, 1)):
+        for m in range(per):
+            r, c = divmod(m, cols)
+            out.append((k * rows_per + r, c, k, None if m == 0 else m - 1))
+    return out, max(nl, 1) * rows_per, cols
+
+
+def margin_scale(ds) -> TwoSlopeNorm:
+    """The margin colour scale of a coverage Dataset: diverging at 0 s (white), reaching full red at the
+    largest lateness and full blue at the largest margin, each rounded up to a whole 10 s (at least 10 s)."""
+    m = np.asarray(ds["margin_s"].values, float) if "margin_s" in ds else np.array([])
+    m = m[np.isfinite(m)]
+
+    def top(x):
+        return max(10.0, 10.0 * math.ceil(float(x) / 10.0))
+
+    return TwoSlopeNorm(0.0, vmin=-top(-m.min() if m.size else 0.0), vmax=top(m.max() if m.size else 0.0))
+
+
+def margin_cmap():
+    return colormaps[MARGIN_CMAP].with_extremes(bad=NO_MARGIN_COLOR)
+
+
 def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scale: str = "auto"):
     """The coverage map of a coverage Dataset as a matplotlib Figure.
 
     ``scale`` is the Natural Earth scale of the basemap, "110m" or "50m"; "auto" takes 50m for maps
     narrower than 5000 km (regional) and 110m for wider ones (same look at that size, much faster).
+    The margin panels are labelled ``"margin: <launch> | <battery>"`` (``Axes.get_label``; the launch is
+    "all launch points" for a least-margin panel) and the colour bar's Axes ``"margin colour bar"``.
     """
     earth = dataset_earth(ds)
     extent = _map_extent(ds)
@@ -217,28 +275,46 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
         scale = "110m" if geometry.view_width_km(earth, proj, frame) > 5000.0 else "50m"
     aspect = (y1 - y0) / (x1 - x0)
 
-    rows, cols = _panel_layout(max(nl, 1), aspect)
+    with_margins = bool(batteries) and nl > 0
+    panels, rows, cols = _panels(nl, len(batteries) if with_margins else 0, aspect)
     panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
     panel_h = panel_w * aspect
-    top_in, bottom_in, gap_h, gap_w, side = 1.12, 1.05, 0.45, 0.25, 0.2
+    errors_present = bool(nl) and any(bool(str(e)) for e in np.ravel(ds["error"].values))
+    legend_in = max(1.05, _legend_height_in(len(_legend_handles(ds, categories(batteries), errors_present))))
+    bar_at_in = legend_in + 0.42  # the colour bar, with its label under it, above the legend
+    bottom_in = bar_at_in + 0.46 if with_margins else legend_in
+    top_in, gap_h, gap_w, side = 1.12, 0.45, 0.25, 0.2
     width = cols * panel_w + (cols - 1) * gap_w + 2 * side
     height = rows * panel_h + (rows - 1) * gap_h + top_in + bottom_in
     fig = mapplot.new_figure((width, height), dpi=dpi)
 
     cats = categories(batteries)
-    errors_present = False
-    for k in range(max(nl, 1)):
-        r, c = divmod(k, cols)
+    norm, cmap = margin_scale(ds), margin_cmap()
+    for r, c, li, j in panels:
         left = (side + c * (panel_w + gap_w)) / width
         bottom = (bottom_in + (rows - 1 - r) * (panel_h + gap_h)) / height
         ax = fig.add_axes((left, bottom, panel_w / width, panel_h / height), projection=proj)
         ax.set_extent(frame, crs=proj)
         _draw_basemap(ax, frame, scale)
         if nl:
-            errors_present |= _draw_panel(ax, ds, k, cats, earth)
+            _draw_panel(ax, ds, li, cats, earth, battery=j, margin=(norm, cmap))
     _title(fig, ds, height, earth)
     _legend(fig, ds, cats, errors_present, bottom_in / height)
+    if with_margins:
+        _margin_colorbar(fig, norm, cmap, width, height, bar_at_in)
     return fig
+
+
+def _margin_colorbar(fig, norm, cmap, width, height, bottom_in):
+    """The margin colour bar, in seconds, above the legend."""
+    w = min(6.5, 0.7 * width)
+    cax = fig.add_axes(((width - w) / 2 / width, bottom_in / height, w / width, 0.16 / height), label=MARGIN_COLORBAR)
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal", extend="neither")
+    cb.set_label("margin (s) = latest launch − earliest launch:  red, late by that much  ·  blue, time to spare  ·  "
+                 "grey, no margin (never in the band, nothing reachable, or no cue)", fontsize=8.5)
+    cb.ax.tick_params(labelsize=8)
+    cb.ax.axvline(0.0, color="k", linewidth=1.0)
+    return cb
 
 
 def _title(fig, ds, height, earth: Earth):
@@ -255,6 +331,20 @@ def _title(fig, ds, height, earth: Earth):
 
 
 def _legend(fig, ds, cats, errors_present, bottom_frac):
+    handles = _legend_handles(ds, cats, errors_present)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), LEGEND_COLS),
+               fontsize=9, frameon=False,
+               title="aim points coloured by the batteries that can engage a threat aimed there"
+               + ("; per battery, by its margin (colour bar)" if ds.sizes["battery"] and ds.sizes["launch"] else ""),
+               title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
+
+
+def _legend_height_in(n_handles: int) -> float:
+    """The legend's height (title and rows of LEGEND_COLS entries), inches."""
+    return 0.42 + 0.21 * math.ceil(n_handles / LEGEND_COLS)
+
+
+def _legend_handles(ds, cats, errors_present) -> list:
     handles = [Patch(facecolor=col, edgecolor="#555555", linewidth=0.5, alpha=GRID_ALPHA, label=lab)
                for lab, col in cats]
     if errors_present and is_grid(ds):
@@ -272,31 +362,66 @@ def _legend(fig, ds, cats, errors_present, bottom_frac):
         handles.append(Line2D([], [], linestyle="none", marker="D", markerfacecolor=RADAR_COLOR,
                               markeredgecolor="k", markersize=6, label="radar site"))
         handles.append(Line2D([], [], color=RADAR_COLOR, linestyle="--", linewidth=1.2,
-                              label="radar max range (geodesic)"))
-    ncol = min(len(handles), 4)
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=9,
-               frameon=False, title="aim points coloured by the batteries that can engage a threat aimed there",
-               title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
+                              label="radar range (geodesic; see its label)"))
+        if any(r[4] is not None for r in radar_rings(ds)):
+            handles.append(Line2D([], [], color=RADAR_COLOR, linestyle=":", linewidth=1.2,
+                                  label="radar range against the booster"))
+    return handles
 
 
-def _draw_panel(ax, ds, k, cats, earth: Earth) -> bool:
+def _pairs(ds, k):
+    """Per aim point (grid or list shape): feasible (..., battery), missile cannot fly it (...), margin_s
+    (..., battery), for launch point k; for k None, over every launch point: feasible from all of them,
+    flown from none, and the least margin (NaN only where no launch point gives one)."""
+    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
+    feas = ds["feasible"].transpose("launch", *aim_dims, "battery").values
+    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].transpose("launch", *aim_dims).values)])
+    err = err.reshape(feas.shape[:-1])
+    m = np.asarray(ds["margin_s"].transpose("launch", *aim_dims, "battery").values, float)
+    if k is not None:
+        return feas[k], err[k], m[k]
+    with np.errstate(invalid="ignore"):
+        least = np.where(np.isfinite(m).any(axis=0), np.nanmin(np.where(np.isfinite(m), m, np.inf), axis=0), np.nan)
+    return feas.all(axis=0), err.all(axis=0), least
+
+
+def _panel_values(ds, k, cats, battery, margin):
+    """What a panel is coloured by: (values, cmap, norm), the category codes or one battery's margins."""
+    feas, _, m = _pairs(ds, k)
+    if battery is None:
+        return (category_codes(feas), ListedColormap([c for _, c in cats]),
+                BoundaryNorm(np.arange(len(cats) + 1) - 0.5, len(cats)))
+    norm, cmap = margin
+    return np.ma.masked_invalid(m[..., battery]), cmap, norm
+
+
+def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margin=None) -> bool:
+    """One panel of launch point k: the category map (battery None) or battery's margin map; k None (a
+    battery only): its least margin over the launch points."""
     pc = ccrs.PlateCarree()
     nb = ds.sizes["battery"]
-    cmap = ListedColormap([c for _, c in cats])
-    norm = BoundaryNorm(np.arange(len(cats) + 1) - 0.5, len(cats))
-    aim_dims = ("lat", "lon") if is_grid(ds) else ("aim",)
-    feas = ds["feasible"].isel(launch=k).transpose(*aim_dims, "battery").values
+    values, cmap, norm = _panel_values(ds, k, cats, battery, margin)
+    feas, err, _ = _pairs(ds, k)
     code = category_codes(feas)
-    err = np.array([bool(str(e)) for e in np.ravel(ds["error"].isel(launch=k).values)]).reshape(code.shape)
-    engageable = int(np.count_nonzero((code > 0) & ~err))
+    if battery is None:
+        engageable = int(np.count_nonzero((code > 0) & ~err))
+    else:
+        engageable = int(np.count_nonzero(feas[..., battery] & ~err))
     placer = mapplot.LabelPlacer(ax, gap_pt=7.0, zorder=9, halo=_HALO)
 
     if is_grid(ds):
         lat, lon = ds["lat"].values, ds["lon"].values
-        masked = np.ma.masked_array(code, mask=err)
+        masked = np.ma.masked_array(values, mask=err)
+        if battery is not None:  # no margin: grey (the colour map's "bad" colour); beyond the missile: hatched
+            masked = np.ma.masked_array(np.ma.filled(values, np.nan), mask=err)
         le, be = geometry.cell_edges(lon), geometry.cell_edges(lat, -90.0, 90.0)
         ax.pcolormesh(le, be, masked, cmap=cmap, norm=norm, alpha=GRID_ALPHA,
                       transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
+        none = np.isnan(np.ma.filled(values, np.nan)) & ~err if battery is not None else np.zeros_like(err)
+        if none.any():  # no margin: pcolormesh leaves NaN cells transparent, so they get a grey layer of their own
+            ax.pcolormesh(le, be, np.ma.masked_array(np.zeros(none.shape), mask=~none),
+                          cmap=ListedColormap([NO_MARGIN_COLOR]), vmin=-0.5, vmax=0.5, alpha=GRID_ALPHA,
+                          transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
         if err.any():  # hatched cells
             cells = [_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
             ax.add_geometries(cells, crs=pc, facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx",
@@ -305,8 +430,9 @@ def _draw_panel(ax, ds, k, cats, earth: Earth) -> bool:
     else:
         alat, alon = ds["aim_lat"].values, ds["aim_lon"].values
         ok = ~err
-        ax.scatter(geometry.wrap_lon(alon[ok]), alat[ok], c=code[ok], cmap=cmap, norm=norm, s=70, edgecolors="k",
-                   linewidths=0.6, transform=pc, zorder=6)
+        c = values[ok] if battery is None else np.ma.filled(values, np.nan)[ok]
+        ax.scatter(geometry.wrap_lon(alon[ok]), alat[ok], c=c, cmap=cmap, norm=norm, s=70, edgecolors="k",
+                   linewidths=0.6, transform=pc, zorder=6, plotnonfinite=True)
         if err.any():
             ax.scatter(geometry.wrap_lon(alon[err]), alat[err], marker="x", s=40, color="#444444", linewidths=1.2,
                        transform=pc, zorder=6)
@@ -314,14 +440,16 @@ def _draw_panel(ax, ds, k, cats, earth: Earth) -> bool:
         for lo, la in zip(alon, alat):
             placer.block(lo, la, 5)
 
-    # radars: ring/sector, marker, label
-    for s in range(ds.sizes["sensor"]):
-        slat, slon = float(ds["sensor_lat"].values[s]), float(ds["sensor_lon"].values[s])
-        center = float(ds["sensor_sector_center_deg"].values[s])
-        sector = Sector(center, float(ds["sensor_sector_half_width_deg"].values[s])) if math.isfinite(center) else None
-        rlon, rlat = geometry.range_ring(earth, slat, slon, float(ds["sensor_max_range_km"].values[s]) * 1e3, sector)
+    # radars: ring/sector (at the range against the missile, when the radar gives a reference range), marker
+    rings = radar_rings(ds)
+    for s, (slat, slon, sector, r_km, boost_km, _) in enumerate(rings):
+        rlon, rlat = geometry.range_ring(earth, slat, slon, r_km * 1e3, sector)
         ax.plot(rlon, rlat, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle="--", linewidth=1.1,
                 alpha=0.85, zorder=4)
+        if boost_km is not None:
+            blon, blat = geometry.range_ring(earth, slat, slon, boost_km * 1e3, sector)
+            ax.plot(blon, blat, transform=ccrs.Geodetic(), color=RADAR_COLOR, linestyle=":", linewidth=1.0,
+                    alpha=0.8, zorder=4)
         ax.scatter([slon], [slat], marker="D", s=34, color=RADAR_COLOR, edgecolors="k", linewidths=0.6,
                    transform=pc, zorder=7)
         placer.block(slon, slat, 5)
@@ -339,29 +467,74 @@ def _draw_panel(ax, ds, k, cats, earth: Earth) -> bool:
                        zorder=8)
         placer.block(blon, blat, 5 + 4.5 * (len(js) - 1))
 
-    # the launch point of this panel
-    llat, llon = float(ds["launch_lat"].values[k]), float(ds["launch_lon"].values[k])
-    ax.scatter([llon], [llat], marker="^", s=110, color=LAUNCH_COLOR, edgecolors="k", linewidths=0.8,
-               transform=pc, zorder=8)
-    placer.block(llon, llat, 6)
+    # the launch point of this panel (all of them for a least-margin panel)
+    ks = range(ds.sizes["launch"]) if k is None else [k]
+    for kk in ks:
+        llat, llon = float(ds["launch_lat"].values[kk]), float(ds["launch_lon"].values[kk])
+        ax.scatter([llon], [llat], marker="^", s=110 if k is not None else 60, color=LAUNCH_COLOR, edgecolors="k",
+                   linewidths=0.8, transform=pc, zorder=8)
+        placer.block(llon, llat, 6)
 
     # labels, most important first
-    launch = str(ds["launch"].values[k])
-    placer.text(llon, llat, launch, fontsize=9.5, fontweight="bold", color="#7f0000")
+    launch = "all launch points" if k is None else str(ds["launch"].values[k])
+    if k is not None:
+        placer.text(llon, llat, launch, fontsize=9.5, fontweight="bold", color="#7f0000")
     for (blat, blon), js in sites.items():
         placer.text(blon, blat, "\n".join(str(ds["battery"].values[j]) for j in js), fontsize=8.5,
                     color="#0b2545", linespacing=1.0)
-    for s in range(ds.sizes["sensor"]):
-        placer.text(float(ds["sensor_lon"].values[s]), float(ds["sensor_lat"].values[s]),
-                    str(ds["sensor"].values[s]), fontsize=8, color=RADAR_COLOR, style="italic")
+    for s, (slat, slon, _, _, _, label) in enumerate(rings):
+        placer.text(slon, slat, label, fontsize=8, color=RADAR_COLOR, style="italic", linespacing=1.0)
     if not is_grid(ds) and ds.sizes["aim"] <= 40:
         for a in range(ds.sizes["aim"]):
             placer.text(float(ds["aim_lon"].values[a]), float(ds["aim_lat"].values[a]), str(ds["aim"].values[a]),
                         fontsize=7.5, color="#222222")
 
-    ax.set_title(f"launched from {launch}: {engageable} of {n_aims} aim points engageable", fontsize=10.5,
-                 loc="left")
+    if battery is None:
+        ax.set_title(f"launched from {launch}: {engageable} of {n_aims} aim points engageable", fontsize=10.5,
+                     loc="left")
+    else:
+        name = str(ds["battery"].values[battery])
+        ax.set_label(f"{MARGIN_PANEL}: {launch} | {name}")
+        if k is None:
+            ax.set_title(f"{name}: least margin over {ds.sizes['launch']} launch points", fontsize=10.5, loc="left")
+        else:
+            ax.set_title(f"{name}: margin, launched from {launch} ({engageable} of {n_aims} engageable)",
+                         fontsize=10.5, loc="left")
+        ax.scatter([float(ds["battery_lon"].values[battery])], [float(ds["battery_lat"].values[battery])],
+                   marker="s", s=150, facecolor="none", edgecolors="k", linewidths=1.6, transform=pc, zorder=8)
     return bool(err.any())
 
 
-__all__ = ["coverage_figure", "categories", "category_codes", "battery_color", "dataset_earth"]
+def radar_rings(ds) -> list[tuple[float, float, Sector | None, float, float | None, str]]:
+    """Per sensor of a coverage Dataset: (lat, lon, sector, ring km, booster ring km or None, label). A radar
+    with a reference range (docs/models.md "Sensitivity") is drawn at its range against the missile's
+    cross-section in free flight, and at the booster's when that differs; the others, and Datasets written
+    before the sensitivity existed, at the maximum range."""
+    out = []
+    rcs = ds.attrs.get("missile_rcs_m2")
+    for s in range(ds.sizes["sensor"]):
+        slat, slon = float(ds["sensor_lat"].values[s]), float(ds["sensor_lon"].values[s])
+        center = float(ds["sensor_sector_center_deg"].values[s])
+        sector = Sector(center, float(ds["sensor_sector_half_width_deg"].values[s])) if math.isfinite(center) else None
+        name = str(ds["sensor"].values[s])
+        ref = float(ds["sensor_reference_range_km"].values[s]) if "sensor_reference_range_km" in ds else math.nan
+        if math.isfinite(ref) and "sensor_range_km" in ds:
+            r_km = float(ds["sensor_range_km"].values[s])
+            b_km = float(ds["sensor_boost_range_km"].values[s]) if "sensor_boost_range_km" in ds else r_km
+            label = f"{name}\n{r_km:,.0f} km vs {_m2(rcs)}"
+            if math.isfinite(b_km) and abs(b_km - r_km) > 0.5:
+                label += f" (booster {b_km:,.0f} km)"
+            else:
+                b_km = None
+        else:
+            r_km, b_km = float(ds["sensor_max_range_km"].values[s]), None
+            label = f"{name}\nmax range {r_km:,.0f} km"
+        out.append((slat, slon, sector, r_km, b_km, label))
+    return out
+
+
+def _m2(rcs) -> str:
+    return "the missile" if rcs is None else f"{float(rcs):g} m²"
+
+
+__all__ = ["coverage_figure", "radar_rings", "margin_scale", "margin_cmap", "categories", "category_codes", "battery_color", "dataset_earth"]

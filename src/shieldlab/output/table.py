@@ -16,6 +16,7 @@ from rich.text import Text
 
 from shieldlab.engagement.results import Reason
 from shieldlab.output.geometry import earth_text
+from shieldlab.output.margin import margin_kind, margin_str
 from shieldlab.output.text import literal
 from shieldlab.output.timeline import events
 from shieldlab.scenario.model import EarthSpec
@@ -95,15 +96,13 @@ def _batteries(t, console):
 
 
 def margin_text(margin_s) -> Text:
-    """A margin as the table shows it: "+42 s" (green: launching up to that much later still intercepts),
-    "late by 17 s" (red: the earliest launch comes that much too late), "—" when there is none (the threat
-    never enters the band, or no point of it can be reached, or no sensor gives a cue)."""
-    if margin_s is None or not math.isfinite(float(margin_s)):
-        return Text("—")
-    m = float(margin_s)
-    if m >= 0:
-        return Text(f"+{m:.0f} s" if m >= 9.5 else f"+{m:.1f} s", "green")
-    return Text(f"late by {-m:.0f} s" if m <= -9.5 else f"late by {-m:.1f} s", "red")
+    """A margin as the table shows it (:func:`shieldlab.output.margin.margin_str`): "+42 s" in green
+    (launching up to that much later still intercepts), "late by 17 s" in red (the earliest launch comes
+    that much too late), "—" when there is none."""
+    return Text(margin_str(margin_s), _MARGIN_STYLE[margin_kind(margin_s)])
+
+
+_MARGIN_STYLE = {"spare": "green", "late": "red", "none": ""}
 
 
 def _why(reason) -> str:

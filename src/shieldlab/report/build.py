@@ -118,7 +118,7 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
                          "sites; stars: first intercept points of the feasible engagements."),
                 "<h3>Results at a glance</h3>",
                 "<p>First intercept (scenario time and altitude) for every threat and battery, or why there is "
-                "none.</p>", H.results_matrix(doc), "<h3>Threats</h3>", H.threats_table(doc)]
+                "none, and the margin (latest launch − earliest launch).</p>", H.results_matrix(doc), "<h3>Threats</h3>", H.threats_table(doc)]
         sections.append(("results", "Threats and engagements", "\n".join(body)))
         tl = []
         for i, t in enumerate(doc["threats"]):

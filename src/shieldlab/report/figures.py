@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 
 from shieldlab.api import Earth, Reason
 from shieldlab.output import geometry, mapplot
+from shieldlab.output.margin import margin_kind, margin_str
 
 _REASONS = {r.value for r in Reason}
 
@@ -29,6 +30,7 @@ SITE_COLORS = ("#6a3d9a", "#e6550d", "#1f78b4", "#e377c2", "#8c564b", "#17becf",
 LINE_STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 NONE_COLOR = "#cfcfcf"
+MARGIN_COLORS = {"spare": "#2166ac", "late": "#b2182b", "none": "#777777"}  # the coverage map's blue / red
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white", alpha=0.9)]
 
 
@@ -276,12 +278,21 @@ def timeline_figure(t: dict, title: str | None = None):
         ax.plot([d["time_s"]], [y], marker="D", color=RADAR_COLOR, markeredgecolor="k", markersize=6)
         ax.annotate(f"{d['time_s']:.0f} s", (d["time_s"], y), xytext=(-5, 0), textcoords="offset points",
                     ha="right", va="center", fontsize=7.5, path_effects=_HALO)
+        tr = d.get("track_s")
+        if tr is not None and tr != d["time_s"]:  # the track formed later (docs/models.md "Track formation")
+            ax.plot([tr, tr], [y - h / 2, y + h / 2], color=RADAR_COLOR, linewidth=2.0)
+            ax.annotate(f"track {tr:.0f} s", (tr, y), xytext=(4, 0), textcoords="offset points", ha="left",
+                        va="center", fontsize=7.5, path_effects=_HALO)
+        elif tr is None and "track_s" in d:
+            ax.annotate("no track", (d["time_s"], y), xytext=(8, 0), textcoords="offset points", ha="left",
+                        va="center", fontsize=7.5, color="#777777", path_effects=_HALO)
     for k, e in enumerate(engs):
         y = rows - 2 - len(dets) - k
         labels.append((y, f"battery {e['battery']}"))
         el = e["earliest_launch_s"]
         if el is not None:
-            ax.plot([el, el], [y - h / 2, y + h / 2], color="k", linewidth=1.4)
+            ax.plot([el, el], [y - h / 2, y + h / 2 + 0.14], color="k", linewidth=1.4)
+        _margin_marks(ax, e, y + h / 2 + 0.1)
         if e["feasible"]:
             fi, li = e["first_intercept"], e["last_intercept"]
             ax.broken_barh([(fi["interceptor_launch_s"], fi["time_s"] - fi["interceptor_launch_s"])],
@@ -299,7 +310,8 @@ def timeline_figure(t: dict, title: str | None = None):
                         va="center", fontsize=8, color="#a50f15", path_effects=_HALO)
     ax.set_yticks([yy for yy, _ in labels], [s for _, s in labels], fontsize=8.5)
     ax.set_ylim(-0.7, rows - 0.3)
-    ax.set_xlim(min(t0, 0.0) - 0.01 * span, ti + 0.02 * span)
+    lat = [e["latest_launch_s"] for e in engs if e.get("latest_launch_s") is not None]
+    ax.set_xlim(min(t0, 0.0, *lat) - 0.01 * span, ti + 0.02 * span)
     ax.set_xlabel("scenario time (s; threat launch at %g s)" % t0, fontsize=9)
     ax.tick_params(axis="x", labelsize=8.5)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -309,12 +321,35 @@ def timeline_figure(t: dict, title: str | None = None):
     handles = [Patch(color=PHASE_COLORS["boost"], label="boost"), Patch(color=PHASE_COLORS["ascent"], label="ascent"),
                Patch(color=PHASE_COLORS["descent"], label="descent"),
                Patch(color=RADAR_COLOR, alpha=0.35, label="tracked (after first detection)"),
-               Line2D([], [], color="k", linewidth=1.4, label="earliest interceptor launch"),
+               Line2D([], [], color="k", linewidth=1.4, label="earliest launch t₀"),
+               Line2D([], [], color=MARGIN_COLORS["spare"], linewidth=3.5, marker="|", markersize=9,
+                      markeredgewidth=2, label="t₀ → latest launch L: time to spare"),
+               Line2D([], [], color=MARGIN_COLORS["late"], linewidth=3.5, marker="|", markersize=9,
+                      markeredgewidth=2, label="L → t₀: late by"),
                Patch(color="#9ecae1", label="interceptor flyout"),
                Patch(color="#31a354", label="intercept window (first–last)")]
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=7, fontsize=7.5, frameon=False,
-               handlelength=1.4, columnspacing=1.0)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize=7.5, frameon=False,
+               handlelength=1.8, columnspacing=1.0)
     return fig
+
+
+def _margin_marks(ax, e: dict, y: float) -> None:
+    """A battery's margin on its timeline row, at height y: a bar from the earliest launch t₀ to the latest
+    launch L (blue: time to spare; red: late, L before t₀), L marked, and the margin in the text table's words.
+    The bar's gid is "margin:<battery>" (for tests)."""
+    L, el, m = e.get("latest_launch_s"), e.get("earliest_launch_s"), e.get("margin_s")
+    if L is None:
+        return
+    kind = margin_kind(m)
+    col = MARGIN_COLORS[kind]
+    if el is not None and kind != "none":
+        bar, = ax.plot([el, L], [y, y], color=col, linewidth=3.5, solid_capstyle="butt", zorder=5)
+        bar.set_gid(f"margin:{e['battery']}")
+    ax.plot([L], [y], marker="|", markersize=10, markeredgewidth=2.2, color=col, zorder=6)
+    words = {"spare": f"L {L:.0f} s, margin {margin_str(m)}", "late": f"L {L:.0f} s, {margin_str(m)}",
+             "none": f"L {L:.0f} s (no cue)"}[kind]
+    ax.annotate(words, (max(L, el if el is not None else L), y), xytext=(5, 0), textcoords="offset points",
+                ha="left", va="center", fontsize=7.5, color=col, path_effects=_HALO, zorder=7)
 
 
 # --------------------------------------------------------------------------- coverage

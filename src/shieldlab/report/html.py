@@ -14,6 +14,7 @@ import numpy as np
 
 from shieldlab.api import AimGrid, Reason, count_pairs, format_value
 from shieldlab.output.geometry import earth_text, point_label, site_text
+from shieldlab.output.margin import margin_kind, margin_str
 from shieldlab.output.timeline import events as timeline_events
 
 
@@ -40,6 +41,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.ok { background: #e3f4e1; color: #0b5d1e; white-space: nowrap; }
 td.no { background: #fbeaea; color: #8a1c1c; }
 td.na { color: #888; }
+td.spare { color: #0b3d91; white-space: nowrap; text-align: right; }
+td.late { color: #a50f15; white-space: nowrap; text-align: right; }
 img { max-width: 100%; height: auto; border: 1px solid #e2e2e2; margin: 0.4em 0; }
 figure { margin: 0.8em 0 1.2em 0; }
 figcaption { font-size: 0.88em; color: #444; }
@@ -94,6 +97,27 @@ def km(x_m) -> str:
     return "∞" if not math.isfinite(x_m) else f"{x_m * 1e-3:g} km"
 
 
+def margin_cell(margin_s) -> tuple[str, str]:
+    """A margin as an (HTML, css class) cell, in the text table's words ("+42 s", "late by 17 s", "—")."""
+    kind = margin_kind(margin_s)
+    return esc(margin_str(margin_s)), {"spare": "spare", "late": "late", "none": "na"}[kind]
+
+
+def geometry_text(i: dict | None) -> str:
+    """Closing speed and crossing angle at an intercept (docs/models.md "Intercept geometry"): "5.04 km/s, 73°"."""
+    if not i or i.get("closing_speed_km_s") is None:
+        return "—"
+    return f"{num(i['closing_speed_km_s'], '{:.2f}')} km/s, {num(i.get('crossing_angle_deg'), '{:.0f}')}°"
+
+
+MARGIN_NOTE = ('<p class="meta">margin: the latest interceptor launch that still intercepts (latest launch) minus '
+               "the earliest launch (+: time to spare; late by: the cue or the delay comes that much too late; —: "
+               "no margin, the threat never enters the band, nothing is reachable, or no sensor gives a cue). "
+               "Geometry at an intercept: closing speed |v<sub>K</sub> − v<sub>T</sub>| of kill vehicle and threat "
+               "and crossing angle between v<sub>K</sub> and −v<sub>T</sub> (0° head-on, 180° a tail chase "
+               "from directly behind).</p>")
+
+
 # --------------------------------------------------------------------------- scenario summary
 def scenario_summary(sc, *, source_file: str | None, catalog_version: str, version: str) -> str:
     parts = []
@@ -110,8 +134,11 @@ def scenario_summary(sc, *, source_file: str | None, catalog_version: str, versi
         for r in sc.sensors:
             sec = "all round" if r.sector is None or r.sector.half_width_deg >= 180 else \
                 f"{r.sector.center_deg:g}° ± {r.sector.half_width_deg:g}°"
-            rows.append([esc(r.name), point_text(r.at), km(r.max_range_m), f"{r.min_elevation_deg:g}°", esc(sec)])
-        parts.append("<h3>Sensors</h3>" + table(["radar", "site", "max range", "min elevation", "azimuth sector"], rows))
+            ref = "—" if r.reference_range_m is None else f"{km(r.reference_range_m)} vs {r.reference_rcs_m2:g} m²"
+            rows.append([esc(r.name), point_text(r.at), km(r.max_range_m), esc(ref), f"{r.min_elevation_deg:g}°",
+                         esc(sec), f"{r.track_formation_s:g} s"])
+        parts.append("<h3>Sensors</h3>" + table(["radar", "site", "max range", "reference range", "min elevation",
+                                                  "azimuth sector", "track formation"], rows))
     if sc.batteries:
         rows = []
         for b in sc.batteries:
@@ -171,19 +198,21 @@ def results_matrix(doc: dict) -> str:
         row = [esc(t["name"]), num(flight / 60.0, "{:.1f}"), num(t["track_time_s"], "{:.0f}")]
         cls = ["", "num", "num"]
         for e in t["engagements"]:
+            m = esc(margin_str(e.get("margin_s")))
+            m = m if margin_kind(e.get("margin_s")) == "late" else f"margin {m}"  # "late by 17 s", "margin +42 s"
             if e["feasible"]:
                 fi = e["first_intercept"]
-                row.append(f"{fi['time_s']:.0f} s @ {fi['altitude_km']:.0f} km")
+                row.append(f"{fi['time_s']:.0f} s @ {fi['altitude_km']:.0f} km<br>{m}")
                 cls.append("ok")
             else:
-                row.append(esc(_reason_text(e["reason"], short=True)))
+                row.append(esc(_reason_text(e["reason"], short=True)) + f"<br>{m}")
                 cls.append("no")
         rows.append(row)
         classes.append(cls)
-    return (table(["threat", "flight min", "first detection s"] + [esc(b) for b in batteries], rows, classes)
+    return (table(["threat", "flight min", "track time s"] + [esc(b) for b in batteries], rows, classes)
             + '<p class="meta">too late: reachable, but not in time; out of reach: no point of the flight inside the '
               "altitude band can be reached; outside band: never inside the interceptor's altitude band; not "
-              "detected: cue = track and no sensor sees the threat.</p>")
+              "detected: cue = track and no sensor sees the threat.</p>" + MARGIN_NOTE)
 
 
 def threats_table(doc: dict) -> str:
@@ -212,23 +241,44 @@ def threat_detail(t: dict, img: str | None) -> str:
     never = [d["sensor"] for d in t["detections"] if d["time_s"] is None]
     if never:
         events += f'<p class="meta">never detected by: {esc(", ".join(never))}</p>'
+    return events + sensor_table(t) + engagement_table(t) + (figure(
+        img, f"Timeline of {esc(t['name'])}: flight phases, radar detections and tracks, and per battery the "
+             "earliest launch t<sub>0</sub>, the latest launch L that still intercepts (the span between them "
+             "blue when there is time to spare, red when the battery is late), the flyout to the first intercept "
+             "and the intercept window.", alt=f"Timeline of {t['name']}") if img else "")
+
+
+def sensor_table(t: dict) -> str:
+    """Per sensor: its first detection of the threat and its track time (seen for its whole track formation
+    time, docs/models.md "Track formation")."""
+    if not t["detections"]:
+        return ""
+    rows = [[esc(d["sensor"]), num(d["time_s"], none="never"),
+             num(d.get("track_s"), none="never" if d["time_s"] is None else "no track")] for d in t["detections"]]
+    return table(["sensor", "first detection s", "track time s"], rows, [["", "num", "num"] for _ in rows])
+
+
+def engagement_table(t: dict) -> str:
+    """Per battery: earliest launch, latest launch, margin, the window, and the geometry at the intercepts."""
     rows, cls = [], []
     for e in t["engagements"]:
+        m, mc = margin_cell(e.get("margin_s"))
+        head = [esc(e["battery"]), num(e["earliest_launch_s"]), num(e.get("latest_launch_s")), m]
         if e["feasible"]:
             fi, li = e["first_intercept"], e["last_intercept"]
-            rows.append([esc(e["battery"]), num(e["earliest_launch_s"]), f"{fi['time_s']:.1f} → {li['time_s']:.1f}",
-                         f"{fi['altitude_km']:.0f} km → {li['altitude_km']:.0f} km",
-                         f"{fi['interceptor_launch_s']:.1f} s / {fi['flyout_time_s']:.0f} s"])
-            cls.append(["", "num", "ok", "num", "num"])
+            rows.append(head + [f"{fi['time_s']:.1f} → {li['time_s']:.1f}",
+                                f"{fi['altitude_km']:.0f} km → {li['altitude_km']:.0f} km",
+                                f"{fi['interceptor_launch_s']:.1f} s / {fi['flyout_time_s']:.0f} s",
+                                geometry_text(fi), geometry_text(li)])
+            cls.append(["", "num", "num", mc, "ok", "num", "num", "num", "num"])
         else:
-            rows.append([esc(e["battery"]), num(e["earliest_launch_s"]),
-                         "none: " + esc(_reason_text(e["reason"])), "", ""])
-            cls.append(["", "num", "no", "", ""])
-    windows = table(["battery", "earliest launch s", "window (intercept times) s", "intercept altitude",
-                     "interceptor launch / flyout (first)"], rows, cls) if rows else ""
-    pic = figure(img, f"Timeline of {esc(t['name'])}: flight phases, radar detections, earliest interceptor launch, "
-                      "flyout to the first intercept and the intercept window, per battery.") if img else ""
-    return events + windows + pic
+            rows.append(head + ["none: " + esc(_reason_text(e["reason"])), "", "", "", ""])
+            cls.append(["", "num", "num", mc, "no", "", "", "", ""])
+    if not rows:
+        return ""
+    return table(["battery", "earliest launch s", "latest launch s", "margin", "window (intercept times) s",
+                  "intercept altitude", "interceptor launch / flyout (first)", "closing speed, crossing angle (first)",
+                  "closing speed, crossing angle (last)"], rows, cls) + MARGIN_NOTE
 
 
 # --------------------------------------------------------------------------- coverage
@@ -303,7 +353,7 @@ def margin_table(sens) -> str:
             return "unreachable", "no"
         if not math.isfinite(m[i, j]):
             return f"L {L[i, j]:.0f}; never cued", "na"
-        return f"{m[i, j]:+.0f} (L {L[i, j]:.0f})", ("ok" if m[i, j] >= 0 else "no")
+        return f"{esc(margin_str(m[i, j]))} (L {L[i, j]:.0f})", ("ok" if m[i, j] >= 0 else "no")
 
     return _threat_grid(sens, list(sens.battery_names), cell)
 

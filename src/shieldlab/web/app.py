@@ -282,9 +282,22 @@ def compute_coverage(scenario, progress=None) -> dict:
     return {**coverage_compact(coverage(scenario, workers=1, progress=progress)), "reason_text": reason_text()}
 
 
+def finite(doc):
+    """The document with every float that is not finite (NaN, ±inf) as None: JSON has no such numbers, and
+    the page reads null as "none" (no margin, no latest launch)."""
+    if isinstance(doc, float):
+        return doc if math.isfinite(doc) else None
+    if isinstance(doc, dict):
+        return {k: finite(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [finite(v) for v in doc]
+    return doc
+
+
 def _json(doc) -> JsonResponse:
-    """The answer, encoded here (on a worker thread) so that a large document does not hold up the event loop."""
-    return JsonResponse(jsonable_encoder(doc))
+    """The answer, encoded here (on a worker thread) so that a large document does not hold up the event loop.
+    Non-finite floats become null (:func:`finite`)."""
+    return JsonResponse(finite(jsonable_encoder(doc)))
 
 
 def _engage_answer(req: RunRequest) -> JsonResponse:
@@ -540,7 +553,7 @@ def create_app(initial_scenario_path=None, examples_dir=None, allowed_hosts=None
 
     @app.get("/api/coverage/jobs/{job_id}")
     async def coverage_job_status(job_id: str):
-        return jobs.get(job_id).as_dict()
+        return _json(jobs.get(job_id).as_dict())
 
     post_paths.update(r.path for r in app.routes if "POST" in (getattr(r, "methods", None) or ()))
     return app

@@ -206,7 +206,13 @@ def coverage_compact(result) -> dict:
     nb = len(sc.batteries)
     feas = eng.feasible.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), bool)
     code = eng.reason_code.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb), int)
-    first = eng.first.time_s.reshape(nl, na, nb) if nl * na else np.zeros((nl, na, nb))
+    def per(x, scale=1.0):
+        return np.asarray(x, float).reshape(nl, na, nb) * scale if nl * na else np.zeros((nl, na, nb))
+
+    def cube(x, nd):  # [launch][aim][battery], null where not finite
+        return [[[_r(v, nd) for v in row] for row in per_l] for per_l in x.tolist()]
+
+    first = per(eng.first.time_s)
     err = np.asarray(result.flights.error, dtype=object).reshape(nl, na) if nl * na else np.zeros((nl, na), object)
     grid = None
     g = sc.coverage.aim
@@ -224,7 +230,12 @@ def coverage_compact(result) -> dict:
         # [launch][aim][battery]
         "feasible": feas.astype(bool).tolist(),
         "reason": [[[_reason_value(c) for c in row] for row in per_l] for per_l in code.tolist()],
-        "first_intercept_s": [[[_r(x, 1) for x in row] for row in per_l] for per_l in first.tolist()],
+        "first_intercept_s": cube(first, 1),
+        # the margin and the latest launch (null: no margin / no latest launch), the geometry at the first intercept
+        "margin_s": cube(per(eng.margin_s), 3),
+        "latest_launch_s": cube(per(eng.latest_launch_s), 3),
+        "first_closing_speed_km_s": cube(per(eng.first.closing_speed_m_s, 1e-3), 4),
+        "first_crossing_angle_deg": cube(per(eng.first.crossing_angle_deg), 2),
         # [launch][aim]: null, or why the missile cannot fly that pair
         "error": err.tolist(),
     }

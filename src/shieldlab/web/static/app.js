@@ -30,6 +30,21 @@ const fmtLL = (lat, lon) => {
   const w = ((lon + 540) % 360) - 180;
   return `${Math.abs(lat).toFixed(2)}°${lat >= 0 ? "N" : "S"} ${Math.abs(w).toFixed(2)}°${w >= 0 ? "E" : "W"}`;
 };
+const { marginText, marginKind, NO_MARGIN } = window.shieldlabFormat;  // static/format.js: the text table's words
+const MARGIN_COLORS = { late: "#b2182b", spare: "#2166ac", zero: "#f7f7f7" };
+// closing speed and crossing angle at an intercept (0° head-on, 180° a tail chase)
+const fmtGeom = (i) => (i && i.closing_speed_km_s != null
+  ? `closing speed ${i.closing_speed_km_s.toFixed(2)} km/s, crossing angle ${i.crossing_angle_deg.toFixed(0)}°` : "");
+const marginLine = (e) => `margin ${marginText(e.margin_s)}` +
+  (e.latest_launch_s != null ? ` (latest launch ${fmtT(e.latest_launch_s)} s)` : "");
+// a margin's colour: white at 0 s, full red at -late, full blue at +spare; grey when there is none
+function marginColor(m, late, spare) {
+  if (marginKind(m) === "none") return COLORS.none;
+  const f = Math.min(1, Math.abs(m) / Math.max(m < 0 ? late : spare, 1e-9));
+  const a = MARGIN_COLORS.zero, b = m < 0 ? MARGIN_COLORS.late : MARGIN_COLORS.spare;
+  const ch = (c, k) => parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16);
+  return "#" + [0, 1, 2].map((k) => Math.round(ch(a, k) + f * (ch(b, k) - ch(a, k))).toString(16).padStart(2, "0")).join("");
+}
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
 /* ------------------------------------------------------------------------------------------ state */
@@ -182,7 +197,15 @@ function drawLegend() {
   const alts = S.geometry ? S.geometry.ref_altitudes_km : [];
   alts.forEach((h, i) => lg.append(legendItem(swLine(COLORS.radar, RADAR_DASH[i] ? "thin dash" : "thin"),
     `radar sees targets at ${h} km`)));
-  if (S.coverage) {
+  if (S.coverage && S.marginScale) {
+    const { battery, late, spare } = S.marginScale;
+    lg.append(el("h4", { text: `Aim points: margin of ${battery}` }));
+    if (late) lg.append(legendItem(swBox(MARGIN_COLORS.late, 0.75), marginText(-late)));
+    lg.append(legendItem(swBox(MARGIN_COLORS.zero, 0.75), `${marginText(0)} (just in time)`));
+    if (spare) lg.append(legendItem(swBox(MARGIN_COLORS.spare, 0.75), marginText(spare)));
+    lg.append(legendItem(swBox(COLORS.none, 0.5), `${NO_MARGIN}: no margin`));
+    lg.append(legendItem(swBox(COLORS.error, 0.8, "#868e96"), "out of the missile's reach"));
+  } else if (S.coverage) {
     lg.append(el("h4", { text: "Aim points engageable by" }));
     for (const b of S.coverage.batteries) lg.append(legendItem(swBox(S.batteryColor[b], 0.75), `${b} only`));
     if (S.coverage.batteries.length > 1) lg.append(legendItem(swBox(COLORS.several, 0.75), "two or more batteries"));
@@ -484,7 +507,7 @@ function drawEngagement(eng, ref, bounds) {
       seg.push([b.lat_deg, lonAt(b.lon_deg)]);
       L.polyline(seg, { pane: "windows", color: COLORS.window, weight: 11, opacity: 0.42, lineCap: "butt",
         className: "intercept-window" })
-        .bindTooltip(`${esc(t.name)} × ${esc(e.battery)}: intercept window ${fmtT(a.time_s)}–${fmtT(b.time_s)} s`, { sticky: true })
+        .bindTooltip(`${esc(t.name)} × ${esc(e.battery)}: intercept window ${fmtT(a.time_s)}–${fmtT(b.time_s)} s<br>${esc(marginLine(e))}`, { sticky: true })
         .addTo(layers.intercepts);
       const site = siteOf(e.battery);
       if (site) {
@@ -494,10 +517,12 @@ function drawEngagement(eng, ref, bounds) {
       }
       const first = divMarker(a.lat_deg, lonAt(a.lon_deg), "intercept-marker", [16, 16], `${t.name} × ${e.battery}`);
       first.bindPopup(`<b>first intercept</b> of ${esc(t.name)} by ${esc(e.battery)}<br>t = ${fmtT(a.time_s)} s, ` +
-        `altitude ${a.altitude_km.toFixed(0)} km<br>interceptor launch ${fmtT(a.interceptor_launch_s)} s, flyout ${fmtT(a.flyout_time_s)} s`);
+        `altitude ${a.altitude_km.toFixed(0)} km<br>interceptor launch ${fmtT(a.interceptor_launch_s)} s, flyout ${fmtT(a.flyout_time_s)} s` +
+        `<br>${esc(fmtGeom(a))}<br>${esc(marginLine(e))}`);
       first.setZIndexOffset(1000).addTo(layers.intercepts);
       const last = divMarker(b.lat_deg, lonAt(b.lon_deg), "intercept-marker last", [12, 12], `${t.name} × ${e.battery} (last)`);
-      last.bindPopup(`<b>last intercept</b> of ${esc(t.name)} by ${esc(e.battery)}<br>t = ${fmtT(b.time_s)} s, altitude ${b.altitude_km.toFixed(0)} km`);
+      last.bindPopup(`<b>last intercept</b> of ${esc(t.name)} by ${esc(e.battery)}<br>t = ${fmtT(b.time_s)} s, altitude ${b.altitude_km.toFixed(0)} km` +
+        `<br>${esc(fmtGeom(b))}<br>interceptor launch ${fmtT(b.interceptor_launch_s)} s (the latest that still intercepts)`);
       last.addTo(layers.intercepts);
     });
     // the track, coloured by phase (the burnout point belongs to both)
@@ -539,7 +564,7 @@ function drawEngagement(eng, ref, bounds) {
 function drawCoverage() {
   layers.coverage.clearLayers();
   const cov = S.coverage, box = $("coverage-box");
-  if (!cov) { box.hidden = true; return; }
+  if (!cov) { box.hidden = true; S.marginScale = null; return; }
   box.hidden = false;
   const sel = $("coverage-launch");
   const names = cov.launch.map((l) => l.name);
@@ -547,6 +572,21 @@ function drawCoverage() {
     sel.replaceChildren(...names.map((n, i) => el("option", { value: String(i), text: n })));
   }
   const li = Math.min(+sel.value || 0, cov.launch.length - 1);
+  const csel = $("coverage-color");
+  const copts = ["", ...cov.batteries.map((_, j) => String(j))];
+  if ([...csel.options].map((o) => o.value).join("|") !== copts.join("|")) {
+    const keep = csel.value;
+    csel.replaceChildren(el("option", { value: "", text: "batteries that engage" }),
+      ...cov.batteries.map((b, j) => el("option", { value: String(j), text: `margin of ${b}` })));
+    csel.value = copts.includes(keep) ? keep : "";
+  }
+  const mj = csel.value === "" ? null : +csel.value;  // colour by this battery's margin
+  let late = 0, spare = 0;
+  if (mj != null) for (const row of cov.margin_s[li]) {
+    const m = row[mj];
+    if (m != null) { if (m < 0) late = Math.max(late, -m); else spare = Math.max(spare, m); }
+  }
+  S.marginScale = mj == null ? null : { battery: cov.batteries[mj], late, spare };
   const ref = S.refLon, nb = cov.batteries.length;
   const counts = new Array(nb).fill(0);
   let any = 0, reach = 0;
@@ -558,15 +598,21 @@ function drawCoverage() {
     who.forEach((b) => counts[cov.batteries.indexOf(b)]++);
     if (!err) reach++;
     if (who.length) any++;
-    const color = err ? COLORS.error : who.length === 0 ? COLORS.none : who.length === 1 ? S.batteryColor[who[0]] : COLORS.several;
-    const opt = { pane: "coveragegrid", color: "#495057", weight: 0.3, fillColor: color, fillOpacity: err ? 0.6 : who.length ? 0.62 : 0.35,
+    const color = err ? COLORS.error : mj != null ? marginColor(cov.margin_s[li][a][mj], late, spare)
+      : who.length === 0 ? COLORS.none : who.length === 1 ? S.batteryColor[who[0]] : COLORS.several;
+    const shown = mj != null ? cov.margin_s[li][a][mj] != null : who.length;
+    const opt = { pane: "coveragegrid", color: "#495057", weight: 0.3, fillColor: color, fillOpacity: err ? 0.6 : shown ? 0.62 : 0.35,
                   className: "coverage-cell" };
     const shape = step
       ? L.rectangle([[lat - step / 2, lon - step / 2], [lat + step / 2, lon + step / 2]], opt)
       : L.circleMarker([lat, lon], { ...opt, radius: 7, weight: 1 });
-    const lines = cov.batteries.map((b, j) => feas[j]
-      ? `✓ ${esc(b)}: first intercept ${fmtT(cov.first_intercept_s[li][a][j])} s`
-      : `✗ ${esc(b)}: ${esc(REASON_TEXT[cov.reason[li][a][j]] || cov.reason[li][a][j] || "—")}`);
+    const lines = cov.batteries.map((b, j) => {
+      const m = `margin ${marginText(cov.margin_s[li][a][j])}`;
+      if (!feas[j]) return `✗ ${esc(b)}: ${esc(REASON_TEXT[cov.reason[li][a][j]] || cov.reason[li][a][j] || "—")}; ${esc(m)}`;
+      const c = cov.first_closing_speed_km_s[li][a][j], x = cov.first_crossing_angle_deg[li][a][j];
+      return `✓ ${esc(b)}: first intercept ${fmtT(cov.first_intercept_s[li][a][j])} s, ${esc(m)}, latest launch ` +
+        `${fmtT(cov.latest_launch_s[li][a][j])} s` + (c != null ? `; closing ${c.toFixed(2)} km/s at ${x.toFixed(0)}°` : "");
+    });
     shape.bindTooltip(`<b>${esc(names[li])} → ${fmtLL(lat, cov.aim.lon_deg[a])}</b><br>` + (err ? esc(err) : lines.join("<br>")), { sticky: true });
     shape.addTo(layers.coverage);
   }
@@ -580,6 +626,15 @@ function drawCoverage() {
     sm.append(d);
   });
   sm.append(el("div", { text: `any battery: ${pct(any)}; in the missile's reach: ${pct(reach)}` }));
+  if (mj != null) {
+    const bar = el("div", { class: "margin-scale" });
+    bar.style.background = `linear-gradient(to right, ${MARGIN_COLORS.late}, ${MARGIN_COLORS.zero}, ${MARGIN_COLORS.spare})`;
+    sm.append(el("div", { class: "small", text: `colour: margin of ${cov.batteries[mj]} (latest launch − earliest launch)` }), bar,
+      el("div", { class: "row small" }, el("span", { text: late ? marginText(-late) : "" }), el("span", { text: marginText(0) }),
+        el("span", { text: spare ? marginText(spare) : "" })),
+      el("div", { class: "small", text: "grey: no margin (never in the band, nothing reachable, or no cue)" }));
+  }
+  drawLegend();
 }
 
 /* ------------------------------------------------------------------------------------------ results */
@@ -605,6 +660,15 @@ function timelineBar(t, events) {
   t.engagements.forEach((e, j) => {
     const y = 17 + j * 9;
     add("line", { x1: x(t.launch.time_s), x2: x(T), y1: y + 3, y2: y + 3, stroke: "#e9ecef", "stroke-width": 5 });
+    const kind = marginKind(e.margin_s), xc = (s) => Math.max(1, Math.min(W - 1, x(s)));
+    if (kind !== "none") {  // earliest launch t0 -> latest launch L: blue when there is time to spare, red when late
+      add("line", { x1: xc(e.earliest_launch_s), x2: xc(e.latest_launch_s), y1: y + 1, y2: y + 1,
+        stroke: MARGIN_COLORS[kind], "stroke-width": 2, class: `margin-${kind}` }, `${e.battery}: ${marginLine(e)}`);
+      add("line", { x1: xc(e.earliest_launch_s), x2: xc(e.earliest_launch_s), y1: y - 1, y2: y + 7, stroke: "#212529", "stroke-width": 1.2 },
+        `${e.battery}: earliest launch t0 ${fmtT(e.earliest_launch_s)} s`);
+      add("line", { x1: xc(e.latest_launch_s), x2: xc(e.latest_launch_s), y1: y - 1, y2: y + 7, stroke: MARGIN_COLORS[kind], "stroke-width": 2 },
+        `${e.battery}: latest launch L ${fmtT(e.latest_launch_s)} s`);
+    }
     if (e.feasible) {
       const a = e.first_intercept, b = e.last_intercept;
       add("line", { x1: x(a.interceptor_launch_s), x2: x(a.time_s), y1: y + 3, y2: y + 3, stroke: "#8ce99a", "stroke-width": 2, "stroke-dasharray": "2 2" },
@@ -668,6 +732,20 @@ function renderResults() {
     const ol = el("ol", { class: "timeline" });
     for (const [time, kind, text] of ev) ol.append(el("li", { class: `k-${kind}` }, el("span", { class: "t", text: `${fmtT(time)} s` }), el("span", { class: "ev", text })));
     card.append(ol);
+    const bl = el("ul", { class: "margins" });
+    for (const e of t.engagements) {
+      const kind = marginKind(e.margin_s);
+      const geo = e.feasible ? [fmtGeom(e.first_intercept) && `first intercept: ${fmtGeom(e.first_intercept)}`,
+        fmtGeom(e.last_intercept) && `last: ${fmtGeom(e.last_intercept)}`].filter(Boolean).join("; ") : "";
+      bl.append(el("li", { class: `margin-${kind}`, "data-battery": e.battery },
+        el("span", { class: "b", text: `${e.battery}: ` }), el("span", { class: "m", text: marginText(e.margin_s) }),
+        el("span", { class: "small", text: (e.latest_launch_s != null ? ` (latest launch ${fmtT(e.latest_launch_s)} s, ` +
+          `earliest ${fmtT(e.earliest_launch_s)} s)` : "") + (geo ? ` — ${geo}` : "") })));
+    }
+    card.append(bl);
+    const tracked = t.detections.filter((d) => d.time_s != null);
+    if (tracked.length) card.append(el("div", { class: "small", text: "tracks: " + tracked.map((d) =>
+      `${d.sensor} ${d.track_s == null ? "none" : fmtT(d.track_s) + " s"}`).join(", ") }));
     const never = t.detections.filter((d) => d.time_s == null).map((d) => d.sensor);
     const notes = [];
     if (never.length) notes.push(el("li", { class: "small", text: `never detected by ${never.join(", ")}` }));
@@ -721,6 +799,7 @@ async function init() {
     if ($("ovr-gamma-row")) $("ovr-gamma-row").hidden = true;
   });
   $("coverage-launch").addEventListener("change", () => { drawCoverage(); });
+  $("coverage-color").addEventListener("change", () => { drawCoverage(); });
   if (!S.examples.length) { setState("ready", "no example scenarios; paste a scenario into the TOML box and Run"); $("toml-box").open = true; return; }
   const params = new URLSearchParams(location.search);
   const want = params.get("example");
