@@ -1,11 +1,11 @@
 """Sensitivity sweeps for the report: interceptor burnout speed and launch delay.
 
-A battery engages a threat exactly when its earliest launch t0 (cue time + launch delay) is no later than
-L, the latest interceptor launch that still intercepts (docs/models.md, The latest launch:
-`Engagements.latest_launch_s` at the scenario's own interceptors, `shieldlab.api.latest_launch` for
-others). L depends on the site and interceptor type only, not on the cue or the delay; one L per (site,
-interceptor) gives every battery's answer for every delay, and its margin L - t0. For the speed sweep, every interceptor type's burnout
-speed is replaced (dataclasses.replace) by each speed in turn, everything else unchanged, and L
+A battery engages a threat exactly when its earliest launch t0 (cue time + launch delay) is no later than L,
+the latest interceptor launch that still intercepts (docs/models.md, The latest launch:
+`Engagements.latest_launch_s` at the scenario's own interceptors, `shieldlab.api.latest_launch` for others). L
+depends on the site and interceptor type only, not on the cue or the delay; one L per (site, interceptor)
+gives every battery's answer for every delay, and its margin L - t0. For the speed sweep, every interceptor
+type's burnout speed is replaced (dataclasses.replace) by each speed in turn, everything else unchanged, and L
 recomputed; the least speed that engages is then refined by bisection per threat and battery.
 
 Everything here runs on an EngageResult: the scenario's [[threats]], or (when it has none) an evenly
