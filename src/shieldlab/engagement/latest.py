@@ -25,13 +25,19 @@ How L is found, from the free-flight samples that the windows scan (engagement/s
    the parabola promises less than GAIN_TOL_S more than the best value, or when the maximum lies at the
    edge (the parabola peaks beyond it, or is not concave). The stopping rule is on the value, which is
    what is reported: near a smooth maximum the value is second-order in the error of its time.
+4. Family switches (energy management): where the fast arc changes family (full speed, the floor, burnout;
+   FAMILY_* of interceptor/flyout.py) T has a kink, which no parabola follows. The parabolas of step 3 use
+   only the points of the best point's family; while the best point lies next to a point of another family,
+   the switch between them is bisected on exact solves to EDGE_TOL_S (SWITCH_STEPS at most), and once
+   located it ends the family's points like an edge of D.
 
 With a table the samples' values are the table's (within about 2 s of exact ones, too rough for a
 curvature), so each candidate first takes one of two fast paths: where the table peaks between two
 neighbours in D, exact solves at the table's vertex and PROBE_S either side of it start the refinement
 (`_table_interior`); next to the burnout, the impact or a band crossing, exact solves at that end and
 PROBE_S inside it show whether f falls inwards, and then the end holds the maximum (`_table_edge`). The
-others (a table that misjudged the top, uncertain cells, an edge of reach, a jump) take the general path:
+others (a table that misjudged the top, uncertain cells, an edge of reach, a jump, samples or exact points
+of mixed arc families) take the general path:
 the candidate and its neighbours solved exactly, a climb to an exact local maximum over the samples (steps
 doubling while f rises, then bisection on the sample indices: a top may hide in a long run of uncertain
 table cells), then steps 2 and 3.
