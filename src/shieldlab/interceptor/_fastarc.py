@@ -18,6 +18,9 @@ the point (beta, gamma, tau), where gamma is the elevation in the vertical plane
 over the top) and beta the angle out of it, started from a scan of the in-plane arcs' passes near P
 (`approach`); unlike (az, x) it has no singularity at the zenith, where (az, x) Newton steps fail
 (the Jacobian's az column vanishes): points nearly above the site are reached by near-vertical arcs.
+With em, a point below the floor within NEAR_SPHERE burnout-sphere radii of the site also tries the
+floor arc from `boosted_floor_start` (the flat-Earth floor start with the boost leg, which is most of
+the way there); a point on the sphere to conv_m, at or above the floor, counts as inside it.
 An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
 found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
 so a point that converges after n steps costs 3 n + 1 arcs.
