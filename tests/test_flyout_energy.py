@@ -372,3 +372,71 @@ def test_slow_interceptor_reaches_points_overhead(overhead):
     T1 = brute_force_flyout_s(fly_.site, 2500.0, 40.0, p1)
     assert T1 <= first + WINDOW_TOL_S
     assert abs(res.engagements.first.flyout_time_s[0, 0] - T1) < EDGE_TIME_TOL_S
+
+
+# ---- the burnout sphere's edge (energy management) --------------------------------------------------------------
+def floor_arc_time_by_dop853(site: Point, speed, burn_time_s, floor_deg, p, tau_max=600.0):
+    """The least flyout time to p over the floor arcs (launched at floor_deg, any burnout speed up to `speed`,
+    MODELS.md 4.1), by a direct search: arcs towards p's azimuth at 19 speeds from 10 % to 100 % flown by DOP853,
+    those passing within 30 km of p refined to a root of the miss by scipy's `root` in (azimuth, speed, tau) on
+    single DOP853 flights; inf when no floor arc reaches p."""
+    S = _ecef(site.lat_deg, site.lon_deg, site.alt_m)
+    e, n, up = _enu(site.lat_deg, site.lon_deg)
+    el = math.radians(floor_deg)
+    az0 = math.atan2(np.dot(p - S, e), np.dot(p - S, n))
+
+    def u(az):
+        return math.cos(el) * (math.sin(az) * e + math.cos(az) * n) + math.sin(el) * up
+
+    best = math.inf
+    for v in np.linspace(0.1, 1.0, 19) * speed:
+        d, tc = nearest_pass(S, u(az0), v, burn_time_s, p, tau_max)
+        if d > 30e3:
+            continue
+
+        def miss(x):
+            return (fly(S, u(x[0]), x[1] * speed, burn_time_s, max(x[2], 1e-3)) - p) / 1e3
+
+        r_ = root(miss, [az0, v / speed, tc], method="hybr", options={"xtol": 1e-12})
+        if np.linalg.norm(miss(r_.x)) * 1e3 < 1.0 and r_.x[2] > 0 and 0 < r_.x[1] <= 1.0:
+            best = min(best, burn_time_s + r_.x[2])
+    return best
+
+
+@pytest.mark.parametrize("speed, burn, dist_r, below_deg", [
+    (2500.0, 40.0, 0.99, 0.1),  # just inside the sphere, just below the floor
+    (9000.0, 100.0, 0.99, 1.0),
+    (9000.0, 100.0, 0.9, 0.1),
+    (9000.0, 100.0, 1.01, 1.0),  # just outside
+])
+def test_points_below_the_floor_near_the_burnout_sphere(speed, burn, dist_r, below_deg):
+    """With energy management, a point near the burnout sphere (|P - S| ~ v_b t_b / 2) but below the 10 deg floor is
+    reached by a floor arc: launched at the floor, slow enough to fall to the point soon after burnout (the burnout
+    point, v t_b / 2 along the floor's line, is then most of the way there). The solver finds it, at the time a
+    direct search over the floor arcs by DOP853 finds, and its arc flies there (before: no arc, or a slow full-speed
+    arc falling back through the point ten minutes later)."""
+    site = Point(39.0, 40.0)
+    it = InterceptorType("em", burn, speed, 1.0, 5000e3, min_launch_elevation_deg=10.0, energy_management=True)
+    fly_ = Flyout(EARTH, site, it)
+    e, n, up = _enu(site.lat_deg, site.lon_deg)
+    el = math.radians(10.0 - below_deg)
+    p = _ecef(site.lat_deg, site.lon_deg, 0.0) + dist_r * 0.5 * speed * burn * (math.cos(el) * e + math.sin(el) * up)
+    ref = floor_arc_time_by_dop853(site, speed, burn, 10.0, p)
+    assert ref < 2 * burn, "test set-up: a floor arc reaches the point soon after burnout"
+    fs = fly_.solve(p[None])
+    assert fs.family[0] == FAMILY_FLOOR and abs(fs.time_s[0] - ref) < BRUTE_TIME_TOL_S, (fs, fs.time_s[0], ref)
+    check_arc_by_dop853(fly_, fs, 0, p)
+
+
+@pytest.mark.parametrize("speed, burn", [(2500.0, 40.0), (9000.0, 100.0)])
+def test_point_straight_above_on_the_burnout_sphere(speed, burn):
+    """The point straight above the site at the burnout sphere's radius v_b t_b / 2 (to rounding) is the burnout
+    point of the vertical launch at full speed: T = t_b, within the solver's 0.5 m of convergence (before: no arc,
+    or the slow arc falling back through it)."""
+    site = Point(39.0, 40.0)
+    it = InterceptorType("em", burn, speed, 1.0, 5000e3, min_launch_elevation_deg=10.0, energy_management=True)
+    _, _, up = _enu(site.lat_deg, site.lon_deg)
+    S = _ecef(site.lat_deg, site.lon_deg, 0.0)
+    for h in (0.5 * speed * burn, 0.5 * speed * burn + 0.3):
+        fs = Flyout(EARTH, site, it).solve((S + h * up)[None])
+        assert fs.time_s[0] == pytest.approx(burn, abs=SAME_ARC_TOL_S), (h, fs.time_s[0])

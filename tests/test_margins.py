@@ -28,8 +28,9 @@ from shieldlab import constants as C
 from shieldlab.api import Reason, count_pairs, coverage, engage, latest_launch, load_scenario, load_scenario_text
 from shieldlab.coverage import run as cov
 from shieldlab.engagement.condition import Condition
-from shieldlab.engagement.engage import battery_flyout
+from shieldlab.engagement.engage import battery_flyout, evaluate_threats
 from shieldlab.engagement.geometry import closing_and_crossing, inertial_velocity
+from shieldlab.interceptor.flyout import FAMILY_FLOOR, FAMILY_FULL
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "tests" / "vectors"
@@ -107,7 +108,9 @@ def burnout():
 
 @pytest.fixture(scope="module")
 def energy():
-    """The energy-management vector: the maximum at the edge of reach (9 km/s) and at the band's floor."""
+    """The energy-management vector: the maximum at the edge of reach (9 km/s), at the band's floor, and (k9-em,
+    k9-em-floor) at the switch from the full-speed to the floor arcs, a kink of f (docs/models.md, energy
+    management)."""
     return engage(load_scenario(VECTORS / "energy-management" / "scenario.toml"))
 
 
@@ -118,13 +121,7 @@ def jump():
     return engage(load_scenario(CASES / "epaa-vs-iran.toml"), pairs=[102])
 
 
-EM_REFINEMENT_DEFECT = pytest.mark.xfail(strict=True, reason=(
-    "known defect (issue 12, next session): the latest launch of the energy-managed batteries k9-em and "
-    "k9-em-floor is 0.04 s and 0.23 s below the brute force (tolerance 0.02 s; the vector's 3 s holds): the "
-    "refinement does not yet follow the switch between the full-speed and floor families of MODELS.md 4.1"))
-
-
-@pytest.mark.parametrize("name", ["kozelsk", "burnout", pytest.param("energy", marks=EM_REFINEMENT_DEFECT), "jump"])
+@pytest.mark.parametrize("name", ["kozelsk", "burnout", "energy", "jump"])
 def test_latest_launch_equals_brute_force(name, request):
     res = request.getfixturevalue(name)
     eng = res.engagements
@@ -177,6 +174,27 @@ def test_coverage_latest_launch_equals_brute_force():
         rec = cov.evaluate_chunk(sc, np.array(pairs), cov.build_tables(sc))
         res = engage(sc, pairs=pairs)  # the same threats, flown alone, for the brute force
         fails += _check_against_brute(res, rec.engagements.latest_launch_s, f"coverage {name}:")
+    assert not fails, "\n".join(fails)
+
+
+def test_energy_management_switch_in_tables_and_engage(energy):
+    """k9-em and k9-em-floor: the maximum lies at the switch between the full-speed and the floor arcs (the
+    samples on either side are of different families), where f has a kink. The table path of a coverage run
+    (the same threats scanned with the batteries' flyout tables) finds the same latest launch as `engage`,
+    and both the brute force's."""
+    sc, th = energy.scenario, energy.threats
+    names = [b.name for b in sc.batteries]
+    em = [names.index("k9-em"), names.index("k9-em-floor")]
+    # set-up: the brute-force maximum is between samples of two families (floor arcs just after it)
+    for j in em:
+        fly = battery_flyout(sc, energy.earth, sc.batteries[j])
+        _, when = brute_latest(th, fly, 0)
+        p, _ = th.free_flight_positions(np.zeros(2, int), np.array([when - 0.1, when + 0.1]))
+        assert fly.solve(p).family.tolist() == [FAMILY_FULL, FAMILY_FLOOR]
+    tabled = evaluate_threats(sc, energy.earth, th, cov.build_tables(sc))["engagements"]
+    want = energy.engagements.latest_launch_s[:, em]
+    assert np.abs(tabled.latest_launch_s[:, em] - want).max() <= LATEST_TOL_S
+    fails = _check_against_brute(energy, tabled.latest_launch_s, "tables energy:")
     assert not fails, "\n".join(fails)
 
 

@@ -25,13 +25,19 @@ How L is found, from the free-flight samples that the windows scan (engagement/s
    the parabola promises less than GAIN_TOL_S more than the best value, or when the maximum lies at the
    edge (the parabola peaks beyond it, or is not concave). The stopping rule is on the value, which is
    what is reported: near a smooth maximum the value is second-order in the error of its time.
+4. Family switches (energy management): where the fast arc changes family (full speed, the floor, burnout;
+   FAMILY_* of interceptor/flyout.py) T has a kink, which no parabola follows. The parabolas of step 3 use
+   only the points of the best point's family; while the best point lies next to a point of another family,
+   the switch between them is bisected on exact solves to EDGE_TOL_S (SWITCH_STEPS at most), and once
+   located it ends the family's points like an edge of D.
 
 With a table the samples' values are the table's (within about 2 s of exact ones, too rough for a
 curvature), so each candidate first takes one of two fast paths: where the table peaks between two
 neighbours in D, exact solves at the table's vertex and PROBE_S either side of it start the refinement
 (`_table_interior`); next to the burnout, the impact or a band crossing, exact solves at that end and
 PROBE_S inside it show whether f falls inwards, and then the end holds the maximum (`_table_edge`). The
-others (a table that misjudged the top, uncertain cells, an edge of reach, a jump) take the general path:
+others (a table that misjudged the top, uncertain cells, an edge of reach, a jump, samples or exact points
+of mixed arc families) take the general path:
 the candidate and its neighbours solved exactly, a climb to an exact local maximum over the samples (steps
 doubling while f rises, then bisection on the sample indices: a top may hide in a long run of uncertain
 table cells), then steps 2 and 3.
@@ -49,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples
-from shieldlab.interceptor.flyout import Flyout
+from shieldlab.interceptor.flyout import FAMILY_BURNOUT, FAMILY_FLOOR, FAMILY_FULL, FAMILY_NONE, Flyout
 
 JUMP_S = 60.0  # f falls by more than this between neighbouring points only where T jumps to another arc
 CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (|f'| <= ~2)
@@ -60,8 +66,9 @@ GAIN_TOL_S = 1e-2  # refinement stops when the parabola promises less than this
 PROBE_S = 1.0  # table runs: exact points this far either side of the table's peak, or inside an end
 MIN_SEP_S = 1e-3  # a new point at least this far from the points already evaluated
 MAX_STEPS = 12
+SWITCH_STEPS = 14  # bisection steps on a switch between arc families: a 5 s bracket to EDGE_TOL_S
 CLIMB_STEPS = 40  # probes of the climb over the samples: doubling steps, then bisection (2 x 12 for 4000 samples)
-NPTS = 3 + MAX_STEPS  # evaluated points kept per candidate
+NPTS = 3 + MAX_STEPS + SWITCH_STEPS  # evaluated points kept per candidate
 
 
 def latest_launch(threats, flyout: Flyout, idx=None, samples: FreeFlightSamples | None = None) -> np.ndarray:
@@ -105,6 +112,19 @@ class FreeFlightValue:
         self.threats, self.flyout = threats, flyout
         it = flyout.interceptor
         self.lo, self.hi = it.min_altitude_m, it.max_altitude_m
+        self.em, self.floor = bool(it.energy_management), flyout.floor_rad
+
+    def family(self, arc) -> np.ndarray:
+        """The family (FAMILY_*, interceptor/flyout.py) of fast arcs (k, 3) as the solver encodes them (x below
+        the floor: a floor arc; tau = 0 with energy management: at burnout); FAMILY_NONE where there is none.
+        Without energy management every arc is a full-speed one."""
+        arc = np.asarray(arc, float)
+        fam = np.where(np.isfinite(arc[..., 0]), FAMILY_FULL, FAMILY_NONE).astype(np.int8)
+        if self.em:
+            with np.errstate(invalid="ignore"):
+                fam[(fam == FAMILY_FULL) & (arc[..., 1] < self.floor)] = FAMILY_FLOOR
+                fam[(fam == FAMILY_FULL) & (arc[..., 2] == 0.0)] = FAMILY_BURNOUT
+        return fam
 
     def position(self, tr, t):
         """Positions (k, 3) and geodetic altitudes (k,) of threats tr at free-flight times t."""
@@ -196,6 +216,10 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
         u0 = 0.5 * (x1 + x2) - s12 / (2 * a)
         ok &= np.isfinite(y1) & np.isfinite(y3) & (a < 0) & (u0 > x1 + PROBE_S) & (u0 < x3 - PROBE_S)
         ok &= (y1 > y2 - JUMP_S) & (y3 > y2 - JUMP_S)  # T jumps to another arc there: the general path
+    # neighbours of mixed arc families (energy management): f has a kink between them, which a parabola does not
+    # follow: the general path
+    fam = cond.family
+    ok &= (fam(sol[rr, jm]) == fam(sol[rr, jc])) & (fam(sol[rr, jp]) == fam(sol[rr, jc]))
     jmm, jpp = np.clip(cols - 2, 0, m - 1), np.clip(cols + 2, 0, m - 1)
     wide_lo = np.where((cols >= 2) & np.isfinite(F[rr, jmm]), times[rr, jmm], x1)
     wide_hi = np.where((cols + 2 < m) & np.isfinite(F[rr, jpp]), times[rr, jpp], x3)
@@ -208,11 +232,13 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     t = np.full((k, npts), np.nan)
     f = np.full((k, npts), -np.inf)
     arc, pt, jac = np.full((k, npts, 3), np.nan), np.full((k, npts, 3), np.nan), np.full((k, npts, 3, 3), np.nan)
+    kind = np.zeros((k, npts), np.int8)
     thr = tr[rr[w]]
 
     def put(sel, col, tt, x):
         t[sel, col], f[sel, col] = tt, np.where(np.isfinite(x.g_s), x.g_s, -np.inf)
         arc[sel, col], pt[sel, col], jac[sel, col] = x.arc, x.position_ecef, x.jacobian
+        kind[sel, col] = fam(x.arc)
 
     every = np.arange(k)
     # the first solve starts from the table's arcs interpolated to u0 (the azimuth unwrapped)
@@ -227,6 +253,7 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
         put(every, col, u0[w] + sign * PROBE_S, cond.at(thr, u0[w] + sign * PROBE_S, arc[:, 0], pt[:, 0], jac[:, 0]))
     n = np.full(k, 3)
     live = np.isfinite(f[:, :3]).all(1) & (np.ptp(f[:, :3], axis=1) < JUMP_S)
+    live &= (kind[:, 1] == kind[:, 0]) & (kind[:, 2] == kind[:, 0])  # a family switch between: the general path
     fail = ~live
     for _ in range(MAX_STEPS):
         g = np.flatnonzero(live)
@@ -261,7 +288,7 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
         x = cond.at(thr[sel], u[go], arc[sel, src], pt[sel, src], jac[sel, src])
         put(sel, n[sel], u[go], x)
         n[sel] += 1
-        off = ~(x.g_s > fbest[go] - JUMP_S)  # outside D, or on another arc
+        off = ~(x.g_s > fbest[go] - JUMP_S) | (fam(x.arc) != kind[sel, 0])  # outside D, on another arc or family
         fail[sel[off]] = True
         live[sel[off]] = False
     good = ~fail
@@ -308,6 +335,11 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
     probe = e - side * PROBE_S
     x1 = cond.at(thr, probe, x0.arc, x0.position_ecef, x0.jacobian)
     ok = np.isfinite(x0.g_s) & (x1.g_s <= x0.g_s) & (x1.g_s > x0.g_s - JUMP_S)
+    # arc families mixed between the end, the probe and the neighbour inside (energy management): f has a kink
+    # there, which may hold the maximum: the general path
+    fam = cond.family
+    c_in = np.where(side < 0, cr[w], cl[w])
+    ok &= (fam(x1.arc) == fam(x0.arc)) & (fam(sol[rr, c_in]) == fam(sol[rr, cols[w]]))
     done[w[ok]] = True
     L[w[ok]] = x0.g_s[ok]
     return done, L
@@ -363,12 +395,14 @@ def _climb(smp: _Samples, cols):
     misjudged the top, or left it in a run of uncertain cells): from the candidate, towards the higher
     neighbour with steps doubling while f keeps rising, then bisection on the sample indices of the
     bracket found. Returns the column b of each candidate, f at b - 1, b, b + 1 (-inf outside D or the
-    path) and the exact solution at b."""
+    path), the exact solution at b and the arc families at b - 1, b, b + 1 (FAMILY_*)."""
     q = np.arange(smp.rows.size)
+    fam = smp.cond.family
     b = cols.copy()
     fb, *sb = smp.value(q, b)
     fa, *sa = smp.value(q, b - 1, sb)
     fc, *sc = smp.value(q, b + 1, sb)
+    ka, kb, kc = fam(sa[0]), fam(sb[0]), fam(sc[0])
     a, c = b - 1, b + 1
     step = np.ones(q.size, int)
     # state: 0 done, +1 / -1 galloping right / left, 2 shrinking the bracket a < b < c
@@ -378,8 +412,10 @@ def _climb(smp: _Samples, cols):
     # galloping starts from the higher neighbour
     w = np.flatnonzero(up)
     a[w], fa[w], b[w], fb[w] = b[w], fb[w], c[w], fc[w]
+    ka[w], kb[w] = kb[w], kc[w]
     w = np.flatnonzero(down)
     c[w], fc[w], b[w], fb[w] = b[w], fb[w], a[w], fa[w]
+    kc[w], kb[w] = kb[w], ka[w]
     for v, va, vc in zip(sb, sa, sc):
         v[up], v[down] = vc[up], va[down]
     last = smp.m - 1 - np.argmax(np.isfinite(smp.times[smp.rows])[:, ::-1], axis=1)
@@ -400,6 +436,8 @@ def _climb(smp: _Samples, cols):
         c[g] = np.where(state[g] > 0, b[g] + 1, c[g])
         fa[g] = np.where(state[g] < 0, -np.inf, fa[g])
         fc[g] = np.where(state[g] > 0, -np.inf, fc[g])
+        ka[g] = np.where(state[g] < 0, FAMILY_NONE, ka[g])
+        kc[g] = np.where(state[g] > 0, FAMILY_NONE, kc[g])
         state[g] = 2
         gal = gal[~stuck]
         # shrinking: the midpoint of the wider side of the bracket
@@ -412,34 +450,36 @@ def _climb(smp: _Samples, cols):
         if w.size == 0:
             continue
         fx, *sx = smp.value(w, x[w], [v[w] for v in sb])
+        kx = fam(sx[0])
         better = fx > fb[w]
         go_right = x[w] > b[w]
         # a better probe becomes b, the old b the bracket's end behind it; a worse one closes the bracket
         for sel, lo_side in ((better & go_right, True), (better & ~go_right, False)):
             v = w[sel]
             if lo_side:
-                a[v], fa[v] = b[v], fb[v]
+                a[v], fa[v], ka[v] = b[v], fb[v], kb[v]
             else:
-                c[v], fc[v] = b[v], fb[v]
-            b[v], fb[v] = x[v], fx[sel]
+                c[v], fc[v], kc[v] = b[v], fb[v], kb[v]
+            b[v], fb[v], kb[v] = x[v], fx[sel], kx[sel]
             for arr, new in zip(sb, sx):
                 arr[v] = new[sel]
         v = w[~better & go_right]
-        c[v], fc[v] = x[v], fx[~better & go_right]
+        c[v], fc[v], kc[v] = x[v], fx[~better & go_right], kx[~better & go_right]
         v = w[~better & ~go_right]
-        a[v], fa[v] = x[v], fx[~better & ~go_right]
+        a[v], fa[v], ka[v] = x[v], fx[~better & ~go_right], kx[~better & ~go_right]
         galw = np.abs(state[w]) == 1
         state[w[galw & ~better]] = 2
     # the bracket's ends are the neighbours b - 1 and b + 1 now (where a candidate ran out of steps, its
     # neighbours are solved)
-    for side, ends, fe in ((-1, a, fa), (+1, c, fc)):
+    for side, ends, fe, ke in ((-1, a, fa, ka), (+1, c, fc, kc)):
         off = np.flatnonzero(ends != b + side)
         if off.size:
-            fe[off] = smp.value(off, b[off] + side, [v[off] for v in sb])[0]
-    return b, fa, fb, fc, sb
+            fo, ao, _, _ = smp.value(off, b[off] + side, [v[off] for v in sb])
+            fe[off], ke[off] = fo, fam(ao)
+    return b, fa, fb, fc, sb, (ka, kb, kc)
 
 
-def _points(smp: _Samples, b, fa, fb, fc, sb) -> _Points:
+def _points(smp: _Samples, b, fa, fb, fc, sb, fams) -> _Points:
     """The evaluated points of every candidate for the refinement: the candidate, and on each side the
     neighbouring sample when it lies in D, else the located edge of D (the candidate itself at the burnout
     or the impact)."""
@@ -448,21 +488,22 @@ def _points(smp: _Samples, b, fa, fb, fc, sb) -> _Points:
     tb = smp.time(q, b[q])
     k = np.arange(q.size)
     arc, pt, jac = (v[q] for v in sb)
-    pts.add(k, tb, fb[q], arc, pt, jac)
+    ka, kb, kc = fams
+    pts.add(k, tb, fb[q], arc, pt, jac, kb[q])
     nan3, nan33 = np.full((q.size, 3), np.nan), np.full((q.size, 3, 3), np.nan)
-    for side, fe in ((-1, fa), (+1, fc)):
+    for side, fe, ke in ((-1, fa, ka), (+1, fc, kc)):
         c = b[q] + side
         pres = smp.present(q, c)
         inside = pres & (fe[q] > fb[q] - JUMP_S)  # in D, on the same arc
         w = np.flatnonzero(inside)
-        pts.add(w, smp.time(q[w], c[w]), fe[q[w]], nan3[w], nan3[w], nan33[w])
+        pts.add(w, smp.time(q[w], c[w]), fe[q[w]], nan3[w], nan3[w], nan33[w], ke[q[w]])
         pts.set_edge(np.flatnonzero(~pres), side)  # the burnout or the impact: the candidate ends D
         w = np.flatnonzero(pres & ~inside)
         if w.size:
             e = locate_edge(smp.cond, pts.tr[w], tb[w], fb[q[w]], arc[w], pt[w], jac[w], smp.time(q[w], c[w]),
                             ~smp.band(q[w], c[w]), fb[q[w]] - JUMP_S)
             moved = e[5]
-            pts.add(w[moved], *(v[moved] for v in e[:5]))
+            pts.add(w[moved], *(v[moved] for v in e[:5]), smp.cond.family(e[2][moved]))
             pts.set_edge(w, side)
     return pts
 
@@ -536,7 +577,10 @@ class _Points:
         self.arc = np.full((q, NPTS, 3), np.nan)
         self.pt = np.full((q, NPTS, 3), np.nan)
         self.jac = np.full((q, NPTS, 3, 3), np.nan)
+        self.fam = np.zeros((q, NPTS), np.int8)  # the arc's family (FAMILY_*)
         self.count = np.zeros(q, int)
+        self.steps = np.zeros(q, int)  # parabolic steps taken (at most MAX_STEPS)
+        self.switch_steps = np.zeros(q, int)  # bisection steps on a family switch (at most SWITCH_STEPS)
         self.left_edge = np.zeros(q, bool)
         self.right_edge = np.zeros(q, bool)
         self.done = np.zeros(q, bool)
@@ -544,7 +588,7 @@ class _Points:
     def set_edge(self, qs, side):
         (self.left_edge if side < 0 else self.right_edge)[qs] = True
 
-    def add(self, qs, t, f, arc, pt, jac):
+    def add(self, qs, t, f, arc, pt, jac, fam):
         qs = np.asarray(qs)
         room = self.count[qs] < NPTS
         qs = qs[room]
@@ -553,25 +597,42 @@ class _Points:
         c = self.count[qs]
         self.t[qs, c], self.f[qs, c] = t[room], np.where(np.isfinite(f[room]), f[room], -np.inf)
         self.arc[qs, c], self.pt[qs, c], self.jac[qs, c] = arc[room], pt[room], jac[room]
+        self.fam[qs, c] = np.where(np.isfinite(f[room]), fam[room], FAMILY_NONE)
         self.count[qs] += 1
 
     def refine(self):
-        """Successive parabolic interpolation on exact values (see the module doc)."""
-        for _ in range(MAX_STEPS):
+        """Successive parabolic interpolation on exact values (see the module doc), on the points of the best
+        point's arc family: a switch between families (energy management: full speed, the floor, burnout) is a
+        kink of f, bracketed by the nearest points of another family and bisected to EDGE_TOL_S like an edge
+        while the best point lies next to it; located, it ends the family's points like an edge of D."""
+        for _ in range(MAX_STEPS + SWITCH_STEPS):
             live = np.flatnonzero(~self.done)
             if live.size == 0:
                 return
             order = np.argsort(self.t[live], axis=1)  # by time, empty slots (NaN) last
             t = np.take_along_axis(self.t[live], order, axis=1)
             f = np.take_along_axis(self.f[live], order, axis=1)
+            fam = np.take_along_axis(self.fam[live], order, axis=1)
             n = self.count[live]
             r = np.arange(live.size)
             b = np.argmax(f, axis=1)
-            interior = (b > 0) & (b < n - 1)
-            at_left = (b == 0) & (n >= 3) & self.left_edge[live]
-            at_right = (b == n - 1) & (n >= 3) & self.right_edge[live]
+            # the run of points of the best point's family around it: [lo, hi]; where another family lies
+            # beyond an end (sw_lo, sw_hi), the switch is between them
+            col = np.arange(NPTS)[None, :]
+            other = (fam != FAMILY_NONE) & (fam != fam[r, b][:, None]) & (col < n[:, None])
+            sw_lo = np.where(other & (col < b[:, None]), col, -1).max(axis=1)
+            sw_hi = np.where(other & (col > b[:, None]), col, NPTS).min(axis=1)
+            lo, hi = sw_lo + 1, np.minimum(sw_hi, n) - 1
+            has_lo, has_hi = sw_lo >= 0, sw_hi < NPTS
+            t_lo, t_hi = t[r, np.maximum(sw_lo, 0)], t[r, np.minimum(sw_hi, NPTS - 1)]
+            open_lo = has_lo & (t[r, lo] - t_lo > EDGE_TOL_S)  # a switch not yet located
+            open_hi = has_hi & (t_hi - t[r, hi] > EDGE_TOL_S)
+            nseg = hi - lo + 1
+            interior = (b > lo) & (b < hi)
+            at_left = (b == lo) & (nseg >= 3) & np.where(has_lo, ~open_lo, self.left_edge[live])
+            at_right = (b == hi) & (nseg >= 3) & np.where(has_hi, ~open_hi, self.right_edge[live])
             # three points: around the best, or the edge point and the next two inside
-            i0 = np.clip(np.where(interior, b - 1, np.where(at_right, n - 3, 0)), 0, NPTS - 3)
+            i0 = np.clip(np.where(interior, b - 1, np.where(at_right, hi - 2, lo)), 0, NPTS - 3)
             x1, x2, x3 = (t[r, i0 + d] for d in range(3))
             y1, y2, y3 = (f[r, i0 + d] for d in range(3))
             with np.errstate(all="ignore"):
@@ -580,10 +641,19 @@ class _Points:
                 u = 0.5 * (x1 + x2) - s12 / (2 * a)  # its vertex
                 gain = y1 + s12 * (u - x1) + a * (u - x1) * (u - x2) - f[r, b]
                 step = ((interior | at_left | at_right) & (a < 0) & (gain > GAIN_TOL_S) & (u > x1) & (u < x3))
+            step &= self.steps[live] < MAX_STEPS
             # two points (a candidate at the burnout or the impact and one neighbour): probe between them
-            two = (n == 2) & ((t[r, 1] - t[r, 0]) > 2 * MIN_SEP_S)
+            two = (n == 2) & ((t[r, 1] - t[r, 0]) > 2 * MIN_SEP_S) & ~has_lo & ~has_hi
             u = np.where(two, 0.5 * (t[r, 0] + t[r, 1]), u)
-            step |= two
+            step |= two & (self.steps[live] < MAX_STEPS)
+            # the best point next to a switch not yet located: bisect the bracket (on the side of the higher
+            # neighbour of the other family when both are open)
+            sw_l = (b == lo) & open_lo
+            sw_r = (b == hi) & open_hi
+            right = sw_r & ~(sw_l & (f[r, np.maximum(sw_lo, 0)] > f[r, np.minimum(sw_hi, NPTS - 1)]))
+            switch = (sw_l | sw_r) & (self.switch_steps[live] < SWITCH_STEPS)
+            u = np.where(switch, np.where(right, 0.5 * (t[r, hi] + t_hi), 0.5 * (t_lo + t[r, lo])), u)
+            step = np.where(switch, True, step)
             with np.errstate(invalid="ignore"):
                 step &= np.nanmin(np.abs(t - u[:, None]), axis=1) >= MIN_SEP_S  # away from the points there
             self.done[live[~step]] = True
@@ -591,8 +661,10 @@ class _Points:
             if go.size == 0:
                 return
             qs, near = live[go], order[go, b[go]]
+            self.switch_steps[qs[switch[go]]] += 1
+            self.steps[qs[~switch[go]]] += 1
             x = self.cond.at(self.tr[qs], u[go], self.arc[qs, near], self.pt[qs, near], self.jac[qs, near])
-            self.add(qs, u[go], x.g_s, x.arc, x.position_ecef, x.jacobian)
+            self.add(qs, u[go], x.g_s, x.arc, x.position_ecef, x.jacobian, self.cond.family(x.arc))
             self.done[qs[self.count[qs] >= NPTS]] = True
 
     def best(self) -> np.ndarray:

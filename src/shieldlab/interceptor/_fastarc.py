@@ -18,6 +18,9 @@ the point (beta, gamma, tau), where gamma is the elevation in the vertical plane
 over the top) and beta the angle out of it, started from a scan of the in-plane arcs' passes near P
 (`approach`); unlike (az, x) it has no singularity at the zenith, where (az, x) Newton steps fail
 (the Jacobian's az column vanishes): points nearly above the site are reached by near-vertical arcs.
+With em, a point below the floor within NEAR_SPHERE burnout-sphere radii of the site also tries the
+floor arc from `boosted_floor_start` (the flat-Earth floor start with the boost leg, which is most of
+the way there); a point on the sphere to conv_m, at or above the floor, counts as inside it.
 An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
 found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
 so a point that converges after n steps costs 3 n + 1 arcs.
@@ -50,6 +53,7 @@ ILLINOIS_KEEP = 0.3
 ILLINOIS_DONE = 0.05
 GOLDEN_STEPS = 16
 MAX_STARTS = 8
+NEAR_SPHERE = 2.0  # points below the floor closer than this many burnout-sphere radii also try `boosted_floor_start`
 
 
 @njit
@@ -318,6 +322,41 @@ def floor_start(p, site, basis, vb, tb, floor):
     v = min(math.sqrt(G0_M_S2 * x * x / (2.0 * ce * ce * drop)), 0.999 * vb)
     tau = x / (v * ce) - 0.5 * tb
     return math.atan2(de, dn), floor - (1.0 - v / vb), max(tau, 1.0)
+
+
+@njit
+def boosted_floor_start(p, site, basis, vb, tb, floor):
+    """(az, x, tau) of the floor arc through P with its boost leg: launched at the floor elevation at speed
+    v <= v_b, burnout v t_b / 2 along the floor's line, then a flat-Earth ballistic arc (`floor_start` omits
+    the boost leg, which is most of the way for points near the burnout sphere). v by bisection on the
+    height of the arc above P; x in the floor family's encoding. NaNs when P lies above the floor's line
+    or no speed up to v_b brings the arc down to it."""
+    dx = p[0] - site[0]
+    dy = p[1] - site[1]
+    dz = p[2] - site[2]
+    de = dx * basis[0, 0] + dy * basis[0, 1] + dz * basis[0, 2]
+    dn = dx * basis[1, 0] + dy * basis[1, 1] + dz * basis[1, 2]
+    du = dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]
+    x = math.hypot(de, dn)
+    ce = math.cos(floor)
+    se = math.sin(floor)
+    if not (x * se - du * ce > 0.0 and x > 0.0 and ce > 0.0):
+        return math.nan, math.nan, math.nan
+    lo = 0.0
+    hi = min(vb, 2.0 * x / (tb * ce))  # beyond hi the burnout would lie past P
+    for _ in range(60):
+        v = 0.5 * (lo + hi)
+        X = x - 0.5 * v * tb * ce  # horizontal distance left after burnout
+        above = 0.5 * v * tb * se + X * se / ce - G0_M_S2 * X * X / (2.0 * v * v * ce * ce) - du
+        if above > 0.0:
+            hi = v
+        else:
+            lo = v
+    v = 0.5 * (lo + hi)
+    if not (v > 0.0 and v < vb):
+        return math.nan, math.nan, math.nan
+    X = x - 0.5 * v * tb * ce
+    return math.atan2(de, dn), floor - (1.0 - v / vb), max(X / (v * ce), 1e-3)
 
 
 @njit
@@ -662,15 +701,17 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
         dz = pi_[2] - site[2]
         dist = math.sqrt(dx * dx + dy * dy + dz * dz)
         inside = dist < reach0
-        if em and inside and dist > 0.0:
-            el_p = math.asin(min(max((dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]) / dist, -1.0), 1.0))
+        el_p = math.asin(min(max((dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]) / dist, -1.0), 1.0)) \
+            if dist > 0.0 else math.pi / 2
+        # on the sphere to the solver's convergence (conv_m) counts as inside: reached at burnout at v_b
+        if em and dist < reach0 + conv_m and dist > 0.0:
             if el_p >= floor:
                 T[i] = tb
                 sol[i, 0] = math.atan2(dx * basis[0, 0] + dy * basis[0, 1] + dz * basis[0, 2],
                                        dx * basis[1, 0] + dy * basis[1, 1] + dz * basis[1, 2]) % (2.0 * math.pi)
                 sol[i, 1] = el_p
                 sol[i, 2] = 0.0
-                speed[i] = dist / reach0 * vb
+                speed[i] = min(dist / reach0, 1.0) * vb
                 family[i] = FAMILY_BURNOUT
                 continue
         J = np.empty((3, 3))
@@ -770,6 +811,22 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 sol[i, 2] = fb_arc[2]
                 jac[i] = fb_J
                 family[i] = FAMILY_FLOOR if em and fb_arc[1] < floor else FAMILY_FULL
+        if em and el_p < floor and dist < NEAR_SPHERE * reach0:
+            # below the floor near the burnout sphere: the floor arc whose boost leg takes it most of the way
+            az0, x0, t0 = boosted_floor_start(pi_, site, basis, vb, tb, floor)
+            if math.isfinite(x0):
+                az, x, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vb, tb, em, floor, params, h,
+                                                    az0, x0, t0, J, False, tau_cap, fd_rad, conv_m, max_iter,
+                                                    max_step_rad, max_step_tau_s)
+                arcs[i] += n
+                if (conv and tau > 0.0 and clear >= -1.0 and tau <= max_tau and x < floor
+                        and elevation_ok(x, em, floor) and tb + tau < T[i] - same_arc_s):
+                    T[i] = tb + tau
+                    jac[i] = J
+                    family[i] = FAMILY_FLOOR
+                    sol[i, 0] = az % (2.0 * math.pi)
+                    sol[i, 1] = x
+                    sol[i, 2] = tau
         if math.isfinite(T[i]):
             speed[i] = launch_speed(vb, em, floor, sol[i, 1])[1]
     return T, sol, arcs, jac, speed, family
