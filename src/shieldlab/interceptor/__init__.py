@@ -1,1 +1,2 @@
-"""Interceptors, `model = "straight-boost"` (MODELS.md section 4): flyout time to any point."""
+"""Interceptors, `model = "straight-boost"` (docs/models.md, The interceptor: straight boost and the fast arc):
+flyout time to any point."""

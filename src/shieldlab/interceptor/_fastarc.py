@@ -1,5 +1,6 @@
-"""Compiled fast-arc solver of the straight-boost interceptor (MODELS.md sections 4 and 4.1), one point
-per loop iteration so every point stops as soon as it is solved.
+"""Compiled fast-arc solver of the straight-boost interceptor (docs/models.md, The interceptor: straight boost
+and the fast arc; Launch floor and energy management; Flyout times: numerical methods), one point per loop
+iteration so every point stops as soon as it is solved.
 
 Unknowns. An arc is (az, x, tau): launch azimuth, launch parameter x and flight time after burnout.
 x is the launch elevation (rad) of an arc at the burnout speed v_b. With energy management (em) the
@@ -38,8 +39,8 @@ from shieldlab.freeflight import MAX_FLIGHT_S, ecef_to_inertial_state, inertial_
 
 G0_M_S2 = 9.80665
 AZX, PLANE = 0, 1  # the two parametrisations of a launch direction (module docstring)
-# which family an arc comes from (MODELS.md 4.1): none, full speed v_b, the floor e_L (energy
-# management, slower than v_b), burnout at the point (energy management, tau = 0)
+# which family an arc comes from (docs/models.md, Launch floor and energy management): none, full speed v_b,
+# the floor e_L (energy management, slower than v_b), burnout at the point (energy management, tau = 0)
 FAMILY_NONE, FAMILY_FULL, FAMILY_FLOOR, FAMILY_BURNOUT = 0, 1, 2, 3
 # the fallback's scan of launch elevations gamma in the point's vertical plane (`_fallback`)
 GRID_POINTS = 37  # uniform from the floor to over the top: 5 deg apart

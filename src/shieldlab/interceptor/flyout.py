@@ -1,4 +1,5 @@
-"""Flyout time T(P) of a straight-boost interceptor (MODELS.md sections 4 and 4.1), vectorised over points.
+"""Flyout time T(P) of a straight-boost interceptor (docs/models.md, The interceptor: straight boost and the fast
+arc; Launch floor and energy management; Flyout times: numerical methods), vectorised over points.
 
 Launched from site S towards azimuth a and elevation e (u the unit direction in S's local frame),
 burnout is at S + v t_b u / 2 with Earth-relative velocity v u, then free flight. The burnout speed v is
@@ -6,11 +7,11 @@ v_b; with `energy_management` any 0 < v <= v_b. Launches need e_L <= e <= 90 deg
 `min_launch_elevation`). T(P) is the least time from launch to arrival at P over all allowed launches:
 the fast arc.
 
-Two families of arcs hold the least time (MODELS.md 4.1): the full-speed arcs (v = v_b, e >= e_L), and,
-with energy management, the floor arcs (e = e_L, v < v_b: the speed whose arc passes through P). Both
-are solved in one set of unknowns (az, x, tau) (interceptor/_fastarc.py): x is the elevation of a
-full-speed arc, and x < e_L denotes the floor arc at speed v = v_b (1 - (e_L - x)), so Newton steps,
-Jacobians and warm starts carry over from one family to the other. With e_L = 0 the floor family is
+Two families of arcs hold the least time (docs/models.md, Launch floor and energy management): the full-speed
+arcs (v = v_b, e >= e_L), and, with energy management, the floor arcs (e = e_L, v < v_b: the speed whose arc
+passes through P). Both are solved in one set of unknowns (az, x, tau) (interceptor/_fastarc.py): x is the
+elevation of a full-speed arc, and x < e_L denotes the floor arc at speed v = v_b (1 - (e_L - x)), so Newton
+steps, Jacobians and warm starts carry over from one family to the other. With e_L = 0 the floor family is
 the horizon: the allowed launches are e > 0, so the least time over the floor family is the limit
 e -> 0+, which is the time of the arc launched at e = 0 exactly (T is continuous in e); that arc
 stands for the limit and counts as allowed (it must still clear the ground like any arc).
