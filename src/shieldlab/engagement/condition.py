@@ -1,5 +1,5 @@
-"""The engagement condition (MODELS.md section 5), evaluated exactly: a battery can intercept threat i at
-time t when the threat is inside the interceptor's altitude band and t >= t0[i] + T(P(t)), T the exact
+"""The engagement condition (docs/models.md, Engagements), evaluated exactly: a battery can intercept threat i
+at time t when the threat is inside the interceptor's altitude band and t >= t0[i] + T(P(t)), T the exact
 flyout time (interceptor/flyout.py). t0 is the battery's earliest launch per threat.
 """
 

@@ -1,7 +1,8 @@
 """The whole engagement of a scenario: threats, detections, track times and every battery's window.
 
-The `track` cue (MODELS.md 5) runs from the threat's track time: the earliest track time over all sensors
-(MODELS.md 3.2; the earliest detection when no sensor has a track formation time).
+The `track` cue (docs/models.md, Engagements) runs from the threat's track time: the earliest track time over
+all sensors (docs/models.md, Track formation; the earliest detection when no sensor has a track formation
+time).
 
 `evaluate_threats` is the one place that turns flown threats into typed results (engagement/results.py),
 for `engage` (a scenario's [[threats]]) and for coverage chunks alike.
@@ -28,7 +29,8 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, sam
     threats) are computed when a battery needs them and None is given."""
     radars = [RadarGeometry(earth, s) for s in scenario.sensors]
     det = detection_times(threats, radars)
-    tracks = track_times(threats, radars, det)  # MODELS.md 3.2: the detection times where track_formation = 0
+    # docs/models.md, Track formation: the detection times where track_formation = 0
+    tracks = track_times(threats, radars, det)
     track = np.fmin.reduce(tracks, axis=1) if tracks.shape[1] else np.full(threats.n, np.nan)  # NaN: no track
     wins = []
     for j, b in enumerate(scenario.batteries):

@@ -1,11 +1,12 @@
-"""Intercept geometry (MODELS.md section 4.2): closing speed and crossing angle at a reported intercept.
+"""Intercept geometry (docs/models.md, Intercept geometry): closing speed and crossing angle at a reported
+intercept.
 
 At an intercept at point P and scenario time t, v_K is the kill vehicle's inertial velocity on its arc at P
 and v_T the threat's. The closing speed is |v_K - v_T|; the crossing angle is the angle between v_K and -v_T
 (0 deg head-on, 180 deg a tail chase from directly behind). Both states come from the models' own flights:
 the kill vehicle's from its fast arc (Flyout.arrival at the arc of the flyout solution at P), the threat's
 from its free flight (one integrator step from the nearest node before t, as the flight itself was
-integrated). Earth-fixed velocities are made inertial by MODELS.md section 1: v_inertial = Rz(w t)(v_ecef +
+integrated). Earth-fixed velocities are made inertial by docs/models.md, Frames: v_inertial = Rz(w t)(v_ecef +
 w z x r_ecef), both at the same t.
 """
 
@@ -18,8 +19,8 @@ from shieldlab.interceptor.flyout import Flyout
 
 
 def inertial_velocity(r_ecef, v_ecef, t_s, omega_rad_s: float) -> np.ndarray:
-    """Inertial velocities (k, 3) of ECEF states (r, v) (k, 3) at scenario times t_s (k,) (MODELS.md 1:
-    the inertial frame coincides with ECEF at t = 0)."""
+    """Inertial velocities (k, 3) of ECEF states (r, v) (k, 3) at scenario times t_s (k,) (docs/models.md,
+    Frames: the inertial frame coincides with ECEF at t = 0)."""
     r = np.asarray(r_ecef, float)
     v = np.asarray(v_ecef, float)
     w = float(omega_rad_s)
@@ -78,8 +79,8 @@ def intercept_geometry(threats, flyout: Flyout, idx, t_s, arc, jacobian=None):
     jac = None if jacobian is None else np.asarray(jacobian, float).reshape(k, 3, 3)[ok]
     fs = flyout.solve(p, guess=arc[ok], guess_point=p if jac is not None else None, guess_jac=jac)
     # the kill vehicle's ECEF state at P on the arc of that solution, launched at its elevation with its burnout
-    # speed (with energy management, MODELS.md 4.1, a floor arc is slower than v_b; an arc that reaches P at
-    # burnout has tau = 0 and the speed that puts its burnout point at P)
+    # speed (with energy management, docs/models.md, Launch floor and energy management, a floor arc is slower
+    # than v_b; an arc that reaches P at burnout has tau = 0 and the speed that puts its burnout point at P)
     kill, _ = flyout.arrival(fs.arc[:, 0], fs.elevation_rad, fs.arc[:, 2], speed_m_s=fs.speed_m_s)
     threat = threat_state_ecef(threats, i, tt)
     w = threats.earth.omega_rad_s

@@ -1,4 +1,4 @@
-"""The latest interceptor launch that still intercepts, and the margin (MODELS.md section 5.1).
+"""The latest interceptor launch that still intercepts, and the margin (docs/models.md, The latest launch).
 
 For a battery (an interceptor type at a site) and a threat, f(t) = t - T(P(t)) is the latest interceptor
 launch that intercepts at threat time t, T the flyout time (interceptor/flyout.py). The latest launch is

@@ -5,7 +5,7 @@ or the (launch, aim) pair (coverage), followed by the battery or the sensor wher
 
     Flights       the threat's flight summary (launch, aim, burnout, apogee, impact, range) and `error`
     Detections    `time_s` (n, sensors): each sensor's first detection; `track_s` (n, sensors): each sensor's
-                  track time (MODELS.md 3.2); `track_time_s` (n,): the earliest track
+                  track time (docs/models.md, Track formation); `track_time_s` (n,): the earliest track
     Engagements   per battery (n, batteries): `earliest_launch_s`, `feasible`, `reason_code`,
                   `latest_launch_s` and `margin_s`, and the `first` and `last` Intercepts (time, place,
                   interceptor launch, flyout time, closing speed and crossing angle)
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 # --------------------------------------------------------------------------- reasons
 class Reason(str, enum.Enum):
-    """Why a battery can or cannot engage a threat (MODELS.md section 5; SCENARIO.md `reason`).
+    """Why a battery can or cannot engage a threat (docs/models.md, Engagements; `reason` in docs/scenario.md,
+    `shieldlab engage FILE --json`).
 
     The value is the JSON string; `code` the stable integer of NetCDF files and of `reason_code` arrays
     (``flag_values``), with NO_CODE (-1) for "no reason": a threat that cannot be computed. `label` is a
@@ -134,9 +135,9 @@ class _Arrays:
 @dataclass(frozen=True, eq=False, repr=False)
 class Intercepts(_Arrays):
     """First (or last) intercepts per threat and battery; NaN where the battery cannot engage. With the
-    geometry there (MODELS.md section 4.2): `closing_speed_m_s` |v_K - v_T| and `crossing_angle_deg`, the
-    angle between v_K and -v_T (0 head-on, 180 a tail chase), v_K and v_T the kill vehicle's and the
-    threat's inertial velocities."""
+    geometry there (docs/models.md, Intercept geometry): `closing_speed_m_s` |v_K - v_T| and
+    `crossing_angle_deg`, the angle between v_K and -v_T (0 head-on, 180 a tail chase), v_K and v_T the kill
+    vehicle's and the threat's inertial velocities."""
 
     time_s: np.ndarray = _per("battery")
     lat_deg: np.ndarray = _per("battery")
@@ -159,9 +160,9 @@ class Intercepts(_Arrays):
 class Engagements(_Arrays):
     """Per threat and battery: the earliest interceptor launch t0 (NaN: never cued), whether the battery can
     engage, why (`reason_code`: Reason codes, NO_CODE for a threat that cannot be computed), the latest
-    launch L that still intercepts and the margin L - t0 (MODELS.md section 5.1: NaN where the threat is
-    never inside the band or never reachable there; the margin also where the battery is never cued), and
-    the first and last intercepts."""
+    launch L that still intercepts and the margin L - t0 (docs/models.md, The latest launch: NaN where the
+    threat is never inside the band or never reachable there; the margin also where the battery is never
+    cued), and the first and last intercepts."""
 
     earliest_launch_s: np.ndarray = _per("battery")
     feasible: np.ndarray = _per("battery")
@@ -293,8 +294,8 @@ class Flights(_Arrays):
 @dataclass(frozen=True, eq=False, repr=False)
 class Detections(_Arrays):
     """Per threat: each sensor's first detection (`time_s`, scenario s; NaN: never seen), each sensor's
-    track time (`track_s`, MODELS.md 3.2: the first time it has seen the threat for its whole
-    `track_formation`; the detection time when that is 0; NaN: no track), and the threat's track time,
+    track time (`track_s`, docs/models.md, Track formation: the first time it has seen the threat for its
+    whole `track_formation`; the detection time when that is 0; NaN: no track), and the threat's track time,
     the earliest of the sensors' (`track_time_s`, the cue of `cue = "track"` batteries)."""
 
     time_s: np.ndarray = _per("sensor")
@@ -335,7 +336,7 @@ class _PerThreat:
 
     @property
     def track_time_s(self) -> np.ndarray:
-        """(n,) earliest track by any sensor, the `track` cue (MODELS.md 3.2; NaN: no track)."""
+        """(n,) earliest track by any sensor, the `track` cue (docs/models.md, Track formation; NaN: no track)."""
         return self.detections.track_time_s
 
     @property
@@ -374,7 +375,7 @@ class EngageResult(_PerThreat):
         return f"<EngageResult {self.scenario.name!r}: {self._counts('threat')}>"
 
     def to_document(self) -> dict:
-        """The `engage --json` document (SCENARIO.md) as a dict."""
+        """The `engage --json` document (docs/scenario.md, `shieldlab engage FILE --json`) as a dict."""
         from shieldlab.output.jsonout import engage_document
 
         return engage_document(self)
@@ -443,7 +444,8 @@ class CoverageResult(_PerThreat):
                    Engagements.empty(0, nb))
 
     def to_document(self) -> dict:
-        """The `coverage --json` document (SCENARIO.md) as a dict: the `engage` record of every pair."""
+        """The `coverage --json` document (docs/scenario.md, `shieldlab coverage FILE --json`) as a dict: the
+        `engage` record of every pair."""
         from shieldlab.output.jsonout import coverage_document
 
         return coverage_document(self)

@@ -1,4 +1,5 @@
-"""Intercept windows of one battery against many threats (MODELS.md section 5).
+"""Intercept windows of one battery against many threats (docs/models.md, Engagements; Engagement windows:
+numerical methods).
 
 The battery can intercept at threat time t when burnout <= t <= impact, the threat's altitude is in
 the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit; engagement/condition.py).
