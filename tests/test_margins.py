@@ -1,4 +1,5 @@
-"""The latest launch and margin (MODELS.md section 5.1) and the intercept geometry (MODELS.md section 4.2).
+"""The latest launch and margin (docs/models.md, The latest launch) and the intercept geometry (docs/models.md,
+Intercept geometry).
 
 - The latest launch L = max of t - T(P(t)) over the times at which every condition but the timeline holds:
   against a brute-force dense scan with exact flyout solves (every 0.5 s of the free flight, then every 2 ms
@@ -6,7 +7,7 @@
   at the burnout, and just before the fast arc is lost (T jumps to the slow arc); for `engage` (exact scans)
   and for coverage runs (flyout tables), including pairs where the table is uncertain for 70 samples.
 - The margin L - t0: its sign agrees with `feasible` on every engagement of every example and case study, and
-  it is null exactly where MODELS.md 5.1 says (L too for `altitude` and `out-of-reach`).
+  it is null exactly where docs/models.md, The latest launch, says (L too for `altitude` and `out-of-reach`).
 - Closing speed and crossing angle: against an independent computation (both flights propagated with scipy's
   DOP853 in the inertial frame from their burnout states, the velocities differenced there), and a head-on
   and a tail-chase geometry.
@@ -40,7 +41,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.toml")) + sorted(CASES.glob("*.tom
 # Brute force: a 0.5 s grid of exact solves, then a 2 ms grid over +-1 s around its best. Its own error is at
 # most |f'| x 2 ms (|f'| <= ~3, so ~6 ms); the engine refines to GAIN_TOL_S (10 ms of promised gain) and
 # locates edges of reach to EDGE_TOL_S (2 ms). 20 ms covers both, 150 times tighter than the validation
-# tolerance of the latest launch (3 s, shared/validation/README.md).
+# tolerance of the latest launch (3 s, docs/models.md, Validation vectors).
 BRUTE_COARSE_S = 0.5
 BRUTE_FINE_S = 0.002
 LATEST_TOL_S = 0.02
@@ -201,8 +202,9 @@ def test_energy_management_switch_in_tables_and_engage(energy):
 # --------------------------------------------------------------------------------------------- the margin
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_margin_sign_agrees_with_feasibility(path):
-    """MODELS.md 5.1: margin >= 0 exactly when the battery can intercept (the windows' boundaries are found to
-    TIME_TOL_S, so a feasible margin is >= -TIME_TOL_S); L and the margin null where the model says."""
+    """docs/models.md, The latest launch: margin >= 0 exactly when the battery can intercept (the windows'
+    boundaries are found to TIME_TOL_S, so a feasible margin is >= -TIME_TOL_S); L and the margin null where the
+    model says."""
     sc = load_scenario(path)
     res = engage(sc) if sc.threats else engage(sc, pairs=np.arange(0, count_pairs(sc), 7))
     eng = res.engagements
@@ -295,7 +297,7 @@ def _rz(theta):
 
 
 def _gravity(t, y):
-    """MODELS.md 1: point mass + J2 (WGS84), inertial frame."""
+    """docs/models.md, Gravity: point mass + J2 (WGS84), inertial frame."""
     r = y[:3]
     rn = np.linalg.norm(r)
     k = 1.5 * C.J2 * (C.WGS84_A_M / rn) ** 2
@@ -306,7 +308,7 @@ def _gravity(t, y):
 
 def _inertial_velocity_at(r_ecef, v_ecef, t_start, t_end):
     """Propagate an Earth-relative state given at scenario time t_start to t_end with DOP853 (rtol 1e-11) in
-    the inertial frame (MODELS.md 1); the inertial velocity and the ECEF position at t_end."""
+    the inertial frame (docs/models.md, Frames); the inertial velocity and the ECEF position at t_end."""
     w = C.OMEGA_RAD_S
     r_i = _rz(w * t_start) @ r_ecef
     v_i = _rz(w * t_start) @ (v_ecef + np.cross([0.0, 0.0, w], r_ecef))
@@ -333,8 +335,9 @@ def _independent_geometry(res, i, j, part):
     fit = least_squares(lambda x: fly.arrival(x[:1], x[1:], np.array([tau]))[0][0, :3] - p, start[:2],
                         x_scale=1e-3, xtol=1e-14, ftol=1e-14, gtol=1e-14)
     az = fit.x[0]
-    # the launch parameter x is the elevation of a full-speed arc, or (energy management, MODELS.md 4.1) below
-    # the floor a floor arc's speed: Flyout.launch decodes it into (elevation, burnout speed)
+    # the launch parameter x is the elevation of a full-speed arc, or (energy management, docs/models.md, Launch
+    # floor and energy management) below the floor a floor arc's speed: Flyout.launch decodes it into
+    # (elevation, burnout speed)
     el_a, v_a = fly.launch(fit.x[1:])
     el, v = float(el_a[0]), float(v_a[0])
     e, n, u = _enu(b.at.lat_deg, b.at.lon_deg)
@@ -343,7 +346,7 @@ def _independent_geometry(res, i, j, part):
     t_bo = ic.interceptor_launch_s[i, j] + it.burn_time_s
     vk, pk = _inertial_velocity_at(site + 0.5 * v * it.burn_time_s * d, v * d, t_bo, t)
     assert np.linalg.norm(pk - p) < 10.0  # the arc arrives at the intercept point
-    # the threat: its burnout state (MODELS.md 2), flown to t
+    # the threat: its burnout state (docs/models.md, The threat missile: the burnout model), flown to t
     e, n, u = _enu(fl.burnout_lat_deg[i], fl.burnout_lon_deg[i])
     g, az = math.radians(fl.burnout_gamma_deg[i]), math.radians(fl.burnout_azimuth_deg[i])
     v0 = fl.burnout_speed_m_s[i] * (math.cos(g) * (math.sin(az) * e + math.cos(az) * n) + math.sin(g) * u)
@@ -412,7 +415,8 @@ def test_head_on_and_tail_chase(geometry):
 
 
 def test_closing_and_crossing_formulae():
-    """The definitions of MODELS.md 4.2 on plain vectors, and the inertial velocity of MODELS.md 1."""
+    """The definitions of docs/models.md, Intercept geometry, on plain vectors, and the inertial velocity of
+    docs/models.md, Frames."""
     closing, angle = closing_and_crossing(np.array([[3.0, 0, 0], [3.0, 0, 0], [0, 4.0, 0]]),
                                           np.array([[-4.0, 0, 0], [1.0, 0, 0], [3.0, 0, 0]]))
     assert closing.tolist() == [7.0, 2.0, 5.0]
