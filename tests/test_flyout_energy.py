@@ -1,12 +1,13 @@
-"""The launch floor and energy management of the straight-boost interceptor (MODELS.md section 4.1;
-interceptor/flyout.py, interceptor/_fastarc.py), and the fast-arc solver near the zenith (shieldlab issue 12,
-item 3: slow interceptors missed reachable points overhead).
+"""The launch floor and energy management of the straight-boost interceptor (docs/models.md, Launch floor and
+energy management; interceptor/flyout.py, interceptor/_fastarc.py), and the fast-arc solver near the zenith
+(shieldlab issue 12, item 3: slow interceptors missed reachable points overhead).
 
-References: MODELS.md sections 1 (gravity, frames), 4 (the straight boost) and 4.1 (floor, energy management).
-Every returned arc is flown again here by an independent integration, scipy's DOP853 (rtol 1e-12) in the inertial
-frame with the model's gravity typed in below (not imported from src/), from the burnout state MODELS.md 4 and 4.1
-state: S + v t_b u / 2 with Earth-relative velocity v u. Reachability near the zenith is checked by a brute-force
-search: a dense grid of launch directions, each flown by DOP853, the nearest passes refined by scipy's root finder.
+References: docs/models.md, Gravity; Frames; The interceptor: straight boost and the fast arc; Launch floor and
+energy management. Every returned arc is flown again here by an independent integration, scipy's DOP853 (rtol
+1e-12) in the inertial frame with the model's gravity typed in below (not imported from src/), from the burnout
+state those sections state: S + v t_b u / 2 with Earth-relative velocity v u. Reachability near the zenith is
+checked by a brute-force search: a dense grid of launch directions, each flown by DOP853, the nearest passes
+refined by scipy's root finder.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from shieldlab.earth.model import Earth
 from shieldlab.interceptor.flyout import FAMILY_BURNOUT, FAMILY_FLOOR, FAMILY_FULL, Flyout
 from shieldlab.scenario.model import EarthSpec, InterceptorType, Point
 
-# MODELS.md section 1, typed here so the reference does not share code with src/
+# docs/models.md, Shape, rotation and gravity constants, typed here so the reference does not share code with src/
 GM = 3.986004418e14
 WGS84_A = 6378137.0
 WGS84_F = 1 / 298.257223563
@@ -44,7 +45,7 @@ BRUTE_TIME_TOL_S = 0.01  # the brute-force reference converges (DOP853 + root) t
 # At the edge of reach the fast and slow arcs merge and dT/dP diverges: there a metre (the solver's 0.5 m, RK4 against
 # DOP853) moves T by tens of milliseconds, and the two arcs' times differ by as much
 EDGE_TIME_TOL_S = 0.1
-FIRST_INTERCEPT_TOL_S = 3.0  # shared/validation README: first intercept time
+FIRST_INTERCEPT_TOL_S = 3.0  # docs/models.md, Validation vectors: first intercept time
 WINDOW_TOL_S = 0.01  # engagement/boundary.py TIME_TOL_S: boundaries located to this
 
 EARTH = Earth.from_spec(EarthSpec())
@@ -68,7 +69,7 @@ def _enu(lat_deg, lon_deg):
 
 
 def _rhs(t, y):
-    """Point mass + J2 in the inertial frame (MODELS.md section 1), vectorised over stacked states (6 n,)."""
+    """Point mass + J2 in the inertial frame (docs/models.md, Gravity), vectorised over stacked states (6 n,)."""
     s = y.reshape(-1, 6)
     r = s[:, :3]
     rn = np.linalg.norm(r, axis=1)
@@ -92,7 +93,8 @@ def _to_ecef(tau, r_in):
 
 
 def _burnout(site_ecef, u, speed, burn_time_s):
-    """Inertial state(s) (n, 6) at burnout: S + v t_b u / 2, Earth-relative velocity v u (MODELS.md 4, 4.1)."""
+    """Inertial state(s) (n, 6) at burnout: S + v t_b u / 2, Earth-relative velocity v u (docs/models.md, The
+    interceptor: straight boost and the fast arc; Launch floor and energy management)."""
     u = np.atleast_2d(u)
     v = np.broadcast_to(np.asarray(speed, float), (u.shape[0],))[:, None]
     r0 = site_ecef + 0.5 * v * burn_time_s * u
@@ -195,7 +197,8 @@ LOW_FAR = _point(KURECIK, 300.0, 1600e3, 300e3)
 @pytest.mark.kernels
 def test_floor_arc_flies_to_its_point():
     """With energy management the point is reached by a floor arc (launched at e_L = 10 deg, slower than 9 km/s):
-    flown by DOP853 from the burnout state MODELS.md 4.1 states, it arrives at the point at the solver's time."""
+    flown by DOP853 from the burnout state docs/models.md, Launch floor and energy management, states, it arrives
+    at the point at the solver's time."""
     fly_ = Flyout(EARTH, KURECIK, _k9(min_launch_elevation_deg=10.0, energy_management=True))
     fs = fly_.solve(LOW_FAR[None])
     assert fs.family[0] == FAMILY_FLOOR, fs
@@ -207,8 +210,9 @@ def test_floor_arc_flies_to_its_point():
 
 
 def test_floor_family_reaches_below_the_floor_only_with_energy_management():
-    """MODELS.md 4.1: a distant low point whose fast arc needs a launch below e_L is reached by the floor family with
-    energy management; without it only by the slow high arc (launched above e_L), or not at all."""
+    """docs/models.md, Launch floor and energy management: a distant low point whose fast arc needs a launch below
+    e_L is reached by the floor family with energy management; without it only by the slow high arc (launched
+    above e_L), or not at all."""
     def solve(p, **kw):
         return Flyout(EARTH, KURECIK, _k9(**kw)).solve(p[None])
 
@@ -285,8 +289,9 @@ def test_warm_starts_carry_over_between_the_families():
        dist_km=st.floats(0.0, 7000.0), alt_km=st.floats(50.0, 1500.0), v_slow=st.floats(1500.0, 7000.0),
        dv=st.floats(100.0, 3000.0), burn=st.floats(20.0, 120.0), floor_deg=st.sampled_from([0.0, 5.0, 20.0]))
 def test_energy_management_faster_never_later(lat, lon, az, dist_km, alt_km, v_slow, dv, burn, floor_deg):
-    """MODELS.md 4.1: with energy management a faster type (same burn time, floor and site) never has a larger T(P)
-    than a slower one: every arc of the slower type is open to it. Random sites and points anywhere on the Earth."""
+    """docs/models.md, Launch floor and energy management: with energy management a faster type (same burn time,
+    floor and site) never has a larger T(P) than a slower one: every arc of the slower type is open to it. Random
+    sites and points anywhere on the Earth."""
     site = Point(lat, lon)
     lat_p, lon_p, _ = geodesic.direct(EARTH, lat, lon, az, dist_km * 1e3)
     p = _ecef(float(lat_p), float(lon_p), alt_km * 1e3)[None]
@@ -377,9 +382,9 @@ def test_slow_interceptor_reaches_points_overhead(overhead):
 # ---- the burnout sphere's edge (energy management) --------------------------------------------------------------
 def floor_arc_time_by_dop853(site: Point, speed, burn_time_s, floor_deg, p, tau_max=600.0):
     """The least flyout time to p over the floor arcs (launched at floor_deg, any burnout speed up to `speed`,
-    MODELS.md 4.1), by a direct search: arcs towards p's azimuth at 19 speeds from 10 % to 100 % flown by DOP853,
-    those passing within 30 km of p refined to a root of the miss by scipy's `root` in (azimuth, speed, tau) on
-    single DOP853 flights; inf when no floor arc reaches p."""
+    docs/models.md, Launch floor and energy management), by a direct search: arcs towards p's azimuth at 19 speeds
+    from 10 % to 100 % flown by DOP853, those passing within 30 km of p refined to a root of the miss by scipy's
+    `root` in (azimuth, speed, tau) on single DOP853 flights; inf when no floor arc reaches p."""
     S = _ecef(site.lat_deg, site.lon_deg, site.alt_m)
     e, n, up = _enu(site.lat_deg, site.lon_deg)
     el = math.radians(floor_deg)
