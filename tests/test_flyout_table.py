@@ -1,6 +1,7 @@
 """The flyout tables of coverage runs (interceptor/table.py) for slow interceptors and for the launch floor and
-energy management (MODELS.md 4.1): against exact fast-arc solutions, and coverage (which scans with the tables)
-against `engage` (exact scans) of the same pairs.
+energy management (docs/models.md, Launch floor and energy management; Flyout times: numerical methods): against
+exact fast-arc solutions, and coverage (which scans with the tables) against `engage` (exact scans) of the same
+pairs.
 
 The table only steers the coverage scan (engagement/scan.py): its clear cells must be within their reported error
 bound (`TableLookup.error_s`; the scan solves exactly the clear cells within the larger of it and CLEAR_MARGIN_S of
@@ -196,10 +197,10 @@ def _check_equal(sc, idx, rec, one, batteries):
 
 
 def test_coverage_pairs_equal_engage(coverage_and_engage):
-    """SCENARIO.md: coverage gives the same per-pair figures as engage, for the slow interceptors (their tables'
-    clear cells were off by up to 10 s and the scan's fixed 3 s margin missed windows) and for energy management
-    with a launch floor. The threats pass almost over the slow batteries, and through the burnout sphere (450 km)
-    of the 9 km/s one, which with energy management reaches points there at burnout."""
+    """docs/models.md, Coverage: coverage gives the same per-pair figures as engage, for the slow interceptors
+    (their tables' clear cells were off by up to 10 s and the scan's fixed 3 s margin missed windows) and for
+    energy management with a launch floor. The threats pass almost over the slow batteries, and through the
+    burnout sphere (450 km) of the 9 km/s one, which with energy management reaches points there at burnout."""
     sc, idx, rec, one = coverage_and_engage
     assert one.feasible[:, 0].sum() > 5 and one.feasible[:, 2].sum() > 5, "test set-up: too few intercepts"
     _check_equal(sc, idx, rec, one, ["slow", "ia", "k9-em-floor"])
