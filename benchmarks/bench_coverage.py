@@ -1,20 +1,22 @@
 """Per-threat speed of shieldlab against a straightforward baseline, measured in one run.
 
-The baseline is written the way an analyst would write it from MODELS.md: scipy's solve_ivp (DOP853,
-rtol 1e-10) per trajectory in the inertial frame with point-mass + J2 gravity and a terminal
-altitude-0 event, Newton iterations with finite-difference Jacobians to hit the aim point, and a
+The baseline is written the way an analyst would write it from docs/models.md, The Earth and Aiming modes:
+scipy's solve_ivp (DOP853, rtol 1e-10) per trajectory in the inertial frame with point-mass + J2 gravity and
+a terminal altitude-0 event, Newton iterations with finite-difference Jacobians to hit the aim point, and a
 bounded scalar minimisation over the flight-path angle for the minimum-energy trajectory. Only the
 baseline's AIMING is timed; shieldlab is timed for the FULL evaluation of each pair (aim, fly,
 every radar's detection and every battery's intercept window).
 
     python benchmarks/bench_coverage.py                      # quick: 3 baseline threats, 2,000 pairs
     python benchmarks/bench_coverage.py --baseline 10 --pairs 8000 --workers 2 --big   # the README's figures
-    python benchmarks/bench_coverage.py --energy-management --min-launch-elevation 10    # MODELS.md 4.1 on
+    python benchmarks/bench_coverage.py --energy-management --min-launch-elevation 10    # floor and EM on
 
 Prints the per-threat time of each and their ratio; timings depend on the machine and its load (both
 are measured in the same run for that reason). With --workers N the pairs run on N worker processes,
 started and warmed up before the clock starts, in chunks as a coverage run would cut them; --big adds
-the 100,000-pair run, timed whole (pool start-up and flyout tables included).
+the 100,000-pair run, timed whole (pool start-up and flyout tables included). --energy-management and
+--min-launch-elevation give every interceptor type the launch floor and energy management (EM) of
+docs/models.md, Launch floor and energy management.
 """
 
 from __future__ import annotations
@@ -125,9 +127,11 @@ def main():
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--big", action="store_true", help="also run the 100,000-pair coverage")
     ap.add_argument("--energy-management", action="store_true",
-                    help="give every interceptor type energy_management = true (MODELS.md 4.1)")
+                    help="give every interceptor type energy_management = true "
+                         "(docs/models.md, Launch floor and energy management)")
     ap.add_argument("--min-launch-elevation", type=float, default=0.0, metavar="DEG",
-                    help="give every interceptor type this min_launch_elevation (MODELS.md 4.1)")
+                    help="give every interceptor type this min_launch_elevation "
+                         "(docs/models.md, Launch floor and energy management)")
     a = ap.parse_args()
     sc = load_scenario(SCENARIO)
     if a.energy_management or a.min_launch_elevation:
