@@ -28,6 +28,7 @@ POWERED_SAMPLE_S = 2.0
 FREE_SAMPLE_S = 5.0
 BISECTIONS = 11  # 5 s / 2**11 = 2.4 ms, far below the 1 s asked
 FINE_SAMPLE_S = 0.25  # re-scan step of intervals near visibility
+UNSEEN_BLOCK = 16  # track formation: samples of [s, s + t_f] tested per vectorised call
 MAX_SPEED_M_S = 9000.0  # bound of a threat's speed in the free flight (for the near-visibility margin)
 
 
@@ -192,11 +193,18 @@ def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.nda
     h = span_s / n
     out = np.full(rows.size, np.nan)
     live = np.arange(rows.size)
-    for k in range(1, n + 1):
-        t = start_s[live] + k * h
-        seen = rg.sees_threats(threats, rows[live], t, r_boost[live], r_free[live])
-        out[live[~seen]] = t[~seen]
-        live = live[seen]
+    # the samples k = 1..n in blocks of UNSEEN_BLOCK, each block one call for every live threat (a threat
+    # leaves at its first unseen sample; a Python loop per sample made track formation ~10 % of coverage)
+    for k0 in range(1, n + 1, UNSEEN_BLOCK):
+        ks = np.arange(k0, min(k0 + UNSEEN_BLOCK, n + 1))
+        t = start_s[live, None] + ks[None, :] * h
+        m = ks.size
+        seen = rg.sees_threats(threats, np.repeat(rows[live], m), t.ravel(), np.repeat(r_boost[live], m),
+                               np.repeat(r_free[live], m)).reshape(live.size, m)
+        gone = ~seen.all(axis=1)
+        first = np.argmin(seen[gone], axis=1)
+        out[live[gone]] = t[gone, first]
+        live = live[~gone]
         if not live.size:
             break
     return out
