@@ -409,7 +409,8 @@ def floor_arc_time_by_dop853(site: Point, speed, burn_time_s, floor_deg, p, tau_
 
 
 @pytest.mark.parametrize("speed, burn, dist_r, below_deg", [
-    (2500.0, 40.0, 0.99, 0.1),  # just inside the sphere, just below the floor
+    # just inside the sphere, just below the floor; also run with the compiled kernels off (boosted_floor_start)
+    pytest.param(2500.0, 40.0, 0.99, 0.1, marks=pytest.mark.kernels),
     (9000.0, 100.0, 0.99, 1.0),
     (9000.0, 100.0, 0.9, 0.1),
     (9000.0, 100.0, 1.01, 1.0),  # just outside
