@@ -654,8 +654,8 @@ class _Points:
             switch = (sw_l | sw_r) & (self.switch_steps[live] < SWITCH_STEPS)
             u = np.where(switch, np.where(right, 0.5 * (t[r, hi] + t_hi), 0.5 * (t_lo + t[r, lo])), u)
             step = np.where(switch, True, step)
-            with np.errstate(invalid="ignore"):
-                step &= np.nanmin(np.abs(t - u[:, None]), axis=1) >= MIN_SEP_S  # away from the points there
+            with np.errstate(invalid="ignore"):  # fmin: NaN (no step) where u or every point is NaN, no warning
+                step &= np.fmin.reduce(np.abs(t - u[:, None]), axis=1) >= MIN_SEP_S  # away from the points there
             self.done[live[~step]] = True
             go = np.flatnonzero(step)
             if go.size == 0:
