@@ -31,21 +31,30 @@ def ecef_to_geodetic(earth: Earth, r_ecef) -> tuple[np.ndarray, np.ndarray, np.n
     any altitude above -100 km); on the sphere it is exact in one step.
     """
     r = np.asarray(r_ecef, dtype=float)
+    lat, alt = _lat_alt(earth, r)
+    return np.degrees(lat), np.degrees(np.arctan2(r[..., 1], r[..., 0])), alt
+
+
+def geodetic_altitude(earth: Earth, r_ecef) -> np.ndarray:
+    """The geodetic altitude (m) of ECEF points (..., 3): the alt_m of `ecef_to_geodetic`, the same numbers,
+    without the latitude and longitude in degrees."""
+    return _lat_alt(earth, np.asarray(r_ecef, dtype=float))[1]
+
+
+def _lat_alt(earth: Earth, r):
+    """Geodetic latitude (rad) and altitude (m) of ECEF points r (..., 3) (see `ecef_to_geodetic`)."""
     x, y, z = r[..., 0], r[..., 1], r[..., 2]
     a, e2 = earth.a_m, earth.e2
     b = earth.b_m
     ep2 = e2 / (1.0 - e2) if e2 else 0.0
     p = np.hypot(x, y)
-    lon = np.arctan2(y, x)
     beta = np.arctan2(z * a, p * b)
     for _ in range(4):
         lat = np.arctan2(z + ep2 * b * np.sin(beta) ** 3, p - e2 * a * np.cos(beta) ** 3)
         beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
     sl, cl = np.sin(lat), np.cos(lat)
-    n = a / np.sqrt(1.0 - e2 * sl * sl)
     alt = p * cl + z * sl - a * np.sqrt(1.0 - e2 * sl * sl)
-    del n
-    return np.degrees(lat), np.degrees(lon), alt
+    return lat, alt
 
 
 def enu_basis(lat_deg, lon_deg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ class Condition:
     def position(self, tr, t):
         """Positions (k, 3) and geodetic altitudes (k,) of threats tr at times t."""
         p = self.threats.position_ecef(tr, t)
-        return p, frames.ecef_to_geodetic(self.threats.earth, p)[2]
+        return p, frames.geodetic_altitude(self.threats.earth, p)
 
     def in_band(self, alt):
         return np.isfinite(alt) & (alt >= self.lo) & (alt <= self.hi)
