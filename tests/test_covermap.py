@@ -3,8 +3,8 @@ per battery with their colour bar, and the radar rings at the range against the 
 
 Checked on the figure objects (the arrays the panels draw, the colour scale, the rings' geometry), not on
 pixels. A tiny scenario keeps it fast: an IRBM from two launch points in Iran against a 3 x 3 aim grid over
-Europe, a battery that can engage part of it and one that is late, a radar with a reference range (docs/models.md
-"Sensitivity") and one without.
+Europe, a battery that can engage part of it and one that is late, a radar with a reference range
+(docs/models.md, Sensitivity: range against a cross-section) and one without.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ SCENARIO = (header("covermap check") + places("semnan", "tabriz", "deveselu", "r
             + table("coverage", missile="irbm", trajectory="lofted", from_=["tabriz", "semnan"],
                     to={"lat": [36, 52], "lon": [14, 30], "step": "8 deg"}))
 
-# docs/models.md "Sensitivity": R = R_ref (sigma / sigma_ref)^(1/4), capped by max_range (1800 km here)
+# docs/models.md, Sensitivity: range against a cross-section: R = R_ref (sigma / sigma_ref)^(1/4), capped by
+# max_range (1800 km here)
 KURECIK_RANGE_KM = 1000.0 * 0.1 ** 0.25  # 562.3 km against the 0.1 m2 warhead
 KURECIK_BOOST_KM = 1000.0 * 10.0 ** 0.25  # 1778.3 km against the 10 m2 booster
 RANGE_TOL_KM = 1e-6  # the Dataset's ranges are the same formula

@@ -341,7 +341,7 @@ def _threat_section(html: str, name: str) -> str:
 
 def test_report_engage_tables_give_margin_latest_launch_and_geometry_of_the_json(report_dir, tiny_file):
     """Per threat and battery: earliest launch, latest launch L, the margin L − t0 in the text table's words
-    (docs/models.md "Latest launch and margin"), and at the first and last intercept the closing speed and
+    (docs/models.md, The latest launch), and at the first and last intercept the closing speed and
     crossing angle (docs/models.md "Intercept geometry"), all as `engage --json` gives them."""
     from shieldlab.output.margin import margin_str
     from shieldlab.output.table import margin_text

@@ -502,7 +502,7 @@ GEOMETRY_KEYS = ("closing_speed_km_s", "crossing_angle_deg")
 
 
 def test_engage_answer_carries_the_margins_and_geometry_of_the_engage_json(client):
-    """The page's margins, latest launches and intercept geometry (docs/models.md "Latest launch and margin",
+    """The page's margins, latest launches and intercept geometry (docs/models.md, The latest launch,
     "Intercept geometry") are the `engage --json` document's, to the bit; the answer is strict JSON."""
     r = post(client, "/api/engage")
     assert r.status_code == 200, r.text

@@ -3,7 +3,7 @@
 Per launch point, one panel of the aim points coloured by which batteries can engage the threat aimed
 there (categorical: no battery / each battery alone / several batteries; aim points the missile cannot
 reach are crossed), then one panel per battery coloured by its margin (latest launch minus earliest
-launch, docs/models.md "Latest launch and margin"; with more than MAX_MARGIN_PANELS launch point and battery
+launch, docs/models.md, The latest launch; with more than MAX_MARGIN_PANELS launch point and battery
 pairs, one panel per battery of its least margin over the launch points instead): a diverging scale, white at 0 s, red where the battery
 is late (full red at the largest lateness), blue where it has time to spare (full blue at the largest margin), grey where there is no margin (never in the band, nothing
 reachable, no cue), under one colour bar in seconds. On the bundled Natural Earth basemap, with the launch
@@ -507,9 +507,9 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
 
 def radar_rings(ds) -> list[tuple[float, float, Sector | None, float, float | None, str]]:
     """Per sensor of a coverage Dataset: (lat, lon, sector, ring km, booster ring km or None, label). A radar
-    with a reference range (docs/models.md "Sensitivity") is drawn at its range against the missile's
-    cross-section in free flight, and at the booster's when that differs; the others, and Datasets written
-    before the sensitivity existed, at the maximum range."""
+    with a reference range (docs/models.md, Sensitivity: range against a cross-section) is drawn at its range
+    against the missile's cross-section in free flight, and at the booster's when that differs; the others, and
+    Datasets written before the sensitivity existed, at the maximum range."""
     out = []
     rcs = ds.attrs.get("missile_rcs_m2")
     for s in range(ds.sizes["sensor"]):

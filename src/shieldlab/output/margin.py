@@ -1,4 +1,4 @@
-"""How a margin (latest launch minus earliest launch, docs/models.md "Latest launch and margin") is written,
+"""How a margin (latest launch minus earliest launch, docs/models.md, The latest launch) is written,
 in one place for every front end: the text table, the report, the coverage map and, mirrored in
 ``web/static/format.js``, the web page.
 
