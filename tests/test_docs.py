@@ -516,7 +516,7 @@ CODE_DIRS = ("src", "tests", "tools", "benchmarks")
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".numba_cache"}
 # "docs/models.md, Track formation": a page and one of its headings (a pointer may wrap onto the next comment or
 # docstring line); headings begin with a capital or a backtick
-CODE_POINTER = re.compile(r"docs/(models|sources|scenario)\.md,\s+(?=[A-Z`])")
+CODE_POINTER = re.compile(r"docs/(models|sources|scenario)\.md(?:,\s+|,?\s*[\"'\u201c])(?=[A-Z`])")  # or quoted
 # the checks' own test data: pointers to headings that do not exist, on purpose
 POINTER_TEST_DATA = {"tests/test_catalog.py", "tests/test_docs.py"}
 
@@ -580,3 +580,5 @@ def test_developer_file_and_pointer_checks_find_what_they_must():
     assert _bad_code_pointers("(docs/models.md, Sensitivity:\n    # range against a cross-section)", heads) == []
     assert _bad_code_pointers("docs/scenario.md, `shieldlab engage FILE --json`: stdout", heads) == []
     assert len(_bad_code_pointers("docs/models.md, The threat missile; docs/sources.md, Radar", heads)) == 2
+    assert _bad_code_pointers('docs/models.md "The latest launch"', heads) == []
+    assert len(_bad_code_pointers('docs/models.md "Latest launch and margin"', heads)) == 1
