@@ -262,8 +262,8 @@ GAMMA = Range(0.0, 90.0, lo_open=True, hi_open=True)
 GRID_STEP = Range(0.0, 180.0, lo_open=True)
 RCS = Range(0.0, 1e4, lo_open=True)
 RCS_WHY = (
-    "above 0; at most 10,000 m2 (40 dBsm): more than any missile or stage (re-entry vehicles 0.001-1 m2, "
-    "boosters 1-100 m2 in the open literature)"
+    "above 0; at most 10,000 m2 (40 dBsm): far more than the catalog's assumed 0.1 m2 re-entry vehicle and "
+    "10 m2 booster (no open source retrieved states a missile's cross-section: docs/sources.md, Radar cross-sections)"
 )
 TRACK_TIME = Range(0.0, 3600.0)
 TRACK_TIME_WHY = "an hour: longer than any ballistic flight (firing-quality tracks take seconds to a minute)"
