@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from doc_pointers import DEVELOPER_FILE, page_headings, unknown_headings
 from shieldlab import catalog
 from shieldlab.api import ScenarioError, engage, load_scenario, load_scenario_text
 from shieldlab.scenario.load import scenario_from_dict
@@ -654,7 +655,7 @@ def test_cli_engage_unknown_catalog_name_exits_2(shieldlab_cli, tmp_path: Path) 
 # ---- what the catalog, the examples and the docs point a reader to ------------------------------------------------
 # The project's texts cite the publications and the project's own pages (docs/sources.md, docs/models.md), never the
 # developers' working files, which users do not receive.
-DEVELOPER_FILES = re.compile(r"(?i:literature\.md)|MODELS\.md|SCENARIO\.md|(?<![\w.-])shared[/]")
+DEVELOPER_FILES = DEVELOPER_FILE
 # "docs/sources.md, Interceptors" / "docs/models.md, Launch floor and energy management": a page and one of its headings
 POINTER = re.compile(r"docs/(sources|models)\.md,\s")  # a pointer broken after the comma is caught too
 
@@ -671,21 +672,9 @@ def _user_facing_texts() -> dict[str, str]:
     return texts
 
 
-def _headings(page: str) -> list[str]:
-    text = re.sub(r"^```.*?^```", "", (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8"), flags=re.S | re.M)
-    return re.findall(r"^#{2,6}\s+(.+?)\s*#*$", text, re.M)
-
-
 def _bad_pointers(text: str) -> list[str]:
-    """The "docs/PAGE.md, HEADING" pointers of a text whose HEADING is not a heading of that page (the longest heading
-    the text continues with, followed by a non-word character)."""
-    heads = {page: sorted(_headings(page), key=len, reverse=True) for page in ("sources", "models")}
-    bad = []
-    for m in POINTER.finditer(text):
-        rest = text[m.end():]
-        if not any(rest.startswith(h) and not rest[len(h):len(h) + 1].isalnum() for h in heads[m[1]]):
-            bad.append(f"{m.group(0)}{rest[:40]!r}...")
-    return bad
+    """The "docs/PAGE.md, HEADING" pointers of a text whose HEADING is not a heading of that page."""
+    return unknown_headings(text, POINTER, {page: page_headings(page) for page in ("sources", "models")})
 
 
 def test_nothing_points_to_the_developers_files() -> None:
@@ -716,5 +705,5 @@ def test_pointer_check_finds_a_wrong_heading() -> None:
     assert len(_bad_pointers("see docs/sources.md, Interceptor types; docs/models.md, Radar")) == 2
     assert len(_bad_pointers("docs/sources.md, Radarsx")) == 1
     assert len(_bad_pointers("(docs/sources.md,\n# Radars)")) == 1  # broken across comment lines
-    assert DEVELOPER_FILES.search("see LITERATURE" ".md 2.1") and DEVELOPER_FILES.search("../shared" "/spec/")
+    assert DEVELOPER_FILES.search("see LITERATURE" ".md 2.1") and DEVELOPER_FILES.search(".." "/shared" "/spec/")
     assert not DEVELOPER_FILES.search("docs/models.md, Radars; docs/scenario.md")

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from doc_pointers import DEVELOPER_FILE, page_headings, unknown_headings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -509,9 +510,8 @@ def test_readme_layout_names_what_exists_and_every_module():
 # --------------------------------------------------------------------------- the code cites the project's own docs
 # The developers' working files (their model and scenario specifications, their literature notes and their shared
 # validation folder) are not shipped. The code, the tests, the tools and the benchmarks cite docs/models.md,
-# docs/scenario.md and docs/sources.md by heading instead, and the copied vectors as tests/vectors/. The pattern is
-# written so that it does not match its own source (no name followed by a literal ".md" or "/").
-DEVELOPER_FILE = re.compile(r"\bMODELS\.md|\bSCENARIO\.md|(?i:\bliterature\.md)|(?<![\w.-])shared[/]")
+# docs/scenario.md and docs/sources.md by heading instead, and the copied vectors as tests/vectors/. The pattern,
+# DEVELOPER_FILE of tests/doc_pointers.py, is written so that it does not match its own source.
 CODE_DIRS = ("src", "tests", "tools", "benchmarks")
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".numba_cache"}
 # "docs/models.md, Track formation": a page and one of its headings (a pointer may wrap onto the next comment or
@@ -545,25 +545,14 @@ def test_code_does_not_point_to_the_developers_files():
                       "instead:\n" + "\n".join(hits))
 
 
-def _page_headings(page: str) -> list[str]:
-    text = re.sub(r"^```.*?^```", "", (DOCS / f"{page}.md").read_text(encoding="utf-8"), flags=re.S | re.M)
-    return sorted(re.findall(r"^#{2,6}\s+(.+?)\s*#*$", text, re.M), key=len, reverse=True)
-
-
 def _bad_code_pointers(text: str, heads: dict[str, list[str]]) -> list[str]:
     """The "docs/PAGE.md, HEADING" pointers of a source text whose HEADING is not a heading of the page (the text
     read with its line breaks, indentation and comment marks joined into single spaces)."""
-    flat = re.sub(r"\s*\n\s*(?:#+\s*)?", " ", text)
-    bad = []
-    for m in CODE_POINTER.finditer(flat):
-        rest = flat[m.end():]
-        if not any(rest.startswith(h) and not rest[len(h):len(h) + 1].isalnum() for h in heads[m[1]]):
-            bad.append(f"{m.group(0)}{rest[:50]!r}...")
-    return bad
+    return unknown_headings(re.sub(r"\s*\n\s*(?:#+\s*)?", " ", text), CODE_POINTER, heads, shown=50)
 
 
 def test_code_pointers_name_headings_that_exist():
-    heads = {page: _page_headings(page) for page in ("models", "sources", "scenario")}
+    heads = {page: page_headings(page) for page in ("models", "sources", "scenario")}
     sources = [path for path in _code_files() if path.suffix == ".py" and _rel(path) not in POINTER_TEST_DATA]
     bad = [f"{_rel(path)}: {b}" for path in sources
            for b in _bad_code_pointers(path.read_text(encoding="utf-8"), heads)]
@@ -574,9 +563,10 @@ def test_developer_file_and_pointer_checks_find_what_they_must():
     names = ["MODELS", "SCENARIO", "LITERATURE", "literature"]
     for name in names:
         assert DEVELOPER_FILE.search(f"see {name}" + ".md 3.1"), name
-    assert DEVELOPER_FILE.search("(shared" + "/validation/README.md)") and DEVELOPER_FILE.search("../shared" + "/spec")
+    assert DEVELOPER_FILE.search("(shared" + "/validation/README.md)")
+    assert DEVELOPER_FILE.search(".." + "/shared" + "/spec")
     assert not DEVELOPER_FILE.search("docs/models.md, Radars; docs/scenario.md; multiprocessing.shared_memory")
-    heads = {page: _page_headings(page) for page in ("models", "sources", "scenario")}
+    heads = {page: page_headings(page) for page in ("models", "sources", "scenario")}
     assert _bad_code_pointers("(docs/models.md, Sensitivity:\n    # range against a cross-section)", heads) == []
     assert _bad_code_pointers("docs/scenario.md, `shieldlab engage FILE --json`: stdout", heads) == []
     assert len(_bad_code_pointers("docs/models.md, The threat missile; docs/sources.md, Radar", heads)) == 2
