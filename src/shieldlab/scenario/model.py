@@ -12,7 +12,8 @@ from typing import Literal
 
 EarthModelName = Literal["wgs84", "sphere"]
 Cue = Literal["track", "launch"]
-AimMode = Literal["min-energy", "lofted", "depressed", "gamma"]
+AimMode = Literal["min-energy", "lofted", "depressed", "gamma", "kick"]
+G0_M_S2 = 9.80665  # standard gravity, for specific impulse (docs/models.md, The staged model)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,72 @@ class MissileType:
     def boost_rcs_m2(self) -> float:
         """The cross-section a radar sees before burnout: `rcs_boost_m2`, or `rcs_m2` when not given."""
         return self.rcs_m2 if self.rcs_boost_m2 is None else self.rcs_boost_m2
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One rocket stage of a `staged` missile type (docs/models.md, The staged model): vacuum thrust
+    `isp_s` * g0 * propellant_mass_kg / burn_time_s, constant; `coast_s` of unpowered flight before it ignites."""
+
+    propellant_mass_kg: float
+    dry_mass_kg: float
+    burn_time_s: float
+    isp_s: float
+    coast_s: float = 0.0
+
+    @property
+    def thrust_n(self) -> float:
+        """Vacuum thrust (N)."""
+        return self.isp_s * G0_M_S2 * self.propellant_mass_kg / self.burn_time_s
+
+    @property
+    def mass_rate_kg_s(self) -> float:
+        """Propellant flow while burning (kg/s, positive)."""
+        return self.propellant_mass_kg / self.burn_time_s
+
+
+@dataclass(frozen=True)
+class StagedMissileType:
+    """A threat missile type, `model = "staged"`: stages flown through the atmosphere (docs/models.md, The staged
+    model). `stages` in firing order. `reentry_ballistic_coefficient_kg_m2` None: payload_mass_kg / (C_D A)."""
+
+    name: str
+    payload_mass_kg: float
+    diameter_m: float
+    stages: tuple[Stage, ...]
+    drag_coefficient: float = 0.3
+    vertical_rise_s: float = 10.0
+    reentry_ballistic_coefficient_kg_m2: float | None = None
+    model: str = "staged"
+    rcs_m2: float = 1.0
+    rcs_boost_m2: float | None = None
+
+    @property
+    def boost_rcs_m2(self) -> float:
+        """The cross-section a radar sees before burnout: `rcs_boost_m2`, or `rcs_m2` when not given."""
+        return self.rcs_m2 if self.rcs_boost_m2 is None else self.rcs_boost_m2
+
+    @property
+    def reference_area_m2(self) -> float:
+        """A = pi d^2 / 4."""
+        return math.pi * self.diameter_m ** 2 / 4.0
+
+    @property
+    def ballistic_coefficient_kg_m2(self) -> float:
+        """The payload's ballistic coefficient after burnout: the given one, or m_p / (C_D A)."""
+        if self.reentry_ballistic_coefficient_kg_m2 is not None:
+            return self.reentry_ballistic_coefficient_kg_m2
+        return self.payload_mass_kg / (self.drag_coefficient * self.reference_area_m2)
+
+    @property
+    def liftoff_mass_kg(self) -> float:
+        """Payload plus every stage's propellant and dry mass."""
+        return self.payload_mass_kg + sum(s.propellant_mass_kg + s.dry_mass_kg for s in self.stages)
+
+    @property
+    def burn_time_s(self) -> float:
+        """Launch to the end of the last stage's full burn, coasts included (s)."""
+        return sum(s.burn_time_s + s.coast_s for s in self.stages)
 
 
 @dataclass(frozen=True)
@@ -119,6 +186,7 @@ class Battery:
     interceptor: str
     launch_delay_s: float = 0.0
     cue: Cue = "track"
+    boost_phase: bool = False  # may intercept staged threats in powered flight (docs/models.md, Boost-phase intercepts)
 
 
 @dataclass(frozen=True)
@@ -127,9 +195,14 @@ class Trajectory:
 
     mode: AimMode = "min-energy"
     gamma_deg: float | None = None
+    kick_deg: float | None = None  # mode 'kick' (staged types)
 
     def label(self) -> str:
-        return f"gamma={self.gamma_deg:g} deg" if self.mode == "gamma" else self.mode
+        if self.mode == "gamma":
+            return f"gamma={self.gamma_deg:g} deg"
+        if self.mode == "kick":
+            return f"kick={self.kick_deg:g} deg"
+        return self.mode
 
 
 @dataclass(frozen=True)
@@ -144,6 +217,7 @@ class ThreatSpec:
     launch_time_s: float = 0.0
     azimuth_deg: float | None = None
     gamma_deg: float | None = None
+    kick_deg: float | None = None  # unaimed staged threats
 
 
 @dataclass(frozen=True)
@@ -197,7 +271,7 @@ class Scenario:
     name: str
     earth: EarthSpec = field(default_factory=EarthSpec)
     places: dict[str, Point] = field(default_factory=dict)
-    missiles: dict[str, MissileType] = field(default_factory=dict)
+    missiles: dict[str, MissileType | StagedMissileType] = field(default_factory=dict)
     interceptors: dict[str, InterceptorType] = field(default_factory=dict)
     sensors: tuple[Radar, ...] = ()
     batteries: tuple[Battery, ...] = ()
