@@ -20,6 +20,7 @@ from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import Scenario
 from shieldlab.sensors.radar import RadarGeometry, detection_times, track_times
 from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
+from shieldlab.threat.trajectory import ascent_view
 
 
 def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, samples=None) -> dict:
@@ -39,7 +40,12 @@ def evaluate_threats(scenario: Scenario, earth: Earth, threats, tables=None, sam
         if samples is None and (threats.valid & np.isfinite(t0)).any():
             samples = free_flight_samples(threats)  # once, for every battery
         table = None if tables is None else tables[j]
-        wins.append(window.evaluate(threats, battery_flyout(scenario, earth, b), t0, samples, table=table))
+        fo = battery_flyout(scenario, earth, b)
+        win = window.evaluate(threats, fo, t0, samples, table=table)
+        if b.boost_phase and threats.staged.any():
+            # docs/models.md, Boost-phase intercepts: the staged threats' ascents too (exact flyout times)
+            win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0), np.flatnonzero(threats.staged))
+        wins.append(win)
     return {"flights": Flights.of(threats), "detections": Detections.of(threats.valid, det, track, tracks),
             "engagements": Engagements.of(wins, threats.valid)}
 

@@ -219,7 +219,8 @@ FLIGHT_FIELDS = (
     "launch_time_s", "launch_lat_deg", "launch_lon_deg", "aim_lat_deg", "aim_lon_deg", "launch_azimuth_deg",
     "burnout_time_s", "burnout_lat_deg", "burnout_lon_deg", "burnout_altitude_m", "burnout_speed_m_s",
     "burnout_gamma_deg", "burnout_azimuth_deg", "apogee_time_s", "apogee_altitude_m", "apogee_lat_deg",
-    "apogee_lon_deg", "impact_time_s", "impact_lat_deg", "impact_lon_deg", "ground_range_m",
+    "apogee_lon_deg", "impact_time_s", "impact_lat_deg", "impact_lon_deg", "ground_range_m", "max_range_m",
+    "kick_deg", "cutoff_s",
 )
 
 
@@ -250,6 +251,10 @@ class Flights(_Arrays):
     impact_lat_deg: np.ndarray = _per()
     impact_lon_deg: np.ndarray = _per()
     ground_range_m: np.ndarray = _per()
+    # staged threats (docs/models.md, The staged model); NaN for burnout threats, and cutoff_s for a full burn
+    max_range_m: np.ndarray = _per()  # the greatest range along the launch azimuth (full burn)
+    kick_deg: np.ndarray = _per()
+    cutoff_s: np.ndarray = _per()  # the last stage's thrust termination, s after launch
     error: np.ndarray = _per()
 
     @cached_property
@@ -281,7 +286,8 @@ class Flights(_Arrays):
             "apogee_altitude_m": th.apogee_altitude_m, "apogee_lat_deg": th.apogee_lat_deg,
             "apogee_lon_deg": th.apogee_lon_deg, "impact_time_s": th.impact_time_s,
             "impact_lat_deg": th.impact_lat_deg, "impact_lon_deg": th.impact_lon_deg,
-            "ground_range_m": th.ground_range_m,
+            "ground_range_m": th.ground_range_m, "max_range_m": nan_bad(th.max_range_m),
+            "kick_deg": nan_bad(th.kick_deg), "cutoff_s": nan_bad(th.cutoff_s),
         }
         kw = {k: np.asarray(v, float).copy() for k, v in kw.items()}
         return cls(**kw, error=np.array(th.error, dtype=object).reshape(th.n))

@@ -132,3 +132,35 @@ def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSampl
         T, sol, _ = table_scan(flyout, table, times, never, pos, alt.ravel(), in_band)
     return latest.refine(cond, idx, times, in_band.reshape(k, m), T.reshape(k, m), sol.reshape(k, m, 3),
                          exact=table is None)
+
+
+# a reason's rank when the boost-phase and the free-flight windows of one threat are combined: the
+# reason of the part that came closest to an intercept
+_RANK = {_NOT_DETECTED: 0, _ALTITUDE: 1, _OUT_OF_REACH: 2, _TIMELINE: 3, _OK: 4}
+
+
+def combine(free: BatteryWindow, ascent: BatteryWindow, rows) -> BatteryWindow:
+    """One battery's windows over the whole flight (docs/models.md, Boost-phase intercepts) for the threats
+    `rows` (the staged ones), from its windows in free flight and in the ascent (`ascent_view`); the
+    other threats keep their free-flight windows. The first intercept is the ascent's when it has one,
+    the last the free flight's when it has one; the latest launch the later of the two; the reason
+    the one closest to an intercept."""
+    rows = np.asarray(rows, dtype=np.int64)
+    feasible = free.feasible.copy()
+    feasible[rows] |= ascent.feasible[rows]
+    reason = free.reason_code.copy()
+    rank = np.vectorize(_RANK.get, otypes=[int])
+    pick_ascent = rank(ascent.reason_code[rows]) > rank(free.reason_code[rows])
+    reason[rows] = np.where(pick_ascent, ascent.reason_code[rows], free.reason_code[rows])
+    latest_s = free.latest_launch_s.copy()
+    latest_s[rows] = np.fmax(free.latest_launch_s[rows], ascent.latest_launch_s[rows])
+    first, last = InterceptArrays(free.feasible.size), InterceptArrays(free.feasible.size)
+    for out, a, b in ((first, free.first, free.first), (last, free.last, free.last)):
+        for f in InterceptArrays.FIELDS + InterceptArrays.ARCS:
+            getattr(out, f)[:] = getattr(a, f)
+    use_a_first = rows[ascent.feasible[rows]]
+    use_a_last = rows[ascent.feasible[rows] & ~free.feasible[rows]]
+    for out, src, r in ((first, ascent.first, use_a_first), (last, ascent.last, use_a_last)):
+        for f in InterceptArrays.FIELDS + InterceptArrays.ARCS:
+            getattr(out, f)[r] = getattr(src, f)[r]
+    return BatteryWindow(free.earliest_launch_s, feasible, reason, first, last, latest_s)

@@ -40,7 +40,7 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
     }
     if error is not None:
         out.update({"launch_azimuth_deg": None, "burnout": None, "apogee": None, "impact": None,
-                    "ground_range_km": None,
+                    "ground_range_km": None, "max_range_km": None, "kick_deg": None, "cutoff_s": None,
                     "detections": [{"sensor": s, "time_s": None, "track_s": None} for s in sensor_names],
                     "track_time_s": None,
                     "engagements": [{"battery": b, "earliest_launch_s": None, "feasible": False, "reason": None,
@@ -56,6 +56,7 @@ def threat_record(result, i: int, name: str, sensor_names, battery_names) -> dic
                    "lat_deg": r(fl.apogee_lat_deg), "lon_deg": r(fl.apogee_lon_deg)},
         "impact": {"time_s": r(fl.impact_time_s), "lat_deg": r(fl.impact_lat_deg), "lon_deg": r(fl.impact_lon_deg)},
         "ground_range_km": r(fl.ground_range_m, 1e-3),
+        "max_range_km": r(fl.max_range_m, 1e-3), "kick_deg": r(fl.kick_deg), "cutoff_s": r(fl.cutoff_s),
         "detections": [{"sensor": s, "time_s": _num(det.time_s[i, j]), "track_s": _num(det.track_s[i, j])}
                        for j, s in enumerate(sensor_names)],
         "track_time_s": r(det.track_time_s),

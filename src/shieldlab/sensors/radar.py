@@ -290,6 +290,7 @@ def _may_see_powered(threats, idx, radars, boost_ranges_m=None) -> np.ndarray:
         se = float(rg.sin_min_el)
         mask = se * (np.maximum(dmin - eps, 0.0) if se >= 0.0 else dmax + eps)
         out[:, j] = (dmin - eps <= r_max) & (up - mask >= 0.0)
+    out[threats.staged[idx]] = True  # a staged ascent is not on the segment: scanned whole
     return out
 
 

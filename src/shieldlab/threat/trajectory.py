@@ -10,7 +10,7 @@ Frames: every stored vector is ECEF (`r_ecef`, `v_ecef`); times are scenario tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
 import numpy as np
@@ -104,20 +104,47 @@ class FlownThreats(ThreatBatch):
     apogee_lat_deg: np.ndarray
     apogee_lon_deg: np.ndarray
     ground_range_m: np.ndarray
+    # staged threats (docs/models.md, The staged model): their integrated ascent as nodes (n, mp, 7) in
+    # scenario times, every `powered_step_s` from launch, the burnout state last (None: no staged threat);
+    # `staged` (n,) marks them; kick, thrust cut-off (s after launch) and maximum range along the launch
+    # azimuth, NaN for burnout threats (and a full burn's cut-off)
+    powered_nodes: np.ndarray = None
+    powered_count: np.ndarray = None
+    powered_step_s: float = 1.0
+    staged: np.ndarray = None
+    kick_deg: np.ndarray = None
+    cutoff_s: np.ndarray = None
+    max_range_m: np.ndarray = None
+
+    def __post_init__(self):
+        n = self.launch_time_s.shape[0]
+        if self.staged is None:
+            object.__setattr__(self, "staged", np.zeros(n, bool))
+        for name in ("kick_deg", "cutoff_s", "max_range_m"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(n, np.nan))
+        super().__post_init__()
 
     def position_ecef(self, idx, t_s) -> np.ndarray:
-        """Positions (k, 3) of threats idx (k,) at scenario times t_s (k,); NaN outside launch..impact."""
+        """Positions (k, 3) of threats idx (k,) at scenario times t_s (k,); NaN outside launch..impact.
+        Powered flight: the burnout model's rule, or a staged threat's integrated ascent."""
         idx = np.asarray(idx, int)
         t = np.asarray(t_s, float)
         out = np.full(idx.shape + (3,), np.nan)
         tau = t - self.launch_time_s[idx]
         powered = (tau >= 0) & (tau <= self.burn_time_s[idx])
+        ascent = powered & self.staged[idx]
+        powered &= ~ascent
         if powered.any():
             i = idx[powered]
             out[powered] = powered_position_ecef(
                 self.earth, self.launch_lat_deg[i], self.launch_lon_deg[i], self.launch_alt_m[i],
                 self.azimuth0_deg[i], self.burn_time_s[i], self.burnout_range_m[i], self.burnout_altitude_m[i],
                 tau[powered])
+        if ascent.any():
+            out[ascent] = hermite_batch(self.powered_nodes, self.powered_count, self.powered_step_s,
+                                        np.ascontiguousarray(idx[ascent], dtype=np.int64),
+                                        np.ascontiguousarray(t[ascent]), self.earth.kernel_params)[0]
         free = (tau > self.burn_time_s[idx]) & (t <= self.impact_time_s[idx])
         if free.any():
             out[free] = self.free_flight_positions(idx[free], t[free])[0]
@@ -170,3 +197,62 @@ def fly(batch: ThreatBatch) -> FlownThreats:
         apogee_time_s=np.where(ok, t_bo + tau_a, np.nan), apogee_altitude_m=np.where(ok, alt_a, np.nan),
         apogee_lat_deg=np.where(ok, alat, np.nan), apogee_lon_deg=np.where(ok, alon, np.nan),
         ground_range_m=np.where(ok, rng, np.nan))
+
+
+def merge(n: int, parts) -> FlownThreats:
+    """One FlownThreats of n threats from parts [(rows (k,), FlownThreats of k threats), ...] that together
+    cover rows 0..n-1 once (e.g. the burnout and the staged threats of a scenario, flown apart). Node
+    arrays are NaN padded to the longest; all parts share the Earth and the free-flight step."""
+    parts = [(np.asarray(r, dtype=np.int64), p) for r, p in parts if len(r)]
+    if len(parts) == 1 and np.array_equal(parts[0][0], np.arange(n)):
+        return parts[0][1]
+    first = parts[0][1]
+    out = {}
+    for f in fields(FlownThreats):
+        vals = [getattr(p, f.name) for _, p in parts]
+        if f.name == "error":
+            err = [None] * n
+            for (rows, _), v in zip(parts, vals):
+                for i, e in zip(rows, v):
+                    err[i] = e
+            out["error"] = tuple(err)
+        elif f.name in ("nodes", "powered_nodes"):
+            vals = [v if v is not None else np.full((p.n, 1, 7), np.nan) for (_, p), v in zip(parts, vals)]
+            m = max(v.shape[1] for v in vals)
+            a = np.full((n, m, 7), np.nan)
+            for (rows, _), v in zip(parts, vals):
+                a[rows, :v.shape[1]] = v
+            out[f.name] = a
+        elif f.name == "powered_count":
+            a = np.zeros(n, dtype=np.int64)
+            for (rows, p), v in zip(parts, vals):
+                a[rows] = 0 if v is None else v
+            out[f.name] = a
+        elif all(isinstance(v, np.ndarray) for v in vals):
+            a = np.empty((n,) + vals[0].shape[1:], dtype=np.result_type(*vals))
+            for (rows, _), v in zip(parts, vals):
+                a[rows] = v
+            out[f.name] = a
+        else:
+            out[f.name] = getattr(first, f.name)
+    steps = {p.powered_step_s for _, p in parts if p.powered_nodes is not None}
+    out["powered_step_s"] = steps.pop() if steps else first.powered_step_s
+    if all(p.powered_nodes is None for _, p in parts):
+        out["powered_nodes"] = out["powered_count"] = None
+    return FlownThreats(**out)
+
+
+def ascent_view(threats: FlownThreats) -> FlownThreats:
+    """The powered flights of the staged threats as if they were free flights (launch .. burnout), for the
+    boost-phase windows (docs/models.md, Boost-phase intercepts): the same threats, with the ascent's nodes
+    in place of the free flight's, `burnout_time_s` at launch and `impact_time_s` at burnout; every
+    threat that is not staged (or has an error) carries an error here, so nothing evaluates it."""
+    if threats.powered_nodes is None:
+        raise ValueError("no staged threat: no ascent to view")
+    err = tuple(e if e is not None else (None if s else "not a staged threat")
+                for e, s in zip(threats.error, threats.staged))
+    nan = np.full(threats.n, np.nan)
+    return replace(threats, error=err, burn_time_s=np.zeros(threats.n), nodes=threats.powered_nodes,
+                   node_count=threats.powered_count, step_s=threats.powered_step_s,
+                   impact_time_s=threats.burnout_time_s.copy(), apogee_time_s=nan, apogee_altitude_m=nan,
+                   staged=np.zeros(threats.n, bool), powered_nodes=None, powered_count=None)

@@ -1,0 +1,307 @@
+"""Aiming staged threats (docs/models.md, The staged model: trajectories), for many threats at once.
+
+The unknowns are the launch azimuth alpha0, the kick angle delta and, for `min-energy`, the cut-off time
+t_c of the last stage. A flight is a call of `impacts(az_deg, kick_deg, cutoff_s)` (arrays over the k
+threats, NaN cut-off: full burn) returning the impact latitude/longitude in degrees (NaN: no impact,
+e.g. a crash before burnout). Each solver works on all k threats at once (one batch of flights per step):
+
+- the azimuth: a fixed-point step alpha0 += (azimuth to the aim point) - (azimuth to the impact), at
+  every evaluation; the Earth's rotation and J2 turn the path by a slowly varying angle, so this
+  converges in a few steps alongside the other unknowns;
+- the ground range against delta (full burn) rises from a vertical shot to its maximum at delta* and
+  falls beyond it: `max_range` finds delta* by golden-section search; `lofted` solves range = d on
+  (0, delta*], `depressed` on [delta*, 90) (regula falsi, Illinois variant);
+- `min-energy`: for a cut-off t_c the greatest range over delta is R*(t_c), increasing in t_c; the least
+  t_c with R*(t_c) = d is found by regula falsi in t_c over the last stage's burn, each R* by golden
+  section in delta.
+
+An aim point is hit when the impact lies within HIT_M of it (the models' 100 m). Threats beyond the
+maximum range, or too close for the mode, get NaN results and a reason (see `StagedAim.reason`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.earth import geodesic
+
+HIT_M = 100.0  # an impact within this of the aim point hits it (docs/models.md, Aiming)
+RANGE_TOL_M = 10.0  # range roots to this (well inside HIT_M)
+KICK_MIN_DEG, KICK_MAX_DEG = 0.05, 89.95  # the kick's search interval (a vertical shot has no range)
+GOLDEN_ITER = 40  # golden-section steps for delta*: the interval shrinks by 0.618^40 ~ 4e-9
+ROOT_ITER = 60
+INVPHI = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class StagedAim:
+    """Solutions for k threats: launch azimuth, kick, cut-off (NaN: full burn), the maximum range
+    along the final azimuth (full burn), the miss distance and `reason` (None: hit; else why not)."""
+
+    azimuth0_deg: np.ndarray
+    kick_deg: np.ndarray
+    cutoff_s: np.ndarray
+    max_range_m: np.ndarray
+    miss_m: np.ndarray
+    reason: tuple
+
+    @property
+    def ok(self) -> np.ndarray:
+        return np.array([r is None for r in self.reason], bool)
+
+
+class _Flights:
+    """Flights of k threats towards their aim points: range along the aim direction and azimuth error."""
+
+    def __init__(self, earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_deg):
+        self.earth, self.impacts = earth, impacts
+        self.lat, self.lon = np.asarray(launch_lat_deg, float), np.asarray(launch_lon_deg, float)
+        self.alat, self.alon = np.asarray(aim_lat_deg, float), np.asarray(aim_lon_deg, float)
+        self.az_aim, self.distance_m = geodesic.inverse(earth, self.lat, self.lon, self.alat, self.alon)
+        self.az_aim = np.atleast_1d(self.az_aim).astype(float)
+        self.distance_m = np.atleast_1d(self.distance_m).astype(float)
+
+    def run(self, rows, az, kick, cutoff):
+        """(ground range m, azimuth of the impact from the launch point deg, miss m) of threats rows;
+        NaN where there is no impact."""
+        ilat, ilon = self.impacts(rows, az, kick, cutoff)
+        ok = np.isfinite(ilat) & np.isfinite(ilon)
+        az_i, rng = geodesic.inverse(self.earth, self.lat[rows], self.lon[rows], np.where(ok, ilat, 0.0),
+                                     np.where(ok, ilon, 0.0))
+        _, miss = geodesic.inverse(self.earth, self.alat[rows], self.alon[rows], np.where(ok, ilat, 0.0),
+                                   np.where(ok, ilon, 0.0))
+        nan = np.full(rows.size, np.nan)
+        return (np.where(ok, np.atleast_1d(rng), nan), np.where(ok, np.atleast_1d(az_i), nan),
+                np.where(ok, np.atleast_1d(miss), nan))
+
+
+def _turn(az_aim, az_impact):
+    """The signed angle (deg, -180..180) to add to the launch azimuth to move the impact's azimuth onto
+    the aim's."""
+    return (az_aim - az_impact + 180.0) % 360.0 - 180.0
+
+
+def max_range(flights: _Flights, rows, az, cutoff, iters=GOLDEN_ITER):
+    """Golden-section search over the kick for the greatest ground range of threats rows at launch
+    azimuths az (fixed) and cut-offs `cutoff`: returns (kick* deg, range* m). A crash counts as no range."""
+    k = rows.size
+    a = np.full(k, KICK_MIN_DEG)
+    b = np.full(k, KICK_MAX_DEG)
+    c = b - INVPHI * (b - a)
+    d = a + INVPHI * (b - a)
+    fc = np.nan_to_num(flights.run(rows, az, c, cutoff)[0], nan=-1.0)
+    fd = np.nan_to_num(flights.run(rows, az, d, cutoff)[0], nan=-1.0)
+    for _ in range(iters):
+        left = fc > fd  # the maximum lies in [a, d]
+        b = np.where(left, d, b)
+        a = np.where(left, a, c)
+        new = np.where(left, b - INVPHI * (b - a), a + INVPHI * (b - a))
+        fn = np.nan_to_num(flights.run(rows, az, new, cutoff)[0], nan=-1.0)
+        c, d, fc, fd = (np.where(left, new, d), np.where(left, c, new), np.where(left, fn, fd),
+                        np.where(left, fc, fn))
+    best = np.where(fc > fd, c, d)
+    return best, np.maximum(fc, fd)
+
+
+def _kick_root(flights: _Flights, rows, az, lo, hi, f_lo, f_hi, target, cutoff, iters=ROOT_ITER):
+    """Regula falsi (Illinois) for range(kick) = target on [lo, hi] where f = range - target changes sign;
+    the launch azimuth is corrected at every evaluation. Returns (kick, az, f)."""
+    side = np.zeros(rows.size)
+    x = lo.copy()
+    fx = f_lo.copy()
+    done = np.zeros(rows.size, bool)
+    for _ in range(iters):
+        x = np.where(done, x, (lo * f_hi - hi * f_lo) / (f_hi - f_lo))
+        bad = ~np.isfinite(x) | (x <= np.minimum(lo, hi)) | (x >= np.maximum(lo, hi))
+        x = np.where(bad & ~done, 0.5 * (lo + hi), x)
+        todo = np.flatnonzero(~done)
+        if todo.size == 0:
+            break
+        rng, az_i, _ = flights.run(rows[todo], az[todo], x[todo], cutoff[todo])
+        fx[todo] = np.nan_to_num(rng - target[todo], nan=-target[todo])
+        az[todo] = az[todo] + np.nan_to_num(_turn(flights.az_aim[rows[todo]], az_i))
+        done |= np.abs(fx) < RANGE_TOL_M
+        same = np.sign(fx) == np.sign(f_hi)
+        upd_hi = ~done & same
+        upd_lo = ~done & ~same
+        hi = np.where(upd_hi, x, hi)
+        f_hi = np.where(upd_hi, fx, f_hi)
+        f_lo = np.where(upd_hi & (side == 1), 0.5 * f_lo, f_lo)
+        lo = np.where(upd_lo, x, lo)
+        f_lo = np.where(upd_lo, fx, f_lo)
+        f_hi = np.where(upd_lo & (side == -1), 0.5 * f_hi, f_hi)
+        side = np.where(upd_hi, 1, np.where(upd_lo, -1, side))
+    return x, az, fx
+
+
+POLISH_ITER = 8  # final rounds of azimuth and range correction
+
+
+def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_deg, mode: str, kick_deg=None,
+          cutoff_window_s=None) -> StagedAim:
+    """Aim k staged threats (all with the same `mode`: 'lofted', 'depressed', 'min-energy' or 'kick').
+
+    impacts(rows, az_deg, kick_deg, cutoff_s) -> (impact lat deg, impact lon deg), NaN for no impact, for
+    threats `rows` (indices into these k). kick_deg (k,): mode 'kick'. cutoff_window_s (k, 2): for
+    'min-energy', the last stage's ignition and the end of its full burn (s after launch)."""
+    fl = _Flights(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_deg)
+    k = fl.distance_m.size
+    rows = np.arange(k)
+    d = fl.distance_m
+    az = fl.az_aim.copy()
+    full = np.full(k, np.nan)
+    reason: list = [None] * k
+    if mode == "kick":
+        kick = np.asarray(kick_deg, float).copy()
+        cut = full.copy()
+        for _ in range(POLISH_ITER):
+            rng, az_i, miss = fl.run(rows, az, kick, cut)
+            az = az + np.nan_to_num(_turn(fl.az_aim, az_i))
+        rng, az_i, miss = fl.run(rows, az, kick, cut)
+        kstar, rstar = max_range(fl, rows, az, cut)
+        for i in np.flatnonzero(~(miss <= HIT_M)):
+            reason[i] = (f"with a fixed kick of {kick[i]:g} deg and a full burn it comes down "
+                         + (f"{rng[i] / 1e3:.0f} km from the launch point, the aim point is {d[i] / 1e3:.0f} km away"
+                            if np.isfinite(rng[i]) else "nowhere (it crashes before burnout)"))
+        return _result(az, kick, cut, rstar, miss, reason)
+    # a first pass along the aim azimuth: delta* and the maximum range; the azimuth corrected there
+    if mode == "min-energy":
+        win = np.asarray(cutoff_window_s, float).reshape(k, 2)
+        cut = win[:, 1].copy()
+    else:
+        cut = full.copy()
+    for _ in range(2):
+        kstar, rstar = max_range(fl, rows, az, cut)
+        _, az_i, _ = fl.run(rows, az, kstar, cut)
+        az = az + np.nan_to_num(_turn(fl.az_aim, az_i))
+    kstar, rstar = max_range(fl, rows, az, cut)
+    beyond = ~(rstar >= d - RANGE_TOL_M)
+    for i in np.flatnonzero(beyond):
+        reason[i] = (f"the aim point ({d[i] / 1e3:.0f} km) is beyond the missile's maximum range along this azimuth"
+                     f" ({rstar[i] / 1e3:.0f} km with a full burn)" if rstar[i] > 0 else
+                     "no kick angle gives a flight that comes down (every one crashes before burnout)")
+    live = np.flatnonzero(~beyond)
+    kick = np.full(k, np.nan)
+    if mode in ("lofted", "depressed") and live.size:
+        r = live
+        if mode == "lofted":
+            lo = np.full(r.size, KICK_MIN_DEG)
+            hi = kstar[r].copy()
+        else:
+            lo = np.full(r.size, KICK_MAX_DEG)
+            hi = kstar[r].copy()
+        f_lo = np.nan_to_num(fl.run(r, az[r], lo, cut[r])[0] - d[r], nan=-d[r])
+        f_hi = rstar[r] - d[r]
+        x, az_r, _ = _kick_root(fl, r, az[r].copy(), lo, hi, f_lo, f_hi, d[r], cut[r])
+        kick[r], az[r] = x, az_r
+        kick, az = _polish_kick(fl, r, kick, az, cut, d, kstar, mode)
+    elif mode == "min-energy" and live.size:
+        r = live
+        t_lo, t_hi = win[r, 0].copy(), win[r, 1].copy()
+        k_lo, r_lo = max_range(fl, r, az[r], t_lo)
+        close = r_lo > d[r] + RANGE_TOL_M
+        for j in np.flatnonzero(close):
+            reason[r[j]] = (f"the aim point ({d[r[j]] / 1e3:.0f} km) is closer than the missile's range with its last "
+                            f"stage cut off at ignition ({r_lo[j] / 1e3:.0f} km): no min-energy trajectory; give "
+                            "trajectory = \"lofted\" or \"depressed\"")
+        keep = ~close
+        r, t_lo, t_hi, r_lo = r[keep], t_lo[keep], t_hi[keep], r_lo[keep]
+        if r.size:
+            tc, kc, az_r = _cutoff_root(fl, r, az[r].copy(), t_lo, t_hi, r_lo - d[r], rstar[r] - d[r], d[r])
+            cut[r], kick[r], az[r] = tc, kc, az_r
+            kick, az, cut = _polish_cutoff(fl, r, kick, az, cut, d, win)
+    _, _, miss = fl.run(rows, az, np.where(np.isfinite(kick), kick, 45.0), cut)
+    miss = np.where(np.isfinite(kick), miss, np.nan)
+    kmax, rmax = max_range(fl, rows, az, full)
+    for i in range(k):
+        if reason[i] is None and not (miss[i] <= HIT_M):
+            reason[i] = (f"the aiming did not converge (the closest impact found is {miss[i] / 1e3:.1f} km from the aim "
+                         "point)" if np.isfinite(miss[i]) else "the aiming did not converge")
+    return _result(az, kick, cut, rmax, miss, reason)
+
+
+def _result(az, kick, cut, rmax, miss, reason) -> StagedAim:
+    bad = np.array([r is not None for r in reason], bool)
+    nan = np.nan
+    return StagedAim(np.where(bad, nan, az % 360.0), np.where(bad, nan, kick), np.where(bad, nan, cut), rmax,
+                     miss, tuple(reason))
+
+
+def _polish_kick(fl, r, kick, az, cut, d, kstar, mode):
+    """Secant steps on the kick (and the azimuth's fixed point) until the impact lies on the aim point;
+    the kick stays on its branch of delta*."""
+    x = kick[r].copy()
+    a = az[r].copy()
+    h = 1e-4
+    for _ in range(POLISH_ITER):
+        rng, az_i, miss = fl.run(r, a, x, cut[r])
+        a = a + np.nan_to_num(_turn(fl.az_aim[r], az_i))
+        if np.all(miss <= 0.1 * HIT_M):
+            break
+        rng2 = fl.run(r, a, x + h, cut[r])[0]
+        slope = (rng2 - rng) / h
+        step = np.where(np.abs(slope) > 0, (d[r] - rng) / slope, 0.0)
+        nx = np.clip(x + np.nan_to_num(step), KICK_MIN_DEG, KICK_MAX_DEG)
+        nx = np.where(mode == "lofted", np.minimum(nx, kstar[r]), np.maximum(nx, kstar[r]))
+        x = np.where(miss <= 0.1 * HIT_M, x, nx)
+    kick[r], az[r] = x, a
+    return kick, az
+
+
+def _cutoff_root(fl, r, az, t_lo, t_hi, g_lo, g_hi, d, iters=30):
+    """Regula falsi (Illinois) in the cut-off time for R*(t_c) = d; returns (t_c, delta*, az)."""
+    side = np.zeros(r.size)
+    x = t_hi.copy()
+    kx = np.full(r.size, 45.0)
+    done = np.zeros(r.size, bool)
+    for _ in range(iters):
+        x = np.where(done, x, (t_lo * g_hi - t_hi * g_lo) / (g_hi - g_lo))
+        bad = ~np.isfinite(x) | (x <= t_lo) | (x >= t_hi)
+        x = np.where(bad & ~done, 0.5 * (t_lo + t_hi), x)
+        todo = np.flatnonzero(~done)
+        if todo.size == 0:
+            break
+        kk, rr = max_range(fl, r[todo], az[todo], x[todo])
+        kx[todo] = kk
+        _, az_i, _ = fl.run(r[todo], az[todo], kk, x[todo])
+        az[todo] = az[todo] + np.nan_to_num(_turn(fl.az_aim[r[todo]], az_i))
+        gx = rr - d[todo]
+        fin = np.abs(gx) < RANGE_TOL_M
+        done[todo[fin]] = True
+        up = np.zeros(r.size, bool)
+        dn = np.zeros(r.size, bool)
+        up[todo] = ~fin & (gx > 0)  # too far: the root lies below x
+        dn[todo] = ~fin & (gx <= 0)
+        g = np.zeros(r.size)
+        g[todo] = gx
+        t_hi = np.where(up, x, t_hi)
+        g_hi = np.where(up, g, g_hi)
+        g_lo = np.where(up & (side == 1), 0.5 * g_lo, g_lo)
+        t_lo = np.where(dn, x, t_lo)
+        g_lo = np.where(dn, g, g_lo)
+        g_hi = np.where(dn & (side == -1), 0.5 * g_hi, g_hi)
+        side = np.where(up, 1, np.where(dn, -1, side))
+    return x, kx, az
+
+
+def _polish_cutoff(fl, r, kick, az, cut, d, win):
+    """Secant steps on the cut-off time (the kick kept at delta*, where the range is flat in it) and
+    the azimuth's fixed point, until the impact lies on the aim point."""
+    x = cut[r].copy()
+    a = az[r].copy()
+    kk = kick[r]
+    h = 1e-3
+    for _ in range(POLISH_ITER):
+        rng, az_i, miss = fl.run(r, a, kk, x)
+        a = a + np.nan_to_num(_turn(fl.az_aim[r], az_i))
+        if np.all(miss <= 0.1 * HIT_M):
+            break
+        rng2 = fl.run(r, a, kk, x + h)[0]
+        slope = (rng2 - rng) / h
+        step = np.where(slope > 0, (d[r] - rng) / slope, 0.0)
+        x = np.where(miss <= 0.1 * HIT_M, x, np.clip(x + np.nan_to_num(step), win[r, 0], win[r, 1]))
+    cut[r], az[r] = x, a
+    return kick, az, cut
