@@ -65,14 +65,19 @@ def _attrs(scenario, n_pairs: int) -> dict:
         "missile": m.name,
         "missile_model": m.model,
         "missile_burn_time_s": float(m.burn_time_s),
-        "missile_burnout_altitude_m": float(m.burnout_altitude_m),
-        "missile_burnout_range_m": float(m.burnout_range_m),
         "trajectory": cov.trajectory.label(),
         "trajectory_mode": cov.trajectory.mode,
         "launch_time_s": float(cov.launch_time_s),
     }
-    if m.burnout_speed_m_s is not None:
-        attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
+    if m.model == "staged":  # docs/models.md, The staged model
+        attrs["missile_payload_mass_kg"] = float(m.payload_mass_kg)
+        attrs["missile_liftoff_mass_kg"] = float(m.liftoff_mass_kg)
+        attrs["missile_stages"] = len(m.stages)
+    else:
+        attrs["missile_burnout_altitude_m"] = float(m.burnout_altitude_m)
+        attrs["missile_burnout_range_m"] = float(m.burnout_range_m)
+        if m.burnout_speed_m_s is not None:
+            attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
     # docs/models.md, Sensitivity: range against a cross-section
     attrs["missile_rcs_m2"] = float(m.rcs_m2)  # free flight
     attrs["missile_rcs_boost_m2"] = float(m.boost_rcs_m2)  # powered flight
@@ -203,6 +208,13 @@ def to_dataset(result) -> xr.Dataset:
         "error": _var(err.reshape((nl, *aim_shape)), pdims, None,
                       "why the threat cannot be computed (empty when it can)"),
     }
+
+    if m.model == "staged":  # docs/models.md, The staged model (cutoff_s NaN for a full burn)
+        data_vars["max_range_km"] = _var(pair(fl.max_range_m, 1e-3), pdims, "km",
+                                         "greatest ground range along the launch azimuth (full burn)")
+        data_vars["kick_deg"] = _var(pair(fl.kick_deg), pdims, "degree", "kick angle from the vertical")
+        data_vars["cutoff_s"] = _var(pair(fl.cutoff_s), pdims, "s",
+                                     "thrust termination of the last stage, s after launch (NaN: full burn)")
 
     b, s = sc.batteries, sc.sensors
     coords = {
