@@ -809,8 +809,8 @@ def test_invalid_utf8_names_byte_and_line(tmp_path: Path) -> None:
         ("\n  \n\t\n", "the file is empty"),
         ("\ufeff", "the file is empty"),
         ("# a comment\n\n# another\n", "the file holds only comments"),
-        (BASE.split("[[threats]]")[0], "the file has no [[threats]] and no [coverage] table: nothing to compute"),
-        ('name = "x"\nthreats = []\n', "the file has no [[threats]] and no [coverage] table: nothing to compute"),
+        (BASE.split("[[threats]]")[0], "the file has no [[threats]], no [coverage] and no [[assessments]] table: nothing to compute"),
+        ('name = "x"\nthreats = []\n', "the file has no [[threats]], no [coverage] and no [[assessments]] table: nothing to compute"),
     ],
     ids=["empty", "blank", "bom-only", "comments", "no-threats-no-coverage", "empty-threats-array"],
 )

@@ -207,7 +207,8 @@ class Trajectory:
 
 @dataclass(frozen=True)
 class ThreatSpec:
-    """One threat: aimed (`aim` given) or unaimed (`azimuth_deg` and `gamma_deg` given)."""
+    """One threat: aimed (`aim` given) or unaimed (`azimuth_deg` and, for a burnout type, `gamma_deg`, for a staged
+    type `kick_deg` given)."""
 
     name: str
     missile: str
@@ -267,6 +268,27 @@ class CoverageSpec:
 
 
 @dataclass(frozen=True)
+class AssessmentSpec:
+    """One `[[assessments]]` table: a flight test of a missile type (docs/models.md, Assessing a missile from a flight
+    test). Exactly one of `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given.
+    Uncertainties are one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the
+    maximum range at (staged types only)."""
+
+    name: str
+    missile: str
+    launch: Point
+    observed_apogee_m: float
+    observed_flight_time_s: float
+    observed_ground_range_m: float | None = None
+    azimuth_deg: float | None = None
+    impact: Point | None = None
+    apogee_uncertainty_pct: float = 1.0
+    flight_time_uncertainty_pct: float = 1.0
+    ground_range_uncertainty_pct: float = 2.0
+    payload_masses_kg: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     earth: EarthSpec = field(default_factory=EarthSpec)
@@ -281,3 +303,4 @@ class Scenario:
     # the bundled-catalog entries the file used by name, (kind, name) in order of first use, e.g.
     # ("places", "kozelsk"): shieldlab.catalog.citations(scenario.catalog_refs) gives their sources
     catalog_refs: tuple[tuple[str, str], ...] = ()
+    assessments: tuple[AssessmentSpec, ...] = ()  # [[assessments]]: flight tests (shieldlab assess)
