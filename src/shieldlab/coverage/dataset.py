@@ -65,19 +65,21 @@ def _attrs(scenario, n_pairs: int) -> dict:
         "missile": m.name,
         "missile_model": m.model,
         "missile_burn_time_s": float(m.burn_time_s),
-        "missile_burnout_altitude_m": float(m.burnout_altitude_m),
-        "missile_burnout_range_m": float(m.burnout_range_m),
+        **({"missile_burnout_altitude_m": float(m.burnout_altitude_m),  # a staged type's burnout is flown, not given
+            "missile_burnout_range_m": float(m.burnout_range_m)} if m.model == "burnout" else {}),
         "trajectory": cov.trajectory.label(),
         "trajectory_mode": cov.trajectory.mode,
         "launch_time_s": float(cov.launch_time_s),
     }
-    if m.burnout_speed_m_s is not None:
+    if getattr(m, "burnout_speed_m_s", None) is not None:
         attrs["missile_burnout_speed_m_s"] = float(m.burnout_speed_m_s)
     # docs/models.md, Sensitivity: range against a cross-section
     attrs["missile_rcs_m2"] = float(m.rcs_m2)  # free flight
     attrs["missile_rcs_boost_m2"] = float(m.boost_rcs_m2)  # powered flight
     if cov.trajectory.gamma_deg is not None:
         attrs["trajectory_gamma_deg"] = float(cov.trajectory.gamma_deg)
+    if cov.trajectory.kick_deg is not None:
+        attrs["trajectory_kick_deg"] = float(cov.trajectory.kick_deg)
     for k in CONSTANTS:
         attrs[f"constant_{k}"] = float(getattr(C, k))
     if isinstance(cov.aim, AimGrid):
