@@ -269,10 +269,10 @@ class CoverageSpec:
 
 @dataclass(frozen=True)
 class AssessmentSpec:
-    """One `[[assessments]]` table: a flight test of a missile type (docs/models.md, Assessing a missile from a flight
-    test). Exactly one of `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given.
-    Uncertainties are one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the
-    maximum range at (staged types only)."""
+    """One `[[assessments]]` table: a flight test of a missile type (docs/scenario.md, Flight tests). Exactly one of
+    `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given. Uncertainties are
+    one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the maximum range at
+    (staged types only)."""
 
     name: str
     missile: str

@@ -533,7 +533,7 @@ class Reader:
         return MissileType(name, burn_time, altitude, ground, speed, model, rcs, rcs_boost)
 
     def staged_missile(self, name: str, table: Table) -> StagedMissileType | None:
-        """A `model = "staged"` missile type (docs/models.md, The staged model)."""
+        """A `model = "staged"` missile type (docs/scenario.md, Staged missile types)."""
         mark = len(self.problems)
         self.check_model_keys(table, "staged")
         payload = self.quantity(table, STAGED["payload_mass"])
@@ -684,8 +684,8 @@ class Reader:
         )
         delay = self.quantity(table, BATTERY["launch_delay"])
         cue = cast(Cue, self.choice(table, BATTERY["cue"]))
-        # accepted whatever the threats: a burnout-model threat simply has no boost-phase window (docs/models.md,
-        # Boost-phase intercepts)
+        # accepted whatever the threats: a burnout-model threat simply has no boost-phase window (docs/scenario.md,
+        # `[[batteries]]`: interceptor batteries)
         boost_phase = self.flag(table, BATTERY["boost_phase"])
         if not self.clean_since(mark) or at is None:
             return None
@@ -887,7 +887,7 @@ class Reader:
     # ---- flight tests ----------------------------------------------------------------------------------
 
     def assessment(self, table: Table) -> AssessmentSpec | None:
-        """An [[assessments]] table (docs/models.md, Assessing a missile from a flight test)."""
+        """An [[assessments]] table (docs/scenario.md, Flight tests)."""
         mark = len(self.problems)
         data = table.data
         self.check_keys(table, ASSESSMENT.names)

@@ -397,7 +397,7 @@ STAGED = SchemaTable("staged", "[missiles.NAME] with `model = \"staged\"`",
     Key("model", "choice", "The missile model: `staged` for this table (without it a type is `burnout`).",
         choices=("staged",)),
     Key("payload_mass", "quantity", "Mass of the payload (re-entry vehicle and bus), carried to burnout and "
-        "flying alone after it.", dimension="mass", range=MASS, bound=MASS_WHY, unit="kg"),
+        "flying alone after it.", dimension="mass", range=MASS, bound=MASS_WHY, unit="t"),
     Key("diameter", "quantity", "Body diameter: the reference area for drag is pi * diameter^2 / 4.",
         dimension="length", range=DIAMETER, bound=DIAMETER_WHY, noun="a diameter"),
     Key("drag_coefficient", "number", "Drag coefficient, constant, of the missile in powered flight (and of the "
@@ -593,7 +593,7 @@ ASSESSMENT = SchemaTable("assessment", "[[assessments]]",
     Key("uncertainty", "table", "The uncertainty of each observation, in percent of it.", default=None,
         table="uncertainty", default_text="1 %, 1 %, 2 %"),
     Key("payloads", "quantities", "Other payload masses to give the maximum range at too (a heavier warhead).",
-        default=None, dimension="mass", range=MASS, bound=MASS_WHY, unit="kg", noun="a payload mass",
+        default=None, dimension="mass", range=MASS, bound=MASS_WHY, unit="t", noun="a payload mass",
         when="staged types only", default_text="none"),
 ))
 
