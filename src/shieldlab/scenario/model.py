@@ -13,7 +13,7 @@ from typing import Literal
 EarthModelName = Literal["wgs84", "sphere"]
 Cue = Literal["track", "launch"]
 AimMode = Literal["min-energy", "lofted", "depressed", "gamma", "kick"]
-G0_M_S2 = 9.80665  # standard gravity, for specific impulse (docs/models.md, The staged model)
+G0_M_S2 = 9.80665  # standard gravity, for specific impulse (docs/scenario.md, Staged missile types)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class MissileType:
 
 @dataclass(frozen=True)
 class Stage:
-    """One rocket stage of a `staged` missile type (docs/models.md, The staged model): vacuum thrust
+    """One rocket stage of a `staged` missile type (docs/scenario.md, Staged missile types): vacuum thrust
     `isp_s` * g0 * propellant_mass_kg / burn_time_s, constant; `coast_s` of unpowered flight before it ignites."""
 
     propellant_mass_kg: float
@@ -186,7 +186,8 @@ class Battery:
     interceptor: str
     launch_delay_s: float = 0.0
     cue: Cue = "track"
-    boost_phase: bool = False  # may intercept staged threats in powered flight (docs/models.md, Boost-phase intercepts)
+    # may intercept staged threats in powered flight (docs/scenario.md, `[[batteries]]`: interceptor batteries)
+    boost_phase: bool = False
 
 
 @dataclass(frozen=True)
