@@ -802,6 +802,9 @@ def test_invalid_utf8_names_byte_and_line(tmp_path: Path) -> None:
     assert "the file is not UTF-8 text (byte 0xfc at line 2, column 10); expected a TOML file in UTF-8" in message
 
 
+NOTHING_TO_COMPUTE = "the file has no [[threats]], no [coverage] and no [[assessments]] table: nothing to compute"
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
@@ -809,8 +812,8 @@ def test_invalid_utf8_names_byte_and_line(tmp_path: Path) -> None:
         ("\n  \n\t\n", "the file is empty"),
         ("\ufeff", "the file is empty"),
         ("# a comment\n\n# another\n", "the file holds only comments"),
-        (BASE.split("[[threats]]")[0], "the file has no [[threats]] and no [coverage] table: nothing to compute"),
-        ('name = "x"\nthreats = []\n', "the file has no [[threats]] and no [coverage] table: nothing to compute"),
+        (BASE.split("[[threats]]")[0], NOTHING_TO_COMPUTE),
+        ('name = "x"\nthreats = []\n', NOTHING_TO_COMPUTE),
     ],
     ids=["empty", "blank", "bom-only", "comments", "no-threats-no-coverage", "empty-threats-array"],
 )
@@ -819,7 +822,8 @@ def test_file_with_nothing_to_compute_is_refused(tmp_path: Path, text: str, reas
     message = only_file_problem(write(tmp_path, text))
     assert message == (f"{tmp_path / 'scen.toml'}: {reason}; expected at least one [[threats]] table (the threats "
                        "`shieldlab engage` flies) or a [coverage] table (the launch and aim points `shieldlab "
-                       "coverage` flies), with the missile types, sensors and batteries they use (docs/scenario.md)")
+                       "coverage` flies) or an [[assessments]] table (the flight tests `shieldlab assess` reads), "
+                       "with the missile types, sensors and batteries they use (docs/scenario.md)")
 
 
 def test_nothing_to_compute_comes_after_the_files_other_problems(tmp_path: Path) -> None:

@@ -204,7 +204,13 @@ def _base() -> dict[str, Any]:
     return {
         "places": {"p": {"lat": 10.0, "lon": 20.0, "alt": 0.0}, "q": {"lat": 30.0, "lon": 40.0}},
         "missiles": {"m": {"burn_time": 180.0, "burnout_altitude": 200e3, "burnout_range": 350e3,
-                           "burnout_speed": 7000.0}},
+                           "burnout_speed": 7000.0},
+                     # first stage: thrust 2,370 kN, lift-off weight 682 kN (room for every bound of its keys)
+                     "st": {"model": "staged", "payload_mass": 1000.0, "diameter": 2.4, "drag_coefficient": 0.3,
+                            "vertical_rise": 10.0, "reentry_ballistic_coefficient": 3000.0,
+                            "stages": [{"propellant_mass": 50e3, "dry_mass": 5e3, "burn_time": 60.0, "isp": 290.0},
+                                       {"propellant_mass": 12e3, "dry_mass": 1.5e3, "burn_time": 120.0,
+                                        "isp": 320.0, "coast": 5.0}]}},
         "interceptors": {"i": {"burn_time": 60.0, "burnout_speed": 5500.0, "min_altitude": 100e3,
                                "max_altitude": 1500e3, "max_flight_time": 900.0}},
         "sensors": [{"name": "s", "at": "p", "max_range": 4.8e6, "min_elevation": 3.0,
@@ -214,7 +220,12 @@ def _base() -> dict[str, Any]:
             {"name": "aimed", "missile": "m", "from": "p", "to": "q", "trajectory": {"gamma": 30.0},
              "launch_time": 0.0},
             {"name": "unaimed", "missile": "m", "from": "p", "azimuth": 40.0, "gamma": 25.0},
+            {"name": "staged-aimed", "missile": "st", "from": "p", "to": "q", "trajectory": {"kick": 3.0}},
+            {"name": "staged-unaimed", "missile": "st", "from": "p", "azimuth": 40.0, "kick": 3.0},
         ],
+        "assessments": [{"name": "a", "missile": "st", "from": "p", "azimuth": 90.0,
+                         "observed": {"apogee": 1e6, "flight_time": 1800.0, "ground_range": 1e6},
+                         "uncertainty": {"apogee": 1.0, "flight_time": 1.0, "ground_range": 2.0}}],
         "coverage": {"missile": "m", "from": "p", "to": {"lat": [0.0, 1.0], "lon": [0.0, 1.0], "step": 1.0},
                      "launch_time": 0.0},
     }
@@ -226,6 +237,10 @@ def _where(table: schema.SchemaTable, key: Key, data: dict[str, Any]) -> tuple[d
         return data["places"]["p"], "places.p", key.name
     if table.id == "missile":
         return data["missiles"]["m"], "missiles.m", key.name
+    if table.id == "staged":
+        return data["missiles"]["st"], "missiles.st", key.name
+    if table.id == "stage":  # the second stage: its keys do not change whether the first lifts the missile
+        return data["missiles"]["st"]["stages"][1], "missiles.st", f"stages[2].{key.name}"
     if table.id == "interceptor":
         return data["interceptors"]["i"], "interceptors.i", key.name
     if table.id == "sensor":
@@ -236,6 +251,10 @@ def _where(table: schema.SchemaTable, key: Key, data: dict[str, Any]) -> tuple[d
         return data["batteries"][0], "batteries #1 (b)", key.name
     if table.id == "threat" and key.name in ("azimuth", "gamma"):
         return data["threats"][1], "threats #2 (unaimed)", key.name
+    if table.id == "threat" and key.name == "kick":
+        return data["threats"][3], "threats #4 (staged-unaimed)", key.name
+    if table.id == "trajectory" and key.name == "kick":
+        return data["threats"][2]["trajectory"], "threats #3 (staged-aimed)", f"trajectory.{key.name}"
     if table.id == "threat":
         return data["threats"][0], "threats #1 (aimed)", key.name
     if table.id == "trajectory":
@@ -244,6 +263,10 @@ def _where(table: schema.SchemaTable, key: Key, data: dict[str, Any]) -> tuple[d
         return data["coverage"], "coverage", key.name
     if table.id == "grid":
         return data["coverage"]["to"], "coverage", f"to.{key.name}"
+    if table.id == "assessment":
+        return data["assessments"][0], "assessments #1 (a)", key.name
+    if table.id in ("observed", "uncertainty"):
+        return data["assessments"][0][table.id], "assessments #1 (a)", f"{table.id}.{key.name}"
     raise AssertionError(f"no place for {table.title} {key.name}")
 
 
@@ -271,7 +294,8 @@ def _inside_bounds(r: schema.Range) -> list[float]:
 
 def test_base_scenario_loads() -> None:
     sc = scenario_from_dict(_base(), "base.toml", use_catalog=False)
-    assert len(sc.threats) == 2 and sc.coverage is not None and sc.sensors[0].sector is not None
+    assert len(sc.threats) == 4 and sc.coverage is not None and sc.sensors[0].sector is not None
+    assert len(sc.assessments) == 1 and sc.missiles["st"].model == "staged"
 
 
 QUANTITIES = quantity_keys()
@@ -297,6 +321,8 @@ def test_loader_accepts_the_closed_bounds(table: schema.SchemaTable, key: Key) -
             del holder["max_altitude"]  # max_altitude must exceed it
         if table.id == "grid":
             data["coverage"]["to"] = {"lat": [0.0, 0.0], "lon": [0.0, 0.0], "step": value}
+        if key.dimension == "mass":  # 10,000 t: a first stage burning in 1 ms lifts it (thrust 1.4e11 N)
+            data["missiles"]["st"]["stages"][0]["burn_time"] = 1e-3
         scenario_from_dict(data, "bounds.toml", use_catalog=False)
 
 

@@ -40,6 +40,7 @@ _VALUE = {
     "reference": "name",
     "aim": "grid `{ lat, lon, step }`, or list of points",
     "interval": "`[low, high]`, angles",
+    "number": "number",
 }
 
 
@@ -57,13 +58,17 @@ def value_text(key: Key) -> str:
         return key.dimension or ""
     if key.kind == "choice":
         return _choices(key)
+    if key.kind == "quantities":
+        return f"list of {key.dimension}es" if key.dimension == "mass" else f"list of {key.dimension}s"
     if key.kind == "trajectory":
-        return _choices(key) + " or `{ gamma }`"
+        return _choices(key) + " or `{ gamma }` / `{ kick }`"
     if key.kind == "table":
         title = next(t.title for t in schema.TABLES if t.id == key.table)
         return f"table: {title.split(':')[0]}"
     if key.kind == "tables":
         return f"tables `[{key.name}.NAME]`"
+    if key.kind == "array" and key not in schema.TOP.keys:  # inside a table: a list of inline tables
+        return "list of inline tables `[{ … }, …]`"
     if key.kind == "array":
         return f"array of tables `[[{key.name}]]`"
     return _VALUE[key.kind]
@@ -81,9 +86,9 @@ def default_text(key: Key) -> str:
 
 
 def allowed_text(key: Key) -> str:
-    if key.kind == "quantity":
+    if key.kind in ("quantity", "number"):
         return "any" if key.range.is_any else key.range_text()
-    if key.kind == "interval":
+    if key.kind in ("interval", "quantities"):
         return "each " + key.range_text()
     return ""
 

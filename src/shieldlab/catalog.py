@@ -1,7 +1,7 @@
 """The bundled, versioned catalog of open-literature entries (src/shieldlab/data/catalog/*.toml).
 
 Four kinds of entries, one TOML file each: ``places`` (named points), ``missiles`` (generic threat classes,
-`model = "burnout"`), ``interceptors`` (`model = "straight-boost"`) and ``radars``. Each entry holds the keys a
+`model = "burnout"` or `model = "staged"`), ``interceptors`` (`model = "straight-boost"`) and ``radars``. Each entry holds the keys a
 scenario would give (quantities as unit strings, e.g. "5.5 km/s") and, always, a citation (`source`), a
 confidence tag (`confidence`) and a `note`; `key_confidence` grades single keys that differ from the entry's tag,
 `key_source` cites single keys that have their own source, and `assumption = true` marks entries that are mostly
@@ -71,7 +71,7 @@ _KIND_ALIASES = {"place": "places", "missile": "missiles", "interceptor": "inter
 # place, instead of the sensor's `at`; not its `name`, `kind` nor `radar`)
 VALUE_KEYS: dict[str, tuple[str, ...]] = {
     "places": schema.POINT.names,
-    "missiles": schema.MISSILE.names,
+    "missiles": schema.missile_keys(),  # either model: burnout or staged
     "interceptors": schema.INTERCEPTOR.names,
     "radars": ("site", *(k for k in schema.SENSOR.names if k not in ("name", "kind", "at", "radar"))),
 }
@@ -111,8 +111,9 @@ class UnknownEntry(ShieldlabError, KeyError):
 @dataclass(frozen=True, eq=False)
 class Entry:
     """One catalog entry. `values` are its scenario keys as written (e.g. {"burnout_speed": "5.5 km/s"});
-    `model` is the checked model object: a Point (places), MissileType, InterceptorType or Radar. `source` is the
-    entry's citation, `key_source` the citations of single keys that have their own (e.g. {"rcs": "..."})."""
+    `model` is the checked model object: a Point (places), MissileType or StagedMissileType, InterceptorType or
+    Radar. `source` is the entry's citation, `key_source` the citations of single keys that have their own (e.g.
+    {"rcs": "..."})."""
 
     kind: str
     name: str

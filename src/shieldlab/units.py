@@ -1,6 +1,7 @@
 """Quantities in scenario files: a string with a unit ("5.5 km/s", "180 s") or a bare number in the default unit.
 
-:func:`parse_quantity` returns SI values (m, s, m/s, m²), except angles, which it returns in degrees. Areas (radar
+:func:`parse_quantity` returns SI values (m, s, m/s, m², kg, kg/m²), except angles, which it returns in degrees,
+and percentages, which it returns in percent ("2 %" is 2.0). Areas (radar
 cross-sections) may also be given in decibels relative to one square metre: "-13 dBsm" is 10^(-13/10) m².
 """
 
@@ -11,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Dimension = Literal["length", "time", "speed", "angle", "area"]
+Dimension = Literal["length", "time", "speed", "angle", "area", "mass", "ballistic coefficient", "percentage"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ _DIMENSIONS: Final[dict[str, _DimensionInfo]] = {
     ),
     "angle": _DimensionInfo("an angle", "3 deg", "degrees", "deg", {"deg": 1.0, "rad": 180.0 / math.pi}),
     "area": _DimensionInfo("an area", "0.1 m2", "square metres", "m2", {"m2": 1.0, "dBsm": math.nan}),
+    "mass": _DimensionInfo("a mass", "1000 kg", "kilograms", "kg", {"kg": 1.0, "t": 1000.0, "lb": 0.45359237}),
+    "ballistic coefficient": _DimensionInfo(
+        "a ballistic coefficient", "3000 kg/m2", "kilograms per square metre", "kg/m2",
+        {"kg/m2": 1.0, "lb/ft2": 0.45359237 / 0.09290304},
+    ),
+    # returned in percent (like angles in degrees): "2 %" is 2.0
+    "percentage": _DimensionInfo("a percentage", "1 %", "percent", "%", {"%": 1.0}),
 }
 
 # Logarithmic units: the value is 10^(x/10) of the unit named (not x times a factor).
@@ -42,7 +50,9 @@ _DECIBEL_UNITS: Final[dict[str, str]] = {"dBsm": "m2"}
 
 # Other spellings accepted for the units above (not advertised in messages).
 _ALIASES: Final[dict[str, str]] = {"sec": "s", "hr": "h", "°": "deg", "degree": "deg", "degrees": "deg",
-                                   "m^2": "m2", "m²": "m2", "dBm2": "dBsm"}
+                                   "m^2": "m2", "m²": "m2", "dBm2": "dBsm",
+                                   "kg/m^2": "kg/m2", "kg/m²": "kg/m2", "lb/ft^2": "lb/ft2", "lb/ft²": "lb/ft2",
+                                   "tonne": "t", "tonnes": "t", "percent": "%"}
 
 # The unit runs to its last non-space character: `(?:.*\S)?`, not a lazy `.*?` before `\s*`, which backtracks in
 # time quadratic in the length of the spaces inside a unit ("1 k" + 30,000 spaces + "m" took 8 s).

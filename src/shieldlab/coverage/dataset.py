@@ -83,6 +83,8 @@ def _attrs(scenario, n_pairs: int) -> dict:
     attrs["missile_rcs_boost_m2"] = float(m.boost_rcs_m2)  # powered flight
     if cov.trajectory.gamma_deg is not None:
         attrs["trajectory_gamma_deg"] = float(cov.trajectory.gamma_deg)
+    if cov.trajectory.kick_deg is not None:
+        attrs["trajectory_kick_deg"] = float(cov.trajectory.kick_deg)
     for k in CONSTANTS:
         attrs[f"constant_{k}"] = float(getattr(C, k))
     if isinstance(cov.aim, AimGrid):

@@ -158,6 +158,10 @@ def scenario_summary(sc, *, source_file: str | None, catalog_version: str, versi
         rows = []
         for m in missiles:
             mt = sc.missiles[m]
+            if mt.model == "staged":  # its burnout is flown, not given (docs/scenario.md, Staged missile types)
+                rows.append([esc(m) + f" (staged: {len(mt.stages)} stages, {mt.liftoff_mass_kg * 1e-3:,.4g} t at "
+                             "lift-off)", f"{mt.burn_time_s:g} s", "—", "—", "—"])
+                continue
             rows.append([esc(m), f"{mt.burn_time_s:g} s", f"{mt.burnout_altitude_m * 1e-3:g} km",
                          f"{mt.burnout_range_m * 1e-3:g} km",
                          "—" if mt.burnout_speed_m_s is None else f"{mt.burnout_speed_m_s * 1e-3:g} km/s"])

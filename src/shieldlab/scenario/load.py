@@ -12,8 +12,8 @@ is asked for, `missile = "..."`, a battery's `interceptor = "..."`, and `[[senso
 (a catalog radar, any of whose keys the entry may override). The file's own definitions win; the entries used
 are recorded in Scenario.catalog_refs.
 
-A scenario *file* (load_scenario) must give something to compute: at least one [[threats]] table or a [coverage]
-table; an empty or comment-only file is refused. Text and dicts (load_scenario_text, scenario_from_dict) may be
+A scenario *file* (load_scenario) must give something to compute: at least one [[threats]] table, a [coverage]
+table or an [[assessments]] table; an empty or comment-only file is refused. Text and dicts (load_scenario_text, scenario_from_dict) may be
 parts of a scenario (a few sensors, places), as the web page and the tests build them.
 """
 
@@ -46,8 +46,8 @@ BOM = "\ufeff"
 
 WHAT_A_FILE_NEEDS = (
     "at least one [[threats]] table (the threats `shieldlab engage` flies) or a [coverage] table (the launch and "
-    "aim points `shieldlab coverage` flies), with the missile types, sensors and batteries they use "
-    "(docs/scenario.md)"
+    "aim points `shieldlab coverage` flies) or an [[assessments]] table (the flight tests `shieldlab assess` "
+    "reads), with the missile types, sensors and batteries they use (docs/scenario.md)"
 )
 
 
@@ -71,7 +71,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read, parse and check a scenario file; raise ScenarioError naming the file and every problem.
 
     The file must be a regular file of at most MAX_FILE_BYTES, in UTF-8 (a leading byte-order mark is skipped),
-    and give something to compute: [[threats]] or [coverage].
+    and give something to compute: [[threats]], [coverage] or [[assessments]].
     """
     filename = os.fspath(path)
     text = read_scenario_text(filename)
@@ -179,13 +179,14 @@ def _parse_toml(text: str, filename: str) -> dict[str, Any]:
 
 
 def _nothing_to_compute(text: str, data: Mapping[str, Any], filename: str) -> Problem | None:
-    """The problem of a file that gives neither [[threats]] nor [coverage] (None when it gives either)."""
-    if data.get("threats", []) != [] or "coverage" in data:
+    """The problem of a file that gives none of [[threats]], [coverage] and [[assessments]] (None when it gives
+    one)."""
+    if data.get("threats", []) != [] or "coverage" in data or data.get("assessments", []) != []:
         return None
     if not text.removeprefix(BOM).strip():
         reason = "the file is empty"
     elif not data:
         reason = "the file holds only comments"
     else:
-        reason = "the file has no [[threats]] and no [coverage] table: nothing to compute"
+        reason = "the file has no [[threats]], no [coverage] and no [[assessments]] table: nothing to compute"
     return Problem(filename, "", "", reason, WHAT_A_FILE_NEEDS)

@@ -13,7 +13,7 @@ from typing import Literal
 EarthModelName = Literal["wgs84", "sphere"]
 Cue = Literal["track", "launch"]
 AimMode = Literal["min-energy", "lofted", "depressed", "gamma", "kick"]
-G0_M_S2 = 9.80665  # standard gravity, for specific impulse (docs/models.md, The staged model)
+G0_M_S2 = 9.80665  # standard gravity, for specific impulse (docs/scenario.md, Staged missile types)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class MissileType:
 
 @dataclass(frozen=True)
 class Stage:
-    """One rocket stage of a `staged` missile type (docs/models.md, The staged model): vacuum thrust
+    """One rocket stage of a `staged` missile type (docs/scenario.md, Staged missile types): vacuum thrust
     `isp_s` * g0 * propellant_mass_kg / burn_time_s, constant; `coast_s` of unpowered flight before it ignites."""
 
     propellant_mass_kg: float
@@ -186,7 +186,8 @@ class Battery:
     interceptor: str
     launch_delay_s: float = 0.0
     cue: Cue = "track"
-    boost_phase: bool = False  # may intercept staged threats in powered flight (docs/models.md, Boost-phase intercepts)
+    # may intercept staged threats in powered flight (docs/scenario.md, `[[batteries]]`: interceptor batteries)
+    boost_phase: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,8 @@ class Trajectory:
 
 @dataclass(frozen=True)
 class ThreatSpec:
-    """One threat: aimed (`aim` given) or unaimed (`azimuth_deg` and `gamma_deg` given)."""
+    """One threat: aimed (`aim` given) or unaimed (`azimuth_deg` and, for a burnout type, `gamma_deg`, for a staged
+    type `kick_deg` given)."""
 
     name: str
     missile: str
@@ -267,6 +269,27 @@ class CoverageSpec:
 
 
 @dataclass(frozen=True)
+class AssessmentSpec:
+    """One `[[assessments]]` table: a flight test of a missile type (docs/scenario.md, Flight tests). Exactly one of
+    `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given. Uncertainties are
+    one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the maximum range at
+    (staged types only)."""
+
+    name: str
+    missile: str
+    launch: Point
+    observed_apogee_m: float
+    observed_flight_time_s: float
+    observed_ground_range_m: float | None = None
+    azimuth_deg: float | None = None
+    impact: Point | None = None
+    apogee_uncertainty_pct: float = 1.0
+    flight_time_uncertainty_pct: float = 1.0
+    ground_range_uncertainty_pct: float = 2.0
+    payload_masses_kg: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     earth: EarthSpec = field(default_factory=EarthSpec)
@@ -281,3 +304,4 @@ class Scenario:
     # the bundled-catalog entries the file used by name, (kind, name) in order of first use, e.g.
     # ("places", "kozelsk"): shieldlab.catalog.citations(scenario.catalog_refs) gives their sources
     catalog_refs: tuple[tuple[str, str], ...] = ()
+    assessments: tuple[AssessmentSpec, ...] = ()  # [[assessments]]: flight tests (shieldlab assess)

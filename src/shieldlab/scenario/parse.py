@@ -8,7 +8,7 @@ lists, aimed or unaimed threats) and the rules between keys.
 The public functions check one part of a file or all of it:
 
     parse_point(data, file=..., table=...)              # { lat, lon, alt } -> Point
-    parse_missile(name, data, file=...)                  # [missiles.NAME] -> MissileType
+    parse_missile(name, data, file=...)                  # [missiles.NAME] -> MissileType | StagedMissileType
     parse_interceptor(name, data, file=...)              # [interceptors.NAME] -> InterceptorType
     parse_radar(data, file=..., table=..., places=...)   # a [[sensors]] table -> Radar
     parse_scenario(data, file, catalog=...)              # the whole file -> Scenario
@@ -32,8 +32,10 @@ from typing import Any, Protocol, TypeVar, cast
 from shieldlab.errors import MISSING, Problem, ScenarioError
 from shieldlab.scenario import schema
 from shieldlab.scenario.model import (
+    G0_M_S2,
     AimGrid,
     AimMode,
+    AssessmentSpec,
     Battery,
     CoverageSpec,
     Cue,
@@ -45,11 +47,14 @@ from shieldlab.scenario.model import (
     Radar,
     Scenario,
     Sector,
+    Stage,
+    StagedMissileType,
     ThreatSpec,
     Trajectory,
     grid_axis_count,
 )
 from shieldlab.scenario.schema import (
+    ASSESSMENT,
     BATTERY,
     COVERAGE,
     EARTH,
@@ -57,13 +62,18 @@ from shieldlab.scenario.schema import (
     INTERCEPTOR,
     MAX_GRID_POINTS,
     MISSILE,
+    MISSILE_TABLES,
+    OBSERVED,
     POINT,
     POINT_FORM,
     SECTOR,
     SENSOR,
+    STAGE,
+    STAGED,
     THREAT,
     TOP,
     TRAJECTORY,
+    UNCERTAINTY,
     Key,
 )
 from shieldlab.units import QuantityError, parse_quantity
@@ -75,7 +85,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-TRAJECTORY_TEXT = schema.trajectory_text()
+
+def kilonewtons(force_n: float) -> str:
+    """A force as messages write it: '412 kN', '6,800 kN', '9.81 kN'."""
+    kn = force_n / 1000.0
+    return f"{kn:,.0f} kN" if kn >= 100 else f"{kn:.3g} kN"
 
 
 class CatalogLookup(Protocol):
@@ -163,6 +177,7 @@ class Reader:
         self.places: dict[str, Point] = {}
         self.place_names: set[str] = set()
         self.missile_has_speed: dict[str, bool] = {}
+        self.missile_models: dict[str, str | None] = {}  # the file's missile types: their model (None: not valid)
         self.interceptor_names: set[str] = set()
         # names not defined in the file may come from the catalog
         self.catalog = catalog
@@ -209,14 +224,38 @@ class Reader:
         """A quantity that may be absent (None)."""
         return self.checked_quantity(table, key, table.data[key.name]) if key.name in table.data else None
 
-    def checked_quantity(self, table: Table, key: Key, value: object) -> float:
+    def number(self, table: Table, key: Key) -> float:
+        """A bare number (a coefficient, no unit) within the key's range; its default when absent, NaN when wrong."""
+        value = self.raw(table, key.name, key.expected(), required=key.required)
+        if value is MISSING:
+            return math.nan if key.required or key.default is None else float(key.default)
+        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+        if not math.isfinite(number) or number not in key.range:
+            self.report(table, key.name, value, key.expected())
+            return math.nan
+        return number
+
+    def quantities(self, table: Table, key: Key) -> tuple[float, ...]:
+        """A non-empty list of quantities each within the key's range (absent: ()); items named 'key[i]' from 1."""
+        value = self.raw(table, key.name, key.expected(), required=key.required)
+        if value is MISSING:
+            return ()
+        if not isinstance(value, list) or not value:
+            self.report(table, key.name, value, key.expected())
+            return ()
+        return tuple(self.checked_quantity(table, key, item, f"{key.name}[{i}]") for i, item in enumerate(value, 1))
+
+    def checked_quantity(self, table: Table, key: Key, value: object, where: str | None = None) -> float:
+        """`value` as a quantity of `key`, reported at `where` (default: the key's name) when wrong (NaN)."""
+        where = where or key.name
         try:
             result = parse_quantity(value, key.dimension or "length")
         except QuantityError as error:
-            self.report(table, key.name, value, error.expected)
+            self.report(table, where, value, error.expected)
             return math.nan
         if result not in key.range:
-            self.report(table, key.name, value, key.expected())
+            item = f"{key.noun or 'a value'} {key.range_text()}"  # one item of a list of quantities
+            self.report(table, where, value, key.expected() if where == key.name else item)
             return math.nan
         return result
 
@@ -457,9 +496,31 @@ class Reader:
         if isinstance(section, Mapping):  # names given with a non-table value still count as known
             self.place_names.update(section)
 
-    def missile(self, name: str, table: Table) -> MissileType | None:
+    def missile(self, name: str, table: Table) -> MissileType | StagedMissileType | None:
+        """A [missiles.NAME] table of either model (`model = "staged"`, or else burnout)."""
+        if table.data.get("model") == "staged":
+            return self.staged_missile(name, table)
+        return self.burnout_missile(name, table)
+
+    def check_model_keys(self, table: Table, model: str) -> None:
+        """Unknown keys of a missile type of `model`; keys of the other model named as such."""
+        own = MISSILE_TABLES[model]
+        others = {k: m for m, t in MISSILE_TABLES.items() if m != model for k in t.names if k not in own}
+        default = "" if "model" in table.data else " (the default)"
+        for key, value in table.data.items():
+            if key in others:
+                owner = others[key]
+                self.report(
+                    table, key, value,
+                    f'no {key} in a missile type of model = "{model}"{default}: {key} is a key of model = "{owner}" '
+                    f"(set model = \"{owner}\" if this is one); the keys of model = \"{model}\": {', '.join(own.names)}",
+                )
+        self.check_keys(Table(table.name, {k: v for k, v in table.data.items() if k not in others}, table.prefix),
+                        own.names)
+
+    def burnout_missile(self, name: str, table: Table) -> MissileType | None:
         mark = len(self.problems)
-        self.check_keys(table, MISSILE.names)
+        self.check_model_keys(table, "burnout")
         model = self.choice(table, MISSILE["model"])
         burn_time = self.quantity(table, MISSILE["burn_time"])
         altitude = self.quantity(table, MISSILE["burnout_altitude"])
@@ -470,6 +531,60 @@ class Reader:
         if not self.clean_since(mark):
             return None
         return MissileType(name, burn_time, altitude, ground, speed, model, rcs, rcs_boost)
+
+    def staged_missile(self, name: str, table: Table) -> StagedMissileType | None:
+        """A `model = "staged"` missile type (docs/scenario.md, Staged missile types)."""
+        mark = len(self.problems)
+        self.check_model_keys(table, "staged")
+        payload = self.quantity(table, STAGED["payload_mass"])
+        diameter = self.quantity(table, STAGED["diameter"])
+        drag = self.number(table, STAGED["drag_coefficient"])
+        rise = self.quantity(table, STAGED["vertical_rise"])
+        beta = self.optional_quantity(table, STAGED["reentry_ballistic_coefficient"])
+        stages = self.stages(table)
+        rcs = self.quantity(table, STAGED["rcs"])
+        rcs_boost = self.optional_quantity(table, STAGED["rcs_boost"])
+        if not self.clean_since(mark) or not stages:
+            return None
+        missile = StagedMissileType(name, payload, diameter, stages, drag, rise, beta, "staged", rcs, rcs_boost)
+        thrust, weight = stages[0].thrust_n, missile.liftoff_mass_kg * G0_M_S2
+        if thrust <= weight:
+            self.report(
+                table, "stages[1]", table.data["stages"][0],
+                f"a first stage whose vacuum thrust exceeds the missile's weight at lift-off, or it never leaves the "
+                f"ground: thrust {kilonewtons(thrust)} {'<' if thrust < weight else '='} lift-off weight "
+                f"{kilonewtons(weight)} (thrust = isp * g0 * propellant_mass / burn_time; lift-off mass "
+                f"{missile.liftoff_mass_kg / 1000:,.4g} t: payload and every stage)",
+            )
+            return None
+        return missile
+
+    def stages(self, table: Table) -> tuple[Stage, ...]:
+        """The `stages` list of a staged missile type: (), with problems reported, when anything is wrong."""
+        form = "{ propellant_mass, dry_mass, burn_time, isp, coast }"
+        expected = f"a non-empty list of stages in firing order, each an inline table {form} (coast optional)"
+        value = self.raw(table, "stages", expected, required=True)
+        if value is MISSING:
+            return ()
+        if not isinstance(value, list) or not value:
+            self.report(table, "stages", value, expected)
+            return ()
+        mark = len(self.problems)
+        stages = []
+        for i, item in enumerate(value, start=1):
+            where = f"stages[{i}]"
+            if not isinstance(item, Mapping):
+                self.report(table, where, item, f"a stage: an inline table {form}")
+                continue
+            inner = table.inner(where, item)
+            self.check_keys(inner, STAGE.names)
+            quantities = [self.quantity(inner, STAGE[k]) for k in ("propellant_mass", "dry_mass", "burn_time", "isp")]
+            coast = self.quantity(inner, STAGE["coast"])
+            if i == 1 and coast > 0:
+                self.report(inner, "coast", item["coast"],
+                            "no coast before the first stage (0 s): the missile stands on the ground until it ignites")
+            stages.append(Stage(*quantities, coast))
+        return tuple(stages) if self.clean_since(mark) else ()
 
     def interceptor(self, name: str, table: Table) -> InterceptorType | None:
         mark = len(self.problems)
@@ -569,23 +684,52 @@ class Reader:
         )
         delay = self.quantity(table, BATTERY["launch_delay"])
         cue = cast(Cue, self.choice(table, BATTERY["cue"]))
+        # accepted whatever the threats: a burnout-model threat simply has no boost-phase window (docs/scenario.md,
+        # `[[batteries]]`: interceptor batteries)
+        boost_phase = self.flag(table, BATTERY["boost_phase"])
         if not self.clean_since(mark) or at is None:
             return None
-        return Battery(name, at, interceptor, delay, cue)
+        return Battery(name, at, interceptor, delay, cue, boost_phase)
 
-    def trajectory(self, table: Table) -> Trajectory:
-        value = self.raw(table, "trajectory", TRAJECTORY_TEXT, required=False)
+    def missile_model(self, name: str) -> str | None:
+        """The model of the missile type `name` (the file's, else the catalog's); None when it is not known."""
+        if name in self.missile_models:
+            return self.missile_models[name]
+        found = self.catalog_types["missiles"].get(name)
+        return None if found is None else found.model
+
+    def trajectory(self, table: Table, model: str | None, missile: str) -> Trajectory:
+        """The `trajectory` of an aimed threat or of [coverage], for a missile type of `model` (None: not known):
+        { gamma } for burnout types, { kick } for staged types."""
+        expected = schema.trajectory_text(model=model)
+        value = self.raw(table, "trajectory", expected, required=False)
         if value is MISSING:
             return Trajectory()
         if isinstance(value, str) and value in schema.TRAJECTORY_MODES:
             return Trajectory(cast(AimMode, value))
-        if isinstance(value, Mapping):
-            inner = table.inner("trajectory", value)
-            self.check_keys(inner, TRAJECTORY.names)
-            gamma = self.quantity(inner, TRAJECTORY["gamma"])
-            return Trajectory("gamma", gamma)
-        self.report(table, "trajectory", value, TRAJECTORY_TEXT)
-        return Trajectory()
+        if not isinstance(value, Mapping):
+            self.report(table, "trajectory", value, expected)
+            return Trajectory()
+        inner = table.inner("trajectory", value)
+        mark = len(self.problems)
+        self.check_keys(inner, TRAJECTORY.names)
+        wrong = {"staged": "gamma", "burnout": "kick"}.get(model or "")
+        if wrong is not None and wrong in value:
+            right = "kick" if wrong == "gamma" else "gamma"
+            self.report(
+                inner, wrong, value[wrong],
+                f'no {wrong} for missile {shown(missile)!r} (model = "{model}"): a fixed trajectory of a {model} type '
+                f"is {schema.trajectory_text(model=model).rsplit(' or ', 1)[1]}",
+            )
+        given = [k for k in TRAJECTORY.names if k in value]
+        if len(given) != 1 and self.clean_since(mark):
+            both = "" if model is not None else f" (exactly one of {' and '.join(TRAJECTORY.names)})"
+            self.report(table, "trajectory", value, expected + both)
+        if not self.clean_since(mark):
+            return Trajectory()
+        if given[0] == "kick":
+            return Trajectory("kick", kick_deg=self.quantity(inner, TRAJECTORY["kick"]))
+        return Trajectory("gamma", self.quantity(inner, TRAJECTORY["gamma"]))
 
     def require_speed(self, table: Table, missile: str, needs: str | None) -> None:
         """Report a missile type without burnout_speed used where `needs` (a reason) says it is needed."""
@@ -610,43 +754,58 @@ class Reader:
         missile = self.reference(
             table, THREAT["missile"], self.missile_has_speed, "missiles", "a missile type", "missiles"
         )
+        model = self.missile_model(missile)
         launch = self.point(table, "from")
         launch_time = self.quantity(table, THREAT["launch_time"])
+        gamma = kick = None
         if "to" in table.data:
-            aim, trajectory, azimuth, gamma = self.point(table, "to"), self.trajectory(table), None, None
-            for key in ("azimuth", "gamma"):
+            aim, trajectory, azimuth = self.point(table, "to"), self.trajectory(table, model, missile), None
+            angles = {"burnout": "`gamma`", "staged": "`kick`"}.get(model or "", "`gamma` or `kick`")
+            for key in ("azimuth", "gamma", "kick"):
                 if key in table.data:
                     self.report(
                         table, key, table.data[key],
-                        "no azimuth or gamma in an aimed threat: give either `to` (and optionally `trajectory`) "
-                        "or `azimuth` and `gamma` (unaimed), not both",
+                        f"no {key} in an aimed threat: give either `to` (and optionally `trajectory`) "
+                        f"or `azimuth` and {angles} (unaimed), not both",
                     )
             needs = schema.burnout_speed_needed(trajectory.mode)
         else:
             aim, trajectory = None, Trajectory()
-            azimuth, gamma = self.unaimed(table)
+            azimuth, gamma, kick = self.unaimed(table, model, missile)
             needs = schema.burnout_speed_needed(None)
-        self.require_speed(table, missile, needs)
+        if model != "staged":
+            self.require_speed(table, missile, needs)
         if not self.clean_since(mark) or launch is None:
             return None
-        return ThreatSpec(name, missile, launch, aim, trajectory, launch_time, azimuth, gamma)
+        return ThreatSpec(name, missile, launch, aim, trajectory, launch_time, azimuth, gamma, kick)
 
-    def unaimed(self, table: Table) -> tuple[float, float]:
-        """The azimuth and flight-path angle of a threat without `to`."""
-        if "azimuth" not in table.data and "gamma" not in table.data:
-            self.report(
-                table, "to", MISSING,
-                f"an aim point `to` (a place name or {POINT_FORM}), or `azimuth` and `gamma` for an unaimed threat",
-            )
-            return math.nan, math.nan
+    def unaimed(self, table: Table, model: str | None, missile: str) -> tuple[float, float | None, float | None]:
+        """The azimuth and the flight-path angle (burnout types) or kick angle (staged types) of a threat without
+        `to`: (azimuth, gamma, None) or (azimuth, None, kick)."""
+        data = table.data
+        staged = model == "staged" or (model is None and "kick" in data and "gamma" not in data)
+        angle, wrong = ("kick", "gamma") if staged else ("gamma", "kick")
+        if "azimuth" not in data and angle not in data and wrong not in data:
+            pair = {"burnout": "`azimuth` and `gamma`", "staged": "`azimuth` and `kick`"}.get(
+                model or "", "`azimuth` and `gamma` (burnout type) or `kick` (staged type)")
+            self.report(table, "to", MISSING, f"an aim point `to` (a place name or {POINT_FORM}), or {pair} for an "
+                                              "unaimed threat")
+            return math.nan, math.nan, None
         azimuth = self.quantity(table, THREAT["azimuth"])
-        gamma = self.quantity(table, THREAT["gamma"])
-        if "trajectory" in table.data:
+        if model is not None and wrong in data:
             self.report(
-                table, "trajectory", table.data["trajectory"],
-                "no trajectory in an unaimed threat (one given by azimuth and gamma); trajectory applies with `to`",
+                table, wrong, data[wrong],
+                f'no {wrong} for missile {shown(missile)!r} (model = "{model}"): an unaimed threat of a {model} type '
+                f"gives `azimuth` and `{angle}`",
             )
-        return (wrap_360(azimuth) if math.isfinite(azimuth) else azimuth), gamma
+        value = self.quantity(table, THREAT[angle]) if model is not None or angle in data else math.nan
+        if "trajectory" in data:
+            self.report(
+                table, "trajectory", data["trajectory"],
+                f"no trajectory in an unaimed threat (one given by azimuth and {angle}); trajectory applies with `to`",
+            )
+        azimuth = wrap_360(azimuth) if math.isfinite(azimuth) else azimuth
+        return (azimuth, None, value) if staged else (azimuth, value, None)
 
     def grid(self, table: Table) -> AimGrid | None:
         mark = len(self.problems)
@@ -694,9 +853,11 @@ class Reader:
         missile = self.reference(
             table, COVERAGE["missile"], self.missile_has_speed, "missiles", "a missile type", "missiles"
         )
-        trajectory = self.trajectory(table)
+        model = self.missile_model(missile)
+        trajectory = self.trajectory(table, model, missile)
         launch_time = self.quantity(table, COVERAGE["launch_time"])
-        self.require_speed(table, missile, schema.burnout_speed_needed(trajectory.mode))
+        if model != "staged":
+            self.require_speed(table, missile, schema.burnout_speed_needed(trajectory.mode))
         from_text = "a point or a non-empty list of points (place names or inline tables)"
         launch_raw = self.raw(table, "from", from_text, required=True)
         launch = () if launch_raw is MISSING else self.point_list(
@@ -723,6 +884,63 @@ class Reader:
         self.report(table, "to", value, expected)
         return None
 
+    # ---- flight tests ----------------------------------------------------------------------------------
+
+    def assessment(self, table: Table) -> AssessmentSpec | None:
+        """An [[assessments]] table (docs/scenario.md, Flight tests)."""
+        mark = len(self.problems)
+        data = table.data
+        self.check_keys(table, ASSESSMENT.names)
+        name = self.text(table, ASSESSMENT["name"])
+        missile = self.reference(
+            table, ASSESSMENT["missile"], self.missile_has_speed, "missiles", "a missile type", "missiles"
+        )
+        model = self.missile_model(missile)
+        launch = self.point(table, "from")
+        if "azimuth" in data and "to" in data:
+            self.report(table, "to", data["to"], "either `azimuth` (the launch azimuth) or `to` (the observed impact "
+                                                 "point), not both")
+        elif "azimuth" not in data and "to" not in data:
+            self.report(table, "azimuth", MISSING, f"a launch azimuth `azimuth` ({ASSESSMENT['azimuth'].expected()}) "
+                        f"or the observed impact point `to` (a place name or {POINT_FORM})")
+        azimuth = self.quantity(table, ASSESSMENT["azimuth"]) if "azimuth" in data else None
+        impact = self.point(table, "to") if "to" in data else None
+        observed = self.inline(table, "observed", OBSERVED, required=True)
+        apogee = flight_time = math.nan
+        ground_range = None
+        if observed is not None:
+            apogee = self.quantity(observed, OBSERVED["apogee"])
+            flight_time = self.quantity(observed, OBSERVED["flight_time"])
+            ground_range = self.optional_quantity(observed, OBSERVED["ground_range"])
+        uncertainty = self.inline(table, "uncertainty", UNCERTAINTY, required=False)
+        sigma = [float(k.default) for k in UNCERTAINTY]
+        if uncertainty is not None:
+            sigma = [self.quantity(uncertainty, k) for k in UNCERTAINTY]
+        payloads = self.quantities(table, ASSESSMENT["payloads"])
+        if "payloads" in data and model == "burnout":
+            self.report(
+                table, "payloads", data["payloads"],
+                f'no payloads for missile {shown(missile)!r} (model = "burnout"): other payloads apply to staged '
+                "types only, whose payload mass is theirs to fit",
+            )
+        if not self.clean_since(mark) or launch is None:
+            return None
+        return AssessmentSpec(name, missile, launch, apogee, flight_time, ground_range, wrap_360(azimuth)
+                              if azimuth is not None else None, impact, *sigma, payloads)
+
+    def inline(self, table: Table, key: str, schema_table: schema.SchemaTable, *, required: bool) -> Table | None:
+        """The inline table at `key` (its keys checked against `schema_table`), or None when absent or wrong."""
+        form = schema_table.title.split(": ", 1)[1].strip("`")
+        value = self.raw(table, key, f"an inline table {form}", required=required)
+        if value is MISSING:
+            return None
+        if not isinstance(value, Mapping):
+            self.report(table, key, value, f"an inline table {form}")
+            return None
+        inner = table.inner(key, value)
+        self.check_keys(inner, schema_table.names)
+        return inner
+
     # ---- the whole file ----------------------------------------------------------------------------------
 
     def scenario(self, data: Mapping[str, Any], default_name: str) -> Scenario:
@@ -733,6 +951,7 @@ class Reader:
         self.read_places(top)
         missiles = self.section(top, "missiles", "a missile type", self.missile)
         self.missile_has_speed = self.section_names(top, "missiles", lambda t: "burnout_speed" in t)
+        self.missile_models = {name: self.model_of(top, name) for name in self.missile_has_speed}
         interceptors = self.section(top, "interceptors", "an interceptor type", self.interceptor)
         self.interceptor_names = set(self.section_names(top, "interceptors", lambda t: True))
         sensors = self.array_of_tables(top, "sensors", self.sensor, "radar" if self.use_catalog else None)
@@ -740,19 +959,27 @@ class Reader:
         threats = self.array_of_tables(top, "threats", self.threat)
         coverage_table = self.subtable(top, "coverage", "coverage")
         coverage = None if coverage_table is None else self.coverage(coverage_table)
+        assessments = self.array_of_tables(top, "assessments", self.assessment)
         self.raise_problems()
         # catalog types used by name join the file's own (whose names win: they were never looked up)
         for kind, types in (("missiles", missiles), ("interceptors", interceptors)):
             types.update((n, t) for n, t in self.catalog_types[kind].items() if n not in types)
         return Scenario(
             name, earth, dict(self.places), missiles, interceptors, sensors, batteries, threats, coverage, self.file,
-            catalog_refs=tuple(self.catalog_refs),
+            catalog_refs=tuple(self.catalog_refs), assessments=assessments,
         )
 
     def section(self, top: Table, key: str, what: str, parse: Callable[[str, Table], T | None]) -> dict[str, T]:
         """The types defined in [key]: each [key.NAME] parsed."""
         parsed = {name: parse(name, table) for name, table in self.named_tables(top, key, what)}
         return {name: value for name, value in parsed.items() if value is not None}
+
+    @staticmethod
+    def model_of(top: Table, name: str) -> str | None:
+        """The model a [missiles.NAME] table gives (default burnout); None when it gives no valid one."""
+        table = top.data["missiles"][name]
+        model = table.get("model", "burnout") if isinstance(table, Mapping) else None
+        return model if model in MISSILE_TABLES else None
 
     @staticmethod
     def section_names(top: Table, key: str, test: Callable[[Mapping[str, Any]], bool]) -> dict[str, bool]:
@@ -782,8 +1009,10 @@ def parse_point(data: Mapping[str, Any], *, file: str, table: str, name: str | N
     return _checked(reader, reader.point_table(Table(table, data), name))
 
 
-def parse_missile(name: str, data: Mapping[str, Any], *, file: str, table: str | None = None) -> MissileType:
-    """A missile type ([missiles.NAME]) checked; ScenarioError listing every problem."""
+def parse_missile(
+    name: str, data: Mapping[str, Any], *, file: str, table: str | None = None
+) -> MissileType | StagedMissileType:
+    """A missile type ([missiles.NAME], either model) checked; ScenarioError listing every problem."""
     reader = Reader(file)
     return _checked(reader, reader.missile(name, Table(table or f"missiles.{name}", data)))
 

@@ -27,8 +27,9 @@ from shieldlab.units import Dimension, default_unit, unit_factor
 
 __all__ = [
     "ANY", "KeyKind", "Key", "MAX_GRID_POINTS", "Range", "REQUIRED", "SchemaTable", "TABLES",
-    "TOP", "EARTH", "POINT", "MISSILE", "INTERCEPTOR", "SENSOR", "SECTOR", "BATTERY", "THREAT", "TRAJECTORY",
-    "COVERAGE", "GRID", "SPEED_TRAJECTORIES", "burnout_speed_needed", "number_text", "trajectory_text",
+    "TOP", "EARTH", "POINT", "MISSILE", "STAGED", "STAGE", "INTERCEPTOR", "SENSOR", "SECTOR", "BATTERY", "THREAT",
+    "TRAJECTORY", "COVERAGE", "GRID", "ASSESSMENT", "OBSERVED", "UNCERTAINTY", "MISSILE_MODELS", "MISSILE_TABLES",
+    "SPEED_TRAJECTORIES", "burnout_speed_needed", "missile_keys", "number_text", "trajectory_text",
 ]
 
 
@@ -68,13 +69,13 @@ class Range:
         has_lo, has_hi = math.isfinite(self.lo), math.isfinite(self.hi)
         if has_lo and has_hi and self.lo_open == self.hi_open:
             strictly = "strictly " if self.lo_open else ""
-            return f"{strictly}between {lo} and {hi} {unit}"
+            return f"{strictly}between {lo} and {hi} {unit}".rstrip()
         if has_lo and has_hi:
-            return f"{lo_word} {lo} and {hi_word} {hi} {unit}"
+            return f"{lo_word} {lo} and {hi_word} {hi} {unit}".rstrip()
         if has_lo:
-            return f"{lo_word} {lo} {unit}"
+            return f"{lo_word} {lo} {unit}".rstrip()
         if has_hi:
-            return f"{hi_word} {hi} {unit}"
+            return f"{hi_word} {hi} {unit}".rstrip()
         return "of any value"
 
     def inequality(self, name: str, unit: str, scale: float = 1.0) -> str:
@@ -101,6 +102,8 @@ REQUIRED: Any = _Required()
 
 KeyKind = Literal[
     "quantity",    # a number with a unit (`dimension`, `range`)
+    "quantities",  # a non-empty list of quantities (`dimension`, each within `range`)
+    "number",      # a bare number without a unit (`range`): a coefficient
     "choice",      # one of `choices` (a string)
     "flag",        # true or false
     "text",        # a non-empty string
@@ -173,6 +176,11 @@ class Key:
             return "true or false"
         if self.kind == "interval":
             return f"a list [low, high] of {self.noun}s in degrees, each {self.range_text()}, low <= high"
+        if self.kind == "number":
+            return f"{self.noun or 'a number'} {self.range_text()}"
+        if self.kind == "quantities":
+            noun = self.noun or _NOUNS[self.dimension or "length"]
+            return f"a non-empty list of {noun.split(' ', 1)[1]}es each {self.range_text()}"
         return self.noun or "a non-empty string"
 
     def default_doc(self) -> str:
@@ -192,6 +200,7 @@ class Key:
 
 _NOUNS: dict[str, str] = {
     "length": "a length", "time": "a time", "speed": "a speed", "angle": "an angle", "area": "an area",
+    "mass": "a mass", "ballistic coefficient": "a ballistic coefficient", "percentage": "a percentage",
 }
 
 
@@ -269,6 +278,42 @@ TRACK_TIME = Range(0.0, 3600.0)
 TRACK_TIME_WHY = "an hour: longer than any ballistic flight (firing-quality tracks take seconds to a minute)"
 LAUNCH_FLOOR = Range(0.0, 89.0)
 LAUNCH_FLOOR_WHY = "0 to 89 deg: an interceptor is launched above the horizon, and not only straight up"
+MASS = Range(0.0, 1e7, lo_open=True)
+MASS_WHY = "above 0; at most 10,000 t, more than three times the heaviest rocket ever launched (Saturn V, about 2,900 t)"
+DIAMETER = Range(0.0, 50.0, lo_open=True)
+DIAMETER_WHY = "above 0; at most 50 m, five times the widest rocket ever flown (Saturn V, 10.1 m)"
+DRAG_COEFFICIENT = Range(0.0, 5.0, lo_open=True)
+DRAG_COEFFICIENT_WHY = (
+    "above 0 (the re-entry ballistic coefficient divides by it); at most 5, beyond any body in flight (a flat plate "
+    "broadside is about 2)"
+)
+VERTICAL_RISE = Range(0.0, 600.0, lo_open=True)
+VERTICAL_RISE_WHY = (
+    "above 0 (the kick turns the velocity gained in the rise, none at launch); at most 10 minutes, longer than any "
+    "powered flight"
+)
+ISP = Range(50.0, 500.0)
+ISP_WHY = (
+    "50 to 500 s: chemical rockets lie inside it (the best hydrogen-oxygen engines reach about 465 s in vacuum); "
+    "outside it a value is a typing error (a thrust, an exhaust speed in m/s)"
+)
+COAST = Range(0.0, 3600.0)
+COAST_WHY = "an hour: longer than any ballistic flight (coasts between stages last seconds)"
+BALLISTIC_COEFFICIENT = Range(0.0, 1e6, lo_open=True)
+BALLISTIC_COEFFICIENT_WHY = (
+    "above 0; at most 1,000,000 kg/m2, far beyond any body (a solid steel rod 10 m long flying end on with "
+    "C_D = 1 has 78,500 kg/m2)"
+)
+KICK = Range(0.0, 90.0)
+KICK_WHY = "0 deg: straight up, never turned; 90 deg: turned to the horizontal"
+APOGEE = Range(0.0, FAR, lo_open=True)
+GROUND_RANGE = Range(0.0, 20_040e3, lo_open=True)
+GROUND_RANGE_WHY = "above 0; at most 20,040 km: no two points of the Earth are further apart (half the equator)"
+UNCERTAINTY_PCT = Range(0.0, 100.0, lo_open=True)
+UNCERTAINTY_PCT_WHY = (
+    "above 0 (an observation is weighted by one over its uncertainty); at most 100 %: a figure known no better "
+    "is no observation"
+)
 
 MAX_GRID_POINTS = 1_000_000
 """The most aim points a [coverage] grid may have (each is a full engagement: more would run for days)."""
@@ -295,6 +340,9 @@ TOP = SchemaTable("top", "top level", "The file's own keys and its tables.", (
         table="threat"),
     Key("coverage", "table", "Many threats at once, flown by `shieldlab coverage`.", default=None,
         table="coverage"),
+    Key("assessments", "array", "Flight tests to assess a missile type from, `[[assessments]]`, one table each: "
+        "read by `shieldlab assess`. A file may hold only these (no threats, no batteries).", default=None,
+        table="assessment"),
 ))
 
 EARTH = SchemaTable("earth", "[earth]", "The Earth model (optional; the defaults are the reference WGS84 Earth).", (
@@ -315,9 +363,13 @@ POINT = SchemaTable("point", "points: `[places.NAME]` or `{ lat, lon, alt }`",
         noun="an altitude", bound=SITE_ALTITUDE_WHY, default_text="0 m"),
 ))
 
+MISSILE_MODELS = ("burnout", "staged")
+
 MISSILE = SchemaTable("missile", "[missiles.NAME]",
-                      "A threat missile type, `model = \"burnout\"`: where and when its powered flight ends.", (
-    Key("model", "choice", "The missile model.", default="burnout", choices=("burnout",)),
+                      "A threat missile type, `model = \"burnout\"` (the default): where and when its powered flight "
+                      "ends. For `model = \"staged\"` see the next table.", (
+    Key("model", "choice", "The missile model: `burnout` (this table) or `staged` (stages flown through the "
+        "atmosphere, the next table).", default="burnout", choices=MISSILE_MODELS),
     Key("burn_time", "quantity", "Powered flight: burnout comes this long after launch.", dimension="time",
         range=BOOST_TIME, bound=BOOST_TIME_WHY),
     Key("burnout_altitude", "quantity", "Altitude of the burnout point.", dimension="length",
@@ -335,6 +387,60 @@ MISSILE = SchemaTable("missile", "[missiles.NAME]",
         default=None, dimension="area", range=RCS, noun="a radar cross-section", bound=RCS_WHY,
         default_text="`rcs`"),
 ))
+
+_RCS_KEYS = tuple(MISSILE[k] for k in ("rcs", "rcs_boost"))
+
+STAGED = SchemaTable("staged", "[missiles.NAME] with `model = \"staged\"`",
+                     "A threat missile type given by its stages, flown through the atmosphere from launch: for "
+                     "boost-phase questions and for assessing a missile from its flight tests. Its threats are aimed "
+                     "by a kick angle (see [[threats]]).", (
+    Key("model", "choice", "The missile model: `staged` for this table (without it a type is `burnout`).",
+        choices=("staged",)),
+    Key("payload_mass", "quantity", "Mass of the payload (re-entry vehicle and bus), carried to burnout and "
+        "flying alone after it.", dimension="mass", range=MASS, bound=MASS_WHY, unit="t"),
+    Key("diameter", "quantity", "Body diameter: the reference area for drag is pi * diameter^2 / 4.",
+        dimension="length", range=DIAMETER, bound=DIAMETER_WHY, noun="a diameter"),
+    Key("drag_coefficient", "number", "Drag coefficient, constant, of the missile in powered flight (and of the "
+        "payload after burnout unless `reentry_ballistic_coefficient` is given).", default=0.3,
+        range=DRAG_COEFFICIENT, bound=DRAG_COEFFICIENT_WHY, noun="a drag coefficient (a bare number)",
+        default_text="0.3"),
+    Key("vertical_rise", "quantity", "Time of the vertical rise after launch, at whose end the velocity is turned "
+        "by the kick angle.", default=10.0, dimension="time", range=VERTICAL_RISE, bound=VERTICAL_RISE_WHY,
+        noun="a vertical-rise time"),
+    Key("reentry_ballistic_coefficient", "quantity", "Ballistic coefficient of the payload after burnout "
+        "(mass over drag coefficient times area); the payload always meets the atmosphere, this sets how hard.",
+        default=None, dimension="ballistic coefficient", range=BALLISTIC_COEFFICIENT,
+        bound=BALLISTIC_COEFFICIENT_WHY, default_text="payload_mass / (drag_coefficient * reference area)"),
+    Key("stages", "array", "The stages in firing order, a non-empty list of inline tables "
+        "`{ propellant_mass, dry_mass, burn_time, isp, coast }`; the first stage's vacuum thrust must exceed the "
+        "weight at lift-off (payload and every stage).", table="stage"),
+    *_RCS_KEYS,
+))
+
+STAGE = SchemaTable("stage", "stages: `stages = [{ propellant_mass, dry_mass, burn_time, isp, coast }, …]`",
+                    "One stage of a staged missile type: it burns its propellant at a constant rate and vacuum "
+                    "thrust isp * 9.80665 m/s2 * propellant_mass / burn_time, then drops its dry mass at once.", (
+    Key("propellant_mass", "quantity", "Propellant burnt by the stage.", dimension="mass", range=MASS,
+        bound=MASS_WHY, unit="t"),
+    Key("dry_mass", "quantity", "The stage's mass without propellant, dropped at the end of its burn.",
+        dimension="mass", range=MASS, bound=MASS_WHY, unit="t"),
+    Key("burn_time", "quantity", "Duration of the stage's burn.", dimension="time", range=BOOST_TIME,
+        bound=BOOST_TIME_WHY),
+    Key("isp", "quantity", "Vacuum specific impulse, in seconds.", dimension="time", range=ISP, bound=ISP_WHY,
+        noun="a specific impulse"),
+    Key("coast", "quantity", "Unpowered flight (with drag) before the stage ignites; not for the first stage, "
+        "which ignites on the ground.", default=0.0, dimension="time", range=COAST, bound=COAST_WHY,
+        noun="a coast time", when="second and later stages"),
+))
+
+MISSILE_TABLES = {"burnout": MISSILE, "staged": STAGED}
+"""The table of each missile model."""
+
+
+def missile_keys() -> tuple[str, ...]:
+    """Every key a [missiles.NAME] table may hold, whatever its model, in schema order (each once)."""
+    return tuple(dict.fromkeys(name for table in MISSILE_TABLES.values() for name in table.names))
+
 
 INTERCEPTOR = SchemaTable("interceptor", "[interceptors.NAME]",
                           "An interceptor type, `model = \"straight-boost\"`: a straight boost, then free flight.", (
@@ -407,39 +513,55 @@ BATTERY = SchemaTable("battery", "[[batteries]]",
     Key("cue", "choice", "`track`: the delay runs from the threat's first detection by any sensor; `launch`: "
         "from the threat's launch (an idealised launch warning, for sensitivity studies).", default="track",
         choices=("track", "launch")),
+    Key("boost_phase", "flag", "Whether the battery may also intercept staged threats during their powered flight "
+        "(their window then opens at launch instead of burnout). A `burnout`-model threat has no such window: its "
+        "powered flight is an interpolation for sensors only, so for it the flag changes nothing.", default=False),
 ))
 
 TRAJECTORY_MODES = ("min-energy", "lofted", "depressed")
 
 THREAT = SchemaTable("threat", "[[threats]]",
                      "One threat: a missile type launched from a point, aimed at a point (`to`) or flown along an "
-                     "azimuth at a flight-path angle (`azimuth` and `gamma`, unaimed).", (
+                     "azimuth (unaimed): at a flight-path angle `gamma` for a burnout type, with a kick angle `kick` "
+                     "for a staged type.", (
     Key("name", "text", "The threat's name (unique among the threats).", noun="a name (a non-empty string)"),
     Key("missile", "reference", "Its missile type: a name of `[missiles]` or of the bundled catalog."),
     Key("from", "point", "The launch point."),
-    Key("to", "point", "The aim point.", when="for an aimed threat; an unaimed one gives `azimuth` and `gamma`"),
-    Key("trajectory", "trajectory", "How an aimed threat flies to its aim point: `min-energy` (the least burnout "
-        "speed), `lofted` or `depressed` (the missile's burnout speed, the higher or lower path), or "
-        "`{ gamma = \"25 deg\" }` (a fixed flight-path angle at burnout).", default="min-energy",
-        choices=TRAJECTORY_MODES, when="aimed threats only"),
+    Key("to", "point", "The aim point.", when="for an aimed threat; an unaimed one gives `azimuth` and `gamma` "
+        "(burnout type) or `azimuth` and `kick` (staged type)"),
+    Key("trajectory", "trajectory", "How an aimed threat flies to its aim point. Burnout types: `min-energy` (the "
+        "least burnout speed), `lofted` or `depressed` (the missile's burnout speed, the higher or lower path), or "
+        "`{ gamma = \"25 deg\" }` (a fixed flight-path angle at burnout). Staged types: `lofted` or `depressed` "
+        "(full burn, the steeper or the flatter ascent), `min-energy` (the last stage cut off as early as the aim "
+        "point allows) or `{ kick = \"3 deg\" }` (a fixed kick angle; only where full burn happens to reach the aim "
+        "point).", default="min-energy", choices=TRAJECTORY_MODES, when="aimed threats only"),
     Key("azimuth", "quantity", "Launch azimuth, clockwise from north (stored in [0, 360)).", dimension="angle",
         range=AZIMUTH, noun="a launch azimuth (unaimed threat)", bound=AZIMUTH_WHY,
         when="unaimed threats only, without `to`"),
     Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", dimension="angle",
-        range=GAMMA, noun="a flight-path angle", when="unaimed threats only, without `to`"),
+        range=GAMMA, noun="a flight-path angle", when="unaimed threats of a burnout type only, without `to`"),
+    Key("kick", "quantity", "Kick angle: at the end of the vertical rise the velocity is turned this far from the "
+        "vertical, towards the launch azimuth; a gravity turn follows.", dimension="angle", range=KICK,
+        bound=KICK_WHY, noun="a kick angle", when="unaimed threats of a staged type only, without `to`"),
     Key("launch_time", "quantity", "Scenario time of the launch.", default=0.0, dimension="time",
         range=LAUNCH_TIME, bound=LAUNCH_TIME_WHY),
 ))
 
-TRAJECTORY = SchemaTable("trajectory", "trajectory: `{ gamma }`", "A fixed flight-path angle for an aimed threat.", (
-    Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", dimension="angle",
-        range=GAMMA, noun="a flight-path angle"),
+TRAJECTORY = SchemaTable("trajectory", "trajectory: `{ gamma }` or `{ kick }`",
+                         "A fixed flight-path angle (burnout types) or kick angle (staged types) for an aimed threat: "
+                         "exactly one of the two keys.", (
+    Key("gamma", "quantity", "Flight-path angle at burnout, above the local horizontal.", default=None,
+        dimension="angle", range=GAMMA, noun="a flight-path angle", when="burnout types", default_text="none"),
+    Key("kick", "quantity", "Kick angle at the end of the vertical rise, from the vertical.", default=None,
+        dimension="angle", range=KICK, noun="a kick angle", bound=KICK_WHY, when="staged types",
+        default_text="none"),
 ))
 
 COVERAGE = SchemaTable("coverage", "[coverage]",
                        "Every (launch, aim) pair flown as a threat of one missile type against every battery.", (
     Key("missile", "reference", "The missile type: a name of `[missiles]` or of the bundled catalog."),
-    Key("trajectory", "trajectory", "As for a threat.", default="min-energy", choices=TRAJECTORY_MODES),
+    Key("trajectory", "trajectory", "As for a threat (`{ gamma }` for a burnout type, `{ kick }` for a staged "
+        "type).", default="min-energy", choices=TRAJECTORY_MODES),
     Key("from", "points", "The launch points: one point or a non-empty list."),
     Key("to", "aim", "The aim points: a grid `{ lat, lon, step }` or a non-empty list of points."),
     Key("launch_time", "quantity", "Scenario time of every launch.", default=0.0, dimension="time",
@@ -455,8 +577,50 @@ GRID = SchemaTable("grid", "aim grid: `to = { lat, lon, step }`",
         dimension="angle", range=GRID_STEP, noun="a grid step"),
 ))
 
+ASSESSMENT = SchemaTable("assessment", "[[assessments]]",
+                         "One flight test of a missile type, to find the free parameters that reproduce it and the "
+                         "range the same missile would have (`shieldlab assess`): burnout types fit their burnout "
+                         "speed and flight-path angle, staged types their kick angle and payload mass.", (
+    Key("name", "text", "The test's name (unique among the assessments).", noun="a name (a non-empty string)"),
+    Key("missile", "reference", "The missile type tested (burnout or staged): a name of `[missiles]` or of the "
+        "bundled catalog."),
+    Key("from", "point", "The launch point."),
+    Key("azimuth", "quantity", "Launch azimuth, clockwise from north (stored in [0, 360)).", dimension="angle",
+        range=AZIMUTH, noun="a launch azimuth", bound=AZIMUTH_WHY, when="exactly one of `azimuth` and `to`"),
+    Key("to", "point", "The observed impact point (the launch azimuth is then the one towards it).",
+        when="exactly one of `azimuth` and `to`"),
+    Key("observed", "table", "What was observed of the test flight.", table="observed"),
+    Key("uncertainty", "table", "The uncertainty of each observation, in percent of it.", default=None,
+        table="uncertainty", default_text="1 %, 1 %, 2 %"),
+    Key("payloads", "quantities", "Other payload masses to give the maximum range at too (a heavier warhead).",
+        default=None, dimension="mass", range=MASS, bound=MASS_WHY, unit="t", noun="a payload mass",
+        when="staged types only", default_text="none"),
+))
+
+OBSERVED = SchemaTable("observed", "observed: `observed = { apogee, flight_time, ground_range }`",
+                       "Observations of one test flight.", (
+    Key("apogee", "quantity", "The greatest altitude reached.", dimension="length", range=APOGEE, unit="km",
+        noun="an apogee altitude", bound=FAR_WHY),
+    Key("flight_time", "quantity", "Launch to impact.", dimension="time", range=FLIGHT_TIME, bound=FLIGHT_TIME_WHY,
+        noun="a flight time", unit="min"),
+    Key("ground_range", "quantity", "Launch point to impact point, along the ground.", default=None,
+        dimension="length", range=GROUND_RANGE, unit="km", noun="a ground range", bound=GROUND_RANGE_WHY,
+        default_text="none (not observed)"),
+))
+
+UNCERTAINTY = SchemaTable("uncertainty", "uncertainty: `uncertainty = { apogee, flight_time, ground_range }`",
+                          "The one-sigma uncertainty of each observation, in percent of its value.", (
+    Key("apogee", "quantity", "Of the apogee.", default=1.0, dimension="percentage", range=UNCERTAINTY_PCT,
+        noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
+    Key("flight_time", "quantity", "Of the flight time.", default=1.0, dimension="percentage",
+        range=UNCERTAINTY_PCT, noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
+    Key("ground_range", "quantity", "Of the ground range (used when it is observed).", default=2.0,
+        dimension="percentage", range=UNCERTAINTY_PCT, noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
+))
+
 TABLES: tuple[SchemaTable, ...] = (
-    TOP, EARTH, POINT, MISSILE, INTERCEPTOR, SENSOR, SECTOR, BATTERY, THREAT, TRAJECTORY, COVERAGE, GRID,
+    TOP, EARTH, POINT, MISSILE, STAGED, STAGE, INTERCEPTOR, SENSOR, SECTOR, BATTERY, THREAT, TRAJECTORY, COVERAGE,
+    GRID, ASSESSMENT, OBSERVED, UNCERTAINTY,
 )
 """Every table of the file, in the order the reference describes them."""
 
@@ -477,11 +641,20 @@ def burnout_speed_needed(mode: str | None) -> str | None:
     return f"a {mode} trajectory" if mode in SPEED_TRAJECTORIES else None
 
 
-def trajectory_text(gamma_form: str = '{ gamma = "25 deg" }', gamma_name: str = "gamma", unit: str = "deg") -> str:
+def trajectory_text(gamma_form: str = '{ gamma = "25 deg" }', gamma_name: str = "gamma", unit: str = "deg",
+                    *, model: str | None = "burnout", kick_form: str = '{ kick = "3 deg" }',
+                    kick_name: str = "kick") -> str:
     """What a trajectory may be: '"min-energy", "lofted", "depressed" or { gamma = "25 deg" } with 0 < gamma < 90 deg'.
 
     The web's edits write the fixed angle as {"gamma_deg": g}: trajectory_text('{"gamma_deg": g}', "g", "").
+    `model` is the missile model of the threat: "staged" gives the kick form instead ('{ kick = "3 deg" } with
+    0 ≤ kick ≤ 90 deg'), None (not known) both, each with the models it is for.
     """
     modes = ", ".join(f'"{m}"' for m in TRAJECTORY_MODES)
-    condition = TRAJECTORY["gamma"].range.inequality(gamma_name, unit).rstrip()
-    return f"{modes} or {gamma_form} with {condition}"
+    gamma = f"{gamma_form} with {TRAJECTORY['gamma'].range.inequality(gamma_name, unit).rstrip()}"
+    kick = f"{kick_form} with {TRAJECTORY['kick'].range.inequality(kick_name, unit).rstrip()}"
+    if model == "staged":
+        return f"{modes} or {kick}"
+    if model is None:
+        return f"{modes}, {gamma} (burnout types) or {kick} (staged types)"
+    return f"{modes} or {gamma}"

@@ -12,7 +12,8 @@ as in the `engage` JSON document::
     }
 
 A trajectory is "min-energy", "lofted", "depressed" or {"gamma_deg": g} with 0 < g < 90. Per-threat
-trajectories win over the global one. Unknown keys, unknown names and out-of-range values raise
+trajectories win over the global one. A fixed gamma is for burnout missile types only: it is refused for a threat
+(or a [coverage] table) of a staged type, as in a scenario file; the page does not edit kick angles. Unknown keys, unknown names and out-of-range values raise
 :class:`OverrideError` carrying one message per problem (the web app answers 422 with them).
 
 What a value may be comes from the scenario schema (shieldlab.scenario.schema), so an edit is accepted exactly
@@ -125,6 +126,11 @@ def _named(problems: list, section: str, table: Any, known: Mapping[str, Any], a
 
 def _needs_speed(problems: list, scenario: Scenario, where: str, missile: str, traj: Trajectory) -> None:
     m = scenario.missiles.get(missile)
+    if m is not None and m.model == "staged":
+        if traj.mode == "gamma":
+            problems.append(f"overrides: {where}: a fixed gamma is for burnout missile types; missile {missile!r} is "
+                            f"staged (its trajectories: {schema.trajectory_text(model='staged')})")
+        return
     needs = schema.burnout_speed_needed(traj.mode)
     if needs is not None and m is not None and m.burnout_speed_m_s is None:
         problems.append(f"overrides: {where}: {needs} needs a burnout_speed in [missiles.{missile}], which the "
@@ -185,7 +191,7 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any] | None) -> 
             if tr is not None:
                 if by_threat[name].aim is None:
                     problems.append(f"overrides: threats.{name}.trajectory: the threat is unaimed (azimuth and "
-                                    "gamma in the file); only aimed threats (with `to`) take a trajectory")
+                                    "gamma or kick in the file); only aimed threats (with `to`) take a trajectory")
                 else:
                     per_threat[name] = tr
 
