@@ -20,14 +20,10 @@ from shieldlab.earth import geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.scenario.model import Scenario, StagedMissileType
 from shieldlab.threat import aim
-from shieldlab.threat.trajectory import FlownThreats, ThreatBatch, fly
-
-# TODO(issue 13): staged missile types are read from files but not flown yet; each such threat gets this error (its
-# fields null) and the other threats are computed as usual. Remove when the staged model's flight is built in.
-STAGED_NOT_FLOWN = "staged missile types are not flown yet by this build"
+from shieldlab.threat.trajectory import FlownThreats, ThreatBatch, fly, merge
 
 _ARRAYS = ("launch_lat_deg", "launch_lon_deg", "launch_alt_m", "aim_lat_deg", "aim_lon_deg", "launch_time_s",
-           "gamma_deg", "azimuth_deg")
+           "gamma_deg", "azimuth_deg", "kick_deg")
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +44,7 @@ class ThreatRequest:
     mode: tuple
     gamma_deg: np.ndarray
     azimuth_deg: np.ndarray
+    kick_deg: np.ndarray = np.nan  # staged types: mode 'kick', or unaimed (NaN otherwise)
     warm: bool = False
 
     def __post_init__(self):
@@ -62,6 +59,13 @@ class ThreatRequest:
     @property
     def n(self) -> int:
         return len(self.missile)
+
+    def take(self, rows) -> ThreatRequest:
+        """The threats `rows` (an index array) as a request of their own."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return ThreatRequest([self.missile[i] for i in rows], *(getattr(self, a)[rows] for a in _ARRAYS[:6]),
+                             mode=[self.mode[i] for i in rows], gamma_deg=self.gamma_deg[rows],
+                             azimuth_deg=self.azimuth_deg[rows], kick_deg=self.kick_deg[rows], warm=self.warm)
 
     def __repr__(self) -> str:
         aimed = int(np.isfinite(self.aim_lat_deg).sum())
@@ -81,6 +85,7 @@ def request_for_scenario(scenario: Scenario) -> ThreatRequest:
         launch_time_s=[t.launch_time_s for t in specs], mode=[t.trajectory.mode for t in specs],
         gamma_deg=[_or_nan(t.trajectory.gamma_deg if t.aim else t.gamma_deg) for t in specs],
         azimuth_deg=[t.azimuth_deg if t.azimuth_deg is not None else nan for t in specs],
+        kick_deg=[_or_nan(t.trajectory.kick_deg if t.aim else t.kick_deg) for t in specs],
     )
 
 
@@ -96,7 +101,8 @@ def request_for_pairs(scenario: Scenario, pairs, warm: bool = True) -> ThreatReq
         missile=[cov.missile] * n, launch_lat_deg=[launch[i].lat_deg for i in li],
         launch_lon_deg=[launch[i].lon_deg for i in li], launch_alt_m=[launch[i].alt_m for i in li],
         aim_lat_deg=lay.aim_lat_deg[ai], aim_lon_deg=lay.aim_lon_deg[ai], launch_time_s=np.full(n, cov.launch_time_s),
-        mode=cov.trajectory.mode, gamma_deg=_or_nan(cov.trajectory.gamma_deg), azimuth_deg=np.nan, warm=warm)
+        mode=cov.trajectory.mode, gamma_deg=_or_nan(cov.trajectory.gamma_deg), azimuth_deg=np.nan,
+        kick_deg=_or_nan(cov.trajectory.kick_deg), warm=warm)
 
 
 def threats_for_scenario(scenario: Scenario, earth: Earth) -> FlownThreats:
@@ -108,7 +114,7 @@ def threats_for_pairs(scenario: Scenario, earth: Earth, pairs, warm: bool = True
     """Aim and fly the [coverage] pairs numbered `pairs`. `warm`: aimed in warm-start blocks
     (`aim_pairs`, the results of a coverage run); else each on its own (as a [[threats]] entry)."""
     request = request_for_pairs(scenario, pairs, warm=False)
-    staged = isinstance(scenario.missiles[scenario.coverage.missile], StagedMissileType)  # TODO(issue 13)
+    staged = isinstance(scenario.missiles[scenario.coverage.missile], StagedMissileType)  # aimed by staged_build
     aimed = aim_pairs(scenario, earth, pairs) if warm and not staged else None
     return build(earth, scenario.missiles, request, aimed=aimed)
 
@@ -221,22 +227,36 @@ def build(earth: Earth, missiles: dict, request: ThreatRequest,
           aimed: aim.AimSolution | None = None) -> FlownThreats:
     """Aim every aimed threat of the request (by mode, all at once), then fly them all. `missiles`: the
     missile types by name. Threats that cannot be aimed get an `error` and NaN results. `aimed`: the
-    aiming solution of every threat of the request, already computed (`aim_pairs`)."""
+    aiming solution of every threat of the request, already computed (`aim_pairs`; burnout types).
+    Threats of staged types are aimed and flown by threat/staged_build.py."""
     q = request
+    staged = np.array([isinstance(missiles[m], StagedMissileType) for m in q.missile], bool)
+    if not staged.any():
+        return _build_burnout(earth, missiles, q, aimed)
+    from shieldlab.threat.staged_build import build_staged
+
+    rows_b, rows_s = np.flatnonzero(~staged), np.flatnonzero(staged)
+    parts = [(rows_s, build_staged(earth, missiles, q.take(rows_s)))]
+    if rows_b.size:
+        parts.append((rows_b, _build_burnout(earth, missiles, q.take(rows_b),
+                                             None if aimed is None else aim.take(aimed, rows_b))))
+    return merge(q.n, parts)
+
+
+def _build_burnout(earth: Earth, missiles: dict, q: ThreatRequest, aimed) -> FlownThreats:
+    """build() for threats of burnout types only."""
     n = q.n
     mis = [missiles[m] for m in q.missile]
-    staged = np.array([isinstance(m, StagedMissileType) for m in mis], bool)  # TODO(issue 13): not flown yet
     t_bo = np.array([m.burn_time_s for m in mis], float)
-    d_bo = np.array([np.nan if s else m.burnout_range_m for m, s in zip(mis, staged)], float)
-    h_bo = np.array([np.nan if s else m.burnout_altitude_m for m, s in zip(mis, staged)], float)
-    v_type = np.array([np.nan if s or m.burnout_speed_m_s is None else m.burnout_speed_m_s
-                       for m, s in zip(mis, staged)], float)
+    d_bo = np.array([m.burnout_range_m for m in mis], float)
+    h_bo = np.array([m.burnout_altitude_m for m in mis], float)
+    v_type = np.array([np.nan if m.burnout_speed_m_s is None else m.burnout_speed_m_s for m in mis], float)
     az0 = q.azimuth_deg.copy()
     gam = np.radians(q.gamma_deg)
     spd = v_type.copy()
-    error: list = [STAGED_NOT_FLOWN if s else None for s in staged]
+    error: list = [None] * n
     groups: dict = {}
-    for i in np.flatnonzero(np.isfinite(q.aim_lat_deg) & ~staged):
+    for i in np.flatnonzero(np.isfinite(q.aim_lat_deg)):
         groups.setdefault(q.mode[i], []).append(i)
     for mode, members in groups.items():
         ix = np.array(members)

@@ -31,7 +31,6 @@ from shieldlab.earth import geodesic
 HIT_M = 100.0  # an impact within this of the aim point hits it (docs/models.md, Aiming)
 RANGE_TOL_M = 10.0  # range roots to this (well inside HIT_M)
 KICK_MIN_DEG, KICK_MAX_DEG = 0.05, 89.95  # the kick's search interval (a vertical shot has no range)
-GOLDEN_ITER = 40  # golden-section steps for delta*: the interval shrinks by 0.618^40 ~ 4e-9
 ROOT_ITER = 60
 INVPHI = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -74,27 +73,46 @@ class _Flights:
         _, miss = geodesic.inverse(self.earth, self.alat[rows], self.alon[rows], np.where(ok, ilat, 0.0),
                                    np.where(ok, ilon, 0.0))
         nan = np.full(rows.size, np.nan)
-        return (np.where(ok, np.atleast_1d(rng), nan), np.where(ok, np.atleast_1d(az_i), nan),
-                np.where(ok, np.atleast_1d(miss), nan))
+        rng, az_i = np.atleast_1d(rng), np.atleast_1d(az_i)
+        # a flight past the antipode lands "behind" (its impact's azimuth turned by more than 90 deg): its
+        # range along the way is about a circumference minus the ground range, more than any aim's distance
+        back = np.abs((az_i - np.asarray(az, float) + 180.0) % 360.0 - 180.0) > 90.0
+        rng = np.where(back, 2.0 * math.pi * self.earth.mean_radius_m - rng, rng)
+        return np.where(ok, rng, nan), np.where(ok, az_i, nan), np.where(ok, np.atleast_1d(miss), nan)
+
+
+MAX_TURN_DEG = 5.0  # larger azimuth errors come from flights far from the aim (e.g. past the antipode): ignored
 
 
 def _turn(az_aim, az_impact):
-    """The signed angle (deg, -180..180) to add to the launch azimuth to move the impact's azimuth onto
-    the aim's."""
-    return (az_aim - az_impact + 180.0) % 360.0 - 180.0
+    """The signed angle (deg) to add to the launch azimuth to move the impact's azimuth onto the aim's;
+    0 where it exceeds MAX_TURN_DEG (rotation and J2 turn a path by less; a larger error means a flight
+    far from the aim point, e.g. one past the antipode, whose azimuth says nothing)."""
+    t = (az_aim - az_impact + 180.0) % 360.0 - 180.0
+    return np.where(np.abs(t) <= MAX_TURN_DEG, t, 0.0)
 
 
-def max_range(flights: _Flights, rows, az, cutoff, iters=GOLDEN_ITER):
-    """Golden-section search over the kick for the greatest ground range of threats rows at launch
-    azimuths az (fixed) and cut-offs `cutoff`: returns (kick* deg, range* m). A crash counts as no range."""
+KICK_GRID_DEG = np.geomspace(KICK_MIN_DEG, KICK_MAX_DEG, 32)  # kicks tried first (a weak booster's best is small)
+KICK_TOL_DEG = 1e-4
+
+
+def max_range(flights: _Flights, rows, az, cutoff, grid=KICK_GRID_DEG, tol_deg=KICK_TOL_DEG):
+    """The kick of the greatest ground range of threats rows at launch azimuths az (fixed) and cut-offs
+    `cutoff`: the kicks of `grid` first, then golden-section search between the best one's neighbours.
+    Returns (kick* deg, range* m); a crash counts as no range (range* -1 where every kick crashes)."""
     k = rows.size
-    a = np.full(k, KICK_MIN_DEG)
-    b = np.full(k, KICK_MAX_DEG)
+    g = grid.size
+    rr = np.repeat(rows, g)
+    rng = np.nan_to_num(flights.run(rr, np.repeat(az, g), np.tile(grid, k), np.repeat(cutoff, g))[0],
+                        nan=-1.0).reshape(k, g)
+    best = np.argmax(rng, axis=1)
+    a = np.where(best > 0, grid[np.maximum(best - 1, 0)], 0.0)
+    b = np.where(best < g - 1, grid[np.minimum(best + 1, g - 1)], 90.0)
     c = b - INVPHI * (b - a)
     d = a + INVPHI * (b - a)
     fc = np.nan_to_num(flights.run(rows, az, c, cutoff)[0], nan=-1.0)
     fd = np.nan_to_num(flights.run(rows, az, d, cutoff)[0], nan=-1.0)
-    for _ in range(iters):
+    while np.max(b - a) > tol_deg:
         left = fc > fd  # the maximum lies in [a, d]
         b = np.where(left, d, b)
         a = np.where(left, a, c)
@@ -102,8 +120,27 @@ def max_range(flights: _Flights, rows, az, cutoff, iters=GOLDEN_ITER):
         fn = np.nan_to_num(flights.run(rows, az, new, cutoff)[0], nan=-1.0)
         c, d, fc, fd = (np.where(left, new, d), np.where(left, c, new), np.where(left, fn, fd),
                         np.where(left, fc, fn))
-    best = np.where(fc > fd, c, d)
-    return best, np.maximum(fc, fd)
+    cand_k = np.stack([grid[best], c, d], axis=1)
+    cand_r = np.stack([rng[np.arange(k), best], fc, fd], axis=1)
+    j = np.argmax(cand_r, axis=1)
+    return cand_k[np.arange(k), j], cand_r[np.arange(k), j]
+
+
+CRASH_BISECTIONS = 40
+
+
+def _crash_edge(fl, r, az, k_ok, cut, k_crash=None):
+    """The flattest kick (deg) between k_ok (a flight that comes down) and k_crash (default 90 deg; a
+    flight that crashes before burnout) whose flight still comes down (to 2^-40 of the interval), with
+    its range (m)."""
+    lo = np.asarray(k_ok, float).copy()
+    hi = np.full(r.size, 90.0) if k_crash is None else np.asarray(k_crash, float).copy()
+    for _ in range(CRASH_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        fin = np.isfinite(fl.run(r, az, mid, cut)[0])
+        lo = np.where(fin, mid, lo)
+        hi = np.where(fin, hi, mid)
+    return lo, fl.run(r, az, lo, cut)[0]
 
 
 def _kick_root(flights: _Flights, rows, az, lo, hi, f_lo, f_hi, target, cutoff, iters=ROOT_ITER):
@@ -187,17 +224,15 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
     kick = np.full(k, np.nan)
     if mode in ("lofted", "depressed") and live.size:
         r = live
-        if mode == "lofted":
-            lo = np.full(r.size, KICK_MIN_DEG)
-            hi = kstar[r].copy()
-        else:
-            lo = np.full(r.size, KICK_MAX_DEG)
-            hi = kstar[r].copy()
-        f_lo = np.nan_to_num(fl.run(r, az[r], lo, cut[r])[0] - d[r], nan=-d[r])
-        f_hi = rstar[r] - d[r]
-        x, az_r, _ = _kick_root(fl, r, az[r].copy(), lo, hi, f_lo, f_hi, d[r], cut[r])
-        kick[r], az[r] = x, az_r
-        kick, az = _polish_kick(fl, r, kick, az, cut, d, kstar, mode)
+        lo, hi, f_lo, f_hi, why = _branch_bracket(fl, r, az[r], cut[r], d[r], mode)
+        for j in np.flatnonzero(why != ""):
+            reason[r[j]] = why[j]
+        keep = why == ""
+        r, lo, hi, f_lo, f_hi = r[keep], lo[keep], hi[keep], f_lo[keep], f_hi[keep]
+        if r.size:
+            x, az_r, _ = _kick_root(fl, r, az[r].copy(), lo, hi, f_lo, f_hi, d[r], cut[r])
+            kick[r], az[r] = x, az_r
+            kick, az = _polish_kick(fl, r, kick, az, cut, d, lo, hi)
     elif mode == "min-energy" and live.size:
         r = live
         t_lo, t_hi = win[r, 0].copy(), win[r, 1].copy()
@@ -230,12 +265,13 @@ def _result(az, kick, cut, rmax, miss, reason) -> StagedAim:
                      miss, tuple(reason))
 
 
-def _polish_kick(fl, r, kick, az, cut, d, kstar, mode):
+def _polish_kick(fl, r, kick, az, cut, d, lo, hi):
     """Secant steps on the kick (and the azimuth's fixed point) until the impact lies on the aim point;
-    the kick stays on its branch of delta*."""
+    the kick stays within its bracket [lo, hi] (either order)."""
     x = kick[r].copy()
     a = az[r].copy()
-    h = 1e-4
+    h = 1e-5
+    k_min, k_max = np.minimum(lo, hi), np.maximum(lo, hi)
     for _ in range(POLISH_ITER):
         rng, az_i, miss = fl.run(r, a, x, cut[r])
         a = a + np.nan_to_num(_turn(fl.az_aim[r], az_i))
@@ -244,11 +280,62 @@ def _polish_kick(fl, r, kick, az, cut, d, kstar, mode):
         rng2 = fl.run(r, a, x + h, cut[r])[0]
         slope = (rng2 - rng) / h
         step = np.where(np.abs(slope) > 0, (d[r] - rng) / slope, 0.0)
-        nx = np.clip(x + np.nan_to_num(step), KICK_MIN_DEG, KICK_MAX_DEG)
-        nx = np.where(mode == "lofted", np.minimum(nx, kstar[r]), np.maximum(nx, kstar[r]))
+        nx = np.clip(x + np.nan_to_num(step), k_min, k_max)
         x = np.where(miss <= 0.1 * HIT_M, x, nx)
     kick[r], az[r] = x, a
     return kick, az
+
+
+ROOT_GRID_DEG = np.r_[0.0, KICK_GRID_DEG, 90.0]  # kicks where the lofted and depressed roots are bracketed
+
+
+def _branch_bracket(fl, r, az, cut, d, mode):
+    """Brackets [lo, hi] of the kick for range = d: for 'lofted' the first interval of ROOT_GRID_DEG
+    (from the vertical) where the range rises through d, for 'depressed' the last where it falls
+    through d (a flight that crashes before burnout counts as no range; where the range ends in a crash
+    the bracket ends at the flattest kick that still comes down). Returns (lo, hi, f_lo, f_hi, why):
+    f = range - d at the ends, why a reason where there is no such interval ('' otherwise)."""
+    g = ROOT_GRID_DEG
+    k, m = r.size, g.size
+    rng = fl.run(np.repeat(r, m), np.repeat(az, m), np.tile(g, k), np.repeat(cut, m))[0].reshape(k, m) - d[:, None]
+    lo = np.full(k, np.nan)
+    hi = np.full(k, np.nan)
+    f_lo = np.full(k, np.nan)
+    f_hi = np.full(k, np.nan)
+    a, b = rng[:, :-1], rng[:, 1:]
+    if mode == "lofted":
+        cell = (a < 0) & (b >= 0)
+        has = cell.any(1)
+        j = np.argmax(cell, axis=1)
+    else:
+        cell = (a >= 0) & ((b < 0) | np.isnan(b))
+        crash = cell & np.isnan(b)
+        if crash.any():  # bisect each crash edge inside its cell; it counts when its range is below d
+            ri, ci = np.nonzero(crash)
+            edge, r_edge = _crash_edge(fl, r[ri], az[ri], g[ci], cut[ri], g[ci + 1])
+            b = b.copy()
+            b[ri, ci] = r_edge - d[ri]
+            g_hi = np.tile(g[1:], (k, 1))
+            g_hi[ri, ci] = edge
+            cell = (a >= 0) & (b < 0)
+        else:
+            g_hi = np.tile(g[1:], (k, 1))
+        has = cell.any(1)
+        j = m - 2 - np.argmax(cell[:, ::-1], axis=1)
+    rows = np.arange(k)
+    lo = np.where(has, g[j], np.nan)
+    f_lo = np.where(has, a[rows, j], np.nan)
+    hi = np.where(has, (np.tile(g[1:], (k, 1)) if mode == "lofted" else g_hi)[rows, j], np.nan)
+    f_hi = np.where(has, b[rows, j], np.nan)
+    why = np.array([""] * k, dtype=object)
+    for i in np.flatnonzero(~has):
+        why[i] = (f"no {mode} trajectory reaches the aim point ({d[i] / 1e3:.0f} km): with a full burn the range "
+                  + ("never rises through it from a vertical shot" if mode == "lofted" else
+                     "never falls to it before flatter kicks crash before burnout"))
+    # the root finder wants f_lo < 0 < f_hi: swap where needed
+    sw = f_lo > 0
+    lo, hi, f_lo, f_hi = np.where(sw, hi, lo), np.where(sw, lo, hi), np.where(sw, f_hi, f_lo), np.where(sw, f_lo, f_hi)
+    return lo, hi, f_lo, f_hi, why
 
 
 def _cutoff_root(fl, r, az, t_lo, t_hi, g_lo, g_hi, d, iters=30):
