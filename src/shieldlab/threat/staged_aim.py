@@ -76,8 +76,11 @@ class _Flights:
         rng, az_i = np.atleast_1d(rng), np.atleast_1d(az_i)
         # a flight past the antipode lands "behind" (its impact's azimuth turned by more than 90 deg): its
         # range along the way is about a circumference minus the ground range, more than any aim's distance
-        back = np.abs((az_i - np.asarray(az, float) + 180.0) % 360.0 - 180.0) > 90.0
-        rng = np.where(back, 2.0 * math.pi * self.earth.mean_radius_m - rng, rng)
+        # (a short flight may land behind too, e.g. a near-vertical shot drifting west: only ranges beyond a
+        # quarter of the way round are taken for flights past the antipode)
+        circ = 2.0 * math.pi * self.earth.mean_radius_m
+        back = (np.abs((az_i - np.asarray(az, float) + 180.0) % 360.0 - 180.0) > 90.0) & (rng > 0.25 * circ)
+        rng = np.where(back, circ - rng, rng)
         return np.where(ok, rng, nan), np.where(ok, az_i, nan), np.where(ok, np.atleast_1d(miss), nan)
 
 
