@@ -238,19 +238,10 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
             kick, az = _polish_kick(fl, r, kick, az, cut, d, lo, hi)
     elif mode == "min-energy" and live.size:
         r = live
-        t_lo, t_hi = win[r, 0].copy(), win[r, 1].copy()
-        k_lo, r_lo = max_range(fl, r, az[r], t_lo)
-        close = r_lo > d[r] + RANGE_TOL_M
-        for j in np.flatnonzero(close):
-            reason[r[j]] = (f"the aim point ({d[r[j]] / 1e3:.0f} km) is closer than the missile's range with its last "
-                            f"stage cut off at ignition ({r_lo[j] / 1e3:.0f} km): no min-energy trajectory; give "
-                            "trajectory = \"lofted\" or \"depressed\"")
-        keep = ~close
-        r, t_lo, t_hi, r_lo = r[keep], t_lo[keep], t_hi[keep], r_lo[keep]
-        if r.size:
-            tc, kc, az_r = _cutoff_root(fl, r, az[r].copy(), t_lo, t_hi, r_lo - d[r], rstar[r] - d[r], d[r])
-            cut[r], kick[r], az[r] = tc, kc, az_r
-            kick, az, cut = _polish_cutoff(fl, r, kick, az, cut, d, win)
+        tc, kc, az_r, why = _min_energy(fl, r, az[r].copy(), kstar[r], rstar[r], win[r], d[r])
+        cut[r], kick[r], az[r] = tc, kc, az_r
+        for j in np.flatnonzero(why != ""):
+            reason[r[j]] = why[j]
     _, _, miss = fl.run(rows, az, np.where(np.isfinite(kick), kick, 45.0), cut)
     miss = np.where(np.isfinite(kick), miss, np.nan)
     kmax, rmax = max_range(fl, rows, az, full)
@@ -341,57 +332,55 @@ def _branch_bracket(fl, r, az, cut, d, mode):
     return lo, hi, f_lo, f_hi, why
 
 
-def _cutoff_root(fl, r, az, t_lo, t_hi, g_lo, g_hi, d, iters=30):
-    """Regula falsi (Illinois) in the cut-off time for R*(t_c) = d; returns (t_c, delta*, az)."""
-    side = np.zeros(r.size)
-    x = t_hi.copy()
-    kx = np.full(r.size, 45.0)
-    done = np.zeros(r.size, bool)
-    for _ in range(iters):
-        x = np.where(done, x, (t_lo * g_hi - t_hi * g_lo) / (g_hi - g_lo))
-        bad = ~np.isfinite(x) | (x <= t_lo) | (x >= t_hi)
-        x = np.where(bad & ~done, 0.5 * (t_lo + t_hi), x)
+ME_ITER = 12  # Newton rounds of the min-energy solution
+ME_KICK_H_DEG = 2e-3  # finite-difference steps in the kick and the cut-off time
+ME_CUT_H_S = 0.05
+
+
+def _min_energy(fl, r, az, k0, r0, win, d):
+    """The least cut-off t_c with an impact at the aim point (docs/models.md, The staged model): at that t_c
+    the kick maximises the range, so (delta, t_c) solve R(delta, t_c) = d and dR/d delta = 0. From the
+    full burn's delta* (k0, range r0 >= d), Newton rounds alternate a step in delta to the range's
+    maximum (central differences) and a step in t_c to the range d (backward difference), the azimuth's
+    fixed point alongside; t_c stays in the last stage's burn `win` (ignition, end). Returns (t_c, delta,
+    az, why): why a reason where the aim point is nearer than the range with the last stage cut at
+    ignition."""
+    k = r.size
+    t = win[:, 1].copy()
+    x = k0.copy()
+    hk, ht = ME_KICK_H_DEG, ME_CUT_H_S
+    why = np.array([""] * k, dtype=object)
+    done = np.zeros(k, bool)
+    for _ in range(ME_ITER):
         todo = np.flatnonzero(~done)
         if todo.size == 0:
             break
-        kk, rr = max_range(fl, r[todo], az[todo], x[todo])
-        kx[todo] = kk
-        _, az_i, _ = fl.run(r[todo], az[todo], kk, x[todo])
-        az[todo] = az[todo] + np.nan_to_num(_turn(fl.az_aim[r[todo]], az_i))
-        gx = rr - d[todo]
-        fin = np.abs(gx) < RANGE_TOL_M
-        done[todo[fin]] = True
-        up = np.zeros(r.size, bool)
-        dn = np.zeros(r.size, bool)
-        up[todo] = ~fin & (gx > 0)  # too far: the root lies below x
-        dn[todo] = ~fin & (gx <= 0)
-        g = np.zeros(r.size)
-        g[todo] = gx
-        t_hi = np.where(up, x, t_hi)
-        g_hi = np.where(up, g, g_hi)
-        g_lo = np.where(up & (side == 1), 0.5 * g_lo, g_lo)
-        t_lo = np.where(dn, x, t_lo)
-        g_lo = np.where(dn, g, g_lo)
-        g_hi = np.where(dn & (side == -1), 0.5 * g_hi, g_hi)
-        side = np.where(up, 1, np.where(dn, -1, side))
-    return x, kx, az
-
-
-def _polish_cutoff(fl, r, kick, az, cut, d, win):
-    """Secant steps on the cut-off time (the kick kept at delta*, where the range is flat in it) and
-    the azimuth's fixed point, until the impact lies on the aim point."""
-    x = cut[r].copy()
-    a = az[r].copy()
-    kk = kick[r]
-    h = 1e-3
-    for _ in range(POLISH_ITER):
-        rng, az_i, miss = fl.run(r, a, kk, x)
-        a = a + np.nan_to_num(_turn(fl.az_aim[r], az_i))
-        if np.all(miss <= 0.1 * HIT_M):
-            break
-        rng2 = fl.run(r, a, kk, x + h)[0]
-        slope = (rng2 - rng) / h
-        step = np.where(slope > 0, (d[r] - rng) / slope, 0.0)
-        x = np.where(miss <= 0.1 * HIT_M, x, np.clip(x + np.nan_to_num(step), win[r, 0], win[r, 1]))
-    cut[r], az[r] = x, a
-    return kick, az, cut
+        rr = r[todo]
+        a, xt, tt = az[todo], x[todo], t[todo]
+        kicks = np.concatenate([xt - hk, xt, xt + hk, xt])
+        cuts = np.concatenate([tt, tt, tt, tt - ht])  # a backward step: t_c may sit at the end of the burn
+        rng, az_i, _ = fl.run(np.tile(rr, 4), np.tile(a, 4), kicks, cuts)
+        rm, r_0, rp, rt = rng.reshape(4, todo.size)
+        az[todo] = a + np.nan_to_num(_turn(fl.az_aim[rr], az_i[todo.size:2 * todo.size]))
+        curv = (rp - 2.0 * r_0 + rm) / hk**2
+        slope = (rp - rm) / (2.0 * hk)
+        dk = np.where(curv < 0, -slope / np.where(curv < 0, curv, -1.0), np.sign(slope) * hk)
+        x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -0.2, 0.2), 0.0, 90.0)
+        r_t = (r_0 - rt) / ht
+        dt = np.where(r_t > 0, (d[todo] - r_0) / np.where(r_t > 0, r_t, 1.0), 0.0)
+        t[todo] = np.clip(tt + np.nan_to_num(dt), win[todo, 0], win[todo, 1])
+        at_ignition = (tt <= win[todo, 0]) & (r_0 > d[todo] + RANGE_TOL_M) & (np.abs(dk) < 1e-3)
+        for j in np.flatnonzero(at_ignition):
+            why[todo[j]] = (f"the aim point ({d[todo[j]] / 1e3:.0f} km) is nearer than the missile's range with its "
+                            f"last stage cut off at ignition ({r_0[j] / 1e3:.0f} km): no min-energy trajectory; give "
+                            "trajectory = \"lofted\" or \"depressed\"")
+        done[todo] = at_ignition | ((np.abs(r_0 - d[todo]) < 0.1 * RANGE_TOL_M) & (np.abs(dk) < 1e-4))
+    # the cut-off's last correction (the kick at the range's maximum, where the range is flat in it)
+    for _ in range(3):
+        rng, az_i, miss = fl.run(r, az, x, t)
+        az = az + np.nan_to_num(_turn(fl.az_aim[r], az_i))
+        rt = fl.run(r, az, x, t - ht)[0]
+        r_t = (rng - rt) / ht
+        t = np.where(why == "", np.clip(t + np.where(r_t > 0, (d - rng) / np.where(r_t > 0, r_t, 1.0), 0.0),
+                                        win[:, 0], win[:, 1]), t)
+    return t, x, az, why

@@ -32,6 +32,7 @@ def build_staged(earth: Earth, missiles: dict, q) -> FlownThreats:
     az = q.azimuth_deg.copy()
     kick = q.kick_deg.copy()
     cut = np.full(n, np.nan)
+    rmax = np.full(n, np.nan)  # along the launch azimuth, full burn (the aiming finds it for aimed threats)
     error: list = [None] * n
     groups: dict = {}
     for i in np.flatnonzero(np.isfinite(q.aim_lat_deg)):
@@ -47,7 +48,7 @@ def build_staged(earth: Earth, missiles: dict, q) -> FlownThreats:
         win = np.stack([v.last_ignition_s, v.full_burn_time_s], axis=1)
         sol = staged_aim.solve(earth, impacts, lat[ix], lon[ix], q.aim_lat_deg[ix], q.aim_lon_deg[ix], mode,
                                kick_deg=kick[ix], cutoff_window_s=win)
-        az[ix], kick[ix], cut[ix] = sol.azimuth0_deg, sol.kick_deg, sol.cutoff_s
+        az[ix], kick[ix], cut[ix], rmax[ix] = sol.azimuth0_deg, sol.kick_deg, sol.cutoff_s, sol.max_range_m
         for i, why in zip(ix, sol.reason):
             if why is not None:
                 error[i] = f"the aim point is out of reach of missile '{types[i].name}': {why}"
@@ -58,7 +59,9 @@ def build_staged(earth: Earth, missiles: dict, q) -> FlownThreats:
     for i in np.flatnonzero(~bad & (fl.status != staged.OK)):
         error[i] = f"missile '{types[i].name}': {staged.STATUS_TEXT[int(fl.status[i])]}"
     ok = np.array([e is None for e in error], bool)
-    rmax, _ = staged.max_range(earth, veh, lat, lon, alt, fa)
+    todo = np.flatnonzero(ok & ~np.isfinite(rmax))
+    if todo.size:
+        rmax[todo] = staged.max_range(earth, veh.take(todo), lat[todo], lon[todo], alt[todo], fa[todo])[0]
     return _flown(earth, q, types, fl, ok, error, np.where(ok, rmax, np.nan))
 
 
