@@ -37,8 +37,8 @@ STATUS_TEXT = {OK: "ok", NO_IMPACT: "no impact within the time limit",
                CRASHED: "crashed: back on the ground before burnout (kick too large for its thrust?)"}
 # RK4 steps (s): powered flight (at most; events are met exactly), and the free flight's substeps inside the
 # atmosphere (below 86 km). Their error against a DOP853 integration is in tests/test_staged.py.
-POWERED_STEP_S = 0.25
-REENTRY_STEP_S = 0.25
+POWERED_STEP_S = 0.5
+REENTRY_STEP_S = 0.5
 POWERED_NODE_STEP_S = 1.0
 FREE_NODES_GUESS_S = 3600.0  # free-flight node capacity first tried (flights longer than this are flown again)
 # max_range: the kicks tried first (deg), then golden-section refinement around the best to this width
