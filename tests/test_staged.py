@@ -228,3 +228,18 @@ def test_bad_vehicles_are_refused():
         staged.StagedVehicles.from_types([coast_first])
     with pytest.raises(ValueError, match="kick"):
         staged.fly(WGS84, staged.StagedVehicles.from_types([SRBM]), 0.0, 0.0, 0.0, 90.0, 95.0)
+    with pytest.raises(ValueError, match="cut-off"):
+        staged.fly(WGS84, staged.StagedVehicles.from_types([SRBM]), 0.0, 0.0, 0.0, 90.0, 5.0, 0.0)
+
+
+def test_vehicles_of_different_stage_counts_fly_together():
+    """Stages padded to the longest type: a batch of a one-stage and a two-stage type gives, number for number,
+    what each gives alone."""
+    both = staged.fly(WGS84, staged.StagedVehicles.from_types([SRBM, LIQUID]), *SOHAE, 0.0, [45.0, 90.0], [20.0, 0.5])
+    for i, t in enumerate((SRBM, LIQUID)):
+        alone = staged.fly(WGS84, staged.StagedVehicles.from_types([t]), *SOHAE, 0.0, [45.0, 90.0][i],
+                           [20.0, 0.5][i])
+        assert both.impact_time_s[i] == alone.impact_time_s[0]
+        np.testing.assert_array_equal(both.impact_r_ecef[i], alone.impact_r_ecef[0])
+        np.testing.assert_array_equal(both.powered_nodes[i, :both.powered_node_count[i]],
+                                      alone.powered_nodes[0, :alone.powered_node_count[0]])

@@ -253,6 +253,8 @@ def fly(earth: Earth, vehicles: StagedVehicles, launch_lat_deg, launch_lon_deg, 
             raise ValueError(f"staged flight: a {name} is not a finite number")
     if np.any((kick < 0) | (kick > 90)):
         raise ValueError("staged flight: the kick must be within 0..90 deg")
+    if np.any(cut <= 0) or np.any(np.isinf(cut)):
+        raise ValueError("staged flight: a cut-off time must be > 0 s after launch (NaN: full burn)")
     r, up, aim = _launch_arrays(earth, lat, lon, alt, az, kick, cut)
     veh, stages, cnt = vehicles.kernel_arrays()
     params = earth.kernel_params
