@@ -243,3 +243,15 @@ def test_vehicles_of_different_stage_counts_fly_together():
         np.testing.assert_array_equal(both.impact_r_ecef[i], alone.impact_r_ecef[0])
         np.testing.assert_array_equal(both.powered_nodes[i, :both.powered_node_count[i]],
                                       alone.powered_nodes[0, :alone.powered_node_count[0]])
+
+
+def test_free_flights_longer_than_the_first_node_capacity(monkeypatch):
+    """Flights whose free flight needs more nodes than first allotted are flown again with room: the same nodes."""
+    v = staged.StagedVehicles.from_types([LIQUID, SRBM])
+    args = (WGS84, v, *SOHAE, 0.0, 90.0, [0.5, 20.0])
+    full = staged.fly(*args)
+    monkeypatch.setattr(staged, "FREE_NODES_GUESS_S", 400.0)
+    short = staged.fly(*args)
+    np.testing.assert_array_equal(short.node_count, full.node_count)
+    assert full.node_count[0] > 400.0 // full.step_s + 3 > full.node_count[1]  # only the first is flown again
+    np.testing.assert_array_equal(short.nodes, full.nodes)

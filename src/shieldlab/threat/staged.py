@@ -40,7 +40,7 @@ STATUS_TEXT = {OK: "ok", NO_IMPACT: "no impact within the time limit",
 POWERED_STEP_S = 0.5
 REENTRY_STEP_S = 0.5
 POWERED_NODE_STEP_S = 1.0
-FREE_NODES_GUESS_S = 3600.0  # free-flight node capacity first tried (flights longer than this are flown again)
+FREE_NODES_GUESS_S = 5400.0  # free-flight node capacity first tried (longer flights are flown again with room)
 # max_range: the kicks tried first (deg), then golden-section refinement around the best to this width
 # (geometric: a weak booster's gravity turn is so sensitive that its best kick can be well under 1 deg)
 KICK_GRID_DEG = np.geomspace(0.05, 89.0, 48)
