@@ -70,9 +70,9 @@ def _accel(tau, x, y, z, vx, vy, vz, thrust, m0, mdot, t0, cda, kfree, turned, u
     wy = vy - om * x
     wz = vz
     if m0 > 0.0:
-        m = m0 - mdot * (tau - t0)
-        q = cda / (2.0 * m)
-        fa = thrust / m
+        inv_m = 1.0 / (m0 - mdot * (tau - t0))
+        q = 0.5 * cda * inv_m
+        fa = thrust * inv_m
     else:
         q = kfree
         fa = 0.0
@@ -88,9 +88,10 @@ def _accel(tau, x, y, z, vx, vy, vz, thrust, m0, mdot, t0, cda, kfree, turned, u
             az -= d * wz
     if fa > 0.0:
         if turned and wn > 0.0:
-            ax += fa * wx / wn
-            ay += fa * wy / wn
-            az += fa * wz / wn
+            f = fa / wn
+            ax += f * wx
+            ay += f * wy
+            az += f * wz
         else:  # the launch point's up, turned with the Earth
             th = om * tau
             c = math.cos(th)

@@ -37,10 +37,10 @@ STATUS_TEXT = {OK: "ok", NO_IMPACT: "no impact within the time limit",
                CRASHED: "crashed: back on the ground before burnout (kick too large for its thrust?)"}
 # RK4 steps (s): powered flight (at most; events are met exactly), and the free flight's substeps inside the
 # atmosphere (below 86 km). Their error against a DOP853 integration is in tests/test_staged.py.
-POWERED_STEP_S = 0.25
-REENTRY_STEP_S = 0.25
+POWERED_STEP_S = 0.5
+REENTRY_STEP_S = 0.5
 POWERED_NODE_STEP_S = 1.0
-FREE_NODES_GUESS_S = 3600.0  # free-flight node capacity first tried (flights longer than this are flown again)
+FREE_NODES_GUESS_S = 5400.0  # free-flight node capacity first tried (longer flights are flown again with room)
 # max_range: the kicks tried first (deg), then golden-section refinement around the best to this width
 # (geometric: a weak booster's gravity turn is so sensitive that its best kick can be well under 1 deg)
 KICK_GRID_DEG = np.geomspace(0.05, 89.0, 48)
@@ -253,6 +253,8 @@ def fly(earth: Earth, vehicles: StagedVehicles, launch_lat_deg, launch_lon_deg, 
             raise ValueError(f"staged flight: a {name} is not a finite number")
     if np.any((kick < 0) | (kick > 90)):
         raise ValueError("staged flight: the kick must be within 0..90 deg")
+    if np.any(cut <= 0) or np.any(np.isinf(cut)):
+        raise ValueError("staged flight: a cut-off time must be > 0 s after launch (NaN: full burn)")
     r, up, aim = _launch_arrays(earth, lat, lon, alt, az, kick, cut)
     veh, stages, cnt = vehicles.kernel_arrays()
     params = earth.kernel_params
