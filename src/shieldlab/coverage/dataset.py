@@ -211,7 +211,7 @@ def to_dataset(result) -> xr.Dataset:
                       "why the threat cannot be computed (empty when it can)"),
     }
 
-    if m.model == "staged":  # docs/models.md, The staged model (cutoff_s NaN for a full burn)
+    if sc.missiles[sc.coverage.missile].model == "staged":  # docs/models.md, The staged model (cutoff NaN: full burn)
         data_vars["max_range_km"] = _var(pair(fl.max_range_m, 1e-3), pdims, "km",
                                          "greatest ground range along the launch azimuth (full burn)")
         data_vars["kick_deg"] = _var(pair(fl.kick_deg), pdims, "degree", "kick angle from the vertical")

@@ -1,4 +1,4 @@
-"""Aiming staged threats (docs/models.md, The staged model: trajectories), for many threats at once.
+"""Aiming staged threats (docs/models.md, Trajectories of staged missiles; Staged flight: numerical methods), for many threats at once.
 
 The unknowns are the launch azimuth alpha0, the kick angle delta and, for `min-energy`, the cut-off time
 t_c of the last stage. A flight is a call of `impacts(az_deg, kick_deg, cutoff_s)` (arrays over the k
