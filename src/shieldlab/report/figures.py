@@ -214,7 +214,9 @@ def trajectory_map(res, doc: dict, title: str | None = None):
     H = fig.get_figheight()
     fig.text(0.5, 1 - 0.08 / H, title or sc.name, ha="center", va="top", fontsize=13, fontweight="bold")
     n_ok = int(np.count_nonzero(res.threats.valid))
-    fig.text(0.5, 1 - 0.4 / H, f"ground tracks of {n_ok} threat{'s' * (n_ok != 1)} (vacuum flight; Earth: "
+    flight = ("staged ascent and drag" if res.threats.staged.all() else
+              "vacuum flight; staged threats with their ascent and drag" if res.threats.staged.any() else "vacuum flight")
+    fig.text(0.5, 1 - 0.4 / H, f"ground tracks of {n_ok} threat{'s' * (n_ok != 1)} ({flight}; Earth: "
              f"{geometry.earth_text(res.earth)}); radar rings: maximum range drawn as ground distance", ha="center",
              va="top", fontsize=9.5, color="#333333")
     handles = [Line2D([], [], color=PHASE_COLORS["boost"], linewidth=2, label="boost (powered flight)"),

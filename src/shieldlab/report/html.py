@@ -123,7 +123,9 @@ def scenario_summary(sc, *, source_file: str | None, catalog_version: str, versi
     parts = []
     e = sc.earth
     facts = [["scenario file", esc(source_file or "(not from a file)")],
-             ["Earth model", esc(f"{earth_text(e)}; vacuum flight")],
+             ["Earth model", esc(f"{earth_text(e)}; " + (
+                 "vacuum flight; staged missiles with the US Standard Atmosphere 1976"
+                 if any(m.model == "staged" for m in sc.missiles.values()) else "vacuum flight"))],
              ["shieldlab / catalog", esc(f"{version} / {catalog_version}")],
              ["threats", str(len(sc.threats))], ["sensors", str(len(sc.sensors))],
              ["batteries", str(len(sc.batteries))],
