@@ -84,7 +84,7 @@ class _Flights:
         return np.where(ok, rng, nan), np.where(ok, az_i, nan), np.where(ok, np.atleast_1d(miss), nan)
 
 
-MAX_TURN_DEG = 5.0  # larger azimuth errors come from flights far from the aim (e.g. past the antipode): ignored
+MAX_TURN_DEG = 30.0  # larger azimuth errors come from flights far from the aim (e.g. past the antipode): ignored
 
 
 def _turn(az_aim, az_impact):
@@ -332,7 +332,8 @@ def _branch_bracket(fl, r, az, cut, d, mode):
     return lo, hi, f_lo, f_hi, why
 
 
-ME_ITER = 12  # Newton rounds of the min-energy solution
+ME_ITER = 25  # Newton rounds of the min-energy solution (most threats are done in 5-8)
+ME_MAX_KICK_STEP_DEG = 5.0
 ME_KICK_H_DEG = 2e-3  # finite-difference steps in the kick and the cut-off time
 ME_CUT_H_S = 0.05
 
@@ -365,7 +366,7 @@ def _min_energy(fl, r, az, k0, r0, win, d):
         curv = (rp - 2.0 * r_0 + rm) / hk**2
         slope = (rp - rm) / (2.0 * hk)
         dk = np.where(curv < 0, -slope / np.where(curv < 0, curv, -1.0), np.sign(slope) * hk)
-        x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -0.2, 0.2), 0.0, 90.0)
+        x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -ME_MAX_KICK_STEP_DEG, ME_MAX_KICK_STEP_DEG), 0.0, 90.0)
         r_t = (r_0 - rt) / ht
         dt = np.where(r_t > 0, (d[todo] - r_0) / np.where(r_t > 0, r_t, 1.0), 0.0)
         t[todo] = np.clip(tt + np.nan_to_num(dt), win[todo, 0], win[todo, 1])
