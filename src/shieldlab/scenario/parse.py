@@ -498,6 +498,10 @@ class Reader:
 
     def missile(self, name: str, table: Table) -> MissileType | StagedMissileType | None:
         """A [missiles.NAME] table of either model (`model = "staged"`, or else burnout)."""
+        if table.data.get("model", "burnout") not in MISSILE_TABLES:  # which keys belong is not known: the model
+            self.choice(table, MISSILE["model"])                      # and the keys of no model are reported
+            self.check_keys(table, schema.missile_keys())
+            return None
         if table.data.get("model") == "staged":
             return self.staged_missile(name, table)
         return self.burnout_missile(name, table)
@@ -513,7 +517,8 @@ class Reader:
                 self.report(
                     table, key, value,
                     f'no {key} in a missile type of model = "{model}"{default}: {key} is a key of model = "{owner}" '
-                    f"(set model = \"{owner}\" if this is one); the keys of model = \"{model}\": {', '.join(own.names)}",
+                    f"(set model = \"{owner}\" if this is one); the keys of model = \"{model}\": "
+                    + ", ".join(own.names),
                 )
         self.check_keys(Table(table.name, {k: v for k, v in table.data.items() if k not in others}, table.prefix),
                         own.names)
@@ -773,7 +778,7 @@ class Reader:
             aim, trajectory = None, Trajectory()
             azimuth, gamma, kick = self.unaimed(table, model, missile)
             needs = schema.burnout_speed_needed(None)
-        if model != "staged":
+        if model == "burnout":  # (a staged type flies on its own full burn)
             self.require_speed(table, missile, needs)
         if not self.clean_since(mark) or launch is None:
             return None
@@ -856,7 +861,7 @@ class Reader:
         model = self.missile_model(missile)
         trajectory = self.trajectory(table, model, missile)
         launch_time = self.quantity(table, COVERAGE["launch_time"])
-        if model != "staged":
+        if model == "burnout":  # (a staged type flies on its own full burn)
             self.require_speed(table, missile, schema.burnout_speed_needed(trajectory.mode))
         from_text = "a point or a non-empty list of points (place names or inline tables)"
         launch_raw = self.raw(table, "from", from_text, required=True)

@@ -279,7 +279,9 @@ TRACK_TIME_WHY = "an hour: longer than any ballistic flight (firing-quality trac
 LAUNCH_FLOOR = Range(0.0, 89.0)
 LAUNCH_FLOOR_WHY = "0 to 89 deg: an interceptor is launched above the horizon, and not only straight up"
 MASS = Range(0.0, 1e7, lo_open=True)
-MASS_WHY = "above 0; at most 10,000 t, more than three times the heaviest rocket ever launched (Saturn V, about 2,900 t)"
+MASS_WHY = (
+    "above 0; at most 10,000 t, more than three times the heaviest rocket ever launched (Saturn V, about 2,900 t)"
+)
 DIAMETER = Range(0.0, 50.0, lo_open=True)
 DIAMETER_WHY = "above 0; at most 50 m, five times the widest rocket ever flown (Saturn V, 10.1 m)"
 DRAG_COEFFICIENT = Range(0.0, 5.0, lo_open=True)
