@@ -77,8 +77,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class StagedMissileType:
-    """A threat missile type, `model = "staged"`: stages flown through the atmosphere (docs/models.md, The staged
-    model). `stages` in firing order. `reentry_ballistic_coefficient_kg_m2` None: payload_mass_kg / (C_D A)."""
+    """A threat missile type, `model = "staged"`: stages flown through the atmosphere (docs/scenario.md, Staged
+    missile types). `stages` in firing order. `reentry_ballistic_coefficient_kg_m2` None: payload_mass_kg / (C_D A)."""
 
     name: str
     payload_mass_kg: float
