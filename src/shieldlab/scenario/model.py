@@ -272,7 +272,7 @@ class CoverageSpec:
 class AssessmentSpec:
     """One `[[assessments]]` table: a flight test of a missile type (docs/scenario.md, Flight tests). Exactly one of
     `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given. Uncertainties are
-    one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the maximum range at
+    in percent of the observed value (the fit divides each residual by them). `payload_masses_kg`: other payloads to give the maximum range at
     (staged types only)."""
 
     name: str

@@ -611,7 +611,8 @@ OBSERVED = SchemaTable("observed", "observed: `observed = { apogee, flight_time,
 ))
 
 UNCERTAINTY = SchemaTable("uncertainty", "uncertainty: `uncertainty = { apogee, flight_time, ground_range }`",
-                          "The one-sigma uncertainty of each observation, in percent of its value.", (
+                          "The uncertainty of each observation, in percent of its value: the fit divides each "
+                          "residual (model minus observed) by it.", (
     Key("apogee", "quantity", "Of the apogee.", default=1.0, dimension="percentage", range=UNCERTAINTY_PCT,
         noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
     Key("flight_time", "quantity", "Of the flight time.", default=1.0, dimension="percentage",
