@@ -1270,3 +1270,9 @@ def test_staged_catalog_types_are_read_like_the_files() -> None:
         parse_scenario(data, "st.toml", catalog=lookup)
     assert [(p.key, p.value) for p in error.value.problems] == [("gamma", 2), ("kick", MISSING)]
     assert "model = \"staged\"" in error.value.problems[0].expected
+
+
+@pytest.mark.parametrize("model", [[], {}, 3, True])
+def test_a_missile_model_that_is_not_a_string_is_named(model) -> None:
+    problem = _staged_problem(lambda d: d["missiles"]["liquid"].update(model=model))
+    assert (problem.table, problem.key, problem.value) == ("missiles.liquid", "model", model)

@@ -498,7 +498,8 @@ class Reader:
 
     def missile(self, name: str, table: Table) -> MissileType | StagedMissileType | None:
         """A [missiles.NAME] table of either model (`model = "staged"`, or else burnout)."""
-        if table.data.get("model", "burnout") not in MISSILE_TABLES:  # which keys belong is not known: the model
+        model = table.data.get("model", "burnout")
+        if not isinstance(model, str) or model not in MISSILE_TABLES:  # which keys belong is not known: the model
             self.choice(table, MISSILE["model"])                      # and the keys of no model are reported
             self.check_keys(table, schema.missile_keys())
             return None
@@ -984,7 +985,7 @@ class Reader:
         """The model a [missiles.NAME] table gives (default burnout); None when it gives no valid one."""
         table = top.data["missiles"][name]
         model = table.get("model", "burnout") if isinstance(table, Mapping) else None
-        return model if model in MISSILE_TABLES else None
+        return model if isinstance(model, str) and model in MISSILE_TABLES else None
 
     @staticmethod
     def section_names(top: Table, key: str, test: Callable[[Mapping[str, Any]], bool]) -> dict[str, bool]:
