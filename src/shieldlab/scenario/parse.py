@@ -721,7 +721,6 @@ class Reader:
         self.check_keys(inner, TRAJECTORY.names)
         wrong = {"staged": "gamma", "burnout": "kick"}.get(model or "")
         if wrong is not None and wrong in value:
-            right = "kick" if wrong == "gamma" else "gamma"
             self.report(
                 inner, wrong, value[wrong],
                 f'no {wrong} for missile {shown(missile)!r} (model = "{model}"): a fixed trajectory of a {model} type '
