@@ -707,3 +707,46 @@ def test_pointer_check_finds_a_wrong_heading() -> None:
     assert len(_bad_pointers("(docs/sources.md,\n# Radars)")) == 1  # broken across comment lines
     assert DEVELOPER_FILES.search("see LITERATURE" ".md 2.1") and DEVELOPER_FILES.search(".." "/shared" "/spec/")
     assert not DEVELOPER_FILES.search("docs/models.md, Radars; docs/scenario.md")
+
+
+# ---- staged entries: checked by the scenario file's rules, as a file's [missiles.NAME] --------------------------
+
+STAGED_ENTRY = '''
+[missiles.test-staged]
+label = "A staged test entry"
+model = "staged"
+payload_mass = "1000 kg"
+diameter = "2.4 m"
+stages = [
+  { propellant_mass = "50 t", dry_mass = "5 t", burn_time = "150 s", isp = "290 s" },
+  { propellant_mass = "12 t", dry_mass = "1.5 t", burn_time = "120 s", isp = "320 s", coast = "5 s" },
+]
+source = "test data"
+confidence = "A"
+note = "test data"
+'''
+
+
+def test_a_staged_catalog_entry_is_checked_and_built() -> None:
+    from shieldlab.scenario.model import StagedMissileType
+
+    texts = bundled_texts()
+    texts["missiles"] += STAGED_ENTRY
+    built, problems = catalog._build(texts)
+    assert problems == []
+    model = built.entries["missiles"]["test-staged"].model
+    assert isinstance(model, StagedMissileType) and [s.isp_s for s in model.stages] == [290.0, 320.0]
+    assert model.liftoff_mass_kg == 69_500.0  # 1 t payload, 55 t and 13.5 t stages
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ('isp = "320 s"', 'isp = "620 s"',
+     "[missiles.test-staged] key 'stages[2].isp': got \"620 s\"; expected a specific impulse between 50 and 500 s"),
+    ('burn_time = "150 s"', 'burn_time = "400 s"', "thrust 355 kN < lift-off weight 682 kN"),
+    ('diameter = "2.4 m"', 'diameter = "2.4 m"\nburn_time = "180 s"', 'burn_time is a key of model = "burnout"'),
+])
+def test_a_bad_staged_catalog_entry_is_named(old: str, new: str, fragment: str) -> None:
+    texts = bundled_texts()
+    texts["missiles"] += STAGED_ENTRY.replace(old, new, 1)
+    problems = catalog.validate(texts)
+    assert any(fragment in p for p in problems), problems

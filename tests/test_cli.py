@@ -211,3 +211,39 @@ def test_engage_of_a_scenario_without_threats_is_an_empty_document(shieldlab_cli
     assert json.loads(p.stdout)["threats"] == []
     p = shieldlab_cli("engage", src)
     assert p.returncode == 0 and "no [[threats]]" in p.stdout and "shieldlab coverage" in p.stdout
+
+
+# ---- staged missile types: read, not flown yet (docs/scenario.md, Staged missile types) ---------------------------
+STAGED_TYPE = """
+[missiles.liquid]
+model = "staged"
+payload_mass = "1000 kg"
+diameter = "2.4 m"
+stages = [
+  { propellant_mass = "50 t", dry_mass = "5 t", burn_time = "150 s", isp = "290 s" },
+  { propellant_mass = "12 t", dry_mass = "1.5 t", burn_time = "120 s", isp = "320 s" },
+]
+"""
+
+
+def test_staged_threats_are_reported_not_flown_and_the_others_computed(shieldlab_cli, toml_file):
+    text = SCENARIO + STAGED_TYPE + threat("staged-shot", "liquid", "semnan", azimuth="300 deg", kick="3 deg")
+    proc = shieldlab_cli("engage", toml_file(text, "staged.toml"), "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    good, _, staged = json.loads(proc.stdout)["threats"]
+    assert staged["error"] == "staged missile types are not flown yet by this build"
+    assert all(staged[key] is None for key in COMPUTED), staged
+    # the engagement-europe threat beside it is computed as alone (tests/vectors/engagement-europe)
+    assert good["error"] is None and good["apogee"]["altitude_km"] == pytest.approx(849.6, abs=1.0)
+
+
+def test_coverage_of_a_staged_type_is_all_errors_not_a_crash(shieldlab_cli, toml_file):
+    text = (header("staged-coverage") + places(*EUROPE_PLACES) + STAGED_TYPE + FAST
+            + battery("poland-battery", "redzikowo", "fast")
+            + '\n[coverage]\nmissile = "liquid"\ntrajectory = { kick = "5 deg" }\nfrom = "semnan"\n'
+              'to = ["berlin", "redzikowo"]\n')
+    proc = shieldlab_cli("coverage", toml_file(text, "staged-coverage.toml"), "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    records = json.loads(proc.stdout)["pairs"]
+    assert len(records) == 2 and all(r["error"] == "staged missile types are not flown yet by this build"
+                                     for r in records)

@@ -939,3 +939,340 @@ def test_second_release_keys_refused_on_the_command_line(tmp_path: Path) -> None
                           text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert "key 'reference_range': got \"0 km\"; expected a length greater than 0 and at most 40,000 km" in proc.stderr
+
+
+# ---- staged missile types, kick angles, boost-phase batteries and flight tests (docs/scenario.md, Staged missile
+# types; Flight tests) ------------------------------------------------------------------------------------------
+
+
+def _staged_base() -> dict:
+    """A scenario with a staged type (the example of docs/scenario.md, Staged missile types), a burnout type, a
+    boost-phase battery, staged threats aimed and unaimed, and a flight test."""
+    return {
+        "places": {"sohae": {"lat": 39.66, "lon": 124.705}, "tgt": {"lat": 40.0, "lon": 140.0}},
+        "missiles": {
+            "liquid": {"model": "staged", "payload_mass": "1000 kg", "diameter": "2.4 m", "drag_coefficient": 0.3,
+                       "vertical_rise": "10 s", "reentry_ballistic_coefficient": "3000 kg/m2",
+                       "stages": [{"propellant_mass": "50 t", "dry_mass": "5 t", "burn_time": "150 s",
+                                   "isp": "290 s"},
+                                  {"propellant_mass": "12 t", "dry_mass": "1.5 t", "burn_time": "120 s",
+                                   "isp": "320 s", "coast": "5 s"}]},
+            "icbm": {"burn_time": "180 s", "burnout_altitude": "200 km", "burnout_range": "350 km",
+                     "burnout_speed": "7 km/s"},
+        },
+        "interceptors": {"i": {"burn_time": "60 s", "burnout_speed": "5 km/s"}},
+        "batteries": [{"name": "boost", "at": "tgt", "interceptor": "i", "boost_phase": True},
+                      {"name": "plain", "at": "tgt", "interceptor": "i"}],
+        "threats": [
+            {"name": "shot", "missile": "liquid", "from": "sohae", "azimuth": "90 deg", "kick": "3 deg"},
+            {"name": "aimed", "missile": "liquid", "from": "sohae", "to": "tgt", "trajectory": {"kick": "4 deg"}},
+            {"name": "lofted", "missile": "liquid", "from": "sohae", "to": "tgt", "trajectory": "lofted"},
+            {"name": "burnout", "missile": "icbm", "from": "sohae", "to": "tgt"},
+        ],
+        "assessments": [{"name": "test", "missile": "liquid", "from": "sohae", "azimuth": "90 deg",
+                         "observed": {"apogee": "4475 km", "flight_time": "53 min", "ground_range": "950 km"},
+                         "payloads": ["1000 kg", "1.5 t"]}],
+    }
+
+
+def _staged_problems(change) -> list[Problem]:
+    data = _staged_base()
+    change(data)
+    with pytest.raises(ScenarioError) as error:
+        scenario_from_dict(data, "st.toml", use_catalog=False)
+    return error.value.problems
+
+
+def _staged_problem(change) -> Problem:
+    (problem,) = _staged_problems(change)
+    return problem
+
+
+def test_staged_type_threats_batteries_and_assessments_load() -> None:
+    from shieldlab.scenario.model import G0_M_S2, StagedMissileType
+
+    sc = scenario_from_dict(_staged_base(), "st.toml", use_catalog=False)
+    m = sc.missiles["liquid"]
+    assert isinstance(m, StagedMissileType) and m.model == "staged"
+    assert (m.payload_mass_kg, m.diameter_m, m.drag_coefficient, m.vertical_rise_s) == (1000.0, 2.4, 0.3, 10.0)
+    assert m.reentry_ballistic_coefficient_kg_m2 == 3000.0
+    assert [(s.propellant_mass_kg, s.dry_mass_kg, s.burn_time_s, s.isp_s, s.coast_s) for s in m.stages] == [
+        (50e3, 5e3, 150.0, 290.0, 0.0), (12e3, 1.5e3, 120.0, 320.0, 5.0)]
+    # vacuum thrust isp g0 m_prop / t_b (docs/scenario.md, Staged missile types): 290 * 9.80665 * 50000 / 150
+    assert m.stages[0].thrust_n == pytest.approx(290 * G0_M_S2 * 50e3 / 150, rel=1e-12)
+    assert m.liftoff_mass_kg == 69_500.0
+    shot, aimed, lofted, burnout = sc.threats
+    assert (shot.aim, shot.azimuth_deg, shot.kick_deg, shot.gamma_deg) == (None, 90.0, 3.0, None)
+    assert (aimed.trajectory.mode, aimed.trajectory.kick_deg, aimed.trajectory.gamma_deg) == ("kick", 4.0, None)
+    assert aimed.trajectory.label() == "kick=4 deg"
+    assert lofted.trajectory.mode == "lofted" and burnout.trajectory.mode == "min-energy"
+    assert [b.boost_phase for b in sc.batteries] == [True, False]
+    (a,) = sc.assessments
+    assert (a.name, a.missile, a.azimuth_deg, a.impact) == ("test", "liquid", 90.0, None)
+    assert (a.observed_apogee_m, a.observed_flight_time_s, a.observed_ground_range_m) == (4475e3, 3180.0, 950e3)
+    # the default uncertainties: 1 %, 1 %, 2 % (docs/scenario.md, Flight tests)
+    assert (a.apogee_uncertainty_pct, a.flight_time_uncertainty_pct, a.ground_range_uncertainty_pct) == (1, 1, 2)
+    assert a.payload_masses_kg == (1000.0, 1500.0)
+
+
+def test_staged_defaults_and_units() -> None:
+    data = _staged_base()
+    for key in ("drag_coefficient", "vertical_rise", "reentry_ballistic_coefficient"):
+        del data["missiles"]["liquid"][key]
+    data["missiles"]["liquid"]["payload_mass"] = "2204.62262 lb"
+    sc = scenario_from_dict(data, "st.toml", use_catalog=False)
+    m = sc.missiles["liquid"]
+    assert (m.drag_coefficient, m.vertical_rise_s, m.reentry_ballistic_coefficient_kg_m2) == (0.3, 10.0, None)
+    assert m.payload_mass_kg == pytest.approx(1000.0, abs=1e-3)  # 1 lb = 0.45359237 kg exactly
+    # the default re-entry ballistic coefficient m_p / (C_D A), A = pi d^2 / 4
+    assert m.ballistic_coefficient_kg_m2 == pytest.approx(1000.0 / (0.3 * math.pi * 2.4**2 / 4), rel=1e-6)
+
+
+def test_mass_ballistic_coefficient_and_percentage_units() -> None:
+    assert parse_quantity("50 t", "mass") == 50_000.0
+    assert parse_quantity("1 lb", "mass") == 0.45359237
+    assert parse_quantity(1000, "mass") == 1000.0
+    assert parse_quantity("3000 kg/m2", "ballistic coefficient") == 3000.0
+    assert parse_quantity("2 %", "percentage") == 2.0
+    with pytest.raises(QuantityError, match='"km" is a unit of length, not of mass'):
+        parse_quantity("5 km", "mass")
+
+
+@pytest.mark.parametrize(("change", "key", "value", "expected"), [
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(isp="600 s"), "stages[2].isp", "600 s",
+     "a specific impulse between 50 and 500 s"),
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(isp="30 s"), "stages[2].isp", "30 s",
+     "a specific impulse between 50 and 500 s"),
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(dry_mass="0 t"), "stages[2].dry_mass", "0 t",
+     "a mass greater than 0 and at most 10,000 t"),
+    (lambda d: d["missiles"]["liquid"]["stages"][0].update(propellant_mass="-50 t"), "stages[1].propellant_mass",
+     "-50 t", "a mass greater than 0 and at most 10,000 t"),
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(burn_time="0 s"), "stages[2].burn_time", "0 s",
+     "a time greater than 0 and at most 3,600 s"),
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(coast="-1 s"), "stages[2].coast", "-1 s",
+     "a coast time between 0 and 3,600 s"),
+    (lambda d: d["missiles"]["liquid"].update(payload_mass="-1 kg"), "payload_mass", "-1 kg",
+     "a mass greater than 0 and at most 10,000 t"),
+    (lambda d: d["missiles"]["liquid"].update(diameter="0 m"), "diameter", "0 m",
+     "a diameter greater than 0 and at most 50 m"),
+    (lambda d: d["missiles"]["liquid"].update(vertical_rise="0 s"), "vertical_rise", "0 s",
+     "a vertical-rise time greater than 0 and at most 600 s"),
+    (lambda d: d["missiles"]["liquid"].update(drag_coefficient=0), "drag_coefficient", 0,
+     "a drag coefficient (a bare number) greater than 0 and at most 5"),
+    (lambda d: d["missiles"]["liquid"].update(drag_coefficient="0.3"), "drag_coefficient", "0.3",
+     "a drag coefficient (a bare number) greater than 0 and at most 5"),
+    (lambda d: d["missiles"]["liquid"].update(reentry_ballistic_coefficient="3000 kg"),
+     "reentry_ballistic_coefficient", "3000 kg", '"kg" is a unit of mass, not of ballistic coefficient'),
+    (lambda d: d["missiles"]["liquid"].update(stages=[]), "stages", [],
+     "a non-empty list of stages in firing order, each an inline table"),
+    (lambda d: d["missiles"]["liquid"].update(stages="two"), "stages", "two",
+     "a non-empty list of stages in firing order, each an inline table"),
+    (lambda d: d["missiles"]["liquid"]["stages"].append("third"), "stages[3]", "third",
+     "a stage: an inline table { propellant_mass, dry_mass, burn_time, isp, coast }"),
+    (lambda d: d["missiles"]["liquid"]["stages"][0].update(coast="2 s"), "stages[1].coast", "2 s",
+     "no coast before the first stage (0 s): the missile stands on the ground until it ignites"),
+    (lambda d: d["missiles"]["liquid"]["stages"][1].update(ips="300 s"), "stages[2].ips", "300 s",
+     "(did you mean 'isp'?)"),
+])
+def test_bad_staged_types_name_the_key_and_value(change, key, value, expected) -> None:
+    problem = _staged_problem(change)
+    assert (problem.file, problem.table, problem.key, problem.value) == ("st.toml", "missiles.liquid", key, value)
+    assert expected in problem.expected, str(problem)
+    assert str(problem).startswith(f"st.toml: [missiles.liquid] key '{key}': got ")
+
+
+def test_missing_stage_keys_are_named() -> None:
+    problems = _staged_problems(lambda d: d["missiles"]["liquid"]["stages"][1].pop("isp"))
+    assert [(p.key, p.value) for p in problems] == [("stages[2].isp", MISSING)]
+    problems = _staged_problems(lambda d: d["missiles"]["liquid"].pop("stages"))
+    assert [(p.key, p.value) for p in problems] == [("stages", MISSING)]
+
+
+def test_first_stage_that_cannot_lift_the_missile_is_refused_with_both_numbers() -> None:
+    # 400 s burn: thrust 290 * 9.80665 * 50,000 / 400 = 355.5 kN; lift-off weight 69,500 kg * 9.80665 = 681.6 kN
+    problem = _staged_problem(lambda d: d["missiles"]["liquid"]["stages"][0].update(burn_time="400 s"))
+    assert (problem.table, problem.key) == ("missiles.liquid", "stages[1]")
+    assert problem.value["burn_time"] == "400 s"
+    assert "thrust 355 kN < lift-off weight 682 kN" in problem.expected, problem.expected
+    # the same stage over 150 s lifts it: 948 kN (the base loads, above)
+
+
+@pytest.mark.parametrize(("model", "key", "value", "other"), [
+    ("liquid", "burn_time", "180 s", "burnout"),
+    ("liquid", "burnout_speed", "7 km/s", "burnout"),
+    ("liquid", "burnout_range", "350 km", "burnout"),
+    ("icbm", "stages", [], "staged"),
+    ("icbm", "payload_mass", "1 t", "staged"),
+    ("icbm", "drag_coefficient", 0.3, "staged"),
+])
+def test_keys_of_the_other_missile_model_are_named(model: str, key: str, value, other: str) -> None:
+    problem = _staged_problem(lambda d: d["missiles"][model].update({key: value}))
+    assert (problem.table, problem.key, problem.value) == (f"missiles.{model}", key, value)
+    own = "staged" if other == "burnout" else "burnout"
+    assert f'no {key} in a missile type of model = "{own}"' in problem.expected
+    assert f'{key} is a key of model = "{other}"' in problem.expected, problem.expected
+
+
+def test_unknown_model_is_named() -> None:
+    problem = _staged_problem(lambda d: d["missiles"]["liquid"].update(model="stage"))
+    assert (problem.key, problem.value) == ("model", "stage")
+    assert problem.expected == 'one of "burnout", "staged"'
+
+
+@pytest.mark.parametrize(("change", "table", "key", "value", "expected"), [
+    (lambda d: d["threats"][0].update(gamma="20 deg"), "threats #1 (shot)", "gamma", "20 deg",
+     'no gamma for missile \'liquid\' (model = "staged"): an unaimed threat of a staged type gives `azimuth` and '
+     "`kick`"),
+    (lambda d: d["threats"][0].pop("kick"), "threats #1 (shot)", "kick", MISSING,
+     "a kick angle between 0 and 90 deg"),
+    (lambda d: d["threats"][0].update(kick="95 deg"), "threats #1 (shot)", "kick", "95 deg",
+     "a kick angle between 0 and 90 deg"),
+    (lambda d: d["threats"][0].update(kick="-1 deg"), "threats #1 (shot)", "kick", "-1 deg",
+     "a kick angle between 0 and 90 deg"),
+    (lambda d: d["threats"][1].update(trajectory={"gamma": "20 deg"}), "threats #2 (aimed)", "trajectory.gamma",
+     "20 deg", 'a fixed trajectory of a staged type is { kick = "3 deg" } with 0 ≤ kick ≤ 90 deg'),
+    (lambda d: d["threats"][1].update(trajectory={"kick": "91 deg"}), "threats #2 (aimed)", "trajectory.kick",
+     "91 deg", "a kick angle between 0 and 90 deg"),
+    (lambda d: d["threats"][1].update(trajectory={}), "threats #2 (aimed)", "trajectory", {},
+     '"min-energy", "lofted", "depressed" or { kick = "3 deg" } with 0 ≤ kick ≤ 90 deg'),
+    (lambda d: d["threats"][1].update(trajectory="gamma"), "threats #2 (aimed)", "trajectory", "gamma",
+     '"min-energy", "lofted", "depressed" or { kick = "3 deg" } with 0 ≤ kick ≤ 90 deg'),
+    (lambda d: d["threats"][1].update(kick="3 deg"), "threats #2 (aimed)", "kick", "3 deg",
+     "no kick in an aimed threat: give either `to` (and optionally `trajectory`) or `azimuth` and `kick` (unaimed)"),
+    (lambda d: d["threats"][3].update(trajectory={"kick": "3 deg"}), "threats #4 (burnout)", "trajectory.kick",
+     "3 deg", 'no kick for missile \'icbm\' (model = "burnout"): a fixed trajectory of a burnout type is '
+     '{ gamma = "25 deg" } with 0 < gamma < 90 deg'),
+    (lambda d: d["threats"].append({"name": "u", "missile": "icbm", "from": "sohae", "azimuth": 9, "kick": 3,
+                                    "gamma": 20}),
+     "threats #5 (u)", "kick", 3, "an unaimed threat of a burnout type gives `azimuth` and `gamma`"),
+    (lambda d: d["batteries"][0].update(boost_phase="yes"), "batteries #1 (boost)", "boost_phase", "yes",
+     "true or false"),
+])
+def test_kick_and_gamma_belong_to_their_missile_model(change, table, key, value, expected) -> None:
+    problem = _staged_problem(change)
+    assert (problem.table, problem.key, problem.value) == (table, key, value)
+    assert expected in problem.expected, problem.expected
+
+
+def test_unaimed_staged_threat_without_azimuth_or_kick_is_told_both() -> None:
+    def change(d):
+        del d["threats"][0]["azimuth"], d["threats"][0]["kick"]
+    problem = _staged_problem(change)
+    assert (problem.table, problem.key) == ("threats #1 (shot)", "to")
+    assert "or `azimuth` and `kick` for an unaimed threat" in problem.expected
+
+
+def test_staged_threats_need_no_burnout_speed_and_boost_phase_is_accepted_for_burnout_threats() -> None:
+    """lofted and unaimed staged threats fly at their own full burn (no burnout_speed); a boost-phase battery with
+    only burnout threats loads (they simply have no boost-phase window)."""
+    data = _staged_base()
+    data["threats"] = [t for t in data["threats"] if t["missile"] == "icbm"]
+    sc = scenario_from_dict(data, "st.toml", use_catalog=False)
+    assert sc.batteries[0].boost_phase and all(sc.missiles[t.missile].model == "burnout" for t in sc.threats)
+
+
+@pytest.mark.parametrize(("trajectory", "mode", "kick"), [
+    ("lofted", "lofted", None), ("depressed", "depressed", None), ("min-energy", "min-energy", None),
+    ({"kick": "5 deg"}, "kick", 5.0),
+])
+def test_coverage_of_a_staged_type(trajectory, mode: str, kick) -> None:
+    data = _staged_base()
+    data["coverage"] = {"missile": "liquid", "from": "sohae", "to": ["tgt"], "trajectory": trajectory}
+    cov = scenario_from_dict(data, "st.toml", use_catalog=False).coverage
+    assert (cov.trajectory.mode, cov.trajectory.kick_deg, cov.trajectory.gamma_deg) == (mode, kick, None)
+
+
+@pytest.mark.parametrize(("missile", "trajectory", "key"), [
+    ("liquid", {"gamma": "20 deg"}, "trajectory.gamma"), ("icbm", {"kick": "20 deg"}, "trajectory.kick"),
+])
+def test_coverage_trajectory_belongs_to_its_missile_model(missile: str, trajectory, key: str) -> None:
+    problem = _staged_problem(lambda d: d.update(coverage={"missile": missile, "from": "sohae", "to": ["tgt"],
+                                                           "trajectory": trajectory}))
+    assert (problem.table, problem.key, problem.value) == ("coverage", key, "20 deg")
+
+
+@pytest.mark.parametrize(("change", "key", "value", "expected"), [
+    (lambda a: a.update(to="tgt"), "to", "tgt", "either `azimuth` (the launch azimuth) or `to` (the observed impact "
+     "point), not both"),
+    (lambda a: a.pop("azimuth"), "azimuth", MISSING, "a launch azimuth `azimuth`"),
+    (lambda a: a["observed"].pop("apogee"), "observed.apogee", MISSING, "an apogee altitude greater than 0"),
+    (lambda a: a["observed"].pop("flight_time"), "observed.flight_time", MISSING, "a flight time greater than 0"),
+    (lambda a: a.pop("observed"), "observed", MISSING,
+     "an inline table observed = { apogee, flight_time, ground_range }"),
+    (lambda a: a["observed"].update(ground_range="30000 km"), "observed.ground_range", "30000 km",
+     "a ground range greater than 0 and at most 20,040 km"),
+    (lambda a: a["observed"].update(apogee="-5 km"), "observed.apogee", "-5 km",
+     "an apogee altitude greater than 0 and at most 40,000 km"),
+    (lambda a: a["observed"].update(groundrange="950 km"), "observed.groundrange", "950 km",
+     "(did you mean 'ground_range'?)"),
+    (lambda a: a.update(uncertainty={"apogee": "0 %"}), "uncertainty.apogee", "0 %",
+     "an uncertainty greater than 0 and at most 100 %"),
+    (lambda a: a.update(uncertainty={"flight_time": "1 s"}), "uncertainty.flight_time", "1 s",
+     '"s" is a unit of time, not of percentage'),
+    (lambda a: a.update(payloads=[]), "payloads", [], "a non-empty list of payload masses each greater than 0"),
+    (lambda a: a.update(payloads=["1 t", "-2 t"]), "payloads[2]", "-2 t",
+     "a payload mass greater than 0 and at most 10,000 t"),
+    (lambda a: a.update(missile="icbm"), "payloads", ["1000 kg", "1.5 t"],
+     'no payloads for missile \'icbm\' (model = "burnout"): other payloads apply to staged types only'),
+    (lambda a: a.update(missile="icbn"), "missile", "icbn", "(did you mean 'icbm'?)"),
+])
+def test_bad_assessments_name_the_key_and_value(change, key: str, value, expected: str) -> None:
+    problem = _staged_problem(lambda d: change(d["assessments"][0]))
+    assert (problem.table, problem.key, problem.value) == ("assessments #1 (test)", key, value)
+    assert expected in problem.expected, problem.expected
+
+
+def test_assessment_of_a_burnout_type_aimed_at_its_impact_point() -> None:
+    data = _staged_base()
+    data["assessments"] = [{"name": "b", "missile": "icbm", "from": "sohae", "to": "tgt",
+                            "observed": {"apogee": "1000 km", "flight_time": "30 min"},
+                            "uncertainty": {"apogee": "3 %"}}]
+    (a,) = scenario_from_dict(data, "st.toml", use_catalog=False).assessments
+    assert (a.azimuth_deg, a.impact.name, a.observed_ground_range_m, a.payload_masses_kg) == (None, "tgt", None, ())
+    assert (a.apogee_uncertainty_pct, a.flight_time_uncertainty_pct, a.ground_range_uncertainty_pct) == (3, 1, 2)
+
+
+def test_file_with_only_assessments_loads(tmp_path: Path) -> None:
+    text = """
+[missiles.liquid]
+model = "staged"
+payload_mass = "1000 kg"
+diameter = "2.4 m"
+stages = [{ propellant_mass = "50 t", dry_mass = "5 t", burn_time = "150 s", isp = "290 s" }]
+
+[[assessments]]
+name = "t"
+missile = "liquid"
+from = { lat = 39.66, lon = 124.705 }
+azimuth = "90 deg"
+observed = { apogee = "4475 km", flight_time = "53 min" }
+"""
+    sc = load_scenario(write(tmp_path, text))
+    assert (sc.threats, sc.batteries, sc.coverage, len(sc.assessments)) == ((), (), None, 1)
+
+
+def test_staged_catalog_types_are_read_like_the_files() -> None:
+    """A staged type that comes from a catalog takes kicks, not gammas, exactly as the file's own."""
+    from types import SimpleNamespace
+
+    from shieldlab.scenario.parse import parse_missile, parse_scenario
+
+    staged = parse_missile("cat-liquid", _staged_base()["missiles"]["liquid"], file="catalog.toml")
+    entry = SimpleNamespace(model=staged, values={})
+    lookup = SimpleNamespace(find=lambda kind, name: entry if (kind, name) == ("missiles", "cat-liquid") else None,
+                             names=lambda kind: ("cat-liquid",) if kind == "missiles" else ())
+    data = _staged_base()
+    data["threats"] = [{"name": "c", "missile": "cat-liquid", "from": "sohae", "azimuth": 90, "kick": 2}]
+    sc = parse_scenario(data, "st.toml", catalog=lookup)
+    assert sc.missiles["cat-liquid"] is staged and sc.threats[0].kick_deg == 2.0
+    data["threats"] = [{"name": "c", "missile": "cat-liquid", "from": "sohae", "azimuth": 90, "gamma": 2}]
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(data, "st.toml", catalog=lookup)
+    assert [(p.key, p.value) for p in error.value.problems] == [("gamma", 2), ("kick", MISSING)]
+    assert "model = \"staged\"" in error.value.problems[0].expected
+
+
+@pytest.mark.parametrize("model", [[], {}, 3, True])
+def test_a_missile_model_that_is_not_a_string_is_named(model) -> None:
+    problem = _staged_problem(lambda d: d["missiles"]["liquid"].update(model=model))
+    assert (problem.table, problem.key, problem.value) == ("missiles.liquid", "model", model)

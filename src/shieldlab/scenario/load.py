@@ -13,8 +13,8 @@ is asked for, `missile = "..."`, a battery's `interceptor = "..."`, and `[[senso
 are recorded in Scenario.catalog_refs.
 
 A scenario *file* (load_scenario) must give something to compute: at least one [[threats]] table, a [coverage]
-table or an [[assessments]] table; an empty or comment-only file is refused. Text and dicts (load_scenario_text, scenario_from_dict) may be
-parts of a scenario (a few sensors, places), as the web page and the tests build them.
+table or an [[assessments]] table; an empty or comment-only file is refused. Text and dicts (load_scenario_text,
+scenario_from_dict) may be parts of a scenario (a few sensors, places), as the web page and the tests build them.
 """
 
 from __future__ import annotations

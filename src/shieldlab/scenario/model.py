@@ -77,8 +77,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class StagedMissileType:
-    """A threat missile type, `model = "staged"`: stages flown through the atmosphere (docs/models.md, The staged
-    model). `stages` in firing order. `reentry_ballistic_coefficient_kg_m2` None: payload_mass_kg / (C_D A)."""
+    """A threat missile type, `model = "staged"`: stages flown through the atmosphere (docs/scenario.md, Staged
+    missile types). `stages` in firing order. `reentry_ballistic_coefficient_kg_m2` None: payload_mass_kg / (C_D A)."""
 
     name: str
     payload_mass_kg: float
@@ -272,7 +272,7 @@ class CoverageSpec:
 class AssessmentSpec:
     """One `[[assessments]]` table: a flight test of a missile type (docs/scenario.md, Flight tests). Exactly one of
     `azimuth_deg` (the launch azimuth) and `impact` (the observed impact point) is given. Uncertainties are
-    one-sigma, in percent of the observed value. `payload_masses_kg`: other payloads to give the maximum range at
+    in percent of the observed value (the fit divides each residual by them). `payload_masses_kg`: other payloads to give the maximum range at
     (staged types only)."""
 
     name: str

@@ -498,6 +498,11 @@ class Reader:
 
     def missile(self, name: str, table: Table) -> MissileType | StagedMissileType | None:
         """A [missiles.NAME] table of either model (`model = "staged"`, or else burnout)."""
+        model = table.data.get("model", "burnout")
+        if not isinstance(model, str) or model not in MISSILE_TABLES:  # which keys belong is not known: the model
+            self.choice(table, MISSILE["model"])                      # and the keys of no model are reported
+            self.check_keys(table, schema.missile_keys())
+            return None
         if table.data.get("model") == "staged":
             return self.staged_missile(name, table)
         return self.burnout_missile(name, table)
@@ -513,7 +518,8 @@ class Reader:
                 self.report(
                     table, key, value,
                     f'no {key} in a missile type of model = "{model}"{default}: {key} is a key of model = "{owner}" '
-                    f"(set model = \"{owner}\" if this is one); the keys of model = \"{model}\": {', '.join(own.names)}",
+                    f"(set model = \"{owner}\" if this is one); the keys of model = \"{model}\": "
+                    + ", ".join(own.names),
                 )
         self.check_keys(Table(table.name, {k: v for k, v in table.data.items() if k not in others}, table.prefix),
                         own.names)
@@ -715,7 +721,6 @@ class Reader:
         self.check_keys(inner, TRAJECTORY.names)
         wrong = {"staged": "gamma", "burnout": "kick"}.get(model or "")
         if wrong is not None and wrong in value:
-            right = "kick" if wrong == "gamma" else "gamma"
             self.report(
                 inner, wrong, value[wrong],
                 f'no {wrong} for missile {shown(missile)!r} (model = "{model}"): a fixed trajectory of a {model} type '
@@ -773,7 +778,7 @@ class Reader:
             aim, trajectory = None, Trajectory()
             azimuth, gamma, kick = self.unaimed(table, model, missile)
             needs = schema.burnout_speed_needed(None)
-        if model != "staged":
+        if model == "burnout":  # (a staged type flies on its own full burn)
             self.require_speed(table, missile, needs)
         if not self.clean_since(mark) or launch is None:
             return None
@@ -856,7 +861,7 @@ class Reader:
         model = self.missile_model(missile)
         trajectory = self.trajectory(table, model, missile)
         launch_time = self.quantity(table, COVERAGE["launch_time"])
-        if model != "staged":
+        if model == "burnout":  # (a staged type flies on its own full burn)
             self.require_speed(table, missile, schema.burnout_speed_needed(trajectory.mode))
         from_text = "a point or a non-empty list of points (place names or inline tables)"
         launch_raw = self.raw(table, "from", from_text, required=True)
@@ -979,7 +984,7 @@ class Reader:
         """The model a [missiles.NAME] table gives (default burnout); None when it gives no valid one."""
         table = top.data["missiles"][name]
         model = table.get("model", "burnout") if isinstance(table, Mapping) else None
-        return model if model in MISSILE_TABLES else None
+        return model if isinstance(model, str) and model in MISSILE_TABLES else None
 
     @staticmethod
     def section_names(top: Table, key: str, test: Callable[[Mapping[str, Any]], bool]) -> dict[str, bool]:

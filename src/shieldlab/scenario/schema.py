@@ -279,7 +279,9 @@ TRACK_TIME_WHY = "an hour: longer than any ballistic flight (firing-quality trac
 LAUNCH_FLOOR = Range(0.0, 89.0)
 LAUNCH_FLOOR_WHY = "0 to 89 deg: an interceptor is launched above the horizon, and not only straight up"
 MASS = Range(0.0, 1e7, lo_open=True)
-MASS_WHY = "above 0; at most 10,000 t, more than three times the heaviest rocket ever launched (Saturn V, about 2,900 t)"
+MASS_WHY = (
+    "above 0; at most 10,000 t, more than three times the heaviest rocket ever launched (Saturn V, about 2,900 t)"
+)
 DIAMETER = Range(0.0, 50.0, lo_open=True)
 DIAMETER_WHY = "above 0; at most 50 m, five times the widest rocket ever flown (Saturn V, 10.1 m)"
 DRAG_COEFFICIENT = Range(0.0, 5.0, lo_open=True)
@@ -609,7 +611,8 @@ OBSERVED = SchemaTable("observed", "observed: `observed = { apogee, flight_time,
 ))
 
 UNCERTAINTY = SchemaTable("uncertainty", "uncertainty: `uncertainty = { apogee, flight_time, ground_range }`",
-                          "The one-sigma uncertainty of each observation, in percent of its value.", (
+                          "The uncertainty of each observation, in percent of its value: the fit divides each "
+                          "residual (model minus observed) by it.", (
     Key("apogee", "quantity", "Of the apogee.", default=1.0, dimension="percentage", range=UNCERTAINTY_PCT,
         noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
     Key("flight_time", "quantity", "Of the flight time.", default=1.0, dimension="percentage",

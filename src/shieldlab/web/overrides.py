@@ -13,8 +13,9 @@ as in the `engage` JSON document::
 
 A trajectory is "min-energy", "lofted", "depressed" or {"gamma_deg": g} with 0 < g < 90. Per-threat
 trajectories win over the global one. A fixed gamma is for burnout missile types only: it is refused for a threat
-(or a [coverage] table) of a staged type, as in a scenario file; the page does not edit kick angles. Unknown keys, unknown names and out-of-range values raise
-:class:`OverrideError` carrying one message per problem (the web app answers 422 with them).
+(or a [coverage] table) of a staged type, as in a scenario file; the page does not edit kick angles. Unknown keys,
+unknown names and out-of-range values raise :class:`OverrideError` carrying one message per problem (the web app
+answers 422 with them).
 
 What a value may be comes from the scenario schema (shieldlab.scenario.schema), so an edit is accepted exactly
 when the same value written in the scenario file would be: the ranges, the cues, the trajectory modes and the
