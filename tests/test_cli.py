@@ -213,7 +213,7 @@ def test_engage_of_a_scenario_without_threats_is_an_empty_document(shieldlab_cli
     assert p.returncode == 0 and "no [[threats]]" in p.stdout and "shieldlab coverage" in p.stdout
 
 
-# ---- staged missile types: read, not flown yet (docs/scenario.md, Staged missile types) ---------------------------
+# ---- staged missile types (docs/scenario.md, Staged missile types; docs/models.md, The staged model) ----------
 STAGED_TYPE = """
 [missiles.liquid]
 model = "staged"
@@ -226,24 +226,35 @@ stages = [
 """
 
 
-def test_staged_threats_are_reported_not_flown_and_the_others_computed(shieldlab_cli, toml_file):
-    text = SCENARIO + STAGED_TYPE + threat("staged-shot", "liquid", "semnan", azimuth="300 deg", kick="3 deg")
+def test_staged_threats_are_flown_beside_the_others(shieldlab_cli, toml_file):
+    text = (SCENARIO + STAGED_TYPE + threat("staged-shot", "liquid", "semnan", azimuth="300 deg", kick="0.5 deg")
+            + threat("crash", "liquid", "semnan", azimuth="300 deg", kick="5 deg"))
     proc = shieldlab_cli("engage", toml_file(text, "staged.toml"), "--json")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    good, _, staged = json.loads(proc.stdout)["threats"]
-    assert staged["error"] == "staged missile types are not flown yet by this build"
-    assert all(staged[key] is None for key in COMPUTED), staged
+    good, _, staged, crash = json.loads(proc.stdout)["threats"]
+    assert staged["error"] is None and staged["kick_deg"] == 0.5 and staged["cutoff_s"] is None
+    assert staged["burnout"]["time_s"] == pytest.approx(270.0) and staged["max_range_km"] > staged["ground_range_km"]
+    # a kick too large for this rocket's thrust: it comes back to the ground before burnout (an error, the run goes on)
+    assert "crashed" in crash["error"] and all(crash[key] is None for key in COMPUTED), crash
     # the engagement-europe threat beside it is computed as alone (tests/vectors/engagement-europe)
     assert good["error"] is None and good["apogee"]["altitude_km"] == pytest.approx(849.6, abs=1.0)
 
 
-def test_coverage_of_a_staged_type_is_all_errors_not_a_crash(shieldlab_cli, toml_file):
-    text = (header("staged-coverage") + places(*EUROPE_PLACES) + STAGED_TYPE + FAST
-            + battery("poland-battery", "redzikowo", "fast")
-            + '\n[coverage]\nmissile = "liquid"\ntrajectory = { kick = "5 deg" }\nfrom = "semnan"\n'
-              'to = ["berlin", "redzikowo"]\n')
-    proc = shieldlab_cli("coverage", toml_file(text, "staged-coverage.toml"), "--json")
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    records = json.loads(proc.stdout)["pairs"]
-    assert len(records) == 2 and all(r["error"] == "staged missile types are not flown yet by this build"
-                                     for r in records)
+def test_coverage_of_a_staged_type(shieldlab_cli, toml_file):
+    """Coverage pairs of a staged type are aimed and flown (lofted: a full burn); a fixed kick that does not come
+    down at the aim point is an error for that pair, not a crash."""
+    for trajectory, ok in (('"lofted"', True), ('{ kick = "5 deg" }', False)):
+        text = (header("staged-coverage") + places(*EUROPE_PLACES) + STAGED_TYPE + FAST
+                + battery("poland-battery", "redzikowo", "fast")
+                + f'\n[coverage]\nmissile = "liquid"\ntrajectory = {trajectory}\nfrom = "semnan"\n'
+                  'to = ["berlin", "redzikowo"]\n')
+        proc = shieldlab_cli("coverage", toml_file(text, "staged-coverage.toml"), "--json")
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        records = json.loads(proc.stdout)["pairs"]
+        assert len(records) == 2
+        if ok:
+            assert all(r["error"] is None and r["cutoff_s"] is None for r in records), records
+        else:
+            assert all("with a fixed kick of 5 deg" in r["error"] for r in records), records
+
+

@@ -602,9 +602,8 @@ def test_page_formats_margins_as_the_text_table(client):
 
 
 # ------------------------------------------------------------------------------------------ staged missile types
-# Read from files but not flown yet by this build: each staged threat reports an error sentence, the other threats
-# are computed, and the edits of the page refuse a fixed gamma for them as the file does (docs/scenario.md, Staged
-# missile types).
+# Flown beside burnout threats, with their tracks from the ascent; the edits of the page refuse a fixed gamma for
+# them as the file does (docs/scenario.md, Staged missile types).
 STAGED = """
 [missiles.liquid]
 model = "staged"
@@ -616,18 +615,24 @@ stages = [
 ]
 """
 STAGED_SCENARIO = (SCENARIO + STAGED + threat_entry("staged-aimed", "liquid", "kozelsk", "washington")
-                   + threat_entry("staged-shot", "liquid", "kozelsk", azimuth="320 deg", kick="3 deg"))
+                   + threat_entry("staged-shot", "liquid", "kozelsk", azimuth="320 deg", kick="0.5 deg"))
 
 
-def test_staged_threats_report_an_error_and_the_others_are_computed(client):
+def test_staged_threats_are_flown_with_their_tracks(client):
     for overrides in (None, {"trajectory": "lofted"}):
         r = post(client, "/api/engage", toml=STAGED_SCENARIO, overrides=overrides)
         assert r.status_code == 200, r.text
-        kw, aimed, shot = r.json()["threats"]
+        doc = r.json()
+        kw, aimed, shot = doc["threats"]
         assert kw["error"] is None and kw["apogee"] is not None
-        for t in (aimed, shot):
-            assert t["error"] == "staged missile types are not flown yet by this build", t
-            assert t["apogee"] is None and all(not e["feasible"] for e in t["engagements"])
+        for t, track in zip((aimed, shot), doc["tracks"][1:]):
+            assert t["error"] is None and t["apogee"] is not None and t["kick_deg"] is not None, t
+            pts = track["points"]
+            powered = [p for p in pts if p["phase"] == "powered"]
+            # the ascent: from the launch point up to the burnout altitude, every point at or before burnout
+            assert powered and powered[0]["altitude_km"] == pytest.approx(0.0, abs=0.01)
+            assert max(p["time_s"] for p in powered) <= t["burnout"]["time_s"] + 0.01  # times rounded to 10 ms
+            assert max(p["altitude_km"] for p in powered) == pytest.approx(t["burnout"]["altitude_km"], rel=0.05)
     for where in ("/api/geometry", "/api/scenario"):
         assert post(client, where, toml=STAGED_SCENARIO).status_code == 200, where
 

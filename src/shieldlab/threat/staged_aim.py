@@ -61,7 +61,20 @@ class _Flights:
         self.alat, self.alon = np.asarray(aim_lat_deg, float), np.asarray(aim_lon_deg, float)
         self.az_aim, self.distance_m = geodesic.inverse(earth, self.lat, self.lon, self.alat, self.alon)
         self.az_aim = np.atleast_1d(self.az_aim).astype(float)
+        self.unwrap = True  # ranges of flights past the antipode counted along the way (for the searches)
         self.distance_m = np.atleast_1d(self.distance_m).astype(float)
+
+    def miss_vector(self, rows, az, kick, cutoff):
+        """(k, 2) east and north offsets (m) of the impacts from the aim points (geodesic distance along the
+        azimuth from the aim point); NaN where there is no impact."""
+        ilat, ilon = self.impacts(rows, az, kick, cutoff)
+        ok = np.isfinite(ilat) & np.isfinite(ilon)
+        b, s = geodesic.inverse(self.earth, self.alat[rows], self.alon[rows], np.where(ok, ilat, 0.0),
+                                np.where(ok, ilon, 0.0))
+        b, s = np.radians(np.atleast_1d(b)), np.atleast_1d(s)
+        out = np.stack([s * np.sin(b), s * np.cos(b)], axis=-1)
+        out[~ok] = np.nan
+        return out
 
     def run(self, rows, az, kick, cutoff):
         """(ground range m, azimuth of the impact from the launch point deg, miss m) of threats rows;
@@ -79,7 +92,8 @@ class _Flights:
         # (a short flight may land behind too, e.g. a near-vertical shot drifting west: only ranges beyond a
         # quarter of the way round are taken for flights past the antipode)
         circ = 2.0 * math.pi * self.earth.mean_radius_m
-        back = (np.abs((az_i - np.asarray(az, float) + 180.0) % 360.0 - 180.0) > 90.0) & (rng > 0.25 * circ)
+        back = ((np.abs((az_i - np.asarray(az, float) + 180.0) % 360.0 - 180.0) > 90.0) & (rng > 0.25 * circ)
+                & self.unwrap)
         rng = np.where(back, circ - rng, rng)
         return np.where(ok, rng, nan), np.where(ok, az_i, nan), np.where(ok, np.atleast_1d(miss), nan)
 
@@ -201,6 +215,7 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
             rng, az_i, miss = fl.run(rows, az, kick, cut)
             az = az + np.nan_to_num(_turn(fl.az_aim, az_i))
         rng, az_i, miss = fl.run(rows, az, kick, cut)
+        fl.unwrap = False
         kstar, rstar = max_range(fl, rows, az, cut)
         for i in np.flatnonzero(~(miss <= HIT_M)):
             reason[i] = (f"with a fixed kick of {kick[i]:g} deg and a full burn it comes down "
@@ -235,7 +250,9 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
         if r.size:
             x, az_r, _ = _kick_root(fl, r, az[r].copy(), lo, hi, f_lo, f_hi, d[r], cut[r])
             kick[r], az[r] = x, az_r
-            kick, az = _polish_kick(fl, r, kick, az, cut, d, lo, hi)
+            # Newton within the branch: between a vertical shot and delta* (lofted), or delta* and 90 deg
+            branch = (np.zeros(r.size), kstar[r]) if mode == "lofted" else (kstar[r], np.full(r.size, 90.0))
+            kick, az = _polish_kick(fl, r, kick, az, cut, d, *branch)
     elif mode == "min-energy" and live.size:
         r = live
         tc, kc, az_r, why = _min_energy(fl, r, az[r].copy(), kstar[r], rstar[r], win[r], d[r])
@@ -244,6 +261,7 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
             reason[r[j]] = why[j]
     _, _, miss = fl.run(rows, az, np.where(np.isfinite(kick), kick, 45.0), cut)
     miss = np.where(np.isfinite(kick), miss, np.nan)
+    fl.unwrap = False  # the reported maximum range is a ground range (docs/models.md, Trajectories of staged missiles)
     kmax, rmax = max_range(fl, rows, az, full)
     for i in range(k):
         if reason[i] is None and not (miss[i] <= HIT_M):
@@ -259,23 +277,33 @@ def _result(az, kick, cut, rmax, miss, reason) -> StagedAim:
                      miss, tuple(reason))
 
 
+NEWTON_ITER = 15
+AZ_H_DEG, KICK_H_DEG = 1e-4, 1e-5  # finite-difference steps of the 2-D Newton iterations
+
+
 def _polish_kick(fl, r, kick, az, cut, d, lo, hi):
-    """Secant steps on the kick (and the azimuth's fixed point) until the impact lies on the aim point;
-    the kick stays within its bracket [lo, hi] (either order)."""
+    """Newton iterations on (azimuth, kick) for the impact's east and north offsets from the aim point
+    (a finite-difference Jacobian), until the impact lies within a tenth of HIT_M; the kick stays within
+    its bracket [lo, hi] (either order). For steep lofted shots the Earth's turn under the flight moves
+    the impact more than the launch azimuth does, which a fixed-point step on the azimuth cannot follow."""
     x = kick[r].copy()
     a = az[r].copy()
-    h = 1e-5
     k_min, k_max = np.minimum(lo, hi), np.maximum(lo, hi)
-    for _ in range(POLISH_ITER):
-        rng, az_i, miss = fl.run(r, a, x, cut[r])
-        a = a + np.nan_to_num(_turn(fl.az_aim[r], az_i))
-        if np.all(miss <= 0.1 * HIT_M):
+    for _ in range(NEWTON_ITER):
+        m = fl.miss_vector(np.tile(r, 3), np.concatenate([a, a + AZ_H_DEG, a]),
+                           np.concatenate([x, x, x + KICK_H_DEG]), np.tile(cut[r], 3)).reshape(3, r.size, 2)
+        f0 = m[0]
+        miss = np.hypot(f0[:, 0], f0[:, 1])
+        if np.all(~(miss > 0.1 * HIT_M)):
             break
-        rng2 = fl.run(r, a, x + h, cut[r])[0]
-        slope = (rng2 - rng) / h
-        step = np.where(np.abs(slope) > 0, (d[r] - rng) / slope, 0.0)
-        nx = np.clip(x + np.nan_to_num(step), k_min, k_max)
-        x = np.where(miss <= 0.1 * HIT_M, x, nx)
+        ja = (m[1] - f0) / AZ_H_DEG
+        jk = (m[2] - f0) / KICK_H_DEG
+        det = ja[:, 0] * jk[:, 1] - ja[:, 1] * jk[:, 0]
+        da = -(jk[:, 1] * f0[:, 0] - jk[:, 0] * f0[:, 1]) / det
+        dk = -(-ja[:, 1] * f0[:, 0] + ja[:, 0] * f0[:, 1]) / det
+        go = (miss > 0.1 * HIT_M) & np.isfinite(da) & np.isfinite(dk)
+        a = np.where(go, a + np.clip(da, -10.0, 10.0), a)
+        x = np.where(go, np.clip(x + dk, k_min, k_max), x)
     kick[r], az[r] = x, a
     return kick, az
 
