@@ -74,7 +74,7 @@ def sample_free_flights(nodes, count, step, rows, t_burnout, t_impact, t_apogee,
         apo = ta > tb and ta < ti
         c = 0
         for j in range(ns + 1):
-            t = tb + j * dt
+            t = tb + j * dt if j < ns else ti  # the end exactly (tb + ns dt may pass it by a rounding)
             if apo and ta < t:
                 times[q, c] = ta
                 c += 1
