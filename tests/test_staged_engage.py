@@ -159,3 +159,44 @@ def test_out_of_reach_is_an_error_for_that_threat():
     res = api.engage(sc)
     assert "beyond the missile's maximum range" in res.flights.error[0]
     assert res.flights.error[1] is None
+
+
+def test_boost_window_reaches_burnout():
+    """The ascent's window ends in the band at burnout: a battery that can still intercept there has its last
+    ascent intercept at the burnout time exactly, and (with no launch delay) its first one before it. The
+    ascent and free-flight windows join without a gap: the whole-flight first intercept is the ascent's."""
+    from shieldlab.engagement import window
+    from shieldlab.engagement.engage import battery_flyout
+    from shieldlab.threat.trajectory import ascent_view
+
+    bats = [{"name": "boost", "at": "near", "interceptor": "fast", "cue": "launch", "launch_delay": "0 s",
+             "boost_phase": True}]
+    res = api.engage(scenario(batteries=bats, threats=[BASE["threats"][1]]))
+    th, sc = res.threats, res.scenario
+    asc = window.evaluate(ascent_view(th), battery_flyout(sc, th.earth, sc.batteries[0]), np.zeros(1))
+    assert asc.feasible[0]
+    assert asc.last.time_s[0] == pytest.approx(th.burnout_time_s[0], abs=1e-9)
+    assert asc.first.time_s[0] < th.burnout_time_s[0]
+    assert res.engagements.first.time_s[0, 0] == pytest.approx(asc.first.time_s[0], abs=1e-9)
+
+
+def test_free_flight_samples_end_exactly_at_the_end():
+    """The last sample of a path is its end time exactly (tb + ns dt passes it by a rounding for about a fifth
+    of random paths, which left that sample without a position; an ascent ends in the band at burnout)."""
+    from shieldlab.engagement.scan import SAMPLE_S
+    from shieldlab.threat._kernels import sample_free_flights
+
+    res = api.engage(scenario(threats=[BASE["threats"][1]]))
+    th = res.threats
+    rng = np.random.default_rng(1)
+    k = 200
+    tb = rng.uniform(0.0, 500.0, k)
+    ti = tb + rng.uniform(100.0, 1500.0, k)
+    # the paths are those of threat 0 shifted in time; only the sample times are checked here
+    nodes = np.repeat(th.nodes[:1], k, axis=0)
+    count = np.repeat(th.node_count[:1], k)
+    m = int(np.ceil((ti - tb).max() / SAMPLE_S)) + 2
+    times, _, _ = sample_free_flights(nodes, count, th.step_s, np.arange(k, dtype=np.int64), tb, ti,
+                                      np.full(k, np.nan), SAMPLE_S, m, th.earth.kernel_params)
+    last = times[np.arange(k), np.sum(np.isfinite(times), axis=1) - 1]
+    assert np.array_equal(last, ti)
