@@ -711,8 +711,8 @@ def reach_screen(site, vb, tb, params, h, tau_lim):
        at >= b from the centre), so the exact nodes have radius >= R_n = b - 1 m - 1 km. Between nodes
        (<= h apart) the radius r(t) has r'' = (v^2 - r'^2)/r + g_r >= g_r >= -g_max, where the radial
        gravity is g_r = -mu/r^2 (1 + 1.5 J/r^2 (1 - 3 z^2/r^2)) >= -mu/r^2 (1 + 3 J/r^2), so
-       r >= R_n - g_max h^2 / 8 = R_g all along the arc (g_max taken at R_n - 1 km; the dip, ~0.5 km, is
-       smaller, so this holds by continuity).
+       r >= R_n - g_max h^2 / 8 = R_g all along the arc (g_max taken at R_n - 1 km; the dip, ~0.5 km at
+       h = 20 s, is smaller, so this holds by continuity; a step with a larger dip turns the screen off).
     4. Energy. The inertial energy E = |w|^2/2 + U is conserved (gravity is axially symmetric and steady
        in the inertial frame), with U = -mu/r + U_J2 and |U_J2| <= mu J / r^3 (|P2| <= 1). -mu/r + mu J/r^3
        increases with r, so E <= V^2/2 - mu/r1 + mu J/r1^3.
@@ -771,7 +771,7 @@ def reach_screen(site, vb, tb, params, h, tau_lim):
                 dev = a_j / (k * k) * (math.cosh(k * 0.5 * tau) - 1.0)
                 tau = min(tau, _time_above(a_max, rg - dev, mu))
     dev = a_j / (k * k) * (math.cosh(k * 0.5 * tau) - 1.0)
-    if not (dev <= J2_DEVIATION_MAX_M and tau < math.inf):
+    if not (dev <= J2_DEVIATION_MAX_M and tau < math.inf and rn - rg <= 1000.0):
         return r1, lhs, 0.0, math.nan, reach0
     return r1, lhs, omega * tau, dev + NUMERIC_MARGIN_M, reach0
 
