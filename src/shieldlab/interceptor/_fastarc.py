@@ -691,10 +691,10 @@ def _time_above(a, r, mu):
 @njit
 def reach_screen(site, vb, tb, params, h, tau_lim):
     """The per-battery constants of `beyond_reach`: (r1, energy, theta_max, d, reach0) with r1 the
-    largest burnout radius, `energy` the bound V^2/2 + 2 mu J2 a^2 / R_g^3 on the comparison orbit's
-    energy plus mu/r1 (below), theta_max the Earth's largest turn during a valid arc, d the bound on
-    the distance of the comparison orbit from the arc and reach0 = v_b t_b / 2; d = NaN where the
-    screen proves nothing (it then excludes no point).
+    largest burnout radius, `energy` = V^2/2 + 2 mu J / R_g^3 (the left side of step 7 below),
+    theta_max the Earth's largest turn during a valid arc, d the bound on the distance of the
+    comparison orbit from the arc and reach0 = v_b t_b / 2; d = NaN where the screen proves nothing
+    (it then excludes no point).
 
     A SOUND test that no valid arc (Flyout, module docstring: node altitudes >= -1 m, 0 < tau <= tau_lim,
     burnout speed 0 < v <= v_b, any direction) reaches a point P; points it does not exclude go to the
