@@ -670,9 +670,144 @@ def front_arc(J, x, em, floor):
     return not (det * math.cos(x) > 0.0)
 
 
+# the reach screen (`reach_screen`): the RK4 arcs' distance from the exact flow from the same state (the solver's
+# own miss, under 1 m, included), and the largest J2 deviation the screen works with
+NUMERIC_MARGIN_M = 1000.0
+J2_DEVIATION_MAX_M = 1.0e5
+
+
+@njit
+def _time_above(a, r, mu):
+    """The longest stretch of time a Kepler orbit of semi-major axis a spends at radius >= r (s): inf
+    when a >= r (such orbits may circle the Earth), 0 when 2 a <= r (the apoapsis is below r)."""
+    if r >= 2.0 * a:
+        return 0.0
+    if a >= r:
+        return math.inf
+    e0 = math.acos(1.0 - r / a)
+    return math.sqrt(a * a * a / mu) * (2.0 * (math.pi - e0) + 2.0 * math.sin(e0))
+
+
+@njit
+def reach_screen(site, vb, tb, params, h, tau_lim):
+    """The per-battery constants of `beyond_reach`: (r1, energy, theta_max, d, reach0) with r1 the
+    largest burnout radius, `energy` = V^2/2 + 2 mu J / R_g^3 (the left side of step 7 below),
+    theta_max the Earth's largest turn during a valid arc, d the bound on the distance of the
+    comparison orbit from the arc and reach0 = v_b t_b / 2; d = NaN where the screen proves nothing
+    (it then excludes no point).
+
+    A SOUND test that no valid arc (Flyout, module docstring: node altitudes >= -1 m, 0 < tau <= tau_lim,
+    burnout speed 0 < v <= v_b, any direction) reaches a point P; points it does not exclude go to the
+    solver, so it only saves work. The launch floor is ignored (fewer launches reach less). Notation:
+    mu = GM, omega the rotation rate, J = J2 a_e^2 (params[4]), b = a_e sqrt(1 - e^2) the polar radius,
+    S the site, rho the distance from the rotation axis. Steps (each an inequality on every valid arc):
+
+    1. Burnout. B = S + (v t_b / 2) u, so |B - S| <= R_s = v_b t_b / 2 and |B| <= r1 = |S| + R_s. The
+       inertial velocity there is v u + omega z x B, of norm <= V = v_b + |omega| (rho_S + R_s).
+    2. Exact flow. The solver's arc is the RK4 arc; it stays within NUMERIC_MARGIN_M (1 km) of the exact
+       flow from the same burnout state (RK4 at the 20 s step is within 10 m of DOP853 at every node,
+       docs/models.md, How the models are validated), and it misses P by < 1 m. All below is on the exact flow.
+    3. Ground. A point at geodetic altitude >= -1 m has radius >= b - 1 m (the nearest surface point is
+       at >= b from the centre), so the exact nodes have radius >= R_n = b - 1 m - 1 km. Between nodes
+       (<= h apart) the radius r(t) has r'' = (v^2 - r'^2)/r + g_r >= g_r >= -g_max, where the radial
+       gravity is g_r = -mu/r^2 (1 + 1.5 J/r^2 (1 - 3 z^2/r^2)) >= -mu/r^2 (1 + 3 J/r^2), so
+       r >= R_n - g_max h^2 / 8 = R_g all along the arc (g_max taken at R_n - 1 km; the dip, ~0.5 km at
+       h = 20 s, is smaller, so this holds by continuity; a step with a larger dip turns the screen off).
+    4. Energy. The inertial energy E = |w|^2/2 + U is conserved (gravity is axially symmetric and steady
+       in the inertial frame), with U = -mu/r + U_J2 and |U_J2| <= mu J / r^3 (|P2| <= 1). -mu/r + mu J/r^3
+       increases with r, so E <= V^2/2 - mu/r1 + mu J/r1^3.
+    5. Comparison orbit. Let K be the Kepler (point-mass) orbit osculating the exact arc at its midpoint
+       tau/2. Its energy is E - U_J2(midpoint) <= E_K = V^2/2 - mu/r_B + 2 mu J/R_g^3 (r_B >= R_g). The
+       J2 acceleration is at most 3 mu J / r^4 = a_J (|(1 - 5s)^2 (1 - s) + (3 - 5s)^2 s| <= 4), and the
+       point-mass gravity's gradient at most 2 mu / r^3 = k^2, both taken at R_lo = R_g - J2_DEVIATION_MAX_M;
+       the difference delta of the two paths has delta(tau/2) = delta'(tau/2) = 0 and
+       |delta''| <= k^2 |delta| + a_J, so (Gronwall) |delta(t)| <= D(|t - tau/2|) =
+       a_J / k^2 (cosh(k |t - tau/2|) - 1) while that stays below J2_DEVIATION_MAX_M (which keeps both
+       paths above R_lo). Without J2, D = 0.
+    6. Flight time. K stays above R_g - D(tau/2) for all of [0, tau]. With E_K < 0 its semi-major axis is
+       a <= a_max = mu / (2 |E_K|) (r_B <= r1), and a Kepler orbit of semi-major axis a < R spends at most
+       sqrt(a^3/mu) (2 (pi - E0) + 2 sin E0), cos E0 = 1 - R/a, in one stretch above radius R (the
+       radial orbit, e = 1: the time above R grows with e and with a) (`_time_above`). Every first part
+       [0, t] of a valid arc is again such an arc, so with t_c the t where D(t/2) = J2_DEVIATION_MAX_M:
+       when T_above(a_max, R_g - J2_DEVIATION_MAX_M) = t_1 < t_c, no arc lasts t_c (its first t_c would
+       last at most t_1), so tau <= t_1. From tau_max = min(tau_lim, that) (the solver accepts no arc
+       longer than tau_lim), tau_max <- T_above(a_max, R_g - D(tau_max / 2)) is iterated (each value a
+       bound given the previous one). Then theta_max = omega tau_max (signed).
+    7. Lambert. K passes within d = D(tau_max/2) + 1 km of B (at 0) and of the inertial image of P at tau,
+       Rz(omega tau) P (the ECEF point P turns with the Earth; the inertial frame is ECEF at burnout).
+       Any conic through two points at radii r_1, r_2 and chord c has 2 a >= s = (r_1 + r_2 + c)/2
+       (the ellipse's two focal distances sum to 2 a at both points, and the triangle inequality
+       through the empty focus; a parabola or hyperbola has E >= 0), so E >= -mu/s, i.e.
+       V^2/2 + 2 mu J / R_g^3 >= mu / r_B - 2 mu / (r_B + Kp) with Kp = |P| + c_lb - 2 d and
+       c_lb = max(min_{0 <= theta <= theta_max} |Rz(theta) P - S| - R_s - 2 d, 0). The right side decreases
+       in r_B when Kp > (sqrt(2) - 1) r_B, so with Kp >= r1 / 2 it is at least its value at r_B = r1.
+    `beyond_reach` excludes P when Kp >= r1 / 2 and mu/r1 - 2 mu/(r1 + Kp) exceeds the left side by more
+    than 1e-9 mu/r1 (round-off)."""
+    mu = params[2]
+    omega = params[3]
+    jj = abs(params[4])
+    reach0 = 0.5 * vb * tb
+    r1 = math.sqrt(site[0] * site[0] + site[1] * site[1] + site[2] * site[2]) + reach0
+    vmax = vb + abs(omega) * (math.hypot(site[0], site[1]) + reach0)
+    rn = params[0] * math.sqrt(1.0 - params[1]) - 1.0 - NUMERIC_MARGIN_M
+    rd = rn - 1000.0
+    g_max = mu / (rd * rd) * (1.0 + 3.0 * jj / (rd * rd))
+    rg = rn - g_max * h * h / 8.0
+    lhs = 0.5 * vmax * vmax + 2.0 * mu * jj / (rg * rg * rg)
+    r_lo = rg - J2_DEVIATION_MAX_M
+    k = math.sqrt(2.0 * mu / (r_lo * r_lo * r_lo))
+    a_j = 3.0 * mu * jj / (r_lo * r_lo * r_lo * r_lo)
+    tau = tau_lim
+    e_k = lhs - mu / r1
+    if e_k < 0.0:
+        a_max = -mu / (2.0 * e_k)
+        # the longest arc whose D(tau/2) stays within J2_DEVIATION_MAX_M
+        t_c = 2.0 * math.acosh(1.0 + J2_DEVIATION_MAX_M * k * k / a_j) / k if a_j > 0.0 else math.inf
+        t_1 = _time_above(a_max, rg - J2_DEVIATION_MAX_M, mu)
+        if t_1 < t_c:
+            tau = min(tau, t_1)
+        if tau <= t_c:
+            for _ in range(6):
+                dev = a_j / (k * k) * (math.cosh(k * 0.5 * tau) - 1.0)
+                tau = min(tau, _time_above(a_max, rg - dev, mu))
+    dev = a_j / (k * k) * (math.cosh(k * 0.5 * tau) - 1.0)
+    if not (dev <= J2_DEVIATION_MAX_M and tau < math.inf and rn - rg <= 1000.0):
+        return r1, lhs, 0.0, math.nan, reach0
+    return r1, lhs, omega * tau, dev + NUMERIC_MARGIN_M, reach0
+
+
+@njit
+def beyond_reach(p, site, params, r1, lhs, theta_max, d, reach0):
+    """Whether the reach screen (`reach_screen`, with its constants) proves that no valid arc reaches p."""
+    if not (d >= 0.0):
+        return False
+    mu = params[2]
+    kc = p[0] * site[0] + p[1] * site[1]
+    ks = p[0] * site[1] - p[1] * site[0]
+    th = abs(theta_max)
+    if theta_max < 0.0:
+        ks = -ks
+    # the largest Rz(theta) p . s over 0 <= theta <= th: kc cos(theta) + ks sin(theta)
+    kk = math.hypot(kc, ks)
+    ts = math.atan2(ks, kc)
+    if th >= math.pi or (ts >= 0.0 and ts <= th):
+        dot = kk
+    else:
+        dot = max(kc, kc * math.cos(th) + ks * math.sin(th))
+    dot += p[2] * site[2]
+    pp = p[0] * p[0] + p[1] * p[1] + p[2] * p[2]
+    ss = site[0] * site[0] + site[1] * site[1] + site[2] * site[2]
+    dist = math.sqrt(max(pp + ss - 2.0 * dot, 0.0))
+    c_lb = max(dist - reach0 - 2.0 * d, 0.0)
+    kp = math.sqrt(pp) + c_lb - 2.0 * d
+    if not (kp >= 0.5 * r1):
+        return False
+    return mu / r1 - 2.0 * mu / (r1 + kp) > lhs + 1e-9 * mu / r1
+
+
 @njit(parallel=True)
 def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad,
-                conv_m, max_iter, max_step_rad, max_step_tau_s, same_arc_s):
+                conv_m, max_iter, max_step_rad, max_step_tau_s, same_arc_s, screen):
     """Fast arcs of points p (k, 3): T (k,) (inf: unreachable), (az, x, tau) (k, 3) normalised to
     x <= pi/2, az in [0, 2 pi), the arcs propagated per point (k,), the Jacobian (k, 3, 3) at the
     fast arc (in the normalised angles; NaN where none), the burnout speed (k,) and the family (k,)
@@ -685,7 +820,11 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
     chord step, guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`). A valid
     arc from the warm or the low start ends the search when it is on the front of the reach
     (`front_arc`) or the point lies inside the burnout sphere (where every arc reaches it on the back);
-    otherwise the search goes on, and a later arc replaces it only when faster by `same_arc_s`."""
+    otherwise the search goes on, and a later arc replaces it only when faster by `same_arc_s`.
+
+    With `screen`, points that `beyond_reach` proves unreachable (after the burnout test) are left at
+    T = inf, no arc, FAMILY_NONE and 0 arcs propagated, without any start: the result of the search
+    there, found without it."""
     k = p.shape[0]
     T = np.full(k, math.inf)
     sol = np.full((k, 3), math.nan)
@@ -695,6 +834,9 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
     family = np.zeros(k, dtype=np.int8)
     no_frame = np.empty((3, 3))
     reach0 = 0.5 * vb * tb  # the burnout sphere's radius
+    sc_r1, sc_lhs, sc_theta, sc_d, _ = reach_screen(site, vb, tb, params, h, min(tau_cap, max_tau))
+    if not screen:
+        sc_d = math.nan
     for i in prange(k):
         pi_ = p[i]
         dx = pi_[0] - site[0]
@@ -715,6 +857,8 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 speed[i] = min(dist / reach0, 1.0) * vb
                 family[i] = FAMILY_BURNOUT
                 continue
+        if beyond_reach(pi_, site, params, sc_r1, sc_lhs, sc_theta, sc_d, reach0):
+            continue
         J = np.empty((3, 3))
         Jt = np.empty((3, 3))
         s_t = np.empty(6)

@@ -18,7 +18,8 @@ stands for the limit and counts as allowed (it must still clear the ground like 
 
 An arc is valid when Newton converges (miss < CONVERGED_M), tau > 0 (after burnout), the launch is
 allowed and the arc stays above ground (node altitudes >= -1 m); T is the least valid arc's time,
-+inf where none is valid. The solver is compiled (interceptor/_fastarc.py), one point per loop
++inf where none is valid. Points that a cheap sound bound proves beyond every valid arc are left at +inf
+without a search (`_fastarc.reach_screen`). The solver is compiled (interceptor/_fastarc.py), one point per loop
 iteration; a warm start from a nearby exact arc may come with that arc's point and Jacobian, and then
 begins with a chord step.
 """
@@ -149,13 +150,16 @@ class Flyout:
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
 
-    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None) -> FlyoutSolution:
+    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, screen=True) -> FlyoutSolution:
         """The flyout solution at points p_ecef (k, 3): times T (k,) in s from launch to each point (inf
         where unreachable), the fast arcs' (az, x, tau) (k, 3) for warm starts (`guess`, NaN rows:
         none) and their Jacobians, speeds and elevations (FlyoutSolution). A warm start that is the
         exact solution for `guess_point` (k, 3) with Jacobian `guess_jac` (k, 3, 3) (as in a
         FlyoutSolution) is first moved by one chord step to the new point, which usually leaves one
-        arc to check."""
+        arc to check. With `screen` (the default), points that the reach screen proves beyond any
+        valid arc (`_fastarc.reach_screen`: an energy and minimum-energy-conic bound with margins for
+        J2, the Earth's turn and round-off) get T = inf at once, 0 arcs propagated: the same result
+        as the search's, found without it (`screen=False` searches every point, for tests)."""
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
         k = p.shape[0]
         it = self.interceptor
@@ -169,6 +173,6 @@ class Flyout:
         T, sol, arcs, jac, speed, family = _fastarc.solve_batch(
             p, g, gp, gj, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s,
             bool(it.energy_management), floor, self.earth.kernel_params, STEP_S, tau_cap, max_tau, FD_RAD,
-            CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S, SAME_ARC_S)
+            CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S, SAME_ARC_S, bool(screen))
         elevation = np.where(family == FAMILY_FLOOR, floor, sol[:, 1])
         return FlyoutSolution(T, sol, jac, arcs, speed, elevation, family)
