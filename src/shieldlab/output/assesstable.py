@@ -73,8 +73,7 @@ def _print_one(a: dict, console: Console) -> None:
                      [f"{fmt.format(fit['observations'][i][f'model_{unit}'])}  "
                       f"({rfmt.format(fit['observations'][i][f'residual_{unit}'])}, "
                       f"{fit['observations'][i]['residual_sigma']:+.2f} σ)" for fit in fits]))
-    rows.append(("minima found", [f"{len(fit['minima'])}" + (" (unique)" if fit["unique"] else
-                                                             " (NOT unique: see --json)") for fit in fits]))
+    rows.append(("uniqueness", [_uniqueness(fit) for fit in fits]))
     rows.append((f"max range along {_f(a['azimuth_deg'], '{:.1f}')}° km",
                  [f"{_f(fit['max_range_km'], '{:.0f}')} ({fit['reach'] and _angle(fit)})" for fit in fits]))
     for k, pr in enumerate(fits[0]["payload_ranges"]):
@@ -100,3 +99,10 @@ def _angle(fit: dict) -> str:
     key = "max_range_kick_deg" if fit["kind"] == "staged" else "max_range_gamma_deg"
     name = "kick" if fit["kind"] == "staged" else "γ"
     return f"{name} {_f(fit.get(key), '{:.2f}')}°"
+
+
+def _uniqueness(fit: dict) -> str:
+    good = sum(m["reproduces"] for m in fit["minima"])
+    other = len(fit["minima"]) - good
+    text = "unique" if good == 1 else f"NOT unique: {good} minima reproduce the test (see --json)"
+    return text + (f" (+{other} minima that do not)" if other else "")
