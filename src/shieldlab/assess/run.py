@@ -164,8 +164,17 @@ def _best(outcome: fitting.Outcome, labels, missile, obs) -> fitting.Minimum:
     misses = ", ".join(f"{n} by {r:+.1f} sigma" for n, r in zip(("apogee", "flight time", "ground range"),
                                                                 c.residuals_sigma))
     raise AssessmentError(f"no {labels[0]} and {labels[1]} of missile {missile!r} reproduce the test within "
-                          f"{fitting.REPRODUCE_SIGMAS:g} sigma: the closest fit found ({labels[0]} {c.x[0]:.4g}, "
-                          f"{labels[1]} {c.x[1]:.4g}, SI units) misses the {misses}")
+                          f"{fitting.REPRODUCE_SIGMAS:g} sigma: the closest fit found ({_shown(labels[0], c.x[0])}, "
+                          f"{_shown(labels[1], c.x[1])}) misses the {misses}")
+
+
+def _shown(label: str, value: float) -> str:
+    """A fitted parameter in words: 'burnout speed 5.19 km/s', 'gamma 80.1 deg', 'payload mass 640 kg'."""
+    if label == "burnout speed":
+        return f"{label} {value / 1e3:.3g} km/s"
+    if label == "payload mass":
+        return f"{label} {value:.0f} kg"
+    return f"{label} {value:.3g} deg"
 
 
 def _burnout_of(earth: Earth, launch: Point, fl: staged.StagedFlights) -> tuple[float, float, float]:
