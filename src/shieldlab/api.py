@@ -26,6 +26,8 @@ matplotlib and cartopy are imported only by the functions that need them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from shieldlab import __version__
@@ -44,6 +46,9 @@ from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.load import load_scenario, load_scenario_text
 from shieldlab.scenario.model import (AimGrid, AssessmentSpec, Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point,
                                       Radar, Scenario, Sector, ThreatSpec, Trajectory)
+
+if TYPE_CHECKING:  # imported on first use (see _LAZY)
+    from shieldlab.assess.results import AssessResult
 
 MODEL_CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
 
@@ -108,7 +113,7 @@ def require_assessments(scenario: Scenario) -> None:
             "at least one [[assessments]] table (a flight test: missile, from, azimuth or to, observed) to assess")])
 
 
-def assess(scenario: Scenario):
+def assess(scenario: Scenario) -> AssessResult:
     """Assess every [[assessments]] table (docs/models.md, Assessing a missile from a flight test): fit the free
     parameters of its missile type to the test, then the maximum range along the test's azimuth and every 5 deg of
     azimuth, and the catalog places within reach. Returns an `AssessResult`; an assessment that cannot be done

@@ -499,4 +499,7 @@ def value_text(entry: Entry, key: str) -> str:
         return f"{sector.center_deg:g} ± {sector.half_width_deg:g} deg"
     if value is None:
         return "0 m" if key == "alt" else "-"
+    if isinstance(value, Mapping):  # an inline table (a flight test's observations), as a scenario writes it
+        return "{ " + ", ".join(f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"'
+                                for k, v in value.items()) + " }"
     return str(value)
