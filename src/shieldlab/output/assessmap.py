@@ -22,7 +22,7 @@ from shieldlab.output.files import OutputError, atomic_write
 from shieldlab.output.geometry import wrap_lon
 
 FORMATS = {".png": "PNG map", ".geojson": "GeoJSON"}
-FIT_STYLE = {"staged": ("C3", "-"), "burnout": ("C0", "-"), "burnout-equivalent": ("C0", "--")}
+FIT_STYLE = {"staged": "-", "burnout": "-", "burnout-equivalent": "--"}  # colours: one per assessment
 GLOBAL_KM = 6000.0  # contours reaching farther are drawn on a world map
 
 
@@ -118,12 +118,13 @@ def assess_figure(doc: dict, dpi: float = 110.0):
     mapplot.draw_basemap(ax, "110m")
     handles = []
     for i, a in enumerate(doc["assessments"]):
+        color = f"C{i % 10}"
         for fit in a["fits"]:
-            color, style = FIT_STYLE[fit["kind"]]
+            style = FIT_STYLE[fit["kind"]]
             lo, la = _ring(fit)
-            for part in _cut(lo, la):
-                x, y = zip(*part)
-                ax.plot(x, y, color=color, linestyle=style, linewidth=1.3, transform=ccrs.Geodetic(), zorder=4)
+            if len(lo) >= 2:  # geodesic segments between the end points (longitudes unwrapped: no jump at 180)
+                x = np.degrees(np.unwrap(np.radians(np.asarray(lo, float))))
+                ax.plot(x, la, color=color, linestyle=style, linewidth=1.3, transform=ccrs.Geodetic(), zorder=4)
             label = f"{a['name']}: {fit['kind']} fit, max range {fit['max_range_km']:.0f} km along " \
                     f"{a['azimuth_deg']:.0f}°" if fit["max_range_km"] is not None else f"{a['name']}: {fit['kind']}"
             handles.append(Line2D([], [], color=color, linestyle=style, label=label))
