@@ -55,7 +55,6 @@ def minimize(model: Callable[[np.ndarray], np.ndarray], observed, sigma, lower, 
     sig = np.asarray(sigma, float)
     lo, hi = np.asarray(lower, float), np.asarray(upper, float)
     h = np.asarray(step, float)
-    p = lo.size
     cache: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def residuals(values):
@@ -98,5 +97,4 @@ def minimize(model: Callable[[np.ndarray], np.ndarray], observed, sigma, lower, 
         if any(np.all(np.abs(np.subtract(m.x, d.x)) <= tol) for d in distinct):
             continue
         distinct.append(m)
-    del p
     return Outcome(tuple(distinct), len(np.atleast_2d(starts)), closest)

@@ -133,7 +133,8 @@ def _fit_aimed(earth, spec, az, model, impact, obs, sigma, lower, upper, starts,
                aim=True):
     """The fit at the launch azimuth; for a test with an observed impact point (and `aim`), the azimuth is then
     turned by the angle between the directions to the observed and the model impact, and the fit repeated from
-    its minima, until the turn is below AZIMUTH_TOL_DEG (`impact(az, x)`: the impact point of parameters x). Returns (azimuth, outcome, best minimum)."""
+    its minima, until the turn is below AZIMUTH_TOL_DEG (`impact(az, x)`: the impact point of parameters x).
+    Returns (azimuth, outcome, best minimum)."""
     outcome = fitting.minimize(model(az), obs, sigma, lower, upper, starts, step, same)
     best = _best(outcome, labels, missile, obs)
     if spec.impact is None or not aim:

@@ -16,14 +16,15 @@ from shieldlab.output.text import literal
 from shieldlab.scenario.model import EarthSpec
 
 FIT_TITLES = {"staged": "staged fit (kick, payload)", "burnout": "burnout fit (v_bo, γ)",
-              "burnout-equivalent": "burnout fit of the same burnout state (v_bo, γ)"}
+              "burnout-equivalent": "burnout fit, same burnout state (v_bo, γ)"}
 PARAMETER_ROWS = (("kick_deg", "kick", "°", "{:.3f}"), ("payload_mass_kg", "payload", "kg", "{:.0f}"),
-                  ("burnout_speed_km_s", "burnout speed", "km/s", "{:.3f}"), ("gamma_deg", "γ at burnout", "°",
-                                                                                  "{:.2f}"))
-BURNOUT_ROWS = (("burn_time_s", "burn time", "s", "{:.1f}"), ("burnout_altitude_km", "burnout altitude", "km", "{:.1f}"),
+                  ("burnout_speed_km_s", "burnout speed", "km/s", "{:.3f}"),
+                  ("gamma_deg", "γ at burnout", "°", "{:.2f}"))
+BURNOUT_ROWS = (("burn_time_s", "burn time", "s", "{:.1f}"),
+                ("burnout_altitude_km", "burnout altitude", "km", "{:.1f}"),
                 ("burnout_range_km", "burnout range", "km", "{:.1f}"))
-OBS_LABELS = {"apogee": ("apogee", "km", "{:.0f}", "{:+.1f}"), "flight_time": ("flight time", "min", "{:.2f}",
-                                                                               "{:+.2f}"),
+OBS_LABELS = {"apogee": ("apogee", "km", "{:.0f}", "{:+.1f}"),
+              "flight_time": ("flight time", "min", "{:.2f}", "{:+.2f}"),
               "ground_range": ("ground range", "km", "{:.0f}", "{:+.1f}")}
 PLACES_SHOWN = 30
 
@@ -75,7 +76,7 @@ def _print_one(a: dict, console: Console) -> None:
                       f"{fit['observations'][i]['residual_sigma']:+.2f} σ)" for fit in fits]))
     rows.append(("uniqueness", [_uniqueness(fit) for fit in fits]))
     rows.append((f"max range along {_f(a['azimuth_deg'], '{:.1f}')}° km",
-                 [f"{_f(fit['max_range_km'], '{:.0f}')} ({fit['reach'] and _angle(fit)})" for fit in fits]))
+                 [f"{_f(fit['max_range_km'], '{:.0f}')} ({_angle(fit)})" for fit in fits]))
     for k, pr in enumerate(fits[0]["payload_ranges"]):
         rows.append((f"  with a {pr['payload_mass_kg']:g} kg payload km",
                      [_f(fit["payload_ranges"][k]["max_range_km"], "{:.0f}") if fit["payload_ranges"] else "—"
