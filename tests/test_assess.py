@@ -53,6 +53,12 @@ def _burnout_truth():
     return float(obs.apogee_m[0]), float(obs.flight_time_s[0]), float(obs.ground_range_m[0])
 
 
+def _burnout_impact():
+    obs = flights.burnout_flights(EARTH, catalog.get("places", BO_FROM).model, BO_AZ_DEG, BO_T_S, BO_H_M, BO_D_M,
+                                  BO_SPEED_M_S, BO_GAMMA_DEG)
+    return float(obs.impact_lat_deg[0]), float(obs.impact_lon_deg[0])
+
+
 BURNOUT_TYPE = f"""
 [missiles.test-burnout]
 burn_time = {BO_T_S}
@@ -72,7 +78,9 @@ def result() -> AssessResult:
     text = ('name = "synthetic"\n' + BURNOUT_TYPE
             + _table("staged", STAGED_TYPE, STAGED_FROM, STAGED_AZ_DEG, _staged_truth(), 'payloads = ["900 kg"]')
             + _table("impossible", "test-burnout", BO_FROM, BO_AZ_DEG, (100e3, 3600.0, 500e3))
-            + _table("burnout", "test-burnout", BO_FROM, BO_AZ_DEG, _burnout_truth()))
+            + _table("burnout", "test-burnout", BO_FROM, BO_AZ_DEG, _burnout_truth())
+            + _table("aimed", "test-burnout", BO_FROM, BO_AZ_DEG, _burnout_truth()).replace(
+                f"azimuth = {BO_AZ_DEG}", "to = {{ lat = {!r}, lon = {!r} }}".format(*_burnout_impact())))
     return assess(load_scenario_text(text, "synthetic.toml"))
 
 
@@ -114,6 +122,17 @@ def test_burnout_fit_recovers_speed_and_gamma(result) -> None:
     assert abs(fit.parameter("gamma") - BO_GAMMA_DEG) <= GAMMA_TOL_DEG
     assert all(abs(o.residual_sigma) <= RESIDUAL_TOL_SIGMA for o in fit.observations)
     assert fit.unique and fit.minima[0].reproduces
+
+
+def test_an_observed_impact_point_gives_the_launch_azimuth(result) -> None:
+    """With `to`, the launch azimuth is turned until the model's impact lies in the observed direction (docs/models.md,
+    Assessment: numerical methods): the truth's azimuth and parameters come back."""
+    a = result["aimed"]
+    assert a.error is None and a.spec.azimuth_deg is None
+    assert abs(a.azimuth_deg - BO_AZ_DEG) <= 0.02  # the turn is corrected to 0.01 deg
+    fit = a.fits[0]
+    assert abs(fit.parameter("burnout_speed") - BO_SPEED_M_S) <= SPEED_TOL_M_S
+    assert abs(fit.parameter("gamma") - BO_GAMMA_DEG) <= GAMMA_TOL_DEG
 
 
 def test_an_impossible_test_is_an_error_and_the_rest_goes_on(result) -> None:
@@ -161,7 +180,7 @@ def test_json_document(result) -> None:
     assert json.loads(text) == doc
     assert list(doc) == ["shieldlab_version", "scenario", "source", "earth", "assessments"]
     names = [a["name"] for a in doc["assessments"]]
-    assert names == ["staged", "impossible", "burnout"]
+    assert names == ["staged", "impossible", "burnout", "aimed"]
     st = doc["assessments"][0]
     assert st["observed"]["apogee_km"] == pytest.approx(_staged_truth()[0] / 1e3)
     fit = st["fits"][0]
