@@ -170,9 +170,10 @@ def assess(
 ):
     """Fit each flight test of [\\[assessments]]; print the missile's maximum range and the places within reach.
 
-    Burnout types fit their burnout speed and flight-path angle, staged types their kick and payload (and, for
-    comparison, a burnout type with the fitted flight's burnout). An assessment that cannot be done is reported
-    with its reason; the others go on.
+    Burnout types fit their burnout speed and flight-path angle; staged types their kick and payload, and a
+    burnout type with the fitted flight's burnout for comparison.
+
+    An assessment that cannot be done is reported with its reason; the others go on.
     """
     with _Interruptible():
         from shieldlab.api import OutputError, ScenarioError, require_assessments
