@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -388,7 +389,70 @@ def test_get_and_unknown_names() -> None:
     assert "did you mean 'thule'" in str(error.value) and "fylingdales" in str(error.value)
     with pytest.raises(catalog.UnknownEntry) as error:
         catalog.entries("warheads")
-    assert "places, missiles, interceptors, radars" in str(error.value)
+    assert "places, missiles, interceptors, radars, flight-tests" in str(error.value)
+
+
+# ---- flight tests (docs/sources.md, Flight tests of 2017) -------------------------------------------------------
+
+# the observations of the 2017 tests as docs/sources.md, Flight tests of 2017 gives them: apogee km, flight time
+# min, ground range km, launch place, missile
+FLIGHT_TESTS_2017 = {
+    "hwasong-14-2017-07-04": (2802.0, 37.0, 933.0, "panghyon", "hwasong-14-class"),
+    "hwasong-14-2017-07-28": (3725.0, 47.2, 998.0, "mupyong-ni", "hwasong-14-class"),
+    "hwasong-15-2017-11-29": (4475.0, 53.0, 950.0, "pyongsong", "hwasong-15-class"),
+}
+
+
+def test_flight_tests_load_as_assessments() -> None:
+    assert catalog.kind_name("flight-test") == "flight-tests"
+    assert catalog.names("flight-tests") == tuple(FLIGHT_TESTS_2017)
+    for name, (apogee_km, minutes, range_km, place_name, missile) in FLIGHT_TESTS_2017.items():
+        entry = catalog.get("flight-tests", name)
+        spec = entry.model
+        assert spec.name == name and spec.missile == missile and catalog.find("missiles", missile) is not None
+        assert spec.launch == place(place_name)
+        assert spec.observed_apogee_m == pytest.approx(apogee_km * 1e3)
+        assert spec.observed_flight_time_s == pytest.approx(minutes * 60.0)
+        assert spec.observed_ground_range_m == pytest.approx(range_km * 1e3)
+        assert re.fullmatch(r"2017-\d\d-\d\d", entry.extra["date"])
+        assert entry.confidence_of("azimuth") == "C"
+    # the uncertainties the sources' spread asks for (the note of each entry), the defaults otherwise
+    assert catalog.get("flight-tests", "hwasong-14-2017-07-04").model.flight_time_uncertainty_pct == 5.0
+    assert catalog.get("flight-tests", "hwasong-15-2017-11-29").model.ground_range_uncertainty_pct == 3.0
+    assert catalog.get("flight-tests", "hwasong-14-2017-07-28").model.apogee_uncertainty_pct == 1.0
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ('date = "2017-07-04"', 'date = "4 July 2017"', "key 'date'"),
+    ('missile = "hwasong-14-class"', 'missile = "hwasong-14"', "key 'missile'"),
+    ('published_max_range = "6700 km"', 'published_max_range = "6700 kg"', "key 'published_max_range'"),
+])
+def test_validator_checks_flight_tests(old: str, new: str, fragment: str) -> None:
+    texts = {kind: resources.files("shieldlab").joinpath(f"data/catalog/{kind}.toml").read_text(encoding="utf-8")
+             for kind in catalog.KINDS}
+    assert texts["flight-tests"].count(old) >= 1
+    texts["flight-tests"] = texts["flight-tests"].replace(old, new, 1)
+    problems = catalog.validate(texts)
+    assert any(fragment in p and "hwasong-14-2017-07-04" in p for p in problems), problems
+
+
+def test_an_assessment_takes_a_catalog_flight_test() -> None:
+    sc = load_scenario_text('[[assessments]]\ntest = "hwasong-15-2017-11-29"\npayloads = ["1500 kg"]\n\n'
+                            '[[assessments]]\ntest = "hwasong-14-2017-07-28"\nname = "other-time"\nto = "sohae"\n'
+                            'observed = { apogee = "3725 km", flight_time = "45 min" }\n', "t.toml")
+    first, second = sc.assessments
+    assert first == dataclasses.replace(catalog.get("flight-tests", "hwasong-15-2017-11-29").model,
+                                        payload_masses_kg=(1500.0,))
+    assert second.name == "other-time" and second.azimuth_deg is None and second.impact == place("sohae")
+    assert second.observed_flight_time_s == 2700.0 and second.observed_ground_range_m is None
+    assert ("flight-tests", "hwasong-15-2017-11-29") in sc.catalog_refs
+    assert "hwasong-15-class" in sc.missiles
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text('[[assessments]]\ntest = "hwasong-15-2017"\n', "t.toml")
+    text = str(error.value)
+    assert "assessments #1" in text and "'test'" in text and "did you mean 'hwasong-15-2017-11-29'" in text
+    with pytest.raises(ScenarioError, match="'test'"):  # without the catalog, names must be defined
+        scenario_from_dict({"assessments": [{"test": "hwasong-15-2017-11-29"}]}, "t.toml", use_catalog=False)
 
 
 def test_citations() -> None:

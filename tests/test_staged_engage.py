@@ -16,7 +16,7 @@ from shieldlab.output.jsonout import engage_document
 from shieldlab.scenario.parse import parse_scenario
 from shieldlab.threat import staged
 
-HIT_M = 100.0  # docs/models.md, Aiming: an impact within 100 m of the aim point hits it
+HIT_M = 100.0  # docs/models.md, Aiming modes: an impact within 100 m of the aim point hits it
 
 # a two-stage liquid ICBM (the shape of the APS 2003 generic liquid ICBM: ~250 s of boost); test data only
 BASE = {

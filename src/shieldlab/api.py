@@ -13,6 +13,11 @@
     ds = cov.to_dataset()                            # the xarray Dataset (what `--out F.nc` writes)
     write_output(cov, "coverage.png")                # or .nc / .csv / .geojson
 
+    from shieldlab.api import assess, write_assess_output
+    res = assess(load_scenario("examples/assess-2017.toml"))     # an AssessResult
+    res["hwasong-15-2017-11-29"].fit("staged").max_range_m        # the fitted missile's range along the test's azimuth
+    write_assess_output(res, "reach.png")                         # or .geojson: the reach contours
+
 Results (shieldlab.engagement.results) are frozen dataclasses of read-only numpy arrays, leading axis the
 threat or the pair, then the battery or the sensor: `Flights`, `Detections`, `Engagements` (with first and
 last `Intercepts`), and `Reason`, the one vocabulary of why a battery can or cannot engage. xarray,
@@ -20,6 +25,8 @@ matplotlib and cartopy are imported only by the functions that need them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,8 +44,11 @@ from shieldlab.engagement.results import (NO_CODE, CoverageResult, Detections, E
 from shieldlab.errors import MISSING, Problem, ScenarioError, ShieldlabError, format_value
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.load import load_scenario, load_scenario_text
-from shieldlab.scenario.model import (AimGrid, Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point,
+from shieldlab.scenario.model import (AimGrid, AssessmentSpec, Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point,
                                       Radar, Scenario, Sector, ThreatSpec, Trajectory)
+
+if TYPE_CHECKING:  # imported on first use (see _LAZY)
+    from shieldlab.assess.results import AssessResult
 
 MODEL_CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
 
@@ -46,14 +56,15 @@ __all__ = [
     "__version__",
     # scenarios
     "load_scenario", "load_scenario_text", "Scenario", "EarthSpec", "Point", "MissileType", "InterceptorType",
-    "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "Earth",
+    "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "AssessmentSpec", "Earth",
     # running
-    "engage", "coverage", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
+    "engage", "coverage", "assess", "require_assessments", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
     "usable_cpus", "check_scheduler_address", "SchedulerError",
     # results
     "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
+    "AssessResult", "Assessment", "FitResult",
     # outputs
-    "write_output", "write_outputs", "OutputError", "model_constants", "format_value", "catalog",
+    "write_output", "write_outputs", "write_assess_output", "OutputError", "model_constants", "format_value", "catalog",
     # errors
     "ShieldlabError", "ScenarioError", "Problem", "MISSING",
 ]
@@ -94,6 +105,33 @@ def coverage(scenario: Scenario, *, workers: int = 1, scheduler: str | None = No
     return _run_coverage(scenario, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
 
 
+def require_assessments(scenario: Scenario) -> None:
+    """Raise ScenarioError (naming the file) when the scenario has no [[assessments]] table."""
+    if not scenario.assessments:
+        raise ScenarioError([Problem(
+            scenario.source or scenario.name, "", "assessments", MISSING,
+            "at least one [[assessments]] table (a flight test: missile, from, azimuth or to, observed) to assess")])
+
+
+def assess(scenario: Scenario) -> AssessResult:
+    """Assess every [[assessments]] table (docs/models.md, Assessing a missile from a flight test): fit the free
+    parameters of its missile type to the test, then the maximum range along the test's azimuth and every 5 deg of
+    azimuth, and the catalog places within reach. Returns an `AssessResult`; an assessment that cannot be done
+    carries an `error` sentence. Raises ScenarioError when the scenario has no [[assessments]] table."""
+    from shieldlab.assess import assess as _assess
+
+    require_assessments(scenario)
+    return _assess(scenario)
+
+
+def write_assess_output(result, path) -> None:
+    """Write the reach contours of an `AssessResult` (or its document) to `path`: `.png` (a map) or `.geojson`.
+    Raises OutputError for another extension or an unwritable path."""
+    from shieldlab.output.assessmap import write_assess_output as _write
+
+    _write(result if isinstance(result, dict) else result.to_document(), path)
+
+
 def latest_launch(result: EngageResult, site: Point, interceptor: InterceptorType, *, threats=None) -> np.ndarray:
     """L per threat of an EngageResult (scenario seconds): the latest launch of `interceptor` from `site`
     that still intercepts (docs/models.md, The latest launch), from the same free-flight samples as the
@@ -117,6 +155,9 @@ _LAZY = {
     "write_outputs": ("shieldlab.output.files", "write_all"),
     "OutputError": ("shieldlab.output.files", "OutputError"),
     "catalog": ("shieldlab.catalog", None),
+    "AssessResult": ("shieldlab.assess.results", "AssessResult"),
+    "Assessment": ("shieldlab.assess.results", "Assessment"),
+    "FitResult": ("shieldlab.assess.results", "FitResult"),
 }
 
 

@@ -1,7 +1,9 @@
 """The bundled, versioned catalog of open-literature entries (src/shieldlab/data/catalog/*.toml).
 
-Four kinds of entries, one TOML file each: ``places`` (named points), ``missiles`` (generic threat classes,
-`model = "burnout"` or `model = "staged"`), ``interceptors`` (`model = "straight-boost"`) and ``radars``. Each entry holds the keys a
+Five kinds of entries, one TOML file each: ``places`` (named points), ``missiles`` (generic threat classes,
+`model = "burnout"` or `model = "staged"`), ``interceptors`` (`model = "straight-boost"`), ``radars`` and
+``flight-tests`` (observed test flights, in the shape of a scenario's [[assessments]] table, with the date and the
+standard-trajectory range published for the test). Each entry holds the keys a
 scenario would give (quantities as unit strings, e.g. "5.5 km/s") and, always, a citation (`source`), a
 confidence tag (`confidence`) and a `note`; `key_confidence` grades single keys that differ from the entry's tag,
 `key_source` cites single keys that have their own source, and `assumption = true` marks entries that are mostly
@@ -29,6 +31,9 @@ through the public functions of shieldlab.scenario.parse); a broken bundled cata
     catalog.catalog_version()                       # "2026.12.1"
     catalog.get("interceptors", "sm3-iib").model    # an InterceptorType
     [e.name for e in catalog.entries("radars")]
+    [[assessments]]
+    test = "hwasong-15-2017-11-29"      # a catalog flight test (in [[assessments]]); any of its keys may be
+                                        # overridden
 """
 
 from __future__ import annotations
@@ -46,14 +51,14 @@ from typing import Any
 from shieldlab.errors import ScenarioError, ShieldlabError
 from shieldlab.scenario import schema
 from shieldlab.scenario.model import Point
-from shieldlab.scenario.parse import parse_interceptor, parse_missile, parse_point, parse_radar
+from shieldlab.scenario.parse import parse_assessment, parse_interceptor, parse_missile, parse_point, parse_radar
 
 __all__ = [
     "CONFIDENCE_TAGS", "KINDS", "CatalogError", "Entry", "UnknownEntry", "catalog_version", "citations",
     "description", "entries", "find", "get", "kind_name", "names", "sector_from_coverage", "validate",
 ]
 
-KINDS = ("places", "missiles", "interceptors", "radars")
+KINDS = ("places", "missiles", "interceptors", "radars", "flight-tests")
 
 CONFIDENCE_TAGS: dict[str, str] = {
     "R-H": "primary text or textbook, re-checked numerically",
@@ -65,7 +70,8 @@ CONFIDENCE_TAGS: dict[str, str] = {
 }
 
 # singular spellings accepted wherever a kind is asked for
-_KIND_ALIASES = {"place": "places", "missile": "missiles", "interceptor": "interceptors", "radar": "radars"}
+_KIND_ALIASES = {"place": "places", "missile": "missiles", "interceptor": "interceptors", "radar": "radars",
+                 "flight-test": "flight-tests"}
 
 # the keys of an entry that a scenario would give, per kind, from the scenario schema (radars: `site`, a catalog
 # place, instead of the sensor's `at`; not its `name`, `kind` nor `radar`)
@@ -74,9 +80,12 @@ VALUE_KEYS: dict[str, tuple[str, ...]] = {
     "missiles": schema.missile_keys(),  # either model: burnout or staged
     "interceptors": schema.INTERCEPTOR.names,
     "radars": ("site", *(k for k in schema.SENSOR.names if k not in ("name", "kind", "at", "radar"))),
+    "flight-tests": tuple(k for k in schema.ASSESSMENT.names if k not in ("name", "test")),
 }
 META_KEYS = ("label", "source", "confidence", "note", "assumption", "key_confidence", "key_source")
-EXTRA_KEYS: dict[str, tuple[str, ...]] = {"radars": ("az_coverage",)}
+EXTRA_KEYS: dict[str, tuple[str, ...]] = {"radars": ("az_coverage",),
+                                          "flight-tests": ("date", "published_max_range", "published_max_range_min")}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REQUIRED_META = ("label", "source", "confidence", "note")
 SOURCED_KEYS = (
     "rcs", "rcs_boost", "reference_range", "reference_rcs", "track_formation", "min_launch_elevation",
@@ -236,7 +245,7 @@ def _build(texts: Mapping[str, str]) -> tuple[_Catalog, list[str]]:
     for kind in KINDS:
         file = f"{_PACKAGE_DIR}/{kind}.toml"
         for name, data in raw[kind].items():
-            entry = _entry(kind, name, data, file, entries["places"], set(raw["places"]), problems)
+            entry = _entry(kind, name, data, file, entries, set(raw["places"]), problems)
             if entry is not None:
                 entries[kind][name] = entry
     return _Catalog(version, descriptions, entries), problems
@@ -245,7 +254,7 @@ def _build(texts: Mapping[str, str]) -> tuple[_Catalog, list[str]]:
 def _per_key(data: Mapping[str, Any], name: str, what: str, value_keys, where: str,
              problems: list[str]) -> Mapping[str, Any]:
     """An entry's per-key table (`key_confidence`, `key_source`): {} and a problem when it is not an inline
-    table; a problem for each key that is not a value key of the entry."""
+    table; a problem for each key that is not a value key (or an extra key of its kind) of the entry."""
     table = data.get(name, {})
     if not isinstance(table, Mapping):
         problems.append(f"{where} key '{name}': expected an inline table {{ key = \"{what}\" }}")
@@ -256,12 +265,14 @@ def _per_key(data: Mapping[str, Any], name: str, what: str, value_keys, where: s
     return table
 
 
-def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Mapping[str, Entry],
+def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, built: Mapping[str, Mapping[str, Entry]],
            place_names: set[str], problems: list[str]) -> Entry | None:
     """One entry checked: its metadata here, its values by the scenario file's rules (shieldlab.scenario.parse).
 
-    `places` are the sound catalog places (the radars' sites), `place_names` every place the file names.
+    `built` are the sound entries of the kinds read before (the radars' sites are places, the flight tests'
+    missiles and launch points are missiles and places), `place_names` every place the file names.
     """
+    places = built["places"]
     where = f"{file}: [{kind}.{name}]"
     mark = len(problems)
     value_keys, extra_keys = VALUE_KEYS[kind], EXTRA_KEYS.get(kind, ())
@@ -282,11 +293,11 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Map
     assumption = data.get("assumption", False)
     if not isinstance(assumption, bool):
         problems.append(f"{where} key 'assumption': got {assumption!r}; expected true or false")
-    key_confidence = _per_key(data, "key_confidence", "TAG", value_keys, where, problems)
+    key_confidence = _per_key(data, "key_confidence", "TAG", (*value_keys, *extra_keys), where, problems)
     for key, tag in key_confidence.items():
         if tag not in CONFIDENCE_TAGS:
             problems.append(f"{where} key 'key_confidence.{key}': got {tag!r}; expected one of {tags}")
-    key_source = _per_key(data, "key_source", "citation", value_keys, where, problems)
+    key_source = _per_key(data, "key_source", "citation", (*value_keys, *extra_keys), where, problems)
     for key, text in key_source.items():
         if not isinstance(text, str) or not text.strip():
             problems.append(f"{where} key 'key_source.{key}': got {text!r}; expected a non-empty citation string")
@@ -306,8 +317,10 @@ def _entry(kind: str, name: str, data: Mapping[str, Any], file: str, places: Map
             model = parse_missile(name, values, file=file, table=table)
         elif kind == "interceptors":
             model = parse_interceptor(name, values, file=file, table=table)
-        else:
+        elif kind == "radars":
             model = _radar(name, values, extra, where, file, places, place_names, problems)
+        else:
+            model = _flight_test(name, values, extra, where, file, built, problems)
     except ScenarioError as error:
         problems.extend(str(p) for p in error.problems)
     if len(problems) != mark or model is None:
@@ -343,6 +356,38 @@ def _radar(name: str, values: Mapping[str, Any], extra: Mapping[str, Any], where
             f'{{ center = "{center:g} deg", half_width = "{half:g} deg" }}')
         return None
     return radar
+
+
+class _Built:
+    """The entries read so far, as the scenario reader looks names up (parse.CatalogLookup)."""
+
+    def __init__(self, built: Mapping[str, Mapping[str, Entry]]):
+        self.built = built
+
+    def find(self, kind: str, name: str) -> Entry | None:
+        return self.built.get(kind, {}).get(name)
+
+    def names(self, kind: str) -> tuple[str, ...]:
+        return tuple(self.built.get(kind, {}))
+
+
+def _flight_test(name: str, values: Mapping[str, Any], extra: Mapping[str, Any], where: str, file: str,
+                 built: Mapping[str, Mapping[str, Entry]], problems: list[str]) -> Any:
+    """A flight test: its assessment keys read as an [[assessments]] table (its missile a catalog missile, its
+    points catalog places), its date and published ranges checked."""
+    from shieldlab.units import parse_quantity
+
+    date = extra.get("date")
+    if not isinstance(date, str) or not _DATE.fullmatch(date):
+        problems.append(f"{where} key 'date': got {date!r}; expected the UTC date of the launch, \"YYYY-MM-DD\"")
+    for key in ("published_max_range", "published_max_range_min"):
+        if key in extra:
+            try:
+                parse_quantity(extra[key], "length")
+            except (ValueError, TypeError) as error:
+                problems.append(f"{where} key '{key}': got {extra[key]!r}; expected a length such as \"10000 km\" "
+                                f"({error})")
+    return parse_assessment(values, file=file, table=f"flight-tests.{name}", name=name, catalog=_Built(built))
 
 
 @lru_cache(maxsize=1)
@@ -431,6 +476,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "missiles": ("burn_time", "burnout_altitude", "burnout_range", "burnout_speed", "rcs"),
     "interceptors": ("burnout_speed", "burn_time", "min_altitude", "max_altitude"),
     "radars": ("site", "max_range", "min_elevation", "azimuth"),
+    "flight-tests": ("date", "missile", "from", "azimuth", "published_max_range"),
 }
 
 # how an entry of each kind is used in a scenario file
@@ -439,17 +485,21 @@ USAGE: dict[str, str] = {
     "missiles": 'missile = "{name}"   # in [[threats]] or [coverage]',
     "interceptors": 'interceptor = "{name}"   # in [[batteries]]',
     "radars": 'radar = "{name}"   # in [[sensors]]; any radar key may be overridden',
+    "flight-tests": 'test = "{name}"   # in [[assessments]]; any of its keys may be overridden',
 }
 
 
 def value_text(entry: Entry, key: str) -> str:
     """One value of an entry as shown to a reader: "5.5 km/s", "107 ± 120 deg", "all round", "-"."""
-    value = entry.values.get(key)
-    if key == "azimuth":
+    value = entry.values.get(key, entry.extra.get(key))
+    if key == "azimuth" and entry.kind == "radars":
         sector = entry.model.sector
         if sector is None or sector.half_width_deg >= 180.0:
             return "all round"
         return f"{sector.center_deg:g} ± {sector.half_width_deg:g} deg"
     if value is None:
         return "0 m" if key == "alt" else "-"
+    if isinstance(value, Mapping):  # an inline table (a flight test's observations), as a scenario writes it
+        return "{ " + ", ".join(f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"'
+                                for k, v in value.items()) + " }"
     return str(value)

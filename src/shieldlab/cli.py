@@ -161,6 +161,62 @@ def coverage(
         _coverage(scenario, as_json, out, workers, scheduler, chunk_size)
 
 
+def assess(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with [\\[assessments]] tables.")],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the JSON document (and nothing else) on stdout.")] = False,
+    out: Annotated[Optional[list[Path]], typer.Option(
+        "--out", "-o", help="Write the reach contours to FILE.png (a map) | FILE.geojson (repeatable).")] = None,
+):
+    """Fit each flight test of [\\[assessments]]; print the missile's maximum range and the places within reach.
+
+    Burnout types fit their burnout speed and flight-path angle; staged types their kick and payload, and a
+    burnout type with the fitted flight's burnout for comparison.
+
+    An assessment that cannot be done is reported with its reason; the others go on.
+    """
+    with _Interruptible():
+        from shieldlab.api import OutputError, ScenarioError, require_assessments
+        from shieldlab.output.assessmap import check_assess_output
+
+        sc = _load(scenario)
+        problems = []
+        try:
+            require_assessments(sc)
+        except ScenarioError as e:
+            problems += [str(p) for p in e.problems]
+        for p in out or []:
+            try:
+                check_assess_output(p)
+            except OutputError as e:
+                problems.append(str(e))
+        if problems:
+            _fail(problems)
+        from shieldlab.api import assess as run, write_assess_output
+
+        _announce_compiles()
+        doc = run(sc).to_document()
+        if out:
+            from rich.text import Text
+
+            from shieldlab.output.text import printable
+
+            for p in out:
+                try:
+                    write_assess_output(doc, p)
+                except OutputError as e:
+                    _fail([str(e)])
+                _err_console().print(Text(f"wrote {printable(p)}"))
+        if as_json:
+            sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        elif not out:
+            from rich.console import Console
+
+            from shieldlab.output.assesstable import print_assess
+
+            print_assess(doc, Console() if sys.stdout.isatty() else Console(width=120))
+
+
 def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     from shieldlab.api import ScenarioError, require_coverage
 
@@ -504,7 +560,7 @@ def _report(scenario, out, speeds, delays, no_sensitivity, workers):
 
 
 # the commands in the order `shieldlab --help` lists them: (name, function)
-COMMANDS = (("engage", engage), ("coverage", coverage), ("version", version), ("catalog", catalog_command),
+COMMANDS = (("engage", engage), ("coverage", coverage), ("assess", assess), ("version", version), ("catalog", catalog_command),
             ("serve", serve), ("report", report))
 _typer_app = None
 

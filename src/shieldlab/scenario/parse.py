@@ -79,7 +79,7 @@ from shieldlab.scenario.schema import (
 from shieldlab.units import QuantityError, parse_quantity
 
 __all__ = [
-    "CatalogLookup", "parse_interceptor", "parse_missile", "parse_point", "parse_radar", "parse_scenario",
+    "CatalogLookup", "parse_assessment", "parse_interceptor", "parse_missile", "parse_point", "parse_radar", "parse_scenario",
     "wrap_360", "wrap_lon",
 ]
 
@@ -892,10 +892,16 @@ class Reader:
     # ---- flight tests ----------------------------------------------------------------------------------
 
     def assessment(self, table: Table) -> AssessmentSpec | None:
-        """An [[assessments]] table (docs/scenario.md, Flight tests)."""
+        """An [[assessments]] table (docs/scenario.md, Flight tests); with `test = "NAME"` (files read with the
+        catalog), the catalog's flight test gives the keys the table does not."""
         mark = len(self.problems)
+        allowed = ASSESSMENT.names if self.use_catalog else tuple(n for n in ASSESSMENT.names if n != "test")
+        self.check_keys(table, allowed)
+        if "test" in table.data and self.use_catalog:
+            table = self.catalog_test(table)
+            if table is None:
+                return None
         data = table.data
-        self.check_keys(table, ASSESSMENT.names)
         name = self.text(table, ASSESSMENT["name"])
         missile = self.reference(
             table, ASSESSMENT["missile"], self.missile_has_speed, "missiles", "a missile type", "missiles"
@@ -933,6 +939,25 @@ class Reader:
         return AssessmentSpec(name, missile, launch, apogee, flight_time, ground_range, wrap_360(azimuth)
                               if azimuth is not None else None, impact, *sigma, payloads)
 
+    def catalog_test(self, table: Table) -> Table | None:
+        """The [[assessments]] table with the keys of its catalog flight test (`test = "NAME"`) that it does not give
+        itself (its `azimuth` or `to` replaces the test's either, `observed` and `uncertainty` replace the test's
+        whole tables); None when there is no such test."""
+        name = table.data["test"]
+        entry = self.catalog.find("flight-tests", name) if isinstance(name, str) and self.catalog else None
+        if entry is None:
+            self.report(table, "test", name, "the name of a flight test in the bundled catalog (see `shieldlab "
+                        "catalog flight-tests`)" + self.did_you_mean("flight-tests", name, ()))
+            return None
+        self.catalog_refs.setdefault(("flight-tests", name), None)
+        merged = dict(entry.values)
+        if "to" in table.data or "azimuth" in table.data:
+            merged.pop("to", None)
+            merged.pop("azimuth", None)
+        merged.update((k, v) for k, v in table.data.items() if k != "test")
+        merged.setdefault("name", name)
+        return Table(table.name, merged, table.prefix)
+
     def inline(self, table: Table, key: str, schema_table: schema.SchemaTable, *, required: bool) -> Table | None:
         """The inline table at `key` (its keys checked against `schema_table`), or None when absent or wrong."""
         form = schema_table.title.split(": ", 1)[1].strip("`")
@@ -964,7 +989,7 @@ class Reader:
         threats = self.array_of_tables(top, "threats", self.threat)
         coverage_table = self.subtable(top, "coverage", "coverage")
         coverage = None if coverage_table is None else self.coverage(coverage_table)
-        assessments = self.array_of_tables(top, "assessments", self.assessment)
+        assessments = self.array_of_tables(top, "assessments", self.assessment, "test" if self.use_catalog else None)
         self.raise_problems()
         # catalog types used by name join the file's own (whose names win: they were never looked up)
         for kind, types in (("missiles", missiles), ("interceptors", interceptors)):
@@ -1039,6 +1064,15 @@ def parse_radar(
     reader.places = dict(places or {})
     reader.place_names = set(reader.places)
     return _checked(reader, reader.sensor(Table(table, data)))
+
+
+def parse_assessment(data: Mapping[str, Any], *, file: str, table: str, name: str,
+                     catalog: CatalogLookup) -> AssessmentSpec:
+    """An [[assessments]] table (without `name`, it is `name`) checked; its missile and places are names of
+    `catalog`; ScenarioError listing every problem (the catalog's flight tests are read with it)."""
+    reader = Reader(file, catalog=catalog)
+    values = {"name": name, **{k: v for k, v in data.items() if k != "test"}}
+    return _checked(reader, reader.assessment(Table(table, values)))
 
 
 def parse_scenario(data: Mapping[str, Any], file: str, *, catalog: CatalogLookup | None = None) -> Scenario:

@@ -583,15 +583,20 @@ ASSESSMENT = SchemaTable("assessment", "[[assessments]]",
                          "One flight test of a missile type, to find the free parameters that reproduce it and the "
                          "range the same missile would have (`shieldlab assess`): burnout types fit their burnout "
                          "speed and flight-path angle, staged types their kick angle and payload mass.", (
-    Key("name", "text", "The test's name (unique among the assessments).", noun="a name (a non-empty string)"),
+    Key("name", "text", "The test's name (unique among the assessments).", noun="a name (a non-empty string)",
+        when="unless `test` names it"),
+    Key("test", "reference", "A flight test of the bundled catalog (`shieldlab catalog flight-tests`): its keys "
+        "fill those this table does not give, and its name is the assessment's unless `name` is given.",
+        default=None, default_text="none"),
     Key("missile", "reference", "The missile type tested (burnout or staged): a name of `[missiles]` or of the "
-        "bundled catalog."),
-    Key("from", "point", "The launch point."),
+        "bundled catalog.", when="unless `test` gives it"),
+    Key("from", "point", "The launch point.", when="unless `test` gives it"),
     Key("azimuth", "quantity", "Launch azimuth, clockwise from north (stored in [0, 360)).", dimension="angle",
         range=AZIMUTH, noun="a launch azimuth", bound=AZIMUTH_WHY, when="exactly one of `azimuth` and `to`"),
     Key("to", "point", "The observed impact point (the launch azimuth is then the one towards it).",
         when="exactly one of `azimuth` and `to`"),
-    Key("observed", "table", "What was observed of the test flight.", table="observed"),
+    Key("observed", "table", "What was observed of the test flight.", table="observed",
+        when="unless `test` gives it"),
     Key("uncertainty", "table", "The uncertainty of each observation, in percent of it.", default=None,
         table="uncertainty", default_text="1 %, 1 %, 2 %"),
     Key("payloads", "quantities", "Other payload masses to give the maximum range at too (a heavier warhead).",

@@ -28,7 +28,7 @@ import numpy as np
 
 from shieldlab.earth import geodesic
 
-HIT_M = 100.0  # an impact within this of the aim point hits it (docs/models.md, Aiming)
+HIT_M = 100.0  # an impact within this of the aim point hits it (docs/models.md, Aiming modes)
 RANGE_TOL_M = 10.0  # range roots to this (well inside HIT_M)
 KICK_MIN_DEG, KICK_MAX_DEG = 0.05, 89.95  # the kick's search interval (a vertical shot has no range)
 ROOT_ITER = 60
