@@ -60,7 +60,8 @@ def test_engage_json_prints_only_json(json_run):
 
 
 THREAT_KEYS = {"name", "error", "launch", "aim", "launch_azimuth_deg", "burnout", "apogee", "impact",
-               "ground_range_km", "detections", "track_time_s", "engagements"}
+               "ground_range_km", "detections", "track_time_s", "engagements",
+               "max_range_km", "kick_deg", "cutoff_s"}  # the last three: staged types only (null otherwise)
 COMPUTED = ("launch_azimuth_deg", "burnout", "apogee", "impact", "ground_range_km", "track_time_s")
 
 

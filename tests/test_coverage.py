@@ -92,7 +92,7 @@ def _arrays(res) -> dict:
 def assert_same_results(a: CoverageResult, b: CoverageResult):
     assert np.array_equal(a.pairs, b.pairs)
     a, b = _arrays(a), _arrays(b)
-    assert a.keys() == b.keys() and len(a) == 22 + 3 + 5 + 2 * 8  # flights, detections, engagements
+    assert a.keys() == b.keys() and len(a) == 25 + 3 + 5 + 2 * 8  # flights, detections, engagements
     for k in a:
         x, y = a[k], b[k]
         assert x.shape == y.shape and x.dtype == y.dtype, k
