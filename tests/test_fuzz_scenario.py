@@ -160,7 +160,8 @@ def to_toml(data: dict[str, Any]) -> str:
 CATALOG_PLACES = catalog.names("places")
 CATALOG_INTERCEPTORS = catalog.names("interceptors")
 CATALOG_RADARS = catalog.names("radars")
-CATALOG_MISSILES = catalog.names("missiles")
+# the burnout types (the generated trajectories are the burnout model's; staged types are seeded by the examples)
+CATALOG_MISSILES = [n for n in catalog.names("missiles") if catalog.find("missiles", n).model.model == "burnout"]
 CATALOG_MISSILE_SPEED = {n: catalog.find("missiles", n).model.burnout_speed_m_s is not None for n in CATALOG_MISSILES}
 
 # names a scenario may use: printable, no blanks (a blank-only name is refused as empty), some beyond ASCII
