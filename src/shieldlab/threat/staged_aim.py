@@ -98,7 +98,7 @@ def _turn(az_aim, az_impact):
 
 
 KICK_GRID_DEG = np.geomspace(KICK_MIN_DEG, KICK_MAX_DEG, 24)  # kicks tried first (a weak booster's best is small)
-KICK_TOL_DEG = 1e-3  # the last parabolic step: the range is flat at its maximum (it costs well under a metre)
+KICK_TOL_DEG = 5e-3  # the last parabolic step: the range is flat at its maximum (it costs under a metre)
 PARABOLA_ITER = 40
 LOCAL_STEP_DEG = 0.1  # half-width of the first bracket of a local search from a nearby kick
 LOCAL_EXPAND = 8  # doublings of a local bracket before falling back to the grid
@@ -319,7 +319,7 @@ def _solve_warm(fl, r, guess, cutoff_window_s) -> StagedAim:
     az = fl.az_aim[r] + g[0]
     d = fl.distance_m[r]
     tc, kc, az, why, miss = _min_energy(fl, r, az, g[1], win, d, t0=np.clip(g[2], win[:, 0], win[:, 1]))
-    kmax, rmax = local_max_range(fl, r, az, np.full(r.size, np.nan), g[3])
+    kmax, rmax = local_max_range(fl, r, az, np.full(r.size, np.nan), g[3], h=0.5 * LOCAL_STEP_DEG)
     nan = np.full(k, np.nan)
     out = [nan.copy() for _ in range(6)]
     for o, v in zip(out, (az, kc, tc, rmax, miss, kmax)):
@@ -490,8 +490,12 @@ def _branch_bracket(fl, r, az, cut, d, mode):
 ME_ITER = 12  # Newton rounds of the min-energy solution
 ME_KICK_H_DEG = 2e-3  # finite-difference steps in the kick and the cut-off time
 ME_CUT_H_S = 0.05
-ME_KICK_TOL_DEG = 1e-3  # the kick's last Newton step (the range is flat in it at its maximum)
-ME_POLISH_ITER = 4  # rounds of the cut-off's last correction (each stops once the impact is within POLISH_M)
+# the Newton rounds end once the kick's step is below ME_KICK_TOL_DEG (the range is flat in it at its maximum:
+# 5e-3 deg off costs under a metre of range, i.e. microseconds of cut-off) and the range within ME_RANGE_TOL_M
+# of the distance; then chord steps in t_c (the last round's dR/dt_c) until the impact is within POLISH_M
+ME_KICK_TOL_DEG = 5e-3
+ME_RANGE_TOL_M = 1000.0
+ME_POLISH_ITER = 6
 POLISH_M = 0.1 * HIT_M
 
 
@@ -510,6 +514,7 @@ def _min_energy(fl, r, az, k0, win, d, t0=None):
     hk, ht = ME_KICK_H_DEG, ME_CUT_H_S
     why = np.array([""] * k, dtype=object)
     done = np.zeros(k, bool)
+    slope_t = np.full(k, np.nan)  # dR/dt_c at the last round
     for _ in range(ME_ITER):
         todo = np.flatnonzero(~done)
         if todo.size == 0:
@@ -526,6 +531,7 @@ def _min_energy(fl, r, az, k0, win, d, t0=None):
         dk = np.where(curv < 0, -slope / np.where(curv < 0, curv, -1.0), np.sign(slope) * hk)
         x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -0.2, 0.2), 0.0, 90.0)
         r_t = (r_0 - rt) / ht
+        slope_t[todo] = r_t
         dt = np.where(r_t > 0, (d[todo] - r_0) / np.where(r_t > 0, r_t, 1.0), 0.0)
         t[todo] = np.clip(tt + np.nan_to_num(dt), win[todo, 0], win[todo, 1])
         at_ignition = (tt <= win[todo, 0]) & (r_0 > d[todo] + RANGE_TOL_M) & (np.abs(dk) < 1e-3)
@@ -533,8 +539,8 @@ def _min_energy(fl, r, az, k0, win, d, t0=None):
             why[todo[j]] = (f"the aim point ({d[todo[j]] / 1e3:.0f} km) is nearer than the missile's range with its "
                             f"last stage cut off at ignition ({r_0[j] / 1e3:.0f} km): no min-energy trajectory; give "
                             "trajectory = \"lofted\" or \"depressed\"")
-        done[todo] = at_ignition | ((np.abs(r_0 - d[todo]) < 0.1 * RANGE_TOL_M) & (np.abs(dk) < ME_KICK_TOL_DEG))
-    # the cut-off's last correction (the kick at the range's maximum, where the range is flat in it)
+        done[todo] = at_ignition | ((np.abs(r_0 - d[todo]) < ME_RANGE_TOL_M) & (np.abs(dk) < ME_KICK_TOL_DEG))
+    # the cut-off's last corrections: chord steps with the last round's dR/dt_c
     miss = np.full(k, np.nan)
     todo = np.flatnonzero(why == "")
     for _ in range(ME_POLISH_ITER):
@@ -542,16 +548,13 @@ def _min_energy(fl, r, az, k0, win, d, t0=None):
             break
         rr = r[todo]
         rng, az_i, miss[todo] = fl.run(rr, az[todo], x[todo], t[todo])
-        hit = miss[todo] <= POLISH_M
-        todo = todo[~hit]
-        rng, az_i = rng[~hit], az_i[~hit]
+        go = ~(miss[todo] <= POLISH_M)
+        todo, rng, az_i = todo[go], rng[go], az_i[go]
         if todo.size == 0:
             break
-        rr = r[todo]
-        az[todo] = az[todo] + np.nan_to_num(_turn(fl.az_aim[rr], az_i))
-        rt = fl.run(rr, az[todo], x[todo], t[todo] - ht)[0]
-        r_t = (rng - rt) / ht
-        t[todo] = np.clip(t[todo] + np.where(r_t > 0, (d[todo] - rng) / np.where(r_t > 0, r_t, 1.0), 0.0),
+        az[todo] = az[todo] + np.nan_to_num(_turn(fl.az_aim[r[todo]], az_i))
+        r_t = slope_t[todo]
+        t[todo] = np.clip(t[todo] + np.nan_to_num(np.where(r_t > 0, (d[todo] - rng) / np.where(r_t > 0, r_t, 1.0), 0.0)),
                           win[todo, 0], win[todo, 1])
     if todo.size:  # the last correction's flight
         miss[todo] = fl.run(r[todo], az[todo], x[todo], t[todo])[2]
