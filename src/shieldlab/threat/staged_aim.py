@@ -488,13 +488,15 @@ def _branch_bracket(fl, r, az, cut, d, mode):
 
 
 ME_ITER = 12  # Newton rounds of the min-energy solution
-ME_KICK_H_DEG = 2e-3  # finite-difference steps in the kick and the cut-off time
+ME_KICK_H_DEG = 0.02  # finite-difference steps in the kick and the cut-off time (the kick's: a curvature of ~10 m of range
+# over +-0.02 deg, well above the cm-level steps of the range as the integration's step pattern changes with the kick)
 ME_CUT_H_S = 0.05
-# the Newton rounds end once the kick's step is below ME_KICK_TOL_DEG (the range is flat in it at its maximum:
-# 5e-3 deg off costs under a metre of range, i.e. microseconds of cut-off) and the range within ME_RANGE_TOL_M
-# of the distance; then chord steps in t_c (the last round's dR/dt_c) until the impact is within POLISH_M
-ME_KICK_TOL_DEG = 5e-3
-ME_RANGE_TOL_M = 1000.0
+# the Newton rounds end once the kick's step is below ME_KICK_TOL_DEG (a Newton step on the range's nearly
+# parabolic top: the kick after it is within ~1e-3 deg of the maximum, where the range is flat: well under a metre
+# of range, i.e. microseconds of cut-off) and the range within ME_RANGE_TOL_M of the distance; then chord steps in
+# t_c (the last round's dR/dt_c) until the impact is within POLISH_M
+ME_KICK_TOL_DEG = 0.05
+ME_RANGE_TOL_M = 20e3
 ME_POLISH_ITER = 6
 POLISH_M = 0.1 * HIT_M
 

@@ -23,6 +23,7 @@ from shieldlab.scenario.model import Scenario
 from shieldlab.threat import aim, staged_aim
 
 BETWEEN_REL_TOL = aim.BETWEEN_REL_TOL  # an aim point is between two others if the detour through it is below 1 %
+STRIDES = (64, 16, 4)  # aim.warm_levels' strides: a staged pair aimed from scratch costs ~4 warm ones
 _FIELDS = ("azimuth0_deg", "kick_deg", "cutoff_s", "max_range_m", "miss_m", "max_range_kick_deg")
 
 
@@ -60,7 +61,7 @@ def aim_staged_pairs(scenario: Scenario, earth: Earth, pairs) -> staged_aim.Stag
     def block_of(p):
         start = int(p) // size * size
         if start not in blocks:
-            level = aim.warm_levels(min(size, n - start))
+            level = aim.warm_levels(min(size, n - start), STRIDES)
             blocks[start] = (level,) + _dependencies(level)
         return start, blocks[start]
 
@@ -104,24 +105,29 @@ def aim_staged_pairs(scenario: Scenario, earth: Earth, pairs) -> staged_aim.Stag
 
 
 def _guess(earth, q, out, reason, solved, ks, ix, dep, geo_az) -> staged_aim.StagedGuess:
-    """Starting values of rows ix from their dependencies (pair numbers dep (k, 2): before, after; -1: none)."""
+    """Starting values of rows ix from their dependencies (pair numbers dep (k, 2): before, after; -1: none): the
+    solution of those that hit; the kick of the maximum range also from those beyond reach (it seeds the cold
+    search of a pair that is out of reach too)."""
     pos = np.searchsorted(ks, np.maximum(dep, 0))
-    ok = np.array([[d >= 0 and solved[p] and reason[p] is None for d, p in zip(dr, pr)] for dr, pr in zip(dep, pos)],
-                  bool).reshape(-1, 2)
+    exists = (dep >= 0) & solved[pos]
+    hit = exists & np.array([reason[p] is None for p in pos.ravel()], bool).reshape(pos.shape)
+    has_kmax = exists & np.isfinite(out["max_range_kick_deg"][pos])
     b, a = pos[:, 0], pos[:, 1]
     same = lambda j: ((q.launch_lat_deg[j] == q.launch_lat_deg[ix]) & (q.launch_lon_deg[j] == q.launch_lon_deg[ix])  # noqa: E731
                       & (q.launch_alt_m[j] == q.launch_alt_m[ix]))
-    has_b = ok[:, 0] & same(b)
-    has_a = ok[:, 1] & same(a)
+    same_b, same_a = same(b), same(a)
     _, d_bi = geodesic.inverse(earth, q.aim_lat_deg[b], q.aim_lon_deg[b], q.aim_lat_deg[ix], q.aim_lon_deg[ix])
     _, d_ia = geodesic.inverse(earth, q.aim_lat_deg[ix], q.aim_lon_deg[ix], q.aim_lat_deg[a], q.aim_lon_deg[a])
     _, d_ba = geodesic.inverse(earth, q.aim_lat_deg[b], q.aim_lon_deg[b], q.aim_lat_deg[a], q.aim_lon_deg[a])
-    between = has_b & has_a & (d_bi + d_ia <= (1.0 + BETWEEN_REL_TOL) * d_ba)
     w = d_bi / np.maximum(d_bi + d_ia, 1e-9)  # 0 at b, 1 at a
-    near = np.where(has_b & (~has_a | (d_bi <= d_ia)), b, a)
     off = (out["azimuth0_deg"] - geo_az + 180.0) % 360.0 - 180.0  # relative to the geodesic azimuth
-    g = []
-    for x in (off, out["kick_deg"], out["cutoff_s"], out["max_range_kick_deg"]):
+
+    def interpolate(x, ok):
+        has_b, has_a = ok[:, 0] & same_b, ok[:, 1] & same_a
+        between = has_b & has_a & (d_bi + d_ia <= (1.0 + BETWEEN_REL_TOL) * d_ba)
+        near = np.where(has_b & (~has_a | (d_bi <= d_ia)), b, a)
         x_ix = np.where(between, (1.0 - w) * x[b] + w * x[a], x[near])
-        g.append(np.where(has_b | has_a, x_ix, np.nan))
-    return staged_aim.StagedGuess(*g)
+        return np.where(has_b | has_a, x_ix, np.nan)
+
+    return staged_aim.StagedGuess(*(interpolate(x, hit) for x in (off, out["kick_deg"], out["cutoff_s"])),
+                                  interpolate(out["max_range_kick_deg"], has_kmax))
