@@ -48,6 +48,9 @@ class StagedAim:
     miss_m: np.ndarray
     reason: tuple
     max_range_kick_deg: np.ndarray = None  # the kick of max_range_m (a neighbour's starting value)
+    # min-energy: d2R/d kick2 (m/deg^2) and dR/d cut-off (m/s) at the solution (a neighbour's starting values)
+    range_curvature: np.ndarray = None
+    range_rate_m_s: np.ndarray = None
 
     @property
     def ok(self) -> np.ndarray:
@@ -100,6 +103,11 @@ def _turn(az_aim, az_impact):
 KICK_GRID_DEG = np.geomspace(KICK_MIN_DEG, KICK_MAX_DEG, 24)  # kicks tried first (a weak booster's best is small)
 KICK_TOL_DEG = 5e-3  # the last parabolic step: the range is flat at its maximum (it costs under a metre)
 PARABOLA_ITER = 40
+# the vertex of the parabola through three flights at most VERTEX_SPAN_DEG apart, within VERTEX_TOL_DEG of the
+# best of them, is taken with the parabola's value (no flight): on the range's smooth top, a parabola that close
+# is within a metre of the range (tests/test_staged_aim_speed.py compares it with a tight search)
+VERTEX_TOL_DEG = 0.02
+VERTEX_SPAN_DEG = 0.25
 LOCAL_STEP_DEG = 0.1  # half-width of the first bracket of a local search from a nearby kick
 LOCAL_EXPAND = 8  # doublings of a local bracket before falling back to the grid
 
@@ -130,7 +138,8 @@ def max_range(flights: _Flights, rows, az, cutoff, grid=KICK_GRID_DEG, tol_deg=K
 def _parabolic_max(flights, rows, az, cutoff, a, b, c, fa, fb, fc, tol_deg=KICK_TOL_DEG):
     """The maximum of the range over the kick inside brackets a < b < c with f(b) >= f(a), f(c) (f: range):
     successive parabolic interpolation (a golden-section step where the vertex is unusable or the bracket
-    shrinks slowly), one flight per round, until the vertex moves the best kick by less than tol_deg.
+    shrinks slowly), one flight per round, until the vertex moves the best kick by less than tol_deg, or lies within
+    VERTEX_TOL_DEG of it in a narrow bracket (then the vertex and the parabola's value are taken).
     Returns (kick*, range*)."""
     a, b, c, fa, fb, fc = (np.array(v, float) for v in (a, b, c, fa, fb, fc))
     done = ~(fb > -1.0)  # every kick crashes: nothing to refine
@@ -148,6 +157,17 @@ def _parabolic_max(flights, rows, az, cutoff, a, b, c, fa, fb, fc, tol_deg=KICK_
         use_gold = ~np.isfinite(u) | (u <= A) | (u >= Cc) | (slow[todo] >= 2)
         u = np.where(use_gold, gold, u)
         conv = ~use_gold & (np.abs(u - B) < tol_deg)
+        # a vertex within VERTEX_TOL_DEG of the best kick, of a parabola through flights at most VERTEX_SPAN_DEG
+        # apart (real ones: no crash, not the vertical shot): taken with the parabola's value
+        near = (~use_gold & ~conv & (np.abs(u - B) < VERTEX_TOL_DEG) & (Cc - A <= VERTEX_SPAN_DEG) & (FA > 0) & (FC > 0)
+                & (A > 0))
+        if near.any():
+            j = todo[near]
+            d1 = (FB - FA)[near] / (B - A)[near]
+            a2 = ((FC - FB)[near] / (Cc - B)[near] - d1) / (Cc - A)[near]
+            un = u[near]
+            b[j], fb[j] = un, FB[near] + d1 * (un - B[near]) + a2 * (un - B[near]) * (un - A[near])
+            conv |= near
         done[todo[conv]] = True
         go = ~conv
         todo, u = todo[go], u[go]
@@ -263,6 +283,14 @@ class StagedGuess:
     kick_deg: np.ndarray
     cutoff_s: np.ndarray
     max_range_kick_deg: np.ndarray
+    range_curvature: np.ndarray = None  # min-energy: d2R/d kick2 (m/deg^2) and dR/d cut-off (m/s)
+    range_rate_m_s: np.ndarray = None
+
+
+_AIM_FIELDS = ("azimuth0_deg", "kick_deg", "cutoff_s", "max_range_m", "miss_m", "max_range_kick_deg", "range_curvature",
+               "range_rate_m_s")
+_GUESS_FIELDS = ("azimuth_offset_deg", "kick_deg", "cutoff_s", "max_range_kick_deg", "range_curvature",
+                 "range_rate_m_s")
 
 
 def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_deg, mode: str, kick_deg=None,
@@ -288,24 +316,27 @@ def solve(earth, impacts, launch_lat_deg, launch_lon_deg, aim_lat_deg, aim_lon_d
     if redo.size:
         sub = _Flights(earth, lambda r, a, kk, c: impacts(redo[r], a, kk, c), fl.lat[redo], fl.lon[redo],
                        fl.alat[redo], fl.alon[redo])
-        g = None if guess is None else StagedGuess(*(np.asarray(x, float)[redo] for x in (
-            guess.azimuth_offset_deg, guess.kick_deg, guess.cutoff_s, guess.max_range_kick_deg)))
+        g = None if guess is None else StagedGuess(*(_col(guess, f, k)[redo] for f in _GUESS_FIELDS))
         cold = _solve_cold(sub, mode, None if kick_deg is None else np.asarray(kick_deg, float)[redo],
                            np.asarray(cutoff_window_s, float).reshape(k, 2)[redo], g)
         out = _merge(out, redo, cold)
     return out
 
 
+def _col(obj, f, k):
+    v = getattr(obj, f)
+    return np.full(k, np.nan) if v is None else np.asarray(v, float)
+
+
 def _merge(out: StagedAim, rows, part: StagedAim) -> StagedAim:
-    arrays = {f: getattr(out, f).copy() for f in ("azimuth0_deg", "kick_deg", "cutoff_s", "max_range_m", "miss_m",
-                                                   "max_range_kick_deg")}
+    k = out.miss_m.size
+    arrays = {f: _col(out, f, k).copy() for f in _AIM_FIELDS}
     for f, v in arrays.items():
-        v[rows] = getattr(part, f)
+        v[rows] = _col(part, f, rows.size)
     reason = list(out.reason)
     for j, i in enumerate(rows):
         reason[i] = part.reason[j]
-    return StagedAim(arrays["azimuth0_deg"], arrays["kick_deg"], arrays["cutoff_s"], arrays["max_range_m"],
-                     arrays["miss_m"], tuple(reason), arrays["max_range_kick_deg"])
+    return StagedAim(*(arrays[f] for f in _AIM_FIELDS[:5]), tuple(reason), *(arrays[f] for f in _AIM_FIELDS[5:]))
 
 
 def _solve_warm(fl, r, guess, cutoff_window_s) -> StagedAim:
@@ -314,20 +345,20 @@ def _solve_warm(fl, r, guess, cutoff_window_s) -> StagedAim:
     it. Threats not hit are marked (reason) for the cold solution."""
     k = fl.distance_m.size
     win = np.asarray(cutoff_window_s, float).reshape(k, 2)[r]
-    g = [np.asarray(x, float)[r] for x in (guess.azimuth_offset_deg, guess.kick_deg, guess.cutoff_s,
-                                            guess.max_range_kick_deg)]
+    g = [_col(guess, f, k)[r] for f in _GUESS_FIELDS]
     az = fl.az_aim[r] + g[0]
     d = fl.distance_m[r]
-    tc, kc, az, why, miss = _min_energy(fl, r, az, g[1], win, d, t0=np.clip(g[2], win[:, 0], win[:, 1]))
+    tc, kc, az, why, miss, curv, rate = _min_energy(fl, r, az, g[1], win, d, t0=np.clip(g[2], win[:, 0], win[:, 1]),
+                                                    curv0=g[4], rate0=g[5])
     kmax, rmax = local_max_range(fl, r, az, np.full(r.size, np.nan), g[3], h=0.5 * LOCAL_STEP_DEG)
     nan = np.full(k, np.nan)
-    out = [nan.copy() for _ in range(6)]
-    for o, v in zip(out, (az, kc, tc, rmax, miss, kmax)):
+    out = [nan.copy() for _ in range(8)]
+    for o, v in zip(out, (az, kc, tc, rmax, miss, kmax, curv, rate)):
         o[r] = v
     reason = ["not warm"] * k
     for j, i in enumerate(r):
         reason[i] = None if (why[j] == "" and miss[j] <= HIT_M) else "warm start failed"
-    return _result(out[0], out[1], out[2], out[3], out[4], reason, out[5])
+    return _result(*out[:5], reason, *out[5:])
 
 
 def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
@@ -350,7 +381,7 @@ def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
             reason[i] = (f"with a fixed kick of {kick[i]:g} deg and a full burn it comes down "
                          + (f"{rng[i] / 1e3:.0f} km from the launch point, the aim point is {d[i] / 1e3:.0f} km away"
                             if np.isfinite(rng[i]) else "nowhere (it crashes before burnout)"))
-        return _result(az, kick, cut, rstar, miss, reason, kstar)
+        return _result(az, kick, cut, rstar, miss, reason, kstar, full, full)
     # a first pass along the aim azimuth: delta* and the maximum range (grid, or from a guess's delta*); the
     # azimuth corrected at delta*; the maximum again (from the first delta*: the azimuth moved it little)
     if mode == "min-energy":
@@ -378,6 +409,7 @@ def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
     live = np.flatnonzero(~beyond)
     kick = np.full(k, np.nan)
     miss = np.full(k, np.nan)
+    curv, rate = np.full(k, np.nan), np.full(k, np.nan)
     if mode in ("lofted", "depressed") and live.size:
         r = live
         lo, hi, f_lo, f_hi, why = _branch_bracket(fl, r, az[r], cut[r], d[r], mode)
@@ -392,7 +424,7 @@ def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
         _, _, miss = fl.run(rows, az, np.where(np.isfinite(kick), kick, 45.0), cut)
     elif mode == "min-energy" and live.size:
         r = live
-        tc, kc, az_r, why, miss_r = _min_energy(fl, r, az[r].copy(), kstar[r], win[r], d[r])
+        tc, kc, az_r, why, miss_r, curv[r], rate[r] = _min_energy(fl, r, az[r].copy(), kstar[r], win[r], d[r])
         cut[r], kick[r], az[r], miss[r] = tc, kc, az_r, miss_r
         for j in np.flatnonzero(why != ""):
             reason[r[j]] = why[j]
@@ -404,14 +436,14 @@ def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
         if reason[i] is None and not (miss[i] <= HIT_M):
             reason[i] = (f"the aiming did not converge (the closest impact found is {miss[i] / 1e3:.1f} km from the aim "
                          "point)" if np.isfinite(miss[i]) else "the aiming did not converge")
-    return _result(az, kick, cut, rmax, miss, reason, kmax)
+    return _result(az, kick, cut, rmax, miss, reason, kmax, curv, rate)
 
 
-def _result(az, kick, cut, rmax, miss, reason, kmax) -> StagedAim:
+def _result(az, kick, cut, rmax, miss, reason, kmax, curv, rate) -> StagedAim:
     bad = np.array([r is not None for r in reason], bool)
     nan = np.nan
     return StagedAim(np.where(bad, nan, az % 360.0), np.where(bad, nan, kick), np.where(bad, nan, cut), rmax,
-                     miss, tuple(reason), kmax)
+                     miss, tuple(reason), kmax, np.where(bad, nan, curv), np.where(bad, nan, rate))
 
 
 def _polish_kick(fl, r, kick, az, cut, d, lo, hi):
@@ -501,34 +533,56 @@ ME_POLISH_ITER = 6
 POLISH_M = 0.1 * HIT_M
 
 
-def _min_energy(fl, r, az, k0, win, d, t0=None):
+def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
     """The least cut-off t_c with an impact at the aim point (docs/models.md, The staged model): at that t_c
     the kick maximises the range, so (delta, t_c) solve R(delta, t_c) = d and dR/d delta = 0. From the
     full burn's delta* (k0; or a neighbour's (delta, t_c) = (k0, t0)), Newton rounds alternate a step in delta
     to the range's maximum (central differences) and a step in t_c to the range d (backward difference), the
-    azimuth's fixed point alongside; t_c stays in the last stage's burn `win` (ignition, end). Then the
-    cut-off's last corrections until the impact lies within POLISH_M of the aim point. Returns (t_c, delta,
-    az, why, miss): why a reason where the aim point is nearer than the range with the last stage cut at
-    ignition."""
+    azimuth's fixed point alongside; t_c stays in the last stage's burn `win` (ignition, end). Then chord
+    steps in t_c (one flight each) until the impact lies within POLISH_M of the aim point. With a neighbour's
+    d2R/d delta2 (curv0, m/deg^2) and dR/dt_c (rate0, m/s), the first round flies only delta -+ h (the range
+    at delta and its derivatives from them and those). Returns (t_c, delta, az, why, miss, d2R/d delta2,
+    dR/dt_c): why a reason where the aim point is nearer than the range with the last stage cut at ignition."""
     k = r.size
     t = win[:, 1].copy() if t0 is None else np.asarray(t0, float).copy()
     x = np.asarray(k0, float).copy()
     hk, ht = ME_KICK_H_DEG, ME_CUT_H_S
     why = np.array([""] * k, dtype=object)
     done = np.zeros(k, bool)
-    slope_t = np.full(k, np.nan)  # dR/dt_c at the last round
-    for _ in range(ME_ITER):
+    slope_t = np.full(k, np.nan) if rate0 is None else np.asarray(rate0, float).copy()  # dR/dt_c, last round
+    curv_k = np.full(k, np.nan) if curv0 is None else np.asarray(curv0, float).copy()  # d2R/d delta2
+    carried = np.isfinite(slope_t) & (slope_t > 0) & np.isfinite(curv_k) & (curv_k < 0)
+    for rnd in range(ME_ITER):
         todo = np.flatnonzero(~done)
         if todo.size == 0:
             break
-        rr = r[todo]
-        a, xt, tt = az[todo], x[todo], t[todo]
-        kicks = np.concatenate([xt - hk, xt, xt + hk, xt])
-        cuts = np.concatenate([tt, tt, tt, tt - ht])  # a backward step: t_c may sit at the end of the burn
-        rng, az_i, _ = fl.run(np.tile(rr, 4), np.tile(a, 4), kicks, cuts)
-        rm, r_0, rp, rt = rng.reshape(4, todo.size)
-        az[todo] = a + np.nan_to_num(_turn(fl.az_aim[rr], az_i[todo.size:2 * todo.size]))
-        curv = (rp - 2.0 * r_0 + rm) / hk**2
+        two = carried[todo] if rnd == 0 else np.zeros(todo.size, bool)
+        rm, r_0, rp, rt, az_m = (np.empty(todo.size) for _ in range(5))
+        for sel, m in ((~two, 4), (two, 2)):
+            j = np.flatnonzero(sel)
+            if j.size == 0:
+                continue
+            rr, a, xt, tt = r[todo[j]], az[todo[j]], x[todo[j]], t[todo[j]]
+            if m == 4:
+                kicks = np.concatenate([xt - hk, xt, xt + hk, xt])
+                cuts = np.concatenate([tt, tt, tt, tt - ht])  # a backward step: t_c may sit at the end of the burn
+            else:
+                kicks, cuts = np.concatenate([xt - hk, xt + hk]), np.concatenate([tt, tt])
+            rng, az_i, _ = fl.run(np.tile(rr, m), np.tile(a, m), kicks, cuts)
+            rng, az_i = rng.reshape(m, j.size), az_i.reshape(m, j.size)
+            if m == 4:
+                rm[j], r_0[j], rp[j], rt[j] = rng
+                az_m[j] = az_i[1]
+            else:
+                cj = curv_k[todo[j]]
+                rm[j], rp[j] = rng
+                r_0[j] = 0.5 * (rng[0] + rng[1]) - 0.5 * cj * hk**2
+                rt[j] = r_0[j] - slope_t[todo[j]] * ht
+                az_m[j] = 0.5 * (az_i[0] + az_i[1])
+        rr, a, xt, tt = r[todo], az[todo], x[todo], t[todo]
+        az[todo] = a + np.nan_to_num(_turn(fl.az_aim[rr], az_m))
+        curv = np.where(two, curv_k[todo], (rp - 2.0 * r_0 + rm) / hk**2)
+        curv_k[todo] = curv
         slope = (rp - rm) / (2.0 * hk)
         dk = np.where(curv < 0, -slope / np.where(curv < 0, curv, -1.0), np.sign(slope) * hk)
         x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -0.2, 0.2), 0.0, 90.0)
@@ -560,4 +614,4 @@ def _min_energy(fl, r, az, k0, win, d, t0=None):
                           win[todo, 0], win[todo, 1])
     if todo.size:  # the last correction's flight
         miss[todo] = fl.run(r[todo], az[todo], x[todo], t[todo])[2]
-    return t, x, az, why, miss
+    return t, x, az, why, miss, curv_k, slope_t

@@ -24,7 +24,7 @@ from shieldlab.threat import aim, staged_aim
 
 BETWEEN_REL_TOL = aim.BETWEEN_REL_TOL  # an aim point is between two others if the detour through it is below 1 %
 STRIDES = (64, 16, 4)  # aim.warm_levels' strides: a staged pair aimed from scratch costs ~4 warm ones
-_FIELDS = ("azimuth0_deg", "kick_deg", "cutoff_s", "max_range_m", "miss_m", "max_range_kick_deg")
+_FIELDS = staged_aim._AIM_FIELDS
 
 
 def _dependencies(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,13 +95,13 @@ def aim_staged_pairs(scenario: Scenario, earth: Earth, pairs) -> staged_aim.Stag
             guess = _guess(earth, q, out, reason, solved, ks, ix, dep[ix], geo_az)
         sol = aim_staged(earth, scenario.missiles, q.take(ix), guess)
         for f in _FIELDS:
-            out[f][ix] = getattr(sol, f)
+            out[f][ix] = staged_aim._col(sol, f, ix.size)
         for j, i in enumerate(ix):
             reason[i] = sol.reason[j]
         solved[ix] = True
     rows = np.searchsorted(ks, want)[back]
     return staged_aim.StagedAim(*(out[f][rows] for f in _FIELDS[:5]), tuple(reason[i] for i in rows),
-                                out["max_range_kick_deg"][rows])
+                                *(out[f][rows] for f in _FIELDS[5:]))
 
 
 def _guess(earth, q, out, reason, solved, ks, ix, dep, geo_az) -> staged_aim.StagedGuess:
@@ -130,4 +130,5 @@ def _guess(earth, q, out, reason, solved, ks, ix, dep, geo_az) -> staged_aim.Sta
         return np.where(has_b | has_a, x_ix, np.nan)
 
     return staged_aim.StagedGuess(*(interpolate(x, hit) for x in (off, out["kick_deg"], out["cutoff_s"])),
-                                  interpolate(out["max_range_kick_deg"], has_kmax))
+                                  interpolate(out["max_range_kick_deg"], has_kmax),
+                                  *(interpolate(out[f], hit) for f in ("range_curvature", "range_rate_m_s")))
