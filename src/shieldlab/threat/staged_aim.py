@@ -108,6 +108,14 @@ PARABOLA_ITER = 40
 # is within a metre of the range (tests/test_staged_aim_speed.py compares it with a tight search)
 VERTEX_TOL_DEG = 0.02
 VERTEX_SPAN_DEG = 0.25
+# every kick step and tolerance above (and of the min-energy rounds) is for kicks of KICK_SCALE_DEG and more; below,
+# they shrink with the kick (a weak booster's best kick can be under a degree, where its range is sharply peaked)
+KICK_SCALE_DEG = 20.0
+
+
+def _kscale(kick_deg):
+    """The factor of the kick steps and tolerances at these kicks (see KICK_SCALE_DEG)."""
+    return np.clip(np.nan_to_num(np.asarray(kick_deg, float), nan=KICK_SCALE_DEG) / KICK_SCALE_DEG, 1e-3, 1.0)
 LOCAL_STEP_DEG = 0.1  # half-width of the first bracket of a local search from a nearby kick
 LOCAL_EXPAND = 8  # doublings of a local bracket before falling back to the grid
 
@@ -156,10 +164,12 @@ def _parabolic_max(flights, rows, az, cutoff, a, b, c, fa, fb, fc, tol_deg=KICK_
         gold = np.where(B - A > Cc - B, B - (1.0 - INVPHI) * (B - A), B + (1.0 - INVPHI) * (Cc - B))
         use_gold = ~np.isfinite(u) | (u <= A) | (u >= Cc) | (slow[todo] >= 2)
         u = np.where(use_gold, gold, u)
-        conv = ~use_gold & (np.abs(u - B) < tol_deg)
+        sc = _kscale(B)
+        conv = ~use_gold & (np.abs(u - B) < tol_deg * sc)
         # a vertex within VERTEX_TOL_DEG of the best kick, of a parabola through flights at most VERTEX_SPAN_DEG
         # apart (real ones: no crash, not the vertical shot): taken with the parabola's value
-        near = (~use_gold & ~conv & (np.abs(u - B) < VERTEX_TOL_DEG) & (Cc - A <= VERTEX_SPAN_DEG) & (FA > 0) & (FC > 0)
+        near = (~use_gold & ~conv & (np.abs(u - B) < VERTEX_TOL_DEG * sc) & (Cc - A <= VERTEX_SPAN_DEG * sc) & (FA > 0)
+                & (FC > 0)
                 & (A > 0))
         if near.any():
             j = todo[near]
@@ -187,7 +197,7 @@ def _parabolic_max(flights, rows, az, cutoff, a, b, c, fa, fb, fc, tol_deg=KICK_
         nfb = np.where(better, fu, FB)
         a[todo], b[todo], c[todo], fa[todo], fb[todo], fc[todo] = na, nb, nc, nfa, nfb, nfc
         slow[todo] = np.where(nc - na > 0.5 * width, slow[todo] + 1, 0)
-        done[todo] |= (nc - na) < tol_deg
+        done[todo] |= (nc - na) < tol_deg * _kscale(nb)
     return b, fb
 
 
@@ -196,8 +206,8 @@ def local_max_range(flights: _Flights, rows, az, cutoff, k0, h=LOCAL_STEP_DEG, t
     azimuth): the bracket k0 -+ h, moved uphill (its step doubled) until it holds the maximum, then parabolic
     interpolation; threats whose bracket is not found within LOCAL_EXPAND moves get the grid search."""
     k = rows.size
-    k0 = np.clip(np.asarray(k0, float), h, 90.0 - h)
-    hh = np.full(k, float(h))
+    hh = h * _kscale(k0)
+    k0 = np.clip(np.asarray(k0, float), hh, 90.0 - hh)
     a, b, c = k0 - hh, k0, k0 + hh
     f = _ranges(flights, np.tile(rows, 3), np.tile(az, 3), np.concatenate([a, b, c]), np.tile(cutoff, 3))
     fa, fb, fc = f.reshape(3, k)
@@ -546,7 +556,7 @@ def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
     k = r.size
     t = win[:, 1].copy() if t0 is None else np.asarray(t0, float).copy()
     x = np.asarray(k0, float).copy()
-    hk, ht = ME_KICK_H_DEG, ME_CUT_H_S
+    ht = ME_CUT_H_S
     why = np.array([""] * k, dtype=object)
     done = np.zeros(k, bool)
     slope_t = np.full(k, np.nan) if rate0 is None else np.asarray(rate0, float).copy()  # dR/dt_c, last round
@@ -558,16 +568,18 @@ def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
             break
         two = carried[todo] if rnd == 0 else np.zeros(todo.size, bool)
         rm, r_0, rp, rt, az_m = (np.empty(todo.size) for _ in range(5))
+        sc = _kscale(x[todo])
+        hk = ME_KICK_H_DEG * sc
         for sel, m in ((~two, 4), (two, 2)):
             j = np.flatnonzero(sel)
             if j.size == 0:
                 continue
-            rr, a, xt, tt = r[todo[j]], az[todo[j]], x[todo[j]], t[todo[j]]
+            rr, a, xt, tt, hj = r[todo[j]], az[todo[j]], x[todo[j]], t[todo[j]], hk[j]
             if m == 4:
-                kicks = np.concatenate([xt - hk, xt, xt + hk, xt])
+                kicks = np.concatenate([xt - hj, xt, xt + hj, xt])
                 cuts = np.concatenate([tt, tt, tt, tt - ht])  # a backward step: t_c may sit at the end of the burn
             else:
-                kicks, cuts = np.concatenate([xt - hk, xt + hk]), np.concatenate([tt, tt])
+                kicks, cuts = np.concatenate([xt - hj, xt + hj]), np.concatenate([tt, tt])
             rng, az_i, _ = fl.run(np.tile(rr, m), np.tile(a, m), kicks, cuts)
             rng, az_i = rng.reshape(m, j.size), az_i.reshape(m, j.size)
             if m == 4:
@@ -576,7 +588,7 @@ def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
             else:
                 cj = curv_k[todo[j]]
                 rm[j], rp[j] = rng
-                r_0[j] = 0.5 * (rng[0] + rng[1]) - 0.5 * cj * hk**2
+                r_0[j] = 0.5 * (rng[0] + rng[1]) - 0.5 * cj * hj**2
                 rt[j] = r_0[j] - slope_t[todo[j]] * ht
                 az_m[j] = 0.5 * (az_i[0] + az_i[1])
         rr, a, xt, tt = r[todo], az[todo], x[todo], t[todo]
@@ -585,17 +597,19 @@ def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
         curv_k[todo] = curv
         slope = (rp - rm) / (2.0 * hk)
         dk = np.where(curv < 0, -slope / np.where(curv < 0, curv, -1.0), np.sign(slope) * hk)
-        x[todo] = np.clip(xt + np.clip(np.nan_to_num(dk), -0.2, 0.2), 0.0, 90.0)
+        # a step of at most 0.2 deg, and within half to twice the kick (small kicks)
+        x[todo] = np.clip(xt + np.nan_to_num(dk), np.maximum(xt - 0.2, 0.5 * xt), np.minimum(xt + 0.2, 2.0 * xt))
+        x[todo] = np.clip(x[todo], 0.0, 90.0)
         r_t = (r_0 - rt) / ht
         slope_t[todo] = r_t
         dt = np.where(r_t > 0, (d[todo] - r_0) / np.where(r_t > 0, r_t, 1.0), 0.0)
         t[todo] = np.clip(tt + np.nan_to_num(dt), win[todo, 0], win[todo, 1])
-        at_ignition = (tt <= win[todo, 0]) & (r_0 > d[todo] + RANGE_TOL_M) & (np.abs(dk) < 1e-3)
+        at_ignition = (tt <= win[todo, 0]) & (r_0 > d[todo] + RANGE_TOL_M) & (np.abs(dk) < 1e-3 * sc)
         for j in np.flatnonzero(at_ignition):
             why[todo[j]] = (f"the aim point ({d[todo[j]] / 1e3:.0f} km) is nearer than the missile's range with its "
                             f"last stage cut off at ignition ({r_0[j] / 1e3:.0f} km): no min-energy trajectory; give "
                             "trajectory = \"lofted\" or \"depressed\"")
-        done[todo] = at_ignition | ((np.abs(r_0 - d[todo]) < ME_RANGE_TOL_M) & (np.abs(dk) < ME_KICK_TOL_DEG))
+        done[todo] = at_ignition | ((np.abs(r_0 - d[todo]) < ME_RANGE_TOL_M) & (np.abs(dk) < ME_KICK_TOL_DEG * sc))
     # the cut-off's last corrections: chord steps with the last round's dR/dt_c
     miss = np.full(k, np.nan)
     todo = np.flatnonzero(why == "")
