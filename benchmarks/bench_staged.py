@@ -8,9 +8,10 @@ The engage time is that of shieldlab.api.engage on the one [[threats]] entry of 
 compiled and loaded, process start-up not included), the median of --engage-runs runs. The coverage times are
 those of `--pairs` contiguous pairs (as a coverage run evaluates them: neighbours warm-start each other),
 evaluated in chunks as a coverage run cuts them, on --workers processes started and warmed up before the clock
-starts; the staged scenario is bench.toml with the catalog's staged ss-27-class as the coverage missile. Both
-are also counted in work (staged flights: the compiled ascent + free flight of one trajectory), since timings
-on a shared machine vary; the load average is printed.
+starts; the staged scenario is bench.toml with the catalog's staged ss-27-class as the coverage missile. Since
+timings on a shared machine vary, both are also counted in work: staged flights (the compiled ascent + free
+flight of one trajectory) and the workers' CPU time per pair (the pairs/min that CPU time gives on free cores);
+the load average is printed.
 """
 
 from __future__ import annotations
@@ -53,13 +54,17 @@ def _noop(_):
 
 
 def _evaluate(sc, chunk, tables):
-    """evaluate_chunk, with the staged flights it took."""
+    """evaluate_chunk, with the staged flights it took and the CPU time of its process (s)."""
     _COUNT["flights"] = 0
-    return cov.evaluate_chunk(sc, chunk, tables), _COUNT["flights"]
+    t = time.process_time()
+    res = cov.evaluate_chunk(sc, chunk, tables)
+    return res, _COUNT["flights"], time.process_time() - t
 
 
 def _pairs_per_min(sc, n, workers, start):
-    """Pairs per minute of n contiguous pairs from `start` on `workers` processes, and staged flights per pair."""
+    """Pairs per minute of n contiguous pairs from `start` on `workers` processes (wall clock), staged flights per
+    pair, and CPU seconds per pair (summed over the workers: on a loaded machine, 60 * workers / CPU per pair is
+    what the workers would do on free cores)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -73,7 +78,7 @@ def _pairs_per_min(sc, n, workers, start):
         t = time.perf_counter()
         out = list(ex.map(_evaluate, [sc] * len(chunks), chunks, [tables] * len(chunks)))
         dt = time.perf_counter() - t
-    return 60.0 * n / dt, sum(f for _, f in out) / n
+    return 60.0 * n / dt, sum(f for _, f, _ in out) / n, sum(c for _, _, c in out) / n
 
 
 def main():
@@ -95,7 +100,8 @@ def main():
         res = api.engage(sc)
         times.append(time.perf_counter() - t)
     fl = res.flights
-    print(f"staged engage ({sc.threats[0].missile}, {fl.cutoff_s[0]:.1f} s cut-off, {fl.ground_range_m[0] / 1e3:.0f} km): "
+    print(f"staged engage ({sc.threats[0].missile}, {fl.cutoff_s[0]:.1f} s cut-off, "
+          f"{fl.ground_range_m[0] / 1e3:.0f} km): "
           f"{statistics.median(times):.3f} s median ({min(times):.3f}-{max(times):.3f} s, {a.engage_runs} runs), "
           f"{_COUNT['flights']} staged flights")
     K.fly_batch = _fly_batch
@@ -106,9 +112,11 @@ def main():
     n = min(a.pairs, n_all - start)
     for _ in range(a.repeat):
         for name, s in (("staged min-energy", sc), ("burnout min-energy", burn)):
-            ppm, fpp = _pairs_per_min(s, n, a.workers, start)
+            ppm, fpp, cpu = _pairs_per_min(s, n, a.workers, start)
             work = f", {fpp:.1f} staged flights per pair" if fpp else ""
-            print(f"coverage, {name}: {ppm:,.0f} pairs/min ({n} contiguous pairs, {a.workers} worker(s){work})")
+            print(f"coverage, {name}: {ppm:,.0f} pairs/min wall ({n} contiguous pairs, {a.workers} worker(s){work}); "
+                  f"CPU {cpu * 1e3:.2f} ms per pair, i.e. {60.0 * a.workers / cpu:,.0f} pairs/min on {a.workers} free "
+                  "cores")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

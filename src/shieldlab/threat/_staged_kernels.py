@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from shieldlab._jit import njit, prange
-from shieldlab.atmosphere import TOP_GEOMETRIC_M, density_kg_m3
+from shieldlab.atmosphere import TOP_GEOMETRIC_M, density_fast_kg_m3
 from shieldlab.earth._kernels import altitude_rate, geodetic_sin_cos_alt, gravity
 from shieldlab.freeflight import inertial_to_ecef
 
@@ -74,7 +74,7 @@ def _density_at(x, y, z, params):
     h = radial_altitude(x, y, z, params)
     if h > TOP_GEOMETRIC_M:
         return 0.0
-    return density_kg_m3(h)
+    return density_fast_kg_m3(h)
 
 
 @njit

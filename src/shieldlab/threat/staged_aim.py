@@ -444,8 +444,8 @@ def _solve_cold(fl, mode, kick_deg, cutoff_window_s, guess) -> StagedAim:
     kmax, rmax = local_max_range(fl, rows, az, full, kstar, h=0.5 * LOCAL_STEP_DEG)
     for i in range(k):
         if reason[i] is None and not (miss[i] <= HIT_M):
-            reason[i] = (f"the aiming did not converge (the closest impact found is {miss[i] / 1e3:.1f} km from the aim "
-                         "point)" if np.isfinite(miss[i]) else "the aiming did not converge")
+            reason[i] = (f"the aiming did not converge (the closest impact found is {miss[i] / 1e3:.1f} km from the "
+                         "aim point)" if np.isfinite(miss[i]) else "the aiming did not converge")
     return _result(az, kick, cut, rmax, miss, reason, kmax, curv, rate)
 
 
@@ -530,8 +530,9 @@ def _branch_bracket(fl, r, az, cut, d, mode):
 
 
 ME_ITER = 12  # Newton rounds of the min-energy solution
-ME_KICK_H_DEG = 0.02  # finite-difference steps in the kick and the cut-off time (the kick's: a curvature of ~10 m of range
-# over +-0.02 deg, well above the cm-level steps of the range as the integration's step pattern changes with the kick)
+# finite-difference steps in the kick and the cut-off time (the kick's: a curvature of ~10 m of range over +-0.02 deg,
+# well above the cm-level steps of the range as the integration's step pattern changes with the kick)
+ME_KICK_H_DEG = 0.02
 ME_CUT_H_S = 0.05
 # the Newton rounds end once the kick's step is below ME_KICK_TOL_DEG (a Newton step on the range's nearly
 # parabolic top: the kick after it is within ~1e-3 deg of the maximum, where the range is flat: well under a metre
@@ -624,8 +625,8 @@ def _min_energy(fl, r, az, k0, win, d, t0=None, curv0=None, rate0=None):
             break
         az[todo] = az[todo] + np.nan_to_num(_turn(fl.az_aim[r[todo]], az_i))
         r_t = slope_t[todo]
-        t[todo] = np.clip(t[todo] + np.nan_to_num(np.where(r_t > 0, (d[todo] - rng) / np.where(r_t > 0, r_t, 1.0), 0.0)),
-                          win[todo, 0], win[todo, 1])
+        step = np.where(r_t > 0, (d[todo] - rng) / np.where(r_t > 0, r_t, 1.0), 0.0)
+        t[todo] = np.clip(t[todo] + np.nan_to_num(step), win[todo, 0], win[todo, 1])
     if todo.size:  # the last correction's flight
         miss[todo] = fl.run(r[todo], az[todo], x[todo], t[todo])[2]
     return t, x, az, why, miss, curv_k, slope_t

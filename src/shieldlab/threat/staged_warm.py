@@ -113,8 +113,10 @@ def _guess(earth, q, out, reason, solved, ks, ix, dep, geo_az) -> staged_aim.Sta
     hit = exists & np.array([reason[p] is None for p in pos.ravel()], bool).reshape(pos.shape)
     has_kmax = exists & np.isfinite(out["max_range_kick_deg"][pos])
     b, a = pos[:, 0], pos[:, 1]
-    same = lambda j: ((q.launch_lat_deg[j] == q.launch_lat_deg[ix]) & (q.launch_lon_deg[j] == q.launch_lon_deg[ix])  # noqa: E731
-                      & (q.launch_alt_m[j] == q.launch_alt_m[ix]))
+    def same(j):
+        return ((q.launch_lat_deg[j] == q.launch_lat_deg[ix]) & (q.launch_lon_deg[j] == q.launch_lon_deg[ix])
+                & (q.launch_alt_m[j] == q.launch_alt_m[ix]))
+
     same_b, same_a = same(b), same(a)
     _, d_bi = geodesic.inverse(earth, q.aim_lat_deg[b], q.aim_lon_deg[b], q.aim_lat_deg[ix], q.aim_lon_deg[ix])
     _, d_ia = geodesic.inverse(earth, q.aim_lat_deg[ix], q.aim_lon_deg[ix], q.aim_lat_deg[a], q.aim_lon_deg[a])
