@@ -1,4 +1,5 @@
-"""Aiming staged threats (docs/models.md, Trajectories of staged missiles; Staged flight: numerical methods), for many threats at once.
+"""Aiming staged threats (docs/models.md, Trajectories of staged missiles; Staged flight: numerical methods), for
+many threats at once.
 
 The unknowns are the launch azimuth alpha0, the kick angle delta and, for `min-energy`, the cut-off time
 t_c of the last stage. A flight is a call of `impacts(az_deg, kick_deg, cutoff_s)` (arrays over the k
@@ -9,11 +10,13 @@ e.g. a crash before burnout). Each solver works on all k threats at once (one ba
   every evaluation; the Earth's rotation and J2 turn the path by a slowly varying angle, so this
   converges in a few steps alongside the other unknowns;
 - the ground range against delta (full burn) rises from a vertical shot to its maximum at delta* and
-  falls beyond it: `max_range` finds delta* by golden-section search; `lofted` solves range = d on
-  (0, delta*], `depressed` on [delta*, 90) (regula falsi, Illinois variant);
-- `min-energy`: for a cut-off t_c the greatest range over delta is R*(t_c), increasing in t_c; the least
-  t_c with R*(t_c) = d is found by regula falsi in t_c over the last stage's burn, each R* by golden
-  section in delta.
+  falls beyond it: `max_range` finds delta* on a grid of kicks, then by successive parabolic interpolation
+  (`local_max_range` from a kick known to be near it); `lofted` solves range = d on (0, delta*],
+  `depressed` on [delta*, 90) (regula falsi, Illinois variant);
+- `min-energy`: at the least cut-off t_c with an impact at the aim point the kick maximises the range, so
+  (delta, t_c) solve range = d and d range / d delta = 0: Newton rounds, then chord steps in t_c (`_min_energy`);
+- a `StagedGuess` (a neighbouring coverage pair's solution, threat/staged_warm.py) starts min-energy threats
+  there; those it does not bring to a hit are aimed again from scratch.
 
 An aim point is hit when the impact lies within HIT_M of it (the models' 100 m). Threats beyond the
 maximum range, or too close for the mode, get NaN results and a reason (see `StagedAim.reason`).
