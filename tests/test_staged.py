@@ -255,3 +255,26 @@ def test_free_flights_longer_than_the_first_node_capacity(monkeypatch):
     np.testing.assert_array_equal(short.node_count, full.node_count)
     assert full.node_count[0] > 400.0 // full.step_s + 3 > full.node_count[1]  # only the first is flown again
     np.testing.assert_array_equal(short.nodes, full.nodes)
+
+
+# the radial altitude of the drag's density (threat/_staged_kernels.py, its bound's derivation): above the geodetic
+# altitude by at most (1 / cos(d) - 1) h + (h d)^2 / (2 rho), d = e2 / (2 sqrt(1 - e2)), rho = b^2 / a
+RADIAL_ALT_BOUND_M = 0.5  # at the atmosphere's top (86 km)
+
+
+def test_radial_altitude_of_the_density_is_within_its_bound():
+    from shieldlab.threat._staged_kernels import radial_altitude
+
+    a, e2 = WGS84.a_m, WGS84.e2
+    b = a * math.sqrt(1.0 - e2)
+    d = e2 / (2.0 * math.sqrt(1.0 - e2))
+    lat = np.linspace(-90.0, 90.0, 721)
+    for h in (0.0, 1e3, 11e3, 40e3, 86e3):
+        r = frames.geodetic_to_ecef(WGS84, lat, 0.0 * lat + 37.0, h)
+        hr = np.array([radial_altitude(x, y, z, WGS84.kernel_params) for x, y, z in r])
+        bound = (1.0 / math.cos(d) - 1.0) * h + (h * d) ** 2 / (2.0 * b * b / a) + 1e-6
+        assert np.all(hr - h >= -1e-6)
+        assert np.max(hr - h) <= bound
+        if h > 0:
+            assert np.max(hr - h) >= 0.5 * bound  # the bound is nearly reached at 45 deg (not a loose one)
+    assert (1.0 / math.cos(d) - 1.0) * 86e3 + (86e3 * d) ** 2 / (2.0 * b * b / a) < RADIAL_ALT_BOUND_M

@@ -11,6 +11,8 @@ below 80 km and differs from it by less than 0.05 % between 80 and 86 km (the mo
 pressure and density are exact to the standard at every altitude up to 86 km.
 
 `density_kg_m3` is a compiled scalar function for the kernels; `us1976` is its numpy twin for tests and docs.
+`density_fast_kg_m3` (the staged kernels' drag) interpolates ln(density) linearly in a table every
+DENSITY_TABLE_STEP_M: within 1e-4 of `density_kg_m3` (tests/test_atmosphere.py), one exp instead of a pow.
 """
 
 from __future__ import annotations
@@ -90,3 +92,24 @@ def us1976(h_m):
     rho = p * M0_KG_MOL / (R_STAR_J_MOL_K * t)
     above = h > TOP_GEOMETRIC_M
     return np.where(above, np.nan, t), np.where(above, np.nan, p), np.where(above, 0.0, rho)
+
+
+DENSITY_TABLE_STEP_M = 10.0
+# ln(density) every DENSITY_TABLE_STEP_M from 0 to 86 km (and one step beyond, for the last interval)
+_LN_RHO = np.log(us1976(np.minimum(np.arange(0.0, TOP_GEOMETRIC_M + 2 * DENSITY_TABLE_STEP_M, DENSITY_TABLE_STEP_M),
+                                   TOP_GEOMETRIC_M))[2])
+_LN_RHO_SLOPE = np.diff(_LN_RHO) / DENSITY_TABLE_STEP_M
+_INV_STEP = 1.0 / DENSITY_TABLE_STEP_M
+
+
+@njit
+def density_fast_kg_m3(h_m):
+    """`density_kg_m3` by linear interpolation of ln(density) in a table (within 1e-4 of it; below 0 m the lowest
+    layer is continued exactly)."""
+    if h_m > TOP_GEOMETRIC_M:
+        return 0.0
+    if h_m < 0.0:
+        return density_kg_m3(h_m)
+    x = h_m * _INV_STEP
+    i = int(x)
+    return math.exp(_LN_RHO[i] + _LN_RHO_SLOPE[i] * (h_m - i * DENSITY_TABLE_STEP_M))

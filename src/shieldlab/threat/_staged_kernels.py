@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from shieldlab._jit import njit, prange
-from shieldlab.atmosphere import TOP_GEOMETRIC_M, density_kg_m3
+from shieldlab.atmosphere import TOP_GEOMETRIC_M, density_fast_kg_m3
 from shieldlab.earth._kernels import altitude_rate, geodetic_sin_cos_alt, gravity
 from shieldlab.freeflight import inertial_to_ecef
 
@@ -43,15 +43,53 @@ G0_M_S2 = 9.80665  # standard gravity, for specific impulse
 CRASH_TOL_M = 1e-3  # below the ground level by more than this: crashed
 
 
+# The air density needs the geodetic altitude h at every RK4 stage below the atmosphere's top. It is taken as the
+# *radial* altitude h_r = |r| - R(phi_c): the distance from the ellipsoid along the line to the Earth's centre,
+# R(phi_c) = b / sqrt(1 - e2 cos^2 phi_c) the ellipsoid's radius at the point's geocentric latitude phi_c (two
+# square roots, no iteration). Bound: the radial line leaves the ellipsoid at an angle d from the normal through
+# the point, d <= max |geodetic - geocentric latitude| = e2 / (2 sqrt(1 - e2)) = 3.37e-3 rad on WGS 84; against
+# the tangent plane at the normal's foot the radial line is h / cos(d) long, and the ellipsoid's curvature adds
+# s^2 / (2 rho) with s = h tan(d) and rho >= b^2 / a: so 0 <= h_r - h <= h (1 / cos(d) - 1) + (h d)^2 / (2 rho)
+# <= 5.7e-6 h + 1e-9 h^2/m: under 0.5 m at the top (86 km), i.e. under 1e-4 of the density (scale height >= 5 km).
+# tests/test_staged.py checks the bound against the exact altitude.
+
+
+@njit
+def radial_altitude(x, y, z, params):
+    """The radial altitude h_r (m; see above) of a point: within 0.5 m (above) of the geodetic altitude below
+    86 km."""
+    a = params[0]
+    e2 = params[1]
+    r2 = x * x + y * y + z * z
+    r = math.sqrt(r2)
+    if r == 0.0:
+        return -a
+    cos2 = (x * x + y * y) / r2  # cos^2 of the geocentric latitude
+    return r - a * math.sqrt((1.0 - e2) / (1.0 - e2 * cos2))
+
+
 @njit
 def _density_at(x, y, z, params):
-    """Air density at an inertial (or ECEF) point; the geodetic altitude is only computed where the cheap bound
-    altitude >= |r| - a leaves it below the atmosphere's top."""
-    r = math.sqrt(x * x + y * y + z * z)
-    if r - params[0] > TOP_GEOMETRIC_M:
+    """Air density at an inertial (or ECEF) point, at its radial altitude (see `radial_altitude`)."""
+    h = radial_altitude(x, y, z, params)
+    if h > TOP_GEOMETRIC_M:
         return 0.0
-    _, _, alt = geodetic_sin_cos_alt(x, y, z, params, 1)
-    return density_kg_m3(alt)
+    return density_fast_kg_m3(h)
+
+
+@njit
+def _alt_rate(x, y, z, vx, vy, vz, params):
+    """Geodetic altitude and its rate (earth._kernels.altitude_rate) with one Bowring step: sub-millimetre at
+    the ground, well under a metre below 5,000 km; used in the free flight's substeps in the atmosphere."""
+    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params, 1)
+    p = math.sqrt(x * x + y * y)
+    if p > 0.0:
+        nx = cl * x / p
+        ny = cl * y / p
+    else:
+        nx = 0.0
+        ny = 0.0
+    return alt, vx * nx + vy * ny + vz * sl
 
 
 @njit
@@ -360,7 +398,7 @@ def fly_one(r_launch, up_launch, aim, veh, stages, nst, params, ug, h_pow, node_
             for q in range(nsub):
                 tq = tj + q * hs
                 e = _free_step(tq, s, hs, kfree, u0, params, ug)
-                alt1, rate1 = altitude_rate(e[0], e[1], e[2], e[3], e[4], e[5], params)
+                alt1, rate1 = _alt_rate(e[0], e[1], e[2], e[3], e[4], e[5], params)
                 if rate > 0.0 >= rate1:
                     dt = _refine_free(tq, s, hs, kfree, u0, params, ug, 1)
                     a = _free_step(tq, s, dt, kfree, u0, params, ug)

@@ -114,8 +114,13 @@ def threats_for_pairs(scenario: Scenario, earth: Earth, pairs, warm: bool = True
     """Aim and fly the [coverage] pairs numbered `pairs`. `warm`: aimed in warm-start blocks
     (`aim_pairs`, the results of a coverage run); else each on its own (as a [[threats]] entry)."""
     request = request_for_pairs(scenario, pairs, warm=False)
-    staged = isinstance(scenario.missiles[scenario.coverage.missile], StagedMissileType)  # aimed by staged_build
-    aimed = aim_pairs(scenario, earth, pairs) if warm and not staged else None
+    staged = isinstance(scenario.missiles[scenario.coverage.missile], StagedMissileType)
+    if staged:  # warm starts of their own (threat/staged_warm.py)
+        from shieldlab.threat.staged_warm import aim_staged_pairs
+
+        aimed = aim_staged_pairs(scenario, earth, pairs) if warm else None
+        return build(earth, scenario.missiles, request, staged_aimed=aimed)
+    aimed = aim_pairs(scenario, earth, pairs) if warm else None
     return build(earth, scenario.missiles, request, aimed=aimed)
 
 
@@ -224,11 +229,12 @@ def _problem(missiles: dict, q: ThreatRequest, ix=None) -> aim.AimProblem:
 
 
 def build(earth: Earth, missiles: dict, request: ThreatRequest,
-          aimed: aim.AimSolution | None = None) -> FlownThreats:
+          aimed: aim.AimSolution | None = None, staged_aimed=None) -> FlownThreats:
     """Aim every aimed threat of the request (by mode, all at once), then fly them all. `missiles`: the
     missile types by name. Threats that cannot be aimed get an `error` and NaN results. `aimed`: the
     aiming solution of every threat of the request, already computed (`aim_pairs`; burnout types).
-    Threats of staged types are aimed and flown by threat/staged_build.py."""
+    Threats of staged types are aimed and flown by threat/staged_build.py (`staged_aimed`: their aiming,
+    threat/staged_warm.py `aim_staged_pairs`, when every threat of the request is of a staged type)."""
     q = request
     staged = np.array([isinstance(missiles[m], StagedMissileType) for m in q.missile], bool)
     if not staged.any():
@@ -236,7 +242,9 @@ def build(earth: Earth, missiles: dict, request: ThreatRequest,
     from shieldlab.threat.staged_build import build_staged
 
     rows_b, rows_s = np.flatnonzero(~staged), np.flatnonzero(staged)
-    parts = [(rows_s, build_staged(earth, missiles, q.take(rows_s)))]
+    if staged_aimed is not None and rows_s.size != q.n:
+        raise ValueError("build: staged_aimed needs a request of staged threats only")
+    parts = [(rows_s, build_staged(earth, missiles, q.take(rows_s), aimed=staged_aimed))]
     if rows_b.size:
         parts.append((rows_b, _build_burnout(earth, missiles, q.take(rows_b),
                                              None if aimed is None else aim.take(aimed, rows_b))))

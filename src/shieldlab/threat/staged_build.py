@@ -21,13 +21,33 @@ from shieldlab.threat.trajectory import FlownThreats
 _DUMMY_AZ_DEG, _DUMMY_KICK_DEG = 0.0, 45.0
 
 
-def build_staged(earth: Earth, missiles: dict, q) -> FlownThreats:
-    """Aim and fly the threats of ThreatRequest q, all of staged missile types."""
-    n = q.n
+def _vehicles(missiles: dict, q):
     types = [missiles[m] for m in q.missile]
     names = sorted({t.name for t in types})
     table = staged.StagedVehicles.from_types([missiles[m] for m in names])
-    veh = table.take(np.array([names.index(t.name) for t in types], np.int64))
+    return types, table.take(np.array([names.index(t.name) for t in types], np.int64))
+
+
+def aim_staged(earth: Earth, missiles: dict, q, guess: staged_aim.StagedGuess | None = None) -> staged_aim.StagedAim:
+    """Aim every threat of ThreatRequest q (all aimed, of staged types, in one trajectory mode) from `guess`
+    (rows NaN: none; see staged_aim.solve)."""
+    _, v = _vehicles(missiles, q)
+    lat, lon, alt = q.launch_lat_deg, q.launch_lon_deg, q.launch_alt_m
+
+    def impacts(rows, a, k, c):
+        f = staged.fly(earth, v.take(rows), lat[rows], lon[rows], alt[rows], a, k, c, want_nodes=False)
+        return f.impact_lat_deg, f.impact_lon_deg
+
+    win = np.stack([v.last_ignition_s, v.full_burn_time_s], axis=1)
+    return staged_aim.solve(earth, impacts, lat, lon, q.aim_lat_deg, q.aim_lon_deg, q.mode[0], kick_deg=q.kick_deg,
+                            cutoff_window_s=win, guess=guess)
+
+
+def build_staged(earth: Earth, missiles: dict, q, aimed: staged_aim.StagedAim | None = None) -> FlownThreats:
+    """Aim and fly the threats of ThreatRequest q, all of staged missile types. `aimed`: the aiming of every
+    threat of q, already computed (threat/staged_warm.py, coverage pairs)."""
+    n = q.n
+    types, veh = _vehicles(missiles, q)
     lat, lon, alt = q.launch_lat_deg, q.launch_lon_deg, q.launch_alt_m
     az = q.azimuth_deg.copy()
     kick = q.kick_deg.copy()
@@ -39,15 +59,12 @@ def build_staged(earth: Earth, missiles: dict, q) -> FlownThreats:
         groups.setdefault(q.mode[i], []).append(i)
     for mode, members in groups.items():
         ix = np.array(members, np.int64)
-        v = veh.take(ix)
-
-        def impacts(rows, a, k, c, v=v, ix=ix):
-            f = staged.fly(earth, v.take(rows), lat[ix][rows], lon[ix][rows], alt[ix][rows], a, k, c, want_nodes=False)
-            return f.impact_lat_deg, f.impact_lon_deg
-
-        win = np.stack([v.last_ignition_s, v.full_burn_time_s], axis=1)
-        sol = staged_aim.solve(earth, impacts, lat[ix], lon[ix], q.aim_lat_deg[ix], q.aim_lon_deg[ix], mode,
-                               kick_deg=kick[ix], cutoff_window_s=win)
+        if aimed is not None:
+            sol = staged_aim.StagedAim(*(getattr(aimed, f)[ix] for f in ("azimuth0_deg", "kick_deg", "cutoff_s",
+                                                                         "max_range_m", "miss_m")),
+                                       tuple(aimed.reason[i] for i in ix))
+        else:
+            sol = aim_staged(earth, missiles, q.take(ix))
         az[ix], kick[ix], cut[ix], rmax[ix] = sol.azimuth0_deg, sol.kick_deg, sol.cutoff_s, sol.max_range_m
         for i, why in zip(ix, sol.reason):
             if why is not None:
