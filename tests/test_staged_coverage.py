@@ -14,7 +14,7 @@ from shieldlab.earth.model import Earth
 from shieldlab.scenario.parse import parse_scenario
 from shieldlab.threat.build import threats_for_pairs
 
-HIT_M = 100.0  # docs/models.md, Aiming: an impact within 100 m of the aim point hits it
+HIT_M = 100.0  # docs/models.md, Aiming modes: an impact within 100 m of the aim point hits it
 # warm and cold solutions of one pair both hit; their min-energy cut-offs differ by the solvers' tolerances
 # (kick within ~0.01 deg of the range's maximum, where the range is flat; impact within 10 m)
 CUTOFF_TOL_S = 1e-3
