@@ -289,6 +289,51 @@ class AssessmentSpec:
     payload_masses_kg: tuple[float, ...] = ()
 
 
+Distribution = Literal["normal", "uniform", "triangular", "choice"]
+
+
+@dataclass(frozen=True)
+class VarySpec:
+    """One `vary` entry of `[uncertainty]` (docs/scenario.md, Uncertainty; docs/models.md, Uncertainty): the
+    distribution of one scenario value.
+
+    `key` is the dotted key as written ("interceptors.sm3-iib.burnout_speed"); `path` where the value lives in
+    the Scenario: the first element a Scenario field ("interceptors", "missiles", "sensors", "batteries",
+    "threats", "coverage", "earth"), then the entry's name for named tables and arrays (sensors, batteries and
+    threats by their `name`), then attribute names of the model dataclasses and, inside tuples (a staged type's
+    `stages`), 0-based indices: ("interceptors", "sm3-iib", "burnout_speed_m_s"), ("missiles", "x", "stages", 0,
+    "isp_s"), ("batteries", "poland", "cue"). `kind` and `params` give the distribution, in the model's units
+    (SI, degrees): normal (mean, sd), uniform (low, high), triangular (low, mode, high); a choice has its
+    `choices` (the values as the model holds them: numbers in SI, strings, booleans, Points) and `weights`
+    (normalised to sum to 1). A normal is truncated to the key's allowed range [`low`, `high`] (docs/models.md,
+    Uncertainty); `truncated` says whether that cuts anything. `unit` is the unit outputs write the value in
+    (the key's unit in docs/scenario.md, e.g. "km/s"; None for choices of text and for bare numbers)."""
+
+    key: str
+    path: tuple
+    kind: Distribution
+    params: tuple[float, ...] = ()
+    choices: tuple = ()
+    weights: tuple[float, ...] = ()
+    low: float = -math.inf
+    high: float = math.inf
+    truncated: bool = False
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class UncertaintySpec:
+    """The `[uncertainty]` table (docs/scenario.md, Uncertainty): `samples` random draws per threat (or coverage
+    pair) for the probabilities and quantiles, from a generator seeded with `seed`; `sensitivity_samples`, the
+    base size N of Saltelli's scheme for the Sobol indices (N * (D + 2) more evaluations for D varied values;
+    0: no sensitivity indices)."""
+
+    vary: tuple[VarySpec, ...]
+    samples: int = 1000
+    seed: int = 0
+    sensitivity_samples: int = 512
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -305,3 +350,4 @@ class Scenario:
     # ("places", "kozelsk"): shieldlab.catalog.citations(scenario.catalog_refs) gives their sources
     catalog_refs: tuple[tuple[str, str], ...] = ()
     assessments: tuple[AssessmentSpec, ...] = ()  # [[assessments]]: flight tests (shieldlab assess)
+    uncertainty: UncertaintySpec | None = None  # [uncertainty]: shieldlab uncertainty
