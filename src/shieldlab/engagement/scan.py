@@ -60,12 +60,13 @@ def free_flight_samples(threats) -> FreeFlightSamples:
     return FreeFlightSamples(row, times, pos, alt)
 
 
-def exact_scan(flyout, pos, in_band):
-    """T and arcs (flat) of the in-band samples, every one solved exactly (small batches)."""
+def exact_scan(flyout, pos, in_band, guess=None):
+    """T and arcs (flat) of the in-band samples, every one solved exactly (small batches). `guess` (flat,
+    3): warm starts (NaN rows: none), e.g. the arcs of the same samples for a similar interceptor."""
     T = np.full(in_band.size, np.inf)
     sol = np.full((in_band.size, 3), np.nan)
     if in_band.any():
-        fs = flyout.solve(pos[in_band])
+        fs = flyout.solve(pos[in_band], guess=None if guess is None else guess[in_band])
         T[in_band], sol[in_band] = fs.time_s, fs.arc
     return T, sol
 

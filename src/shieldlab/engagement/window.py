@@ -43,11 +43,15 @@ class BatteryWindow:
 
 
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: FreeFlightSamples | None = None,
-             table=None) -> BatteryWindow:
+             table=None, warm: np.ndarray | None = None) -> BatteryWindow:
     """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
     `samples`: the threats' free-flight samples (scan.free_flight_samples; computed here when None).
     With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
-    refinement tolerance."""
+    refinement tolerance. `warm` (shaped like `samples.times_s` plus a last axis of 3): arcs at the samples
+    from an earlier exact scan of the same flights by a similar interceptor (NaN: none), used as warm starts
+    of this exact scan and overwritten with its arcs (an uncertainty run's interceptors, one after another);
+    the solver keeps only arcs on the front of the reach, so the results are the cold scan's to its
+    convergence tolerance."""
     n = threats.n
     first, last = InterceptArrays(n), InterceptArrays(n)
     feasible = np.zeros(n, bool)
@@ -62,10 +66,15 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         samples = free_flight_samples(threats)
     cond = Condition(threats, flyout, t0)
     if idx.size:
-        scan = _window(cond, table, idx, samples, reason, feasible, first, last)
-        latest_s[idx] = latest.refine(latest.condition(threats, flyout), idx, *scan, exact=table is None)
+        scan = _window(cond, table, idx, samples, reason, feasible, first, last, warm)
+        # rows that share one flight's samples (one flight repeated, e.g. for the samples of an uncertainty
+        # run) share its latest launch, which does not depend on t0: refined once per flight (exact scans)
+        one, back = _flights(samples, idx, table)
+        latest_s[idx] = latest.refine(latest.condition(threats, flyout), idx[one], *(a[one] for a in scan),
+                                      exact=table is None)[back]
     if uncued.size:
-        latest_s[uncued] = _latest_uncued(threats, flyout, table, uncued, samples)
+        one, back = _flights(samples, uncued, table)
+        latest_s[uncued] = _latest_uncued(threats, flyout, table, uncued[one], samples)[back]
     # the intercepts are exact values of t - T at times of the window: the latest launch is at least theirs
     h = np.flatnonzero(feasible)
     for ic in (first, last):
@@ -75,7 +84,7 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
     return BatteryWindow(t0, feasible, reason, first, last, latest_s)
 
 
-def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, feasible, first, last):
+def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, feasible, first, last, warm=None):
     """The windows of the cued threats idx (reason, feasible, first, last filled in place); returns their
     scan (times, in_band, T, arcs) (k, m) for the latest launch."""
     flyout, t0 = cond.flyout, cond.t0
@@ -87,7 +96,20 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     alt = alt.ravel()
     in_band = good & cond.in_band(alt)
     edge_exact = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
-    if table is None or not in_band.any():
+    one, back = _flights(samples, idx, table)
+    if (table is None or not in_band.any()) and (one.size < k or warm is not None):
+        # a flight repeated: its samples solved once (warm-started from `warm` where given)
+        rows = samples.row[idx[one]]
+        guess = None if warm is None else warm[rows, :m].reshape(-1, 3)
+        T, sol = exact_scan(flyout, pos.reshape(k, m, 3)[one].reshape(-1, 3), in_band.reshape(k, m)[one].ravel(),
+                            guess)
+        if warm is not None:
+            band = in_band.reshape(k, m)[one]
+            new = sol.reshape(one.size, m, 3)
+            keep = band & np.isfinite(new).all(-1)
+            warm[rows, :m] = np.where(keep[..., None], new, warm[rows, :m])
+        T, sol = T.reshape(one.size, m)[back].ravel(), sol.reshape(one.size, m, 3)[back].reshape(k * m, 3)
+    elif table is None or not in_band.any():
         T, sol = exact_scan(flyout, pos, in_band)
     else:
         T, sol, edge_exact = table_scan(flyout, table, times, t0[idx], pos, alt, in_band)
@@ -114,6 +136,21 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
         first.clear(rejected)
         last.clear(rejected)
     return times, in_band, T, sol
+
+
+def _flights(samples: FreeFlightSamples, idx, table):
+    """For threats idx (k,): the positions `one` of the first of each distinct flight (rows sharing one
+    sample row of `samples` are one flight repeated) and, per threat, its flight's place in `one`. With a
+    flyout table (whose scan depends on t0) every threat is its own."""
+    rows = samples.row[idx]
+    if table is not None:
+        every = np.arange(rows.size)
+        return every, every
+    _, one, back = np.unique(rows, return_index=True, return_inverse=True)
+    if one.size == rows.size:  # all distinct (every engage and coverage run): the threats' own order
+        every = np.arange(rows.size)
+        return every, every
+    return one, back.reshape(-1)
 
 
 def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSamples) -> np.ndarray:

@@ -242,6 +242,23 @@ def merge(n: int, parts) -> FlownThreats:
     return FlownThreats(**out)
 
 
+def take(threats: FlownThreats, rows) -> FlownThreats:
+    """The threats at `rows` (k,) of a FlownThreats, in that order, repeats allowed (e.g. one flight for every
+    sample of an uncertainty run whose varied values leave the flight alone)."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    n = threats.n
+    kw = {}
+    for f in fields(FlownThreats):
+        v = getattr(threats, f.name)
+        if f.name == "error":
+            kw[f.name] = tuple(v[i] for i in rows)
+        elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
+            kw[f.name] = v[rows]
+        else:
+            kw[f.name] = v
+    return FlownThreats(**kw)
+
+
 def ascent_view(threats: FlownThreats) -> FlownThreats:
     """The powered flights of the staged threats as if they were free flights (launch .. burnout), for the
     boost-phase windows (docs/models.md, Boost-phase intercepts): the same threats, with the ascent's nodes

@@ -1,0 +1,193 @@
+"""The scenario evaluated for many samples of its varied values in batches (docs/models.md, Uncertainty).
+
+Samples are not run one by one. They are grouped by what their values change:
+
+- values of missiles, threats, coverage and the Earth change the flights: the threats are flown once per
+  distinct combination of those values (`_fly`);
+- sensor values change the detection and track times: computed once per distinct combination, on the flights
+  that combination meets;
+- a battery's launch delay and cue change only its earliest launch t0, an array over samples;
+- its site, interceptor type and that type's values change the flyout: one window evaluation per distinct
+  combination, over every (sample, threat) row that has it, in one batch. Rows that repeat one flight share
+  its scan of flyout times and its latest launch (engagement/window.py), so varying only t0 costs one scan.
+
+A combination of values equal to the scenario's gives exactly the engage (or coverage) result of the scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from shieldlab.earth.model import Earth
+from shieldlab.engagement import window
+from shieldlab.engagement.results import NO_CODE
+from shieldlab.engagement.scan import FreeFlightSamples, free_flight_samples
+from shieldlab.interceptor.flyout import Flyout
+from shieldlab.scenario.model import Scenario, VarySpec
+from shieldlab.sensors.radar import RadarGeometry, detection_times, track_times
+from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
+from shieldlab.threat.trajectory import ascent_view, merge, take
+from shieldlab.uncertainty.keys import apply
+
+FLIGHT_TABLES = ("missiles", "threats", "coverage", "earth")
+
+
+@dataclass(frozen=True, eq=False)
+class SampleResults:
+    """Per sample, threat (or pair) and battery (S, K, B): whether it can engage, why (Reason codes, NO_CODE
+    for a threat that cannot be computed), the earliest and latest launch, the margin and the first
+    intercept time (scenario s, NaN where none); per sample and threat (S, K): the threat's error or None."""
+
+    feasible: np.ndarray
+    reason_code: np.ndarray
+    earliest_launch_s: np.ndarray
+    latest_launch_s: np.ndarray
+    margin_s: np.ndarray
+    first_intercept_s: np.ndarray
+    error: np.ndarray
+
+    @classmethod
+    def concat(cls, parts) -> SampleResults:
+        parts = list(parts)
+        return cls(*(np.concatenate([getattr(p, f) for p in parts], axis=0) for f in cls.__dataclass_fields__))
+
+
+def _groups(values, which, n) -> dict:
+    """Samples grouped by their values of the varied quantities `which`: {values tuple: sample indices}."""
+    out: dict = {}
+    for s in range(n):
+        out.setdefault(tuple(values[i][s] for i in which), []).append(s)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+
+
+def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None) -> SampleResults:
+    """Every sample (values: per varied quantity an array over samples) against the scenario's [[threats]]
+    (or, with `pairs`, those [coverage] pairs)."""
+    n = len(values[0]) if vary else 1
+    earth_i = [i for i, v in enumerate(vary) if v.path[0] == "earth"]
+    if earth_i:  # another Earth is another frame for everything: each its own evaluation
+        parts = {}
+        for key, samples in _groups(values, earth_i, n).items():
+            sc = apply(scenario, [vary[i] for i in earth_i], key)
+            parts[tuple(samples)] = evaluate(sc, vary, [np.asarray(v)[samples] for v in values], pairs)
+        return _scatter(parts, n)
+    return _evaluate(scenario, vary, values, n, pairs)
+
+
+def _scatter(parts: dict, n: int) -> SampleResults:
+    first = next(iter(parts.values()))
+    out = {f: np.empty((n,) + getattr(first, f).shape[1:], getattr(first, f).dtype) for f in SampleResults.__dataclass_fields__}
+    for samples, res in parts.items():
+        for f, a in out.items():
+            a[list(samples)] = getattr(res, f)
+    return SampleResults(**out)
+
+
+def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
+    earth = Earth.from_spec(scenario.earth)
+    fly_i = [i for i, v in enumerate(vary) if v.path[0] in FLIGHT_TABLES]
+    sensor_i = [i for i, v in enumerate(vary) if v.path[0] == "sensors"]
+    # flights: one batch per distinct combination of flight values; sample s flies group_of[s]
+    flights, group_of = _fly(scenario, earth, vary, values, fly_i, n, pairs)
+    k = flights.n // max(1, int(group_of.max()) + 1) if n else 0
+    rows = group_of[:, None] * k + np.arange(k)[None, :]  # (S, K): each sample's flight rows
+    samples = free_flight_samples(flights)
+    nb = len(scenario.batteries)
+    shape = (n, k, nb)
+    feasible = np.zeros(shape, bool)
+    code = np.full(shape, NO_CODE, np.int8)
+    t0_all, latest, first = (np.full(shape, np.nan) for _ in range(3))
+    error = np.array(flights.error, dtype=object)[rows]
+    # detections: the earliest track time per (sample, threat); each sensor once per distinct combination of
+    # its own varied values (a sensor's detections depend on nothing else of the sensors)
+    track = np.full((n, k), np.nan)
+    for q, sensor in enumerate(scenario.sensors):
+        mine = [i for i in sensor_i if vary[i].path[1] == sensor.name]
+        for key, ss in _groups(values, mine, n).items():
+            radar = [RadarGeometry(earth, apply(scenario, [vary[i] for i in mine], key).sensors[q])]
+            need = np.unique(rows[ss].ravel())
+            need = need[flights.valid[need]]
+            det = detection_times(flights, radar, need)
+            trk = track_times(flights, radar, det, need)[:, 0]
+            track[ss] = np.fmin(track[ss], trk[rows[ss]])
+    # batteries
+    battery_i = [i for i, v in enumerate(vary) if v.path[0] in ("batteries", "interceptors")]
+    for j, b in enumerate(scenario.batteries):
+        mine = [i for i in battery_i if _concerns(vary[i], b)]
+        per_sample = _battery_per_sample(scenario, vary, values, mine, j, n)
+        t0 = np.full((n, k), np.nan)
+        flyout_groups: dict = {}
+        for s, (bat, it) in enumerate(per_sample):
+            cue = track[s] if bat.cue == "track" else flights.launch_time_s[rows[s]]
+            t0[s] = cue + bat.launch_delay_s
+            flyout_groups.setdefault((replace(bat, launch_delay_s=0.0, cue="track"), it), []).append(s)
+        # interceptors one after another in the order of their varied values, each scan warm-started from
+        # the arcs of the one before (engagement/window.py `evaluate`)
+        order = sorted(flyout_groups.items(), key=lambda kv: _sort_key(values, mine, kv[1][0]))
+        warm = np.full(samples.times_s.shape + (3,), np.nan) if len(order) > 1 else None
+        for (bat, it), ss in order:
+            ss = np.asarray(ss, dtype=np.int64)
+            r = rows[ss].ravel()
+            threats = take(flights, r)
+            smp = FreeFlightSamples(samples.row[r], samples.times_s, samples.r_ecef, samples.altitude_m)
+            fo = Flyout(earth, bat.at, it)
+            t0r = np.where(threats.valid, t0[ss].ravel(), np.nan)
+            win = window.evaluate(threats, fo, t0r, smp, warm=warm)
+            if bat.boost_phase and threats.staged.any():
+                win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
+            valid = threats.valid
+            sh = (ss.size, k)
+            feasible[ss, :, j] = win.feasible.reshape(sh)
+            code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
+            t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
+            latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
+            first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+    return SampleResults(feasible, code, t0_all, latest, latest - t0_all, first, error)
+
+
+def _sort_key(values, which, s) -> tuple:
+    return tuple((0, float(values[i][s]), "") if isinstance(values[i][s], (int, float, np.floating)) else
+                 (1, 0.0, repr(values[i][s])) for i in which)
+
+
+def _concerns(v: VarySpec, battery) -> bool:
+    """Whether a varied battery or interceptor value can change this battery."""
+    if v.path[0] == "batteries":
+        return v.path[1] == battery.name
+    return True  # an interceptor type: checked per sample against the battery's (possibly varied) type
+
+
+def _battery_per_sample(scenario, vary, values, mine, j, n) -> list:
+    """(Battery, InterceptorType) of battery j for every sample."""
+    if not mine:
+        b = scenario.batteries[j]
+        return [(b, scenario.interceptors[b.interceptor])] * n
+    cache: dict = {}
+    out = []
+    for s in range(n):
+        key = tuple(values[i][s] for i in mine)
+        if key not in cache:
+            sc = apply(scenario, [vary[i] for i in mine], key)
+            b = sc.batteries[j]
+            cache[key] = (b, sc.interceptors[b.interceptor])
+        out.append(cache[key])
+    return out
+
+
+def _fly(scenario, earth, vary, values, fly_i, n, pairs):
+    """The flights of every distinct combination of the flight values, one after another (K threats each),
+    and each sample's combination number."""
+    groups = _groups(values, fly_i, n) if n else {(): np.zeros(0, np.int64)}
+    group_of = np.zeros(n, np.int64)
+    parts = []
+    for g, (key, ss) in enumerate(groups.items()):
+        sc = apply(scenario, [vary[i] for i in fly_i], key)
+        flown = threats_for_scenario(sc, earth) if pairs is None else threats_for_pairs(sc, earth, pairs, warm=True)
+        parts.append(flown)
+        group_of[ss] = g
+    k = parts[0].n
+    if len(parts) == 1:
+        return parts[0], group_of
+    return merge(k * len(parts), [(np.arange(g * k, (g + 1) * k), p) for g, p in enumerate(parts)]), group_of
