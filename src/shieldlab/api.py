@@ -45,10 +45,11 @@ from shieldlab.errors import MISSING, Problem, ScenarioError, ShieldlabError, fo
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.load import load_scenario, load_scenario_text
 from shieldlab.scenario.model import (AimGrid, AssessmentSpec, Battery, CoverageSpec, EarthSpec, InterceptorType, MissileType, Point,
-                                      Radar, Scenario, Sector, ThreatSpec, Trajectory)
+                                      Radar, Scenario, Sector, ThreatSpec, Trajectory, UncertaintySpec, VarySpec)
 
 if TYPE_CHECKING:  # imported on first use (see _LAZY)
     from shieldlab.assess.results import AssessResult
+    from shieldlab.uncertainty.results import UncertaintyResult
 
 MODEL_CONSTANTS = ("WGS84_A_M", "WGS84_F", "SPHERE_R_M", "GM_M3_S2", "OMEGA_RAD_S", "J2")
 
@@ -58,11 +59,11 @@ __all__ = [
     "load_scenario", "load_scenario_text", "Scenario", "EarthSpec", "Point", "MissileType", "InterceptorType",
     "Sector", "Radar", "Battery", "Trajectory", "ThreatSpec", "AimGrid", "CoverageSpec", "AssessmentSpec", "Earth",
     # running
-    "engage", "coverage", "assess", "require_assessments", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
+    "engage", "coverage", "assess", "uncertainty", "require_uncertainty", "require_assessments", "require_coverage", "count_pairs", "choose_chunk_size", "keep_heap", "latest_launch",
     "usable_cpus", "check_scheduler_address", "SchedulerError",
     # results
     "EngageResult", "CoverageResult", "Flights", "Detections", "Engagements", "Intercepts", "Reason", "NO_CODE",
-    "AssessResult", "Assessment", "FitResult",
+    "AssessResult", "Assessment", "FitResult", "UncertaintyResult", "UncertaintySpec", "VarySpec",
     # outputs
     "write_output", "write_outputs", "write_assess_output", "OutputError", "model_constants", "format_value", "catalog",
     # errors
@@ -132,6 +133,27 @@ def write_assess_output(result, path) -> None:
     _write(result if isinstance(result, dict) else result.to_document(), path)
 
 
+def require_uncertainty(scenario: Scenario) -> None:
+    """Raise ScenarioError (naming the file) when the scenario has no [uncertainty] table."""
+    from shieldlab.uncertainty.run import require_uncertainty as _require
+
+    _require(scenario)
+
+
+def uncertainty(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, progress=None,
+                coverage: bool | None = None) -> UncertaintyResult:
+    """Run the scenario's [uncertainty] (docs/models.md, Uncertainty): its `samples` draws of the varied values
+    (and Saltelli's samples for the Sobol indices), each evaluated against the [[threats]] (or, with `coverage`
+    True, or by default for a scenario with a [coverage] and no [[threats]], the [coverage] pairs) and every
+    battery. `workers`, `scheduler` and `progress(done, total)` as for `coverage`; the numbers are the same
+    whichever way the run is spread. Returns an UncertaintyResult: `.probability`, `.sensitivity`,
+    `.to_document()`, `.to_dataset()` (the xarray Dataset of the samples and results). Raises ScenarioError
+    when the scenario has no [uncertainty] table."""
+    from shieldlab.uncertainty.run import run
+
+    return run(scenario, workers=workers, scheduler=scheduler, progress=progress, coverage=coverage)
+
+
 def latest_launch(result: EngageResult, site: Point, interceptor: InterceptorType, *, threats=None) -> np.ndarray:
     """L per threat of an EngageResult (scenario seconds): the latest launch of `interceptor` from `site`
     that still intercepts (docs/models.md, The latest launch), from the same free-flight samples as the
@@ -158,6 +180,7 @@ _LAZY = {
     "AssessResult": ("shieldlab.assess.results", "AssessResult"),
     "Assessment": ("shieldlab.assess.results", "Assessment"),
     "FitResult": ("shieldlab.assess.results", "FitResult"),
+    "UncertaintyResult": ("shieldlab.uncertainty.results", "UncertaintyResult"),
 }
 
 

@@ -217,6 +217,111 @@ def assess(
             print_assess(doc, Console() if sys.stdout.isatty() else Console(width=120))
 
 
+def uncertainty(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with an \\[uncertainty] table.")],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the JSON document (and nothing else) on stdout.")] = False,
+    out: Annotated[Optional[list[Path]], typer.Option(
+        "--out", "-o", help="Write FILE.nc (samples and results) | FILE.png (probability maps of a \\[coverage]) "
+                            "(repeatable). Written atomically.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", help="Local worker processes (at most one per CPU: more would only compete).")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help="Run on an existing dask cluster, e.g. tcp://host:8786 (needs shieldlab\\[dask]); "
+                            "it must answer within 10 s.")] = None,
+):
+    """Draw the \\[uncertainty] samples and evaluate each: per threat (or \\[coverage] pair) and battery, the
+    probability of an intercept, quantiles of the first intercept time and of the margin, and which varied
+    input decides it (Sobol indices).
+
+    A scenario with [\\[threats]] is run over them; one with only a \\[coverage], over its pairs. The same
+    seed gives the same numbers whichever way the run is spread (--workers, --scheduler).
+    """
+    with _Interruptible():
+        _uncertainty(scenario, as_json, out, workers, scheduler)
+
+
+def _uncertainty(scenario, as_json, out, workers, scheduler):
+    from shieldlab.api import ScenarioError, require_uncertainty
+
+    sc = _load(scenario)
+    problems = []
+    try:
+        require_uncertainty(sc)
+    except ScenarioError as e:
+        problems += [str(p) for p in e.problems]
+    from shieldlab.api import OutputError
+    from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS, check_uncertainty_output, evaluations
+
+    for p in out or []:
+        try:
+            check_uncertainty_output(p, sc)
+        except OutputError as e:
+            problems.append(str(e))
+    if workers < 1:
+        problems.append(f"--workers must be at least 1, got {workers}")
+    if scheduler and workers > 1:
+        problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
+    if scheduler:
+        from importlib.util import find_spec
+
+        from shieldlab.api import SchedulerError, check_scheduler_address
+
+        if find_spec("distributed") is None:
+            problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
+        try:
+            check_scheduler_address(scheduler)
+        except SchedulerError as e:
+            problems.append(str(e))
+    if not problems and workers == 1 and not scheduler and evaluations(sc) > MAX_SERIAL_EVALUATIONS:
+        problems.append(
+            f"{sc.source or sc.name}: [uncertainty] samples = {sc.uncertainty.samples:,} (with sensitivity_samples = "
+            f"{sc.uncertainty.sensitivity_samples:,}) means {evaluations(sc):,} engagements, more than one process "
+            f"should run ({MAX_SERIAL_EVALUATIONS:,}): give --workers N or --scheduler ADDR, or fewer samples")
+    if problems:
+        _fail(problems)
+
+    from shieldlab.api import SchedulerError, keep_heap, uncertainty as run, usable_cpus
+
+    if workers > usable_cpus():
+        _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
+              f"{usable_cpus()} worker processes (more would only compete for them)")
+    keep_heap()
+    _announce_compiles()
+    bar = _ProgressBar(evaluations(sc), enabled=_err_console().is_terminal, label="evaluations")
+    try:
+        result = run(sc, workers=workers, scheduler=scheduler, progress=bar)
+    except SchedulerError as e:
+        _fail([str(e)])
+    except Exception as e:  # noqa: BLE001 - a cluster's failures: one clear line
+        if not scheduler:
+            raise
+        _fail([f"the run on the dask scheduler {scheduler} failed: {type(e).__name__}: {e}"])
+    finally:
+        bar.stop()
+    doc = result.to_document()
+    if out:
+        from rich.text import Text
+
+        from shieldlab.output.text import printable
+        from shieldlab.output.uncertaintyfiles import write_all
+
+        try:
+            write_all(result, out)
+        except OutputError as e:
+            _fail([f"{e} (no output file was changed)"])
+        for p in out:
+            _err_console().print(Text(f"wrote {printable(p)}"))
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+    elif not out:
+        from rich.console import Console
+
+        from shieldlab.output.uncertaintytable import print_uncertainty
+
+        print_uncertainty(doc, Console() if sys.stdout.isatty() else Console(width=130))
+
+
 def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
     from shieldlab.api import ScenarioError, require_coverage
 
@@ -300,10 +405,10 @@ class _ProgressBar:
     """A rich progress bar on stderr, shown only when the run takes longer than a second (and stderr is
     a terminal). Called as `progress(done_pairs, total_pairs)` by coverage.run, possibly from any thread."""
 
-    def __init__(self, total: int, enabled: bool, delay_s: float = 1.0):
+    def __init__(self, total: int, enabled: bool, delay_s: float = 1.0, label: str = "pairs"):
         import threading
 
-        self.total, self.done = total, 0
+        self.total, self.done, self.label = total, 0, label
         self.lock = threading.Lock()
         self.progress = self.task = None
         self.timer = threading.Timer(delay_s, self._show) if enabled else None
@@ -318,7 +423,7 @@ class _ProgressBar:
         with self.lock:
             if self.timer is None:  # already stopped
                 return
-            self.progress = Progress(TextColumn("pairs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            self.progress = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                      TextColumn("eta"), TimeRemainingColumn(), console=_err_console(), transient=True)
             self.task = self.progress.add_task("coverage", total=self.total, completed=self.done)
             self.progress.start()
@@ -560,7 +665,7 @@ def _report(scenario, out, speeds, delays, no_sensitivity, workers):
 
 
 # the commands in the order `shieldlab --help` lists them: (name, function)
-COMMANDS = (("engage", engage), ("coverage", coverage), ("assess", assess), ("version", version), ("catalog", catalog_command),
+COMMANDS = (("engage", engage), ("coverage", coverage), ("assess", assess), ("uncertainty", uncertainty), ("version", version), ("catalog", catalog_command),
             ("serve", serve), ("report", report))
 _typer_app = None
 

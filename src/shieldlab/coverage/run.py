@@ -231,32 +231,51 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, c
     return CoverageResult.concat(parts, scenario) if parts else CoverageResult.empty(scenario)
 
 
-def _run_dask(client, scenario, tables, chunks, finished) -> None:
-    from dask.distributed import as_completed
+def _chunk_task(pairs, scenario, tables) -> CoverageResult:
+    return evaluate_chunk(scenario, pairs, tables)
 
-    sc = client.scatter(scenario, broadcast=True)
-    tb = client.scatter(tables, broadcast=True) if tables is not None else None
-    futs = {client.submit(evaluate_chunk, sc, c, tb, pure=False): i for i, c in enumerate(chunks)}
-    try:
-        for fut in as_completed(futs):
-            finished(futs[fut], fut.result())
-    except BaseException:
-        client.cancel(list(futs))
-        raise
+
+def _run_dask(client, scenario, tables, chunks, finished) -> None:
+    run_tasks(_chunk_task, (scenario, tables), chunks, finished, client=client)
 
 
 def _run_local(processes: int, scenario, tables, chunks, finished) -> None:
-    """Chunks on `processes` local worker processes. Spawned, not forked: forking a process whose compiled
-    kernels already started GNU OpenMP threads kills the children ("fork() called from a process already
-    using GNU OpenMP"). The workers never see Ctrl-C (a terminal sends SIGINT to the whole process group;
-    each worker would print its own traceback): this process stops them when it is interrupted."""
+    run_tasks(_chunk_task, (scenario, tables), chunks, finished, processes=processes)
+
+
+def run_tasks(fn, shared: tuple, items, finished, processes: int = 1, client=None) -> None:
+    """`fn(item, *shared)` for every item, calling `finished(i, result)` as each finishes (in any order): in
+    this process, on `processes` local worker processes, or on a dask `client`'s cluster (the shared
+    arguments sent once to every worker). `fn` must be a module-level function (it is pickled).
+
+    Local workers are spawned, not forked: forking a process whose compiled kernels already started GNU
+    OpenMP threads kills the children ("fork() called from a process already using GNU OpenMP"). They never
+    see Ctrl-C (a terminal sends SIGINT to the whole process group; each worker would print its own
+    traceback): this process stops them when it is interrupted. Interrupted (or failing), pending tasks are
+    cancelled and the workers stopped before the exception propagates."""
+    if client is not None:
+        from dask.distributed import as_completed as dask_completed
+
+        shared = tuple(client.scatter(a, broadcast=True) if a is not None else None for a in shared)
+        futs = {client.submit(fn, item, *shared, pure=False): i for i, item in enumerate(items)}
+        try:
+            for fut in dask_completed(futs):
+                finished(futs[fut], fut.result())
+        except BaseException:
+            client.cancel(list(futs))
+            raise
+        return
+    if processes <= 1:
+        for i, item in enumerate(items):
+            finished(i, fn(item, *shared))
+        return
     from concurrent.futures import as_completed
 
     pool = ProcessPoolExecutor(max_workers=processes, initializer=_worker_init,
                                mp_context=multiprocessing.get_context("spawn"))
     try:
         with _sigint_blocked():  # inherited by the worker processes, which start during submit
-            futs = {pool.submit(evaluate_chunk, scenario, c, tables): i for i, c in enumerate(chunks)}
+            futs = {pool.submit(fn, item, *shared): i for i, item in enumerate(items)}
         for fut in as_completed(futs):
             finished(futs[fut], fut.result())
     except BaseException:

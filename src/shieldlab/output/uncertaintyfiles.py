@@ -1,0 +1,63 @@
+"""Files of an uncertainty run (`shieldlab uncertainty FILE --out`): `.nc`, the samples and results as a netCDF-4
+Dataset; `.png`, maps of the probability of an intercept per battery (a run over a [coverage]). Written all or
+nothing, like coverage outputs (output/files.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shieldlab.output.files import OutputError, _commit, _discard, _render_netcdf, _temp_beside, check_output_path
+
+FORMATS = {".nc": "netCDF-4", ".png": "PNG map (a [coverage] run)"}
+from shieldlab.uncertainty.run import MAX_SERIAL_EVALUATIONS, evaluations, runs_over_pairs  # noqa: F401
+
+
+def check_uncertainty_output(path, scenario) -> str:
+    """Check before computing anything that `path` can be written: `.nc`, or `.png` for a [coverage] run."""
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        known = ", ".join(f"{e} ({d})" for e, d in FORMATS.items())
+        raise OutputError(f"{os.fspath(path)}: unknown output format {ext or '(no extension)'!r}; use one of {known}")
+    if ext == ".png" and not runs_over_pairs(scenario):
+        raise OutputError(f"{os.fspath(path)}: a probability map needs a run over a [coverage] (a scenario with a "
+                          f"[coverage] table and no [[threats]]); for [[threats]] use --json or .nc")
+    check_output_path(path)
+    return ext
+
+
+def _render_png(ds, tmp) -> None:
+    from shieldlab.output.mapplot import save_figure
+    from shieldlab.output.uncertaintymap import probability_figure
+
+    save_figure(probability_figure(ds), tmp, format="png")
+
+
+_RENDER = {".nc": _render_netcdf, ".png": _render_png}
+
+
+def write_all(result, paths) -> None:
+    """Write the result's files, all or nothing (OutputError naming the file; no target changed then)."""
+    unique: dict = {}
+    for p in paths:
+        unique.setdefault(os.path.abspath(os.fspath(p)), Path(p))
+    targets = [(p, check_uncertainty_output(p, result.scenario)) for p in unique.values()]
+    ds = result.to_dataset()
+    temps: list = []
+    try:
+        for p, ext in targets:
+            tmp = _temp_beside(p)
+            temps.append(tmp)
+            try:
+                _RENDER[ext](ds, tmp)
+            except OSError as e:
+                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
+        for tmp, (p, _) in zip(temps, targets):
+            try:
+                _commit(tmp, p)
+            except OSError as e:
+                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
+    except BaseException:
+        for tmp in temps:
+            _discard(tmp)
+        raise
