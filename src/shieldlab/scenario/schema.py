@@ -366,6 +366,8 @@ TOP = SchemaTable("top", "top level", "The file's own keys and its tables.", (
     Key("assessments", "array", "Flight tests to assess a missile type from, `[[assessments]]`, one table each: "
         "read by `shieldlab assess`. A file may hold only these (no threats, no batteries).", default=None,
         table="assessment"),
+    Key("uncertainty", "table", "Distributions of scenario values, `[uncertainty]`: read by `shieldlab "
+        "uncertainty`.", default=None, table="sampling", default_text="none (every value as given)"),
 ))
 
 EARTH = SchemaTable("earth", "[earth]", "The Earth model (optional; the defaults are the reference WGS84 Earth).", (
