@@ -302,12 +302,12 @@ class _Resolver:
         matches = [n for n in names if rest.startswith(n + ".") and len(rest) > len(n) + 1]
         if not matches:
             guess = rest.split(".stages.")[0] if ".stages." in rest else rest.rsplit(".", 1)[0]
-            what = section[:-1] if section != "batteries" else "battery"
+            what = {"missiles": "a missile type used by the scenario", "interceptors": "an interceptor type used by "
+                    "the scenario", "sensors": "a sensor", "batteries": "a battery", "threats": "a threat"}[section]
             close = difflib.get_close_matches(guess, names, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             known = ", ".join(sorted(names)[:20]) + (", …" if len(names) > 20 else "") or "none"
-            used = " used by the scenario" if section in ("missiles", "interceptors") else ""
-            refuse(f"{section}.NAME.KEY with NAME a {what}{used} (known: {known}){hint}")
+            refuse(f"{section}.NAME.KEY with NAME the name of {what} (known: {known}){hint}")
             return None
         name = max(matches, key=len)  # names may hold dots: the longest that fits
         index = names.index(name) if section in ("sensors", "batteries", "threats") else None
@@ -324,6 +324,9 @@ class _Resolver:
             count = len(self.scenario.missiles[name].stages)  # type: ignore[index, union-attr]
             why = why or (f"stages.N.KEY with N from 1 to {count} (the missile's stages) and KEY one of "
                           + ", ".join(STAGE.names))
+        if section == "sensors" and sub.startswith("azimuth."):
+            why = why or ("the sensor has no azimuth sector (it sees all round); give it one, `azimuth = { center, "
+                          "half_width }`, to vary it")
         if why is not None:
             self.reader.report(entry, "key", text, f"a key that may vary, not {text}: {why}")
             return None
@@ -472,9 +475,21 @@ class _Resolver:
                 spec = VarySpec(text, target.path, kind, tuple(values), low=key.range.lo, high=key.range.hi,
                                 unit=unit or None)
         for value in dict.fromkeys(checked):
-            if not self.allowed(entry, kind, params, text, target, value, shown(value)):
+            if not self.allowed(entry, kind, params, text, target, self.written(key, target, value), shown(value)):
                 return None
         return spec
+
+    @staticmethod
+    def written(key: Key, target: Target, value: float) -> Any:
+        """A value of the key as a file writes it: in the key's display unit when that reads back exactly
+        ("1600.0 km"), else in SI (a bare number; degrees for angles)."""
+        if target.kind == "number" or key.dimension is None:
+            return value
+        text = f"{value / key.scale!r} {key.display_unit}"
+        try:
+            return text if parse_quantity(text, key.dimension) == value else value
+        except QuantityError:
+            return value
 
     def weights(self, entry: Table, text: str, count: int) -> tuple[float, ...] | None:
         """The choice's weights, normalised (equal when not given); None (reported) when wrong."""
