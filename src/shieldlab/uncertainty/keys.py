@@ -50,9 +50,12 @@ def _set(obj: Any, path: Sequence[Any], at: int, value: Any) -> Any:
         i = _index(obj, head, path)
         return obj[:i] + (_set(obj[i], path, at + 1, value),) + obj[i + 1:]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type) and isinstance(head, str):
-        if not hasattr(obj, head) or head not in {f.name for f in dataclasses.fields(obj)}:
-            raise KeyError(f"no attribute {head!r} of {type(obj).__name__} in path {tuple(path)!r}")
-        return dataclasses.replace(obj, **{head: _set(getattr(obj, head), path, at + 1, value)})
+        try:
+            return dataclasses.replace(obj, **{head: _set(getattr(obj, head), path, at + 1, value)})
+        except (AttributeError, TypeError, ValueError):  # no such field (or a property): a wrong path
+            if head not in {f.name for f in dataclasses.fields(obj) if f.init}:
+                raise KeyError(f"no attribute {head!r} of {type(obj).__name__} in path {tuple(path)!r}") from None
+            raise
     raise KeyError(f"cannot follow {head!r} into a {type(obj).__name__} in path {tuple(path)!r}")
 
 
