@@ -57,6 +57,11 @@ azimuth = { center = "90 deg", half_width = "60 deg" }
 [[sensors]]
 radar = "fylingdales"
 
+[[sensors]]
+name = "radar-b"
+at = "kozelsk"
+max_range = "1000 km"
+
 [[batteries]]
 name = "poland"
 at = "redzikowo"
@@ -141,8 +146,10 @@ def test_keys_of_catalog_types_stages_sectors_and_points() -> None:
   { key = "threats.lofted.from", choice = ["kozelsk", "uzhur", { lat = 50, lon = 40 }] },
   { key = "batteries.poland.interceptor", choice = ["fast", "sm3-iia"] },
   { key = "missiles.icbm.rcs", choice = ["-10 dBsm", "1 m2"] },
+  { key = "sensors.fylingdales.azimuth.half_width", uniform = ["170 deg", "180 deg"] },
 """)
-    stage, payload, elevation, center, launch, interceptor, rcs = s.uncertainty.vary  # type: ignore[union-attr]
+    stage, payload, elevation, center, launch, interceptor, rcs, half = s.uncertainty.vary  # type: ignore[union-attr]
+    assert half.path == ("sensors", "fylingdales", "sector", "half_width_deg")  # the catalog radar's sector
     assert stage.path == ("missiles", "aps-liquid-icbm", "stages", 1, "isp_s")  # N = 2 in the file, index 1
     assert stage.params == (300.0, 330.0) and stage.unit == "s"
     assert payload.path == ("missiles", "aps-liquid-icbm", "payload_mass_kg") and payload.params == (1000.0, 100.0)
@@ -215,7 +222,7 @@ def test_unknown_name_suggests_names() -> None:
     ('{ key = "coverage.launch_time", uniform = ["1 s", "2 s"] }', "no [coverage] table"),
     ('{ key = "assessments.x.azimuth", uniform = [1, 2] }', "not sampled"),
     ('{ key = "uncertainty.samples", choice = [1] }', "the sampling itself"),
-    ('{ key = "sensors.fylingdales.azimuth.center", uniform = [1, 2] }', "no azimuth sector"),
+    ('{ key = "sensors.radar-b.azimuth.center", uniform = [1, 2] }', "no azimuth sector"),
     ('{ key = "missiles.aps-liquid-icbm.stages.3.isp", uniform = ["300 s", "310 s"] }', "N from 1 to 2"),
 ])
 def test_keys_that_cannot_vary_are_refused_with_the_reason(entry: str, words: str) -> None:
@@ -244,7 +251,7 @@ def test_keys_that_cannot_vary_are_refused_with_the_reason(entry: str, words: st
      "vary[1].triangular", "between 0 and 89 deg (95 deg is not)"),
     ('{ key = "interceptors.fast.burnout_speed", normal = ["12 km/s", "0.1 km/s"] }', "vary[1].normal",
      "the mean within the key's allowed range, greater than 0 and at most 11 km/s"),
-    ('{ key = "interceptors.fast.burnout_speed", normal = ["0.5 km/s", "5 km/s"] }', "vary[1].normal",
+    ('{ key = "interceptors.fast.burnout_speed", normal = ["0.1 km/s", "8 km/s"] }', "vary[1].normal",
      "at most half its probability outside"),
     ('{ key = "batteries.poland.cue", choice = ["track", "radar"] }', "vary[1].choice[2]", 'one of "track", "launch"'),
     ('{ key = "batteries.poland.interceptor", choice = ["fast", "fasst"] }', "vary[1].choice[2]",
@@ -423,3 +430,18 @@ def test_apply_puts_every_drawn_value_in_place() -> None:
     with pytest.raises(ValueError, match="2 values for 4 varied keys"):
         apply(s, specs, (1.0, 2.0))
     assert math.isfinite(drawn.interceptors["fast"].burn_time_s)
+
+
+@pytest.mark.parametrize("entry", [
+    '{ key = "missiles.aps-liquid-icbm.drag_coefficient", uniform = [0.1, 1e400] }',
+    '{ key = "missiles.aps-liquid-icbm.drag_coefficient", uniform = [0.1, 1%s] }' % ("0" * 400),
+    '{ key = "batteries.poland.cue", choice = ["track", "launch"], weights = [1, 1%s] }' % ("0" * 400),
+    '{ key = "batteries.poland.cue", choice = ["track", "launch"], weights = [1, nan] }',
+    '{ key = "batteries.poland.interceptor", choice = [["fast"]] }',
+    '{ key = "threats.lofted.missile", choice = [{ name = "icbm" }] }',
+    '{ key = 5, normal = [1, 2] }',
+    '{ key = "threats.lofted.trajectory", choice = [[1]] }',
+])
+def test_odd_values_are_refused_not_crashed_on(entry: str) -> None:
+    found = problems(entry)
+    assert found and all(p.key.startswith("vary[1]") for p in found), [str(p) for p in found]

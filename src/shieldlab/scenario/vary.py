@@ -252,6 +252,17 @@ def resolve_uncertainty(reader: Reader, scenario: Scenario, data: Mapping[str, A
                                catalog_refs=tuple(reader.catalog_refs))
 
 
+def _finite(value: object) -> float | None:
+    """A TOML number as a finite float (None for anything else: a boolean, NaN, an integer beyond a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _normal_outside(mean: float, sd: float, low: float, high: float) -> float:
     """The probability of a normal (mean, sd) below `low` or above `high`."""
     if sd == 0.0:
@@ -389,11 +400,11 @@ class _Resolver:
         out = []
         for j, value in enumerate(params):
             if target.kind == "number":
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                if not ok:
+                number = _finite(value)
+                if number is None:
                     self.reader.report(entry, kind, params, expected)
                     return None
-                out.append(float(value))
+                out.append(number)
                 continue
             if kind == "normal" and j == 1 and isinstance(value, str) and "db" in value.lower():
                 self.reader.report(entry, kind, params, f"{expected}; a standard deviation in m2, not in a "
@@ -498,13 +509,13 @@ class _Resolver:
             return tuple(1.0 / count for _ in range(count))
         expected = (f"a list of {count} weights for the {count} values of the choice of {text}, each a number at least "
                     "0, not all 0")
-        ok = isinstance(value, list) and len(value) == count and all(
-            isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w >= 0 for w in value)
-        total = math.fsum(value) if ok else 0.0
+        numbers = [_finite(w) for w in value] if isinstance(value, list) and len(value) == count else [None]
+        ok = all(w is not None and w >= 0 for w in numbers)
+        total = math.fsum(numbers) if ok else 0.0  # type: ignore[arg-type]
         if not ok or not total > 0 or not math.isfinite(total):
             self.reader.report(entry, "weights", value, expected)
             return None
-        return tuple(w / total for w in value)
+        return tuple(w / total for w in numbers)  # type: ignore[operator]
 
     def choice(self, entry: Table, text: str, target: Target, params: object) -> VarySpec | None:
         reader = self.reader
