@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tomllib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from shieldlab.errors import ScenarioError
 from shieldlab.scenario import schema
-from shieldlab.scenario.load import load_scenario_text
+from shieldlab.scenario.load import load_scenario_text, scenario_from_dict
 from shieldlab.scenario.model import Point, Scenario, Trajectory, VarySpec
+from shieldlab.scenario.parse import CONTROL
 from shieldlab.scenario.vary import TRUNCATION_TOLERANCE, targets
 from shieldlab.uncertainty.keys import apply, set_path
 
@@ -445,3 +449,38 @@ def test_apply_puts_every_drawn_value_in_place() -> None:
 def test_odd_values_are_refused_not_crashed_on(entry: str) -> None:
     found = problems(entry)
     assert found and all(p.key.startswith("vary[1]") for p in found), [str(p) for p in found]
+
+
+# ---- any entry is read or refused cleanly ------------------------------------------------------------------------
+
+FUZZ_KEYS = ("interceptors.fast.burnout_speed", "batteries.poland.launch_delay", "batteries.poland.cue",
+             "batteries.poland.interceptor", "threats.lofted.from", "threats.lofted.trajectory", "earth.model",
+             "missiles.aps-liquid-icbm.stages.1.isp", "missiles.aps-liquid-icbm.drag_coefficient",
+             "sensors.radar-a.azimuth.center", "threats.lofted.missile", "missiles.icbm.rcs")
+_SCALAR = st.one_of(
+    st.integers(-10**30, 10**30), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+    st.sampled_from(["5 km/s", "-3 s", "0.1 m2", "-10 dBsm", "1e400 m", "track", "fast", "kozelsk", "lofted",
+                     "x\u001b[31m", "", "200 km", "3 deg", "1 t"]),
+)
+_VALUE = st.recursive(_SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                        st.dictionaries(st.sampled_from(["gamma", "lat", "lon"]),
+                                                                        inner, max_size=2)), max_leaves=6)
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.one_of(st.sampled_from(FUZZ_KEYS), st.text(max_size=40)),
+       kinds=st.lists(st.sampled_from(["normal", "uniform", "triangular", "choice", "weights"]), max_size=3,
+                      unique=True),
+       values=st.lists(_VALUE, min_size=3, max_size=3))
+def test_any_entry_is_read_or_refused_cleanly(key: str, kinds: list[str], values: list) -> None:
+    data = tomllib.loads(BASE)
+    data["uncertainty"] = {"vary": [{"key": key, **dict(zip(kinds, values))}]}
+    try:
+        scenario = scenario_from_dict(data, "unc.toml")
+    except ScenarioError as error:
+        for problem in error.problems:
+            assert problem.file == "unc.toml"
+            assert not CONTROL.search(str(problem)), str(problem)
+        return
+    assert scenario.uncertainty is not None and len(scenario.uncertainty.vary) == 1

@@ -17,7 +17,7 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shieldlab.errors import MISSING, ScenarioError, format_value
 from shieldlab.scenario import schema
@@ -29,6 +29,7 @@ from shieldlab.scenario.model import (
     UncertaintySpec,
     VarySpec,
 )
+from shieldlab.scenario.parse import Reader, Table, shown
 from shieldlab.scenario.schema import (
     BATTERY,
     COVERAGE,
@@ -47,9 +48,6 @@ from shieldlab.scenario.schema import (
     Key,
 )
 from shieldlab.units import QuantityError, parse_quantity
-
-if TYPE_CHECKING:
-    from shieldlab.scenario.parse import Reader, Table
 
 __all__ = ["TRUNCATION_TOLERANCE", "Target", "read_sampling", "resolve_uncertainty", "targets"]
 
@@ -316,8 +314,8 @@ class _Resolver:
             what = {"missiles": "a missile type used by the scenario", "interceptors": "an interceptor type used by "
                     "the scenario", "sensors": "a sensor", "batteries": "a battery", "threats": "a threat"}[section]
             close = difflib.get_close_matches(guess, names, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            known = ", ".join(sorted(names)[:20]) + (", …" if len(names) > 20 else "") or "none"
+            hint = f" (did you mean '{shown(close[0])}'?)" if close else ""
+            known = ", ".join(shown(n) for n in sorted(names)[:20]) + (", …" if len(names) > 20 else "") or "none"
             refuse(f"{section}.NAME.KEY with NAME the name of {what} (known: {known}){hint}")
             return None
         name = max(matches, key=len)  # names may hold dots: the longest that fits
@@ -339,20 +337,18 @@ class _Resolver:
             why = why or ("the sensor has no azimuth sector (it sees all round); give it one, `azimuth = { center, "
                           "half_width }`, to vary it")
         if why is not None:
-            self.reader.report(entry, "key", text, f"a key that may vary, not {text}: {why}")
+            self.reader.report(entry, "key", text, f"a key that may vary, not {shown(text)}: {why}")
             return None
         valid = [prefix + k for k in found]
         close = difflib.get_close_matches(text, valid, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        self.reader.report(entry, "key", text, f"a key that may vary{hint}: {prefix}KEY with KEY one of "
+        hint = f" (did you mean '{shown(close[0])}'?)" if close else ""
+        self.reader.report(entry, "key", text, f"a key that may vary{hint}: {shown(prefix)}KEY with KEY one of "
                                                + ", ".join(found))
         return None
 
     # ---- the entry -------------------------------------------------------------------------------------
 
     def entry(self, entry: Table) -> VarySpec | None:
-        from shieldlab.scenario.parse import Table
-
         reader = self.reader
         mark = len(reader.problems)
         text = reader.text(entry, VARY["key"])
@@ -380,9 +376,10 @@ class _Resolver:
             reader.report(entry, "weights", entry.data["weights"],
                           f"weights only with `choice` (they weigh its values); a {kind} distribution has none")
             return None
+        self.key_text = text  # the VarySpec's key; messages show it cut and escaped
         if target.kind in NUMERIC:
-            return self.numeric(entry, text, target, kind, params)
-        return self.choice(entry, text, target, params)
+            return self.numeric(entry, shown(text), target, kind, params)
+        return self.choice(entry, shown(text), target, params)
 
     @staticmethod
     def what(target: Target) -> str:
@@ -432,7 +429,7 @@ class _Resolver:
             return None
         scale, unit = key.scale, key.display_unit
 
-        def shown(x: float) -> str:
+        def in_unit(x: float) -> str:
             return f"{schema.number_text(x / scale)} {unit}".rstrip()
 
         weights: tuple[float, ...] = ()
@@ -459,7 +456,7 @@ class _Resolver:
             if hi == key.range.hi and key.range.hi_open:
                 hi = math.nextafter(hi, -math.inf)
             checked = [mean, lo, hi]
-            spec = VarySpec(text, target.path, "normal", (mean, sd), low=key.range.lo, high=key.range.hi,
+            spec = VarySpec(self.key_text, target.path, "normal", (mean, sd), low=key.range.lo, high=key.range.hi,
                             truncated=outside > TRUNCATION_TOLERANCE, unit=unit or None)
         else:
             if kind in ("uniform", "triangular"):
@@ -471,7 +468,7 @@ class _Resolver:
             if outside:
                 what = "values" if kind == "choice" else "bounds"
                 reader.report(entry, kind, params, f"{form} for {text} with {what} within the key's allowed range, "
-                                                   f"{allowed} ({shown(outside[0])} is not): only a normal "
+                                                   f"{allowed} ({in_unit(outside[0])} is not): only a normal "
                                                    "distribution is truncated to the range")
                 return None
             if kind == "choice":
@@ -479,14 +476,14 @@ class _Resolver:
                 if weights is None:
                     return None
                 checked = [min(values), max(values)]
-                spec = VarySpec(text, target.path, "choice", choices=tuple(values), weights=weights,
+                spec = VarySpec(self.key_text, target.path, "choice", choices=tuple(values), weights=weights,
                                 low=key.range.lo, high=key.range.hi, unit=unit or None)
             else:
                 checked = [values[0], values[-1]]
-                spec = VarySpec(text, target.path, kind, tuple(values), low=key.range.lo, high=key.range.hi,
+                spec = VarySpec(self.key_text, target.path, kind, tuple(values), low=key.range.lo, high=key.range.hi,
                                 unit=unit or None)
         for value in dict.fromkeys(checked):
-            if not self.allowed(entry, kind, params, text, target, self.written(key, target, value), shown(value)):
+            if not self.allowed(entry, kind, params, text, target, self.written(key, target, value), in_unit(value)):
                 return None
         return spec
 
@@ -534,7 +531,7 @@ class _Resolver:
         for value in params:
             if not self.allowed(entry, "choice", params, text, target, value, format_value(value)):
                 return None
-        return VarySpec(text, target.path, "choice", choices=tuple(choices), weights=weights)
+        return VarySpec(self.key_text, target.path, "choice", choices=tuple(choices), weights=weights)
 
     def choice_value(self, entry: Table, text: str, target: Target, j: int, value: Any) -> Any:
         """One value of a choice as the model holds it (a string, a boolean, a Point, a Trajectory); reported and
@@ -552,8 +549,6 @@ class _Resolver:
         if target.kind == "point":
             return reader.point_value(entry, where, value)
         if target.kind == "trajectory":
-            from shieldlab.scenario.parse import Table
-
             scenario = self.scenario
             if target.path[0] == "coverage" and scenario.coverage is not None:
                 missile = scenario.coverage.missile
@@ -578,17 +573,15 @@ class _Resolver:
     # ---- the rules between keys -------------------------------------------------------------------------------
 
     def allowed(self, entry: Table, kind: str, params: object, text: str, target: Target, raw_value: Any,
-                shown: str) -> bool:
+                value_text: str) -> bool:
         """Whether the file read with `raw_value` at the target's place passes the loader (reported if not)."""
-        from shieldlab.scenario.parse import Reader
-
         data = self.with_value(target.raw, raw_value)
         try:
             Reader(self.reader.file, catalog=self.reader.catalog).scenario(data, self.scenario.name)
         except ScenarioError as error:
             first = error.problems[0]
             where = f"[{first.table}] key '{first.key}'" if first.table else f"key '{first.key}'"
-            self.reader.report(entry, kind, params, f"values the rest of the scenario allows: with {text} = {shown}, "
+            self.reader.report(entry, kind, params, f"values the rest of the scenario allows: with {text} = {value_text}, "
                                                     f"{where} would need {first.expected}")
             return False
         return True
