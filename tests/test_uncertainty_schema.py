@@ -484,3 +484,36 @@ def test_any_entry_is_read_or_refused_cleanly(key: str, kinds: list[str], values
             assert not CONTROL.search(str(problem)), str(problem)
         return
     assert scenario.uncertainty is not None and len(scenario.uncertainty.vary) == 1
+
+
+def test_coverage_earth_numbers_and_fixed_trajectory_angles() -> None:
+    base = EVERY + """
+[coverage]
+missile = "icbm"
+from = "kozelsk"
+to = ["washington"]
+trajectory = { gamma = "30 deg" }
+"""
+    s = load("""
+  { key = "coverage.launch_time", uniform = ["0 s", "10 min"] },
+  { key = "coverage.trajectory.gamma", triangular = ["20 deg", "30 deg", "40 deg"] },
+  { key = "coverage.missile", choice = ["icbm", "icbm-liquid"] },
+  { key = "earth.model", choice = ["wgs84", "sphere"], weights = [3, 1] },
+  { key = "missiles.aps-liquid-icbm.drag_coefficient", normal = [0.3, 0.05] },
+  { key = "threats.gamma.trajectory.gamma", normal = ["25 deg", "1 deg"] },
+  { key = "threats.unaimed.azimuth", uniform = ["310 deg", "330 deg"] },
+""", base=base)
+    launch, gamma, missile, model, drag, threat_gamma, azimuth = s.uncertainty.vary  # type: ignore[union-attr]
+    assert launch.path == ("coverage", "launch_time_s") and launch.params == (0.0, 600.0)
+    assert gamma.path == ("coverage", "trajectory", "gamma_deg") and gamma.unit == "deg"
+    assert (gamma.low, gamma.high) == (0.0, 90.0)  # the open range 0 < gamma < 90 deg
+    assert missile.choices == ("icbm", "icbm-liquid") and "icbm-liquid" in s.missiles
+    assert model.path == ("earth", "model") and model.weights == (0.75, 0.25)
+    assert drag.path == ("missiles", "aps-liquid-icbm", "drag_coefficient") and drag.unit is None
+    # 6 sd above the range's 0: Phi(-6) = 9.9e-10 of the probability is cut
+    assert (drag.low, drag.high) == (0.0, 5.0) and drag.truncated and norm.cdf(-6.0) > TRUNCATION_TOLERANCE
+    assert threat_gamma.path == ("threats", "gamma", "trajectory", "gamma_deg")
+    assert azimuth.path == ("threats", "unaimed", "azimuth_deg")
+    # a fixed-gamma key of a trajectory without one is refused, naming why
+    key, text = one('{ key = "threats.lofted.trajectory.gamma", uniform = ["20 deg", "30 deg"] }')
+    assert key == "vary[1].key" and "has no fixed gamma" in text
