@@ -41,6 +41,9 @@ _VALUE = {
     "aim": "grid `{ lat, lon, step }`, or list of points",
     "interval": "`[low, high]`, angles",
     "number": "number",
+    "integer": "integer",
+    "values": "list of the key's values",
+    "numbers": "list of numbers",
 }
 
 
@@ -86,9 +89,9 @@ def default_text(key: Key) -> str:
 
 
 def allowed_text(key: Key) -> str:
-    if key.kind in ("quantity", "number"):
+    if key.kind in ("quantity", "number", "integer"):
         return "any" if key.range.is_any else key.range_text()
-    if key.kind in ("interval", "quantities"):
+    if key.kind in ("interval", "quantities", "numbers"):
         return "each " + key.range_text()
     return ""
 

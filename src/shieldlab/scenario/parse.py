@@ -990,14 +990,23 @@ class Reader:
         coverage_table = self.subtable(top, "coverage", "coverage")
         coverage = None if coverage_table is None else self.coverage(coverage_table)
         assessments = self.array_of_tables(top, "assessments", self.assessment, "test" if self.use_catalog else None)
+        from shieldlab.scenario import vary  # (it reads the file again through this module)
+
+        sampling = vary.read_sampling(self, top)
         self.raise_problems()
         # catalog types used by name join the file's own (whose names win: they were never looked up)
         for kind, types in (("missiles", missiles), ("interceptors", interceptors)):
             types.update((n, t) for n, t in self.catalog_types[kind].items() if n not in types)
-        return Scenario(
+        scenario = Scenario(
             name, earth, dict(self.places), missiles, interceptors, sensors, batteries, threats, coverage, self.file,
             catalog_refs=tuple(self.catalog_refs), assessments=assessments,
         )
+        if sampling is None:
+            return scenario
+        # [uncertainty] last: its keys name what the rest defines (docs/scenario.md, Uncertainty)
+        scenario = vary.resolve_uncertainty(self, scenario, data, sampling)
+        self.raise_problems()
+        return scenario
 
     def section(self, top: Table, key: str, what: str, parse: Callable[[str, Table], T | None]) -> dict[str, T]:
         """The types defined in [key]: each [key.NAME] parsed."""

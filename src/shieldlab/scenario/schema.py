@@ -28,7 +28,8 @@ from shieldlab.units import Dimension, default_unit, unit_factor
 __all__ = [
     "ANY", "KeyKind", "Key", "MAX_GRID_POINTS", "Range", "REQUIRED", "SchemaTable", "TABLES",
     "TOP", "EARTH", "POINT", "MISSILE", "STAGED", "STAGE", "INTERCEPTOR", "SENSOR", "SECTOR", "BATTERY", "THREAT",
-    "TRAJECTORY", "COVERAGE", "GRID", "ASSESSMENT", "OBSERVED", "UNCERTAINTY", "MISSILE_MODELS", "MISSILE_TABLES",
+    "TRAJECTORY", "COVERAGE", "GRID", "ASSESSMENT", "OBSERVED", "UNCERTAINTY", "SAMPLING", "VARY", "DISTRIBUTIONS",
+    "MAX_SAMPLES", "MISSILE_MODELS", "MISSILE_TABLES",
     "SPEED_TRAJECTORIES", "burnout_speed_needed", "missile_keys", "number_text", "trajectory_text",
 ]
 
@@ -116,6 +117,9 @@ KeyKind = Literal[
     "trajectory",  # one of `choices` or an inline table (TRAJECTORY)
     "aim",         # a grid (GRID) or a non-empty list of points
     "interval",    # a list [low, high] of angles within `range`
+    "integer",     # a whole number (a TOML integer) within `range`
+    "values",      # a list of values of the key a `vary` entry varies (in that key's units)
+    "numbers",     # a non-empty list of bare numbers within `range`
 ]
 
 
@@ -178,6 +182,8 @@ class Key:
             return f"a list [low, high] of {self.noun}s in degrees, each {self.range_text()}, low <= high"
         if self.kind == "number":
             return f"{self.noun or 'a number'} {self.range_text()}"
+        if self.kind == "integer":
+            return f"{self.noun or 'an integer'} {self.range_text()}"
         if self.kind == "quantities":
             noun = self.noun or _NOUNS[self.dimension or "length"]
             return f"a non-empty list of {noun.split(' ', 1)[1]}es each {self.range_text()}"
@@ -317,6 +323,21 @@ UNCERTAINTY_PCT_WHY = (
     "is no observation"
 )
 
+MAX_SAMPLES = 1_000_000
+SAMPLES = Range(1.0, MAX_SAMPLES)
+SAMPLES_WHY = (
+    "at least 1; at most 1,000,000: each sample is a full engagement of every threat (or coverage pair), so more "
+    "would run for days on one machine and needs a cluster; the statistics' error falls as one over the square root "
+    "of the number, so 1,000,000 samples already give probabilities to about 0.1 %"
+)
+SENSITIVITY_SAMPLES = Range(0.0, MAX_SAMPLES)
+SENSITIVITY_SAMPLES_WHY = (
+    "0 (no sensitivity indices) to 1,000,000: the indices take N * (D + 2) engagements for D varied values, so more "
+    "would run for days on one machine and needs a cluster"
+)
+SEED = Range(0.0)
+WEIGHT = Range(0.0)
+
 MAX_GRID_POINTS = 1_000_000
 """The most aim points a [coverage] grid may have (each is a full engagement: more would run for days)."""
 
@@ -345,6 +366,8 @@ TOP = SchemaTable("top", "top level", "The file's own keys and its tables.", (
     Key("assessments", "array", "Flight tests to assess a missile type from, `[[assessments]]`, one table each: "
         "read by `shieldlab assess`. A file may hold only these (no threats, no batteries).", default=None,
         table="assessment"),
+    Key("uncertainty", "table", "Distributions of scenario values, `[uncertainty]`: read by `shieldlab "
+        "uncertainty`.", default=None, table="sampling", default_text="none (every value as given)"),
 ))
 
 EARTH = SchemaTable("earth", "[earth]", "The Earth model (optional; the defaults are the reference WGS84 Earth).", (
@@ -626,9 +649,48 @@ UNCERTAINTY = SchemaTable("uncertainty", "uncertainty: `uncertainty = { apogee, 
         dimension="percentage", range=UNCERTAINTY_PCT, noun="an uncertainty", bound=UNCERTAINTY_PCT_WHY),
 ))
 
+DISTRIBUTIONS = ("normal", "uniform", "triangular", "choice")
+"""The distributions a `vary` entry may give (exactly one of them)."""
+
+SAMPLING = SchemaTable("sampling", "[uncertainty]",
+                       "Distributions of scenario values: each sample draws every varied value at once (independently "
+                       "of each other), and the scenario is evaluated with them.", (
+    Key("samples", "integer", "Random samples per threat (or coverage pair), for the probabilities and quantiles.",
+        default=1000, range=SAMPLES, noun="a number of samples (an integer)", bound=SAMPLES_WHY),
+    Key("seed", "integer", "Seed of the random generator: the same seed draws the same samples.", default=0,
+        range=SEED, noun="a seed (an integer)"),
+    Key("sensitivity_samples", "integer", "Base size N of Saltelli's scheme for the sensitivity (Sobol) indices, "
+        "which take N * (D + 2) more evaluations for D varied values; 0: no sensitivity indices.", default=512,
+        range=SENSITIVITY_SAMPLES, noun="a number of samples (an integer)", bound=SENSITIVITY_SAMPLES_WHY),
+    Key("vary", "array", "The varied values, a non-empty list of inline tables `{ key, normal | uniform | "
+        "triangular | choice, weights }`, one per value; each key at most once.", table="vary"),
+))
+
+VARY = SchemaTable("vary", "vary entries: `vary = [{ key, normal | uniform | triangular | choice, weights }, …]`",
+                   "One varied value: its key and exactly one distribution, whose parameters are written like the "
+                   "key's own values (with units: \"5.5 km/s\").", (
+    Key("key", "text", "The dotted key of the value: `missiles.NAME.KEY` (a staged type's stages "
+        "`missiles.NAME.stages.N.KEY`, N from 1), `interceptors.NAME.KEY`, `sensors.NAME.KEY` (the sector as "
+        "`sensors.NAME.azimuth.center` and `.half_width`), `batteries.NAME.KEY`, `threats.NAME.KEY` (sensors, "
+        "batteries and threats by their `name`; a fixed trajectory's angle as `threats.NAME.trajectory.gamma` or "
+        "`.kick`), `coverage.KEY` or `earth.KEY`.", noun="a dotted key (a non-empty string)"),
+    Key("normal", "values", "`[mean, sd]`: a normal distribution, truncated to the key's allowed range; quantities "
+        "and numbers only.", default=None, default_text="none"),
+    Key("uniform", "values", "`[low, high]`: uniform between the two, both within the key's allowed range; "
+        "quantities and numbers only.", default=None, default_text="none"),
+    Key("triangular", "values", "`[low, mode, high]`: triangular, low <= mode <= high, all within the key's "
+        "allowed range; quantities and numbers only.", default=None, default_text="none"),
+    Key("choice", "values", "`[value, …]`: one of the values, each a value the key accepts (a name, a place, "
+        "true or false, a quantity); the only distribution of choices, flags, names and points.", default=None,
+        default_text="none"),
+    Key("weights", "numbers", "The probabilities of the choices, one per choice, in proportion (divided by their "
+        "sum), at least 0 and not all 0.", default=None, range=WEIGHT, noun="a weight (a bare number)",
+        when="with `choice` only", default_text="equal"),
+))
+
 TABLES: tuple[SchemaTable, ...] = (
     TOP, EARTH, POINT, MISSILE, STAGED, STAGE, INTERCEPTOR, SENSOR, SECTOR, BATTERY, THREAT, TRAJECTORY, COVERAGE,
-    GRID, ASSESSMENT, OBSERVED, UNCERTAINTY,
+    GRID, ASSESSMENT, OBSERVED, UNCERTAINTY, SAMPLING, VARY,
 )
 """Every table of the file, in the order the reference describes them."""
 
