@@ -1,4 +1,4 @@
-"""The `uncertainty --json` document (docs/scenario.md, `shieldlab uncertainty FILE`): units in keys, null where a
+"""The `uncertainty --json` document (docs/scenario.md, `shieldlab uncertainty FILE --json`): units in keys, null where a
 value does not exist, built from an UncertaintyResult."""
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ class UncertaintyResult:
 
     # ---- outputs
     def to_document(self) -> dict:
-        """The `uncertainty --json` document (docs/scenario.md, `shieldlab uncertainty FILE`)."""
+        """The `uncertainty --json` document (docs/scenario.md, `shieldlab uncertainty FILE --json`)."""
         from shieldlab.output.uncertaintyjson import uncertainty_document
 
         return uncertainty_document(self)
