@@ -175,3 +175,94 @@ def test_saltelli_base_is_a_power_of_two():
     vary = (VarySpec("a", ("x",), "uniform", (0.0, 1.0)), VarySpec("b", ("y",), "uniform", (0.0, 1.0)))
     u = sampling.saltelli_draws(vary, 100, seed=1)  # rounded up to 128
     assert u.shape == (128 * 4, 2)
+
+
+# ---- the command line ---------------------------------------------------------------------------------------------
+SMALL = KOZELSK.read_text(encoding="utf-8") + '''
+[uncertainty]
+samples = 40
+seed = 2
+sensitivity_samples = 16
+vary = [
+  { key = "batteries.poland-iib.launch_delay", uniform = ["0 s", "240 s"] },
+  { key = "sensors.fylingdales.max_range", triangular = ["3000 km", "4000 km", "4820 km"] },
+  { key = "batteries.poland-iib.cue", choice = ["track", "launch"], weights = [0.5, 0.5] },
+]
+'''
+
+
+def test_cli_json_document_and_table(toml_file, shieldlab_cli):
+    path = toml_file(SMALL)
+    r = shieldlab_cli("uncertainty", path, "--json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    doc = json.loads(r.stdout)
+    assert doc["samples"] == 40 and doc["seed"] == 2 and doc["sensitivity_samples"] == 16
+    assert [v["key"] for v in doc["vary"]] == ["batteries.poland-iib.launch_delay", "sensors.fylingdales.max_range",
+                                               "batteries.poland-iib.cue"]
+    assert doc["vary"][0]["parameters"] == [0.0, 240.0] and doc["vary"][0]["unit"] == "s"
+    b = doc["threats"][0]["batteries"][0]
+    lo, hi = b["probability_interval"]
+    assert lo <= b["probability"] <= hi and b["intercepts"] == round(b["probability"] * b["samples"])
+    assert "NaN" not in r.stdout and "Infinity" not in r.stdout
+    # the same as the Python API, sample for sample
+    res = uncertainty(load_scenario(path))
+    assert res.to_document() == doc
+    t = shieldlab_cli("uncertainty", path, columns="200")
+    assert t.returncode == 0, t.stderr
+    assert "poland-iib" in t.stdout and "P(intercept)" in t.stdout and "deciding" in t.stdout
+
+
+def test_cli_netcdf_round_trip(toml_file, shieldlab_cli, tmp_path):
+    import xarray as xr
+
+    path = toml_file(SMALL)
+    out = tmp_path / "u.nc"
+    r = shieldlab_cli("uncertainty", path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    with xr.open_dataset(out) as ds:
+        res = uncertainty(load_scenario(path))
+        np.testing.assert_array_equal(ds["probability"].transpose("threat", "battery").values, res.probability[0])
+        np.testing.assert_array_equal(ds["feasible"].transpose("sample", "threat", "battery").values,
+                                      res.outcome.feasible.astype(np.int8))
+        assert ds.sizes["sample"] == 40 and list(ds["input"].values) == [v.key for v in res.vary]
+
+
+@pytest.mark.parametrize("args, text, words", [
+    ((), "", ["[uncertainty] table"]),  # a file without [uncertainty]
+    (("--out", "map.png"), SMALL, ["probability map needs a run over a [coverage]"]),
+    (("--out", "x.csv"), SMALL, ["unknown output format"]),
+    (("--workers", "0"), SMALL, ["--workers must be at least 1"]),
+    ((), SMALL.replace("samples = 40", "samples = 1000000"), ["--workers", "fewer samples"]),
+])
+def test_cli_bad_input_exit_2(toml_file, shieldlab_cli, tmp_path, args, text, words):
+    path = toml_file(text or KOZELSK.read_text(encoding="utf-8"))
+    args = tuple(str(tmp_path / a) if a.endswith((".png", ".csv")) else a for a in args)
+    r = shieldlab_cli("uncertainty", path, *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout == ""
+    for w in words:
+        assert w in r.stderr
+    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob("*.csv"))
+
+
+def test_zero_width_coverage_run_reproduces_coverage(kozelsk):
+    """A run over a [coverage] (no [[threats]]) with zero-width distributions gives every sample the coverage
+    run's records."""
+    from shieldlab.api import coverage
+
+    sc = load_scenario(ROOT / "benchmarks" / "bench.toml")
+    grid = replace(sc.coverage.aim, lat_min_deg=36.0, lat_max_deg=39.0, lon_min_deg=-80.0, lon_max_deg=-76.0,
+                   step_deg=1.0)
+    sc = replace(sc, coverage=replace(sc.coverage, launch=sc.coverage.launch[:1], aim=grid), threats=())
+    b = sc.batteries[0]
+    vary = VarySpec("batteries.x.launch_delay", ("batteries", b.name, "launch_delay_s"), "uniform",
+                    (b.launch_delay_s, b.launch_delay_s))
+    res = uncertainty(_with(sc, vary, samples=3))
+    ref = coverage(sc).engagements
+    assert res.pairs is not None and len(res.names) == ref.feasible.shape[0]
+    for s in range(3):
+        np.testing.assert_array_equal(res.outcome.feasible[s], ref.feasible)
+        np.testing.assert_array_equal(res.outcome.margin_s[s], ref.margin_s)
+        np.testing.assert_array_equal(res.outcome.first_intercept_s[s], ref.first.time_s)
