@@ -83,6 +83,24 @@ class RadarGeometry:
         return self.sees(threats.position_ecef(idx, t), np.where(powered, boost_range_m, free_range_m))
 
 
+class RowRangeGeometry(RadarGeometry):
+    """A radar whose detection ranges are given per threat row, (boost, free) arrays over the rows of the threats
+    it is used with, instead of by its cross-section rule: one radar in many variants that differ only in range
+    (`max_range`, `reference_range`, `reference_rcs`: the samples of an uncertainty run, each row a sample's
+    threat). Site, elevation mask, sector and track formation are the radar's."""
+
+    def __init__(self, earth: Earth, radar: Radar, boost_range_m, free_range_m):
+        super().__init__(earth, radar)
+        self.boost_range_m = np.asarray(boost_range_m, dtype=float)
+        self.free_range_m = np.asarray(free_range_m, dtype=float)
+        both = np.concatenate([self.boost_range_m, self.free_range_m])
+        self.kernel_params[12] = float(both.max()) if both.size else radar.max_range_m  # a bound of every row's
+
+    def ranges_m(self, threats, idx) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.asarray(idx, dtype=np.int64)
+        return self.boost_range_m[idx], self.free_range_m[idx]
+
+
 def line_of_sight_clear(earth: Earth, a_ecef, b_ecef) -> np.ndarray:
     """True where the segment a-b does not pass inside the ellipsoid (..., 3 arrays broadcast)."""
     s = np.array([1.0 / earth.a_m, 1.0 / earth.a_m, 1.0 / earth.b_m])

@@ -26,12 +26,13 @@ from shieldlab.engagement.results import NO_CODE
 from shieldlab.engagement.scan import FreeFlightSamples, free_flight_samples
 from shieldlab.interceptor.flyout import Flyout
 from shieldlab.scenario.model import Scenario, VarySpec
-from shieldlab.sensors.radar import RadarGeometry, detection_times, track_times
+from shieldlab.sensors.radar import RadarGeometry, RowRangeGeometry, detection_times, track_times
 from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
 from shieldlab.threat.trajectory import ascent_view, merge, take
 from shieldlab.uncertainty.keys import apply
 
 FLIGHT_TABLES = ("missiles", "threats", "coverage", "earth")
+RANGE_FIELDS = ("max_range_m", "reference_range_m", "reference_rcs_m2")  # a radar's values that set only its range
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,18 +101,36 @@ def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
     code = np.full(shape, NO_CODE, np.int8)
     t0_all, latest, first = (np.full(shape, np.nan) for _ in range(3))
     error = np.array(flights.error, dtype=object)[rows]
-    # detections: the earliest track time per (sample, threat); each sensor once per distinct combination of
-    # its own varied values (a sensor's detections depend on nothing else of the sensors)
+    # detections: the earliest track time per (sample, threat); each sensor on its own (a sensor's detections
+    # depend on nothing else of the sensors), once per distinct combination of its varied values other than
+    # its range, its ranges per (sample, threat) row
     track = np.full((n, k), np.nan)
     for q, sensor in enumerate(scenario.sensors):
         mine = [i for i in sensor_i if vary[i].path[1] == sensor.name]
-        for key, ss in _groups(values, mine, n).items():
-            radar = [RadarGeometry(earth, apply(scenario, [vary[i] for i in mine], key).sensors[q])]
-            need = np.unique(rows[ss].ravel())
-            need = need[flights.valid[need]]
-            det = detection_times(flights, radar, need)
-            trk = track_times(flights, radar, det, need)[:, 0]
-            track[ss] = np.fmin(track[ss], trk[rows[ss]])
+        ranged = [i for i in mine if len(vary[i].path) == 3 and vary[i].path[2] in RANGE_FIELDS]
+        other = [i for i in mine if i not in ranged]
+        for key, ss in _groups(values, other, n).items():
+            radar = apply(scenario, [vary[i] for i in other], key).sensors[q]
+            if not ranged:
+                geo = [RadarGeometry(earth, radar)]
+                need = np.unique(rows[ss].ravel())
+                need = need[flights.valid[need]]
+                det = detection_times(flights, geo, need)
+                trk = track_times(flights, geo, det, need)[:, 0]
+                track[ss] = np.fmin(track[ss], trk[rows[ss]])
+                continue
+            r = rows[ss].ravel()  # (sample, threat) rows of this group, each with its own ranges
+            boost, free = np.full(r.size, np.nan), np.full(r.size, np.nan)
+            for j, s in enumerate(ss):
+                variant = replace(radar, **{vary[i].path[2]: values[i][s] for i in ranged})
+                cols = slice(j * k, (j + 1) * k)
+                boost[cols] = [variant.range_m(x) for x in flights.rcs_boost_m2[rows[s]]]
+                free[cols] = [variant.range_m(x) for x in flights.rcs_m2[rows[s]]]
+            expanded = take(flights, r)
+            geo = [RowRangeGeometry(earth, radar, boost, free)]
+            det = detection_times(expanded, geo)
+            trk = track_times(expanded, geo, det)[:, 0]
+            track[ss] = np.fmin(track[ss], trk.reshape(ss.size, k))
     # batteries
     battery_i = [i for i, v in enumerate(vary) if v.path[0] in ("batteries", "interceptors")]
     for j, b in enumerate(scenario.batteries):

@@ -18,7 +18,9 @@ from shieldlab.uncertainty import sampling
 from shieldlab.uncertainty.evaluate import SampleResults, evaluate
 from shieldlab.uncertainty.results import UncertaintyResult
 
-SAMPLE_BLOCK = 256  # samples per task
+SAMPLE_BLOCK = 256  # samples per task: at least (runs over [[threats]]), exactly (runs over a [coverage])
+MAX_SAMPLE_BLOCK = 2048
+TASKS = 8  # tasks a run over [[threats]] is cut into, about (enough for a progress bar and a few workers)
 ROWS_PER_TASK = 2048  # (pairs x samples) per task of a [coverage] uncertainty run: bounded memory
 MAX_SERIAL_EVALUATIONS = 1_000_000  # more engagements than one process should run (about 20 min or more)
 
@@ -69,10 +71,18 @@ def _task(item, scenario, values):
     return evaluate(scenario, scenario.uncertainty.vary, [v[lo:hi] for v in values], pairs)
 
 
+def sample_block(n_samples: int) -> int:
+    """Samples per task of a run over [[threats]]: about TASKS blocks, at least SAMPLE_BLOCK and at most
+    MAX_SAMPLE_BLOCK samples (each block scans the threats' flights once per battery: fewer, larger blocks
+    repeat that less). From the sample count alone, so every way of running a file splits it alike."""
+    return min(MAX_SAMPLE_BLOCK, max(SAMPLE_BLOCK, -(-n_samples // TASKS)))
+
+
 def tasks(n_samples: int, n_pairs: int | None) -> list:
     """The fixed split of a run into ((sample lo, hi), pairs or None) blocks."""
     if n_pairs is None:
-        return [((lo, min(lo + SAMPLE_BLOCK, n_samples)), None) for lo in range(0, n_samples, SAMPLE_BLOCK)]
+        b = sample_block(n_samples)
+        return [((lo, min(lo + b, n_samples)), None) for lo in range(0, n_samples, b)]
     per = max(1, ROWS_PER_TASK // SAMPLE_BLOCK)
     out = []
     for p0 in range(0, n_pairs, per):
