@@ -266,3 +266,20 @@ def test_zero_width_coverage_run_reproduces_coverage(kozelsk):
         np.testing.assert_array_equal(res.outcome.feasible[s], ref.feasible)
         np.testing.assert_array_equal(res.outcome.margin_s[s], ref.margin_s)
         np.testing.assert_array_equal(res.outcome.first_intercept_s[s], ref.first.time_s)
+
+
+def test_dask_cluster_gives_the_serial_numbers(kozelsk):
+    """On a dask cluster (a LocalCluster of two processes) the run gives the serial run's numbers, and reports its
+    progress in evaluations."""
+    distributed = pytest.importorskip("distributed")
+    b = kozelsk.batteries[0]
+    vary = (VarySpec("batteries.x.launch_delay", ("batteries", b.name, "launch_delay_s"), "uniform", (0.0, 200.0)),)
+    spec = _with(kozelsk, *vary, samples=260, seed=4, sensitivity_samples=0)  # two sample blocks
+    serial = uncertainty(spec)
+    seen = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = uncertainty(spec, scheduler=cluster.scheduler_address, progress=lambda d, n: seen.append((d, n)))
+    assert res.to_document() == serial.to_document()
+    np.testing.assert_array_equal(res.outcome.margin_s, serial.outcome.margin_s)
+    assert seen[-1] == (260 * 3, 260 * 3) and len(seen) == 2
