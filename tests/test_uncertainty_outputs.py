@@ -185,3 +185,30 @@ def test_text_table_prints_one_row_per_battery(shieldlab_cli, toml_file):
     assert r.returncode == 0, r.stderr
     rows = [ln for ln in r.stdout.splitlines() if ln.strip().startswith(("romania", "poland"))]
     assert [ln.split()[0] for ln in rows] == ["romania", "poland"]
+
+
+# ---- the report ------------------------------------------------------------------------------------------------
+def test_report_has_the_uncertainty_table_charts_and_maps():
+    """`shieldlab report` of a scenario with an [uncertainty] table over [coverage] pairs: the probability table
+    (one row per pair and battery, the document's numbers), a sensitivity chart per battery and the maps."""
+    import re
+
+    from shieldlab.report.build import build
+
+    sc = load_scenario_text(COVERAGE + VARY.format(samples=40, sens=16), "report.toml")
+    rep = build(sc, sensitivity=False)
+    doc = uncertainty(sc).to_document()
+    part = rep.html[rep.html.index('<section id="uncertainty">'):]
+    part = part[:part.index("</section>")]
+    want = ["fig-uncertainty-map.png", "fig-uncertainty-sensitivity-01.png", "fig-uncertainty-sensitivity-02.png"]
+    for name in want:
+        assert rep.images[name][:8] == b"\x89PNG\r\n\x1a\n" and f'src="{name}"' in part
+    table = part[part.index("<h3>Probability of an intercept</h3>"):]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", table)
+    assert len(rows) == 18 * 2
+    got = {(re.sub(r" <span.*", "", n), b): p for n, b, p in rows}
+    for rec in doc["pairs"]:
+        for b in rec["batteries"]:
+            p = b["probability"]
+            assert got[(rec["name"].replace(">", "&gt;"), b["battery"])] == ("—" if p is None else f"{p:.3f}")
+    assert "shieldlab uncertainty report.toml" in rep.html
