@@ -1,6 +1,6 @@
-"""The outputs of `shieldlab uncertainty FILE` (docs/scenario.md, `shieldlab uncertainty FILE`): the probability
-maps of a run over a [coverage] (`--out F.png`, shieldlab.output.uncertaintymap), the netCDF file read back, the
-JSON document's keys and the text table.
+"""The outputs of `shieldlab uncertainty FILE` (docs/scenario.md, Uncertainty; docs/models.md, Uncertainty): the
+probability maps of a run over a [coverage] (`--out F.png`, shieldlab.output.uncertaintymap), the netCDF file read
+back, the JSON document's keys, the text table, and the report's Uncertainty section.
 
 The maps are checked on the figure objects (the arrays the panels draw), not on pixels. Small runs keep it fast:
 an IRBM from two launch points in Iran against a 3 x 3 aim grid over Europe (part of it out of the missile's
