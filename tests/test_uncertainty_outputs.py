@@ -212,3 +212,17 @@ def test_report_has_the_uncertainty_table_charts_and_maps():
             p = b["probability"]
             assert got[(rec["name"].replace(">", "&gt;"), b["battery"])] == ("—" if p is None else f"{p:.3f}")
     assert "shieldlab uncertainty report.toml" in rep.html
+
+
+def test_report_of_a_run_too_large_for_one_process_exits_2(shieldlab_cli, toml_file, tmp_path):
+    """As `shieldlab uncertainty`: more than MAX_SERIAL_EVALUATIONS engagements need --workers (checked before
+    anything is computed; nothing written)."""
+    from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS
+
+    # one threat: the most samples a file may ask for (a million) and Saltelli's 16 x (3 + 2) more
+    path = toml_file(THREATS + VARY.format(samples=MAX_SERIAL_EVALUATIONS, sens=16).replace(
+        "sensors.kurecik.max_range", "sensors.kurecik.min_elevation").replace(
+        '["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]'))
+    r = shieldlab_cli("report", path, "--out", tmp_path / "rep")
+    assert r.returncode == 2 and "--workers N" in r.stderr
+    assert not (tmp_path / "rep").exists()
