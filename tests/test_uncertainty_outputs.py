@@ -32,6 +32,9 @@ vary = [
   {{ key = "sensors.kurecik.max_range", triangular = ["600 km", "1200 km", "1800 km"] }},
 ]
 """
+# the radar's elevation mask instead of its range (the places and [[threats]] scenarios)
+VARY_ELEVATION = VARY.replace("sensors.kurecik.max_range", "sensors.kurecik.min_elevation").replace(
+    '["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]')
 COVERAGE = (header("uncertainty map check") + places("semnan", "tabriz", "deveselu", "redzikowo", "kurecik")
             + missile("irbm", burnout_speed="4.6 km/s") + FAST
             + interceptor("slow", "40 s", "2.5 km/s", "80 km", "600 km")
@@ -109,9 +112,7 @@ def test_colour_bar_and_title(grid_ds, grid_fig):
 
 
 def test_places_are_scattered_in_their_probability():
-    ds = uncertainty(load_scenario_text(PLACES + VARY.replace("sensors.kurecik.max_range", "sensors.kurecik.min_elevation")
-                                        .replace('["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]')
-                                        .format(samples=40, sens=0), "places.toml")).to_dataset()
+    ds = uncertainty(load_scenario_text(PLACES + VARY_ELEVATION.format(samples=40, sens=0), "places.toml")).to_dataset()
     fig = uncertaintymap.probability_figure(ds, dpi=40.0, scale="110m")
     panels = _panels(fig)
     assert len(panels) == 2
@@ -168,9 +169,7 @@ def test_json_document_keys(cli_run):
 
 
 def test_png_of_a_threats_run_is_refused(shieldlab_cli, toml_file, tmp_path):
-    path = toml_file(THREATS + VARY.format(samples=20, sens=0).replace(
-        "sensors.kurecik.max_range", "sensors.kurecik.min_elevation").replace(
-        '["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]'))
+    path = toml_file(THREATS + VARY_ELEVATION.format(samples=20, sens=0))
     r = shieldlab_cli("uncertainty", path, "--out", tmp_path / "p.png")
     assert r.returncode == 2
     assert "a probability map needs a run over a [coverage]" in r.stderr
@@ -178,9 +177,7 @@ def test_png_of_a_threats_run_is_refused(shieldlab_cli, toml_file, tmp_path):
 
 
 def test_text_table_prints_one_row_per_battery(shieldlab_cli, toml_file):
-    path = toml_file(THREATS + VARY.format(samples=20, sens=0).replace(
-        "sensors.kurecik.max_range", "sensors.kurecik.min_elevation").replace(
-        '["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]'))
+    path = toml_file(THREATS + VARY_ELEVATION.format(samples=20, sens=0))
     r = shieldlab_cli("uncertainty", path, columns="200")
     assert r.returncode == 0, r.stderr
     rows = [ln for ln in r.stdout.splitlines() if ln.strip().startswith(("romania", "poland"))]
@@ -220,9 +217,7 @@ def test_report_of_a_run_too_large_for_one_process_exits_2(shieldlab_cli, toml_f
     from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS
 
     # one threat: the most samples a file may ask for (a million) and Saltelli's 16 x (3 + 2) more
-    path = toml_file(THREATS + VARY.format(samples=MAX_SERIAL_EVALUATIONS, sens=16).replace(
-        "sensors.kurecik.max_range", "sensors.kurecik.min_elevation").replace(
-        '["600 km", "1200 km", "1800 km"]', '["0.5 deg", "1 deg", "3 deg"]'))
+    path = toml_file(THREATS + VARY_ELEVATION.format(samples=MAX_SERIAL_EVALUATIONS, sens=16))
     r = shieldlab_cli("report", path, "--out", tmp_path / "rep")
     assert r.returncode == 2 and "--workers N" in r.stderr
     assert not (tmp_path / "rep").exists()

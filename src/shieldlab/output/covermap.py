@@ -49,7 +49,7 @@ MARGIN_PANEL = "margin"  # the label (Axes.get_label) of a margin panel starts w
 MARGIN_COLORBAR = "margin colour bar"
 LEGEND_COLS = 4
 MAX_MARGIN_PANELS = 24  # more (launch point, battery) pairs than this: one panel per battery, the least margin
-LABEL_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
+LABEL_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]  # white halo behind map labels
 
 
 # --------------------------------------------------------------------------- categories
@@ -174,7 +174,8 @@ def view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
 
 def draw_clipped_basemap(ax, frame, scale: str):
     """The bundled basemap on `ax` (as :func:`mapplot.draw_basemap`; `frame` the axes limits in its projection,
-    `scale` "110m" or "50m"), its geometries cut to the view first: cartopy then projects a few thousand vertices instead of whole continents (about 3x faster for 50m maps)."""
+    `scale` "110m" or "50m"), its geometries cut to the view first: cartopy then projects a few thousand vertices
+    instead of whole continents (about 3x faster for 50m maps)."""
     from shapely.geometry import box
 
     from shieldlab.output import basemap
@@ -554,6 +555,6 @@ def _m2(rcs) -> str:
     return "the missile" if rcs is None else f"{float(rcs):g} m²"
 
 
-__all__ = ["coverage_figure", "radar_rings", "margin_scale", "margin_cmap", "categories", "category_codes", "battery_color",
-           "dataset_earth", "grid_cell", "key_points", "map_extent", "map_frame", "widen_frame", "view_box",
-           "draw_clipped_basemap", "panel_layout", "panel_frame", "legend_height_in", "LABEL_HALO"]
+__all__ = ["coverage_figure", "radar_rings", "margin_scale", "margin_cmap", "categories", "category_codes",
+           "battery_color", "dataset_earth", "grid_cell", "key_points", "map_extent", "map_frame", "widen_frame",
+           "view_box", "draw_clipped_basemap", "panel_layout", "panel_frame", "legend_height_in", "LABEL_HALO"]

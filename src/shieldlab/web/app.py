@@ -34,9 +34,9 @@ than MAX_UNCERTAINTY_EVALUATIONS engagements (after the sample caps) -> 422; mor
 coverage jobs queued or running -> 429 with Retry-After.
 
 Work queues (a shared server stays responsive under load): the heavy requests (POST /api/engage,
-/api/coverage, /api/uncertainty, and /api/geometry with more than LIGHT_OUTLINES outlines) run on HEAVY_WORKERS threads with
-at most HEAVY_QUEUE more waiting; beyond that they are answered at once with 503 and Retry-After. The light
-work (the example listing, reading scenarios for /api/scenario, small geometries, job submission) runs on
+/api/coverage, /api/uncertainty, and /api/geometry with more than LIGHT_OUTLINES outlines) run on HEAVY_WORKERS
+threads with at most HEAVY_QUEUE more waiting; beyond that they are answered at once with 503 and Retry-After. The
+light work (the example listing, reading scenarios for /api/scenario, small geometries, job submission) runs on
 its own LIGHT_WORKERS threads (LIGHT_QUEUE waiting, 503 beyond), so it never waits behind a heavy request;
 static files, job polling and /api/health use neither queue. Coverage jobs run one at a time on their own
 thread and report progress per chunk. A coverage run whose client has gone, or that is still queued or
