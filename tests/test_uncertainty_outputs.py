@@ -221,3 +221,25 @@ def test_report_of_a_run_too_large_for_one_process_exits_2(shieldlab_cli, toml_f
     r = shieldlab_cli("report", path, "--out", tmp_path / "rep")
     assert r.returncode == 2 and "--workers N" in r.stderr
     assert not (tmp_path / "rep").exists()
+
+
+def test_sensitivity_chart_draws_the_documents_indices_most_decisive_first():
+    """Each panel of a battery's chart: per varied value (ranked by total index, as the document ranks them) a bar
+    of its total and of its first-order Sobol index, error bars the 95 % bootstrap half-widths."""
+    from shieldlab.report.uncertainty import MAX_SENSITIVITY_PANELS, sensitivity_figure, sensitivity_records
+
+    doc = uncertainty(load_scenario_text(COVERAGE + VARY.format(samples=20, sens=16), "s.toml")).to_document()
+    chosen = sensitivity_records(doc["pairs"], 0)
+    assert 0 < len(chosen) <= MAX_SENSITIVITY_PANELS
+    fig = sensitivity_figure(chosen, 0, "romania")
+    axes = [ax for ax in fig.axes if ax.get_label().startswith("sensitivity: romania | ")]
+    assert [ax.get_label().split(" | ")[1] for ax in axes] == [name for name, _ in chosen]
+    for ax, (_, ranked) in zip(axes, chosen):
+        totals = [r["total"] for r in ranked]
+        assert totals[0] == max(t for t in totals if t is not None)
+        labels = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])  # top first
+        assert [t.get_text() for t in labels] == [r["key"] for r in ranked]
+        bars = sorted(ax.patches, key=lambda b: -b.get_y())  # top first: total, first-order, next value, ...
+        widths = [b.get_width() for b in bars]
+        want = [x for r in ranked for x in (r["total"] or 0.0, r["first"] or 0.0)]
+        np.testing.assert_allclose(widths, want, rtol=0, atol=1e-12)

@@ -61,6 +61,8 @@ def section(doc: dict, ds=None) -> Section:
         for j, name in enumerate(names):
             chosen = sensitivity_records(records, j)
             if not chosen:
+                out.body += (f"<p class=\"meta\">Battery {H.esc(name)}: no sensitivity chart; its margin does not "
+                             f"vary with the varied values in any {what[:-1]}, or no sample has one.</p>")
                 continue
             img = f"fig-uncertainty-sensitivity-{j + 1:02d}.png"
             out.figures[img] = sensitivity_figure(chosen, j, name)
@@ -144,10 +146,10 @@ def sensitivity_figure(chosen: list[tuple[str, list[dict]]], j: int, battery: st
     margin with its 95 % bootstrap half-width, most decisive first."""
     d = max(len(s) for _, s in chosen)
     panel_h = 0.5 + 0.42 * d
-    fig = mapplot.new_figure((9.5, 0.9 + panel_h * len(chosen)), dpi=110)
+    fig = mapplot.new_figure((9.5, 0.7 + panel_h * len(chosen)), dpi=110)
     height = fig.get_figheight()
     for k, (name, ranked) in enumerate(chosen):
-        bottom = (height - 0.75 - (k + 1) * panel_h + 0.45) / height
+        bottom = (height - 0.55 - (k + 1) * panel_h + 0.45) / height
         ax = fig.add_axes((0.36, bottom, 0.6, (panel_h - 0.55) / height), label=f"sensitivity: {battery} | {name}")
         y = np.arange(len(ranked))[::-1].astype(float)
         st = np.array([_finite(r["total"]) for r in ranked])
