@@ -2,7 +2,7 @@
 stays light.
 
 Checked by parsing the front ends' sources: the command line (cli.py), the web app (web/app.py) and the
-report's builder and sweeps import from shieldlab.api, shieldlab.output (formatting) and their own
+report's builder, sweeps and uncertainty section import from shieldlab.api, shieldlab.output (formatting) and their own
 front-end package only, never from the engine's modules (engagement, coverage, threat, ...).
 """
 
@@ -25,6 +25,7 @@ FRONT_ENDS = {
     "report/build.py": ("shieldlab.report",),
     "report/html.py": ("shieldlab.report",),
     "report/sweeps.py": ("shieldlab.report",),
+    "report/uncertainty.py": ("shieldlab.report",),
 }
 
 

@@ -651,3 +651,61 @@ def test_web_edits_refuse_a_fixed_gamma_for_staged_threats():
                                   "'liquid' is staged"), message
     assert apply_overrides(sc, {"threats": {"k-w": {"trajectory": {"gamma_deg": 20}}}}).threats[0].trajectory \
         .gamma_deg == 20.0
+
+
+# ------------------------------------------------------------------------------------------ uncertainty
+UNCERTAINTY = """
+[uncertainty]
+samples = 300
+seed = 2
+sensitivity_samples = 16
+vary = [
+  { key = "batteries.poland-launch.launch_delay", uniform = ["0 s", "600 s"] },
+  { key = "sensors.fylingdales.max_range", triangular = ["3000 km", "4000 km", "4820 km"] },
+]
+"""
+
+
+def test_uncertainty_answer_is_the_documents_with_the_pages_sample_cap(client):
+    """POST /api/uncertainty: the `uncertainty --json` document of the scenario run with at most WEB_SAMPLES
+    samples (the file asks for 300): the same numbers as shieldlab.api.uncertainty with that many (the same file
+    and seed give the same numbers: docs/models.md, Uncertainty), as strict JSON (null, never NaN)."""
+    from dataclasses import replace
+
+    from shieldlab.api import uncertainty
+
+    r = post(client, "/api/uncertainty", SCENARIO + UNCERTAINTY)
+    assert r.status_code == 200, r.text
+    doc = _strict_json(r.text)
+    assert doc["samples"] == webapp.WEB_SAMPLES == 200 and doc["samples_in_file"] == 300
+    assert doc["sensitivity_samples"] == 16 and doc["layout"] is None
+    sc = load_scenario_text(SCENARIO + UNCERTAINTY)
+    want = uncertainty(replace(sc, uncertainty=replace(sc.uncertainty, samples=200))).to_document()
+    got = {b["battery"]: b for b in doc["threats"][0]["batteries"]}
+    for b in want["threats"][0]["batteries"]:
+        g = got[b["battery"]]
+        assert g["probability"] == b["probability"] and g["probability_interval"] == b["probability_interval"]
+        assert g["deciding"] == b["deciding"]
+    # the launch-cued battery's delay decides its intercept; the track-cued one is late whatever the varied values
+    # (tests/scenarios.py's pair: its margin does not vary, so its indices are null, not NaN)
+    assert 0.0 < got["poland-launch"]["probability"] < 1.0
+    assert got["poland-launch"]["deciding"] == "batteries.poland-launch.launch_delay"
+    assert got["poland-track"]["probability"] == 0.0 and got["poland-track"]["sensitivity"][0]["total"] is None
+
+
+def test_uncertainty_over_coverage_pairs_maps_onto_the_coverage(client):
+    r = post(client, "/api/uncertainty", COVERAGE + UNCERTAINTY.replace("samples = 300", "samples = 20"))
+    assert r.status_code == 200, r.text
+    doc = _strict_json(r.text)
+    assert doc["samples"] == 20 and len(doc["pairs"]) == 6
+    assert doc["layout"]["launch"] == ["kozelsk"] and doc["layout"]["n_aim"] == 6
+    cov = _strict_json(post(client, "/api/coverage", COVERAGE).text)
+    assert doc["layout"]["aim"] == cov["aim"]
+
+
+def test_uncertainty_refusals(client, monkeypatch):
+    r = post(client, "/api/uncertainty", SCENARIO)
+    assert r.status_code == 422 and "[uncertainty] table" in " ".join(r.json()["errors"])
+    monkeypatch.setattr(webapp, "MAX_UNCERTAINTY_EVALUATIONS", 100)
+    r = post(client, "/api/uncertainty", SCENARIO + UNCERTAINTY)
+    assert r.status_code == 422 and "at most 100" in " ".join(r.json()["errors"])

@@ -621,7 +621,7 @@ def report(
     no_sensitivity: Annotated[bool, typer.Option(
         "--no-sensitivity", help="Leave out the sensitivity sweeps (faster).")] = False,
     workers: Annotated[int, typer.Option(
-        "--workers", "-w", help="Local worker processes for the coverage run.")] = 1,
+        "--workers", "-w", help="Local worker processes for the coverage and uncertainty runs.")] = 1,
 ):
     """Write a self-contained HTML report: maps, timelines, engage tables, coverage, sensitivity, sources.
 
@@ -640,6 +640,14 @@ def _report(scenario, out, speeds, delays, no_sensitivity, workers):
     delay_list = _number_list("--delays", delays, 0.0, 3600.0, "s", problems)
     if workers < 1:
         problems.append(f"--workers must be at least 1, got {workers}")
+    if sc.uncertainty is not None and workers == 1:
+        from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS, evaluations
+
+        if evaluations(sc) > MAX_SERIAL_EVALUATIONS:
+            problems.append(
+                f"{sc.source or sc.name}: [uncertainty] samples = {sc.uncertainty.samples:,} (with sensitivity_samples "
+                f"= {sc.uncertainty.sensitivity_samples:,}) means {evaluations(sc):,} engagements, more than one "
+                f"process should run ({MAX_SERIAL_EVALUATIONS:,}): give --workers N, or fewer samples")
     from shieldlab.report import ReportError, build_report, check_out_dir
 
     try:

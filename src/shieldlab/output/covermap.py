@@ -49,7 +49,7 @@ MARGIN_PANEL = "margin"  # the label (Axes.get_label) of a margin panel starts w
 MARGIN_COLORBAR = "margin colour bar"
 LEGEND_COLS = 4
 MAX_MARGIN_PANELS = 24  # more (launch point, battery) pairs than this: one panel per battery, the least margin
-_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]
+LABEL_HALO = [patheffects.withStroke(linewidth=2.6, foreground="white", alpha=0.9)]  # white halo behind map labels
 
 
 # --------------------------------------------------------------------------- categories
@@ -88,17 +88,23 @@ def dataset_earth(ds) -> Earth:
     return Earth.from_spec(EarthSpec(str(a["earth_model"]), bool(a["earth_rotation"]), bool(a["earth_j2"])))
 
 
-def _cell(lon0, lon1, lat0, lat1):
-    """A lon/lat grid cell as a polygon whose sides follow meridians/parallels."""
+def grid_cell(lon0, lon1, lat0, lat1):
+    """A lon/lat grid cell as a shapely polygon whose sides follow meridians/parallels."""
     from shapely.geometry import Polygon
 
     return Polygon(np.c_[geometry.cell_outline(lon0, lon1, lat0, lat1)])
 
 
-def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of what the map must show: the aim points (grid outline densified), launches, sites."""
-    lons = [np.ravel(ds["launch_lon"].values), np.ravel(ds["battery_lon"].values), np.ravel(ds["sensor_lon"].values)]
-    lats = [np.ravel(ds["launch_lat"].values), np.ravel(ds["battery_lat"].values), np.ravel(ds["sensor_lat"].values)]
+def key_points(ds) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of what a map of a Dataset over [coverage] pairs must show: the aim points (grid outline
+    densified), the launch points, the battery and radar sites (those the Dataset has: `battery_lon`/`_lat`,
+    `sensor_lon`/`_lat`)."""
+    lons = [np.ravel(ds["launch_lon"].values)]
+    lats = [np.ravel(ds["launch_lat"].values)]
+    for what in ("battery", "sensor"):
+        if f"{what}_lon" in ds:
+            lons.append(np.ravel(ds[f"{what}_lon"].values))
+            lats.append(np.ravel(ds[f"{what}_lat"].values))
     if is_grid(ds):
         le = geometry.cell_edges(ds["lon"].values)
         be = geometry.cell_edges(ds["lat"].values, -90.0, 90.0)
@@ -112,16 +118,19 @@ def _key_points(ds) -> tuple[np.ndarray, np.ndarray]:
     return geometry.wrap_lon(np.concatenate(lons)), np.clip(np.concatenate(lats), -90, 90)
 
 
-def _map_extent(ds) -> tuple:
-    lon, lat = _key_points(ds)
+def map_extent(ds) -> tuple:
+    """The lon/lat extent (mapplot's convention) of a map of a Dataset over [coverage] pairs: its
+    :func:`key_points` with 4 deg around them, latitudes kept within -85..88 deg."""
+    lon, lat = key_points(ds)
     lon0, lon1, lat0, lat1 = mapplot.extent_for(lon, lat, margin_deg=4.0)
     return lon0, lon1, max(lat0, -85.0), min(lat1, 88.0)
 
 
-def _frame(ds, proj, extent, pad=0.07) -> tuple[float, float, float, float]:
-    """Axes limits in the projection: the key points' bounding box plus `pad` on each side (so the map
-    is not the whole projected lon/lat box, which is mostly empty for a wide conic map)."""
-    lon, lat = _key_points(ds)
+def map_frame(ds, proj, extent, pad=0.07) -> tuple[float, float, float, float]:
+    """Axes limits (x0, x1, y0, y1) in the projection: the :func:`key_points`' bounding box plus `pad` on each
+    side (so the map is not the whole projected lon/lat box, which is mostly empty for a wide conic map); None
+    when no key point can be projected."""
+    lon, lat = key_points(ds)
     xy = proj.transform_points(ccrs.PlateCarree(), lon, lat)
     ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
     if not ok.any():
@@ -135,7 +144,7 @@ def _frame(ds, proj, extent, pad=0.07) -> tuple[float, float, float, float]:
     return max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
 
 
-def _widen(frame, proj, min_aspect: float, max_aspect: float):
+def widen_frame(frame, proj, min_aspect: float, max_aspect: float):
     """Grow the short side of a frame so that its height/width lies in [min_aspect, max_aspect]."""
     x0, x1, y0, y1 = frame
     w, h = x1 - x0, y1 - y0
@@ -150,7 +159,7 @@ def _widen(frame, proj, min_aspect: float, max_aspect: float):
     return max(x0, bx0), min(x1, bx1), max(y0, by0), min(y1, by1)
 
 
-def _view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
+def view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
     """A lon/lat box around the whole view, or None when the view wraps (a pole, the antimeridian)."""
     x0, x1, y0, y1 = frame
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -163,14 +172,15 @@ def _view_box(proj, frame, margin_deg: float = 2.0, n: int = 60):
     return (lon.min() - margin_deg, lat.min() - margin_deg, lon.max() + margin_deg, lat.max() + margin_deg)
 
 
-def _draw_basemap(ax, frame, scale: str):
-    """The bundled basemap (as :func:`mapplot.draw_basemap`), its geometries cut to the view first: cartopy
-    then projects a few thousand vertices instead of whole continents (about 3x faster for 50m maps)."""
+def draw_clipped_basemap(ax, frame, scale: str):
+    """The bundled basemap on `ax` (as :func:`mapplot.draw_basemap`; `frame` the axes limits in its projection,
+    `scale` "110m" or "50m"), its geometries cut to the view first: cartopy then projects a few thousand vertices
+    instead of whole continents (about 3x faster for 50m maps)."""
     from shapely.geometry import box
 
     from shieldlab.output import basemap
 
-    vb = _view_box(ax.projection, frame)
+    vb = view_box(ax.projection, frame)
     if vb is None:
         mapplot.draw_basemap(ax, scale=scale, gridlines=True)
         return
@@ -197,9 +207,24 @@ def _draw_basemap(ax, frame, scale: str):
     ax.gridlines(crs=pc, draw_labels=False, linewidth=0.3, color="#7a7a7a", alpha=0.5, linestyle="--", zorder=0.4)
 
 
+def panel_frame(ds, proj, extent, earth: Earth, scale: str = "auto") -> tuple[tuple, str]:
+    """(frame, scale) of the map panels of a Dataset over [coverage] pairs: the axes limits in `proj`
+    (:func:`map_frame`, or the whole `extent` when nothing can be projected; height/width kept within 0.42..1.3)
+    and the basemap scale ("auto": 50m for views narrower than 5000 km on `earth`, else 110m)."""
+    frame = map_frame(ds, proj, extent)
+    if frame is None:
+        probe = mapplot.new_figure((4, 4), dpi=50)
+        pax = mapplot.new_map_axes(probe, extent, projection=proj)
+        frame = (*pax.get_xlim(), *pax.get_ylim())
+    frame = widen_frame(frame, proj, min_aspect=0.42, max_aspect=1.3)
+    if scale == "auto":
+        scale = "110m" if geometry.view_width_km(earth, proj, frame) > 5000.0 else "50m"
+    return frame, scale
+
+
 # --------------------------------------------------------------------------- the figure
-def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
-    """(rows, cols) of n panels of height/width `aspect`."""
+def panel_layout(n: int, aspect: float) -> tuple[int, int]:
+    """(rows, cols) of n map panels of height/width `aspect` (one column for up to 3 wide panels, else 2 or 3)."""
     if n == 1:
         return 1, 1
     cols = 1 if aspect < 0.62 and n <= 3 else 2 if n <= 4 or aspect < 0.75 else 3
@@ -208,12 +233,12 @@ def _panel_layout(n: int, aspect: float) -> tuple[int, int]:
 
 def _panels(nl: int, nb: int, aspect: float) -> tuple[list[tuple[int, int, int | None, int | None]], int, int]:
     """The panels as (row, col, launch point or None, battery or None), and the (rows, cols) grid.
-    Without batteries: one category panel per launch point (as :func:`_panel_layout` lays them out). With
+    Without batteries: one category panel per launch point (as :func:`panel_layout` lays them out). With
     up to MAX_MARGIN_PANELS (launch point, battery) pairs: each launch point starts a row with its category
     panel, then one margin panel per battery. With more: the category panels, then one panel per battery
     of its least margin over the launch points (launch point None)."""
     if nb == 0:
-        rows, cols = _panel_layout(max(nl, 1), aspect)
+        rows, cols = panel_layout(max(nl, 1), aspect)
         return [(*divmod(k, cols), k, None) for k in range(max(nl, 1))], rows, cols
     if nl * nb > MAX_MARGIN_PANELS:
         cols = 2 if aspect > 0.75 else 3
@@ -257,22 +282,15 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     "all launch points" for a least-margin panel) and the colour bar's Axes ``"margin colour bar"``.
     """
     earth = dataset_earth(ds)
-    extent = _map_extent(ds)
+    extent = map_extent(ds)
     proj = mapplot.choose_projection(extent)
     launches = [str(x) for x in ds["launch"].values]
     batteries = [str(x) for x in ds["battery"].values]
     nl = len(launches)
 
     # the panels' aspect ratio in the projection
-    frame = _frame(ds, proj, extent)
-    if frame is None:
-        probe = mapplot.new_figure((4, 4), dpi=50)
-        pax = mapplot.new_map_axes(probe, extent, projection=proj)
-        frame = (*pax.get_xlim(), *pax.get_ylim())
-    frame = _widen(frame, proj, min_aspect=0.42, max_aspect=1.3)
+    frame, scale = panel_frame(ds, proj, extent, earth, scale)
     x0, x1, y0, y1 = frame
-    if scale == "auto":
-        scale = "110m" if geometry.view_width_km(earth, proj, frame) > 5000.0 else "50m"
     aspect = (y1 - y0) / (x1 - x0)
 
     with_margins = bool(batteries) and nl > 0
@@ -280,7 +298,7 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
     panel_w = panel_width_in if cols == 1 else panel_width_in * (0.78 if cols == 2 else 0.6)
     panel_h = panel_w * aspect
     errors_present = bool(nl) and any(bool(str(e)) for e in np.ravel(ds["error"].values))
-    legend_in = max(1.05, _legend_height_in(len(_legend_handles(ds, categories(batteries), errors_present))))
+    legend_in = max(1.05, legend_height_in(len(_legend_handles(ds, categories(batteries), errors_present))))
     bar_at_in = legend_in + 0.42  # the colour bar, with its label under it, above the legend
     bottom_in = bar_at_in + 0.46 if with_margins else legend_in
     top_in, gap_h, gap_w, side = 1.12, 0.45, 0.25, 0.2
@@ -295,7 +313,7 @@ def coverage_figure(ds, *, panel_width_in: float = 9.5, dpi: float = 130.0, scal
         bottom = (bottom_in + (rows - 1 - r) * (panel_h + gap_h)) / height
         ax = fig.add_axes((left, bottom, panel_w / width, panel_h / height), projection=proj)
         ax.set_extent(frame, crs=proj)
-        _draw_basemap(ax, frame, scale)
+        draw_clipped_basemap(ax, frame, scale)
         if nl:
             _draw_panel(ax, ds, li, cats, earth, battery=j, margin=(norm, cmap))
     _title(fig, ds, height, earth)
@@ -339,8 +357,8 @@ def _legend(fig, ds, cats, errors_present, bottom_frac):
                title_fontsize=9.5, handlelength=1.8, columnspacing=1.6)
 
 
-def _legend_height_in(n_handles: int) -> float:
-    """The legend's height (title and rows of LEGEND_COLS entries), inches."""
+def legend_height_in(n_handles: int) -> float:
+    """The height in inches of a map legend of `n_handles` entries under a title, LEGEND_COLS to a row."""
     return 0.42 + 0.21 * math.ceil(n_handles / LEGEND_COLS)
 
 
@@ -407,7 +425,7 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
         engageable = int(np.count_nonzero((code > 0) & ~err))
     else:
         engageable = int(np.count_nonzero(feas[..., battery] & ~err))
-    placer = mapplot.LabelPlacer(ax, gap_pt=7.0, zorder=9, halo=_HALO)
+    placer = mapplot.LabelPlacer(ax, gap_pt=7.0, zorder=9, halo=LABEL_HALO)
 
     if is_grid(ds):
         lat, lon = ds["lat"].values, ds["lon"].values
@@ -423,7 +441,7 @@ def _draw_panel(ax, ds, k, cats, earth: Earth, battery: int | None = None, margi
                           cmap=ListedColormap([NO_MARGIN_COLOR]), vmin=-0.5, vmax=0.5, alpha=GRID_ALPHA,
                           transform=pc, zorder=3, edgecolors=(1, 1, 1, 0.35), linewidth=0.3, shading="flat")
         if err.any():  # hatched cells
-            cells = [_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
+            cells = [grid_cell(le[j], le[j + 1], be[i], be[i + 1]) for i, j in zip(*np.nonzero(err))]
             ax.add_geometries(cells, crs=pc, facecolor=ERROR_FACE, edgecolor=ERROR_EDGE, hatch="xxx",
                               linewidth=0.4, alpha=0.85, zorder=3)
         n_aims = code.size
@@ -537,4 +555,6 @@ def _m2(rcs) -> str:
     return "the missile" if rcs is None else f"{float(rcs):g} m²"
 
 
-__all__ = ["coverage_figure", "radar_rings", "margin_scale", "margin_cmap", "categories", "category_codes", "battery_color", "dataset_earth"]
+__all__ = ["coverage_figure", "radar_rings", "margin_scale", "margin_cmap", "categories", "category_codes",
+           "battery_color", "dataset_earth", "grid_cell", "key_points", "map_extent", "map_frame", "widen_frame",
+           "view_box", "draw_clipped_basemap", "panel_layout", "panel_frame", "legend_height_in", "LABEL_HALO"]

@@ -3,8 +3,9 @@ and every sample's outcome, and the summaries (probability, quantiles, Sobol ind
 
 Dims: `sample`, `input` (the varied values, in file order), `battery`, `quantile`, and `threat` for a run over
 [[threats]], or the coverage dims (`launch` and `lat`/`lon` for a grid, or `aim` for places) for a run over a
-[coverage]. Inputs are stored in their display units (`input_unit`); a choice's draws as the index of the choice
-(`input_choices` lists them)."""
+[coverage]. The batteries' sites are `battery_lat`/`battery_lon`; the attributes name the scenario and its
+Earth model (`earth_model`, `earth_rotation`, `earth_j2`, as a coverage Dataset's). Inputs are stored in their
+display units (`input_unit`); a choice's draws as the index of the choice (`input_choices` lists them)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,8 @@ def uncertainty_dataset(res: UncertaintyResult):
     coords.update({
         "sample": ("sample", np.arange(res.samples)),
         "battery": ("battery", np.array(res.battery_names, dtype=object)),
+        "battery_lat": ("battery", np.array([b.at.lat_deg for b in sc.batteries], float), {"units": "degrees_north"}),
+        "battery_lon": ("battery", np.array([b.at.lon_deg for b in sc.batteries], float), {"units": "degrees_east"}),
         "quantile": ("quantile", np.array(QUANTILES)),
         "input": ("input", np.array([v.key for v in res.vary], dtype=object)),
         "input_unit": ("input", np.array([v.unit or "" for v in res.vary], dtype=object)),
@@ -101,5 +104,7 @@ def uncertainty_dataset(res: UncertaintyResult):
     })
     attrs = {"title": f"shieldlab uncertainty run: {sc.name}", "shieldlab_version": __version__,
              "seed": res.seed, "samples": res.samples, "sensitivity_samples": res.sensitivity_base,
-             "source": sc.source or "", "Conventions": "CF-1.8"}
+             "source": sc.source or "", "scenario": sc.name, "earth_model": sc.earth.model,
+             "earth_rotation": int(bool(sc.earth.rotation)),
+             "earth_j2": int(bool(sc.earth.j2) and sc.earth.model == "wgs84"), "Conventions": "CF-1.8"}
     return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -22,6 +22,8 @@ def check_uncertainty_output(path, scenario) -> str:
     if ext == ".png" and not runs_over_pairs(scenario):
         raise OutputError(f"{os.fspath(path)}: a probability map needs a run over a [coverage] (a scenario with a "
                           f"[coverage] table and no [[threats]]); for [[threats]] use --json or .nc")
+    if ext == ".png" and not scenario.batteries:
+        raise OutputError(f"{os.fspath(path)}: a probability map needs at least one [[batteries]] entry")
     check_output_path(path)
     return ext
 

@@ -1,5 +1,5 @@
-"""Build a report: run the scenario (engage, coverage, sensitivity sweeps), draw the figures, assemble the
-HTML, and write DIR/index.html with its PNG figures beside it.
+"""Build a report: run the scenario (engage, coverage, sensitivity sweeps, its [uncertainty]), draw the figures,
+assemble the HTML, and write DIR/index.html with its PNG figures beside it.
 
 Everything is computed and rendered in memory first; then each file is written to a temporary directory
 inside DIR and moved into place with os.replace (index.html last). An error or Ctrl-C leaves no partial
@@ -22,6 +22,7 @@ from shieldlab.api import ShieldlabError, __version__, format_value, read_scenar
 from shieldlab.report import figures as F
 from shieldlab.report import html as H
 from shieldlab.report import sweeps
+from shieldlab.report.uncertainty import build_section as uncertainty_section
 
 MAX_TIMELINES = 40
 NAME_KEYS = {"name", "radar", "missile", "interceptor"}
@@ -203,6 +204,14 @@ def build(scenario, *, speeds_km_s=sweeps.DEFAULT_SPEEDS_KM_S, delays_s=sweeps.D
         sections.append(("sensitivity", "Sensitivity: burnout speed and launch delay", "\n".join(body)))
         lap("figures (sensitivity)")
 
+    if sc.uncertainty is not None and sc.uncertainty.vary and sc.batteries and (sc.threats or sc.coverage is not None):
+        unc = uncertainty_section(sc, workers=workers, log=log)
+        lap("uncertainty")
+        for name, fig in unc.figures.items():
+            rep.images[name] = _png(fig)
+        sections.append(("uncertainty", "Uncertainty: the probability of an intercept", unc.body))
+        lap("figures (uncertainty)")
+
     text = None
     if sc.source and os.path.isfile(sc.source):
         try:
@@ -231,6 +240,8 @@ def _commands(sc) -> list[str]:
         cmds.append(f"shieldlab engage {f}")
     if sc.coverage is not None:
         cmds.append(f"shieldlab coverage {f}")
+    if sc.uncertainty is not None:
+        cmds.append(f"shieldlab uncertainty {f}")
     cmds.append(f"shieldlab report {f} --out DIR")
     return cmds
 

@@ -15,6 +15,11 @@ Endpoints (every error is JSON ``{"errors": [message, ...]}`` with a 4xx or 5xx 
                                    with "reason_text" as for /api/engage
     POST /api/coverage/jobs        the same as a background job: 202 {"job", "state", "total_pairs"}
     GET  /api/coverage/jobs/{id}   {"state": queued|running|done|error, "done_pairs", "total_pairs", "result"|"errors"}
+    POST /api/uncertainty          the `uncertainty --json` document of the scenario's [uncertainty] (over its
+                                   [[threats]], or its [coverage] pairs with "layout": how the pairs map onto the
+                                   coverage's launch and aim points), with at most WEB_SAMPLES samples and
+                                   WEB_SENSITIVITY_SAMPLES for the Sobol indices (fewer when the file asks for
+                                   fewer); "samples_in_file" and "sensitivity_samples_in_file" say what it asks for
     GET  /api/health               how busy the server is: {"heavy"|"light": {workers, queue, running, waiting},
                                    "jobs": {max_jobs, running, waiting}}
 
@@ -24,13 +29,14 @@ shieldlab.web.overrides; geometry also takes "ref_altitudes_km": [300, 1000]); a
 by the same loader as the command line (load_scenario_text), so messages name the file, table and key.
 
 Limits: request bodies over MAX_BODY_BYTES -> 413; more than MAX_THREATS threats (engage), MAX_PAIRS pairs
-(coverage) or MAX_OUTLINES radar outlines (geometry: radars x reference altitudes) -> 422; more than MAX_JOBS
+(coverage) or MAX_OUTLINES radar outlines (geometry: radars x reference altitudes), or an uncertainty run of more
+than MAX_UNCERTAINTY_EVALUATIONS engagements (after the sample caps) -> 422; more than MAX_JOBS
 coverage jobs queued or running -> 429 with Retry-After.
 
 Work queues (a shared server stays responsive under load): the heavy requests (POST /api/engage,
-/api/coverage, and /api/geometry with more than LIGHT_OUTLINES outlines) run on HEAVY_WORKERS threads with
-at most HEAVY_QUEUE more waiting; beyond that they are answered at once with 503 and Retry-After. The light
-work (the example listing, reading scenarios for /api/scenario, small geometries, job submission) runs on
+/api/coverage, /api/uncertainty, and /api/geometry with more than LIGHT_OUTLINES outlines) run on HEAVY_WORKERS
+threads with at most HEAVY_QUEUE more waiting; beyond that they are answered at once with 503 and Retry-After. The
+light work (the example listing, reading scenarios for /api/scenario, small geometries, job submission) runs on
 its own LIGHT_WORKERS threads (LIGHT_QUEUE waiting, 503 beyond), so it never waits behind a heavy request;
 static files, job polling and /api/health use neither queue. Coverage jobs run one at a time on their own
 thread and report progress per chunk. A coverage run whose client has gone, or that is still queued or
@@ -79,6 +85,10 @@ MAX_REF_ALTITUDES = 4
 MAX_OUTLINES = 200    # radar outlines per geometry request (radars x reference altitudes; ~30 ms each)
 LIGHT_OUTLINES = 8    # a geometry with at most this many outlines is light work
 MAX_OVERRIDE_DEPTH = 8  # nesting of the "overrides" object (its format needs 4 levels)
+
+WEB_SAMPLES = 200     # an uncertainty run on the page: at most this many samples ...
+WEB_SENSITIVITY_SAMPLES = 64  # ... and this Saltelli base N (the file's own when smaller)
+MAX_UNCERTAINTY_EVALUATIONS = 200_000  # engagements (samples x threats or pairs) per uncertainty request
 
 HEAVY_WORKERS = 2     # engage / coverage / large geometry requests computed at once ...
 HEAVY_QUEUE = 4       # ... and waiting for a worker; more are refused with 503
@@ -323,6 +333,52 @@ def _coverage_answer(req: RunRequest, stop: threading.Event) -> JsonResponse:
                        {"Retry-After": str(RETRY_AFTER_S)}) from None
 
 
+def compute_uncertainty(scenario, progress=None) -> dict:
+    """The uncertainty document of the scenario's [uncertainty] with the page's sample caps (WEB_SAMPLES,
+    WEB_SENSITIVITY_SAMPLES); for a run over [coverage] pairs with "layout" (shieldlab.web.geo)."""
+    from dataclasses import replace
+
+    from shieldlab.api import ScenarioError, require_uncertainty, uncertainty
+    from shieldlab.output.uncertaintyfiles import evaluations
+    from shieldlab.web.geo import uncertainty_layout
+
+    try:
+        require_uncertainty(scenario)
+    except ScenarioError as e:
+        raise WebError(422, [str(p) for p in e.problems]) from None
+    u = scenario.uncertainty
+    if not u.vary:
+        raise WebError(422, f"{scenario.source or 'the scenario'}: [uncertainty] varies nothing (vary = [])")
+    capped = replace(scenario, uncertainty=replace(u, samples=min(u.samples, WEB_SAMPLES),
+                                                   sensitivity_samples=min(u.sensitivity_samples,
+                                                                           WEB_SENSITIVITY_SAMPLES)))
+    n = evaluations(capped)
+    if n > MAX_UNCERTAINTY_EVALUATIONS:
+        raise WebError(422, f"the uncertainty run needs {n:,} engagements even with {capped.uncertainty.samples} "
+                            f"samples; the web page runs at most {MAX_UNCERTAINTY_EVALUATIONS:,} per request (use "
+                            "fewer threats or a coarser [coverage], or `shieldlab uncertainty` on the command line)")
+    res = uncertainty(capped, workers=1, progress=progress)
+    doc = res.to_document()
+    doc["samples_in_file"] = u.samples
+    doc["sensitivity_samples_in_file"] = u.sensitivity_samples
+    doc["layout"] = uncertainty_layout(res)
+    return doc
+
+
+def _uncertainty_answer(req: RunRequest, stop: threading.Event) -> JsonResponse:
+    sc = _scenario(req)
+
+    def progress(done, total):
+        if stop.is_set():
+            raise _Stopped()
+
+    try:
+        return _json(compute_uncertainty(sc, progress))
+    except _Stopped:
+        raise WebError(503, "the uncertainty run was abandoned (the client has gone or the server is stopping)",
+                       {"Retry-After": str(RETRY_AFTER_S)}) from None
+
+
 def _scenario_pairs(req: RunRequest):
     sc = _scenario(req)
     return sc, _n_pairs(sc)
@@ -545,6 +601,11 @@ def create_app(initial_scenario_path=None, examples_dir=None, allowed_hosts=None
     async def coverage_endpoint(req: RunRequest, request: Request):
         stop = threading.Event()
         return await heavy.run(_coverage_answer, req, stop, request=request, stop=stop)
+
+    @app.post("/api/uncertainty")
+    async def uncertainty_endpoint(req: RunRequest, request: Request):
+        stop = threading.Event()
+        return await heavy.run(_uncertainty_answer, req, stop, request=request, stop=stop)
 
     @app.post("/api/coverage/jobs", status_code=202)
     async def coverage_job(req: RunRequest):

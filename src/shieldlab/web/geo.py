@@ -191,6 +191,10 @@ def summary(scenario: Scenario) -> dict:
         "sensors": [{"name": s.name, "max_range_km": s.max_range_m * 1e-3} for s in scenario.sensors],
         "threats": [{"name": t.name, "aimed": t.aim is not None, "trajectory": t.trajectory.label()}
                     for t in scenario.threats],
+        "uncertainty": None if scenario.uncertainty is None else {
+            "samples": scenario.uncertainty.samples, "sensitivity_samples": scenario.uncertainty.sensitivity_samples,
+            "varied": [v.key for v in scenario.uncertainty.vary],
+        },
         "coverage": None if cov is None else {
             "missile": cov.missile, "trajectory": cov.trajectory.label(),
             "launch": [point_label(p) for p in cov.launch],
@@ -239,6 +243,18 @@ def coverage_compact(result) -> dict:
         # [launch][aim]: null, or why the missile cannot fly that pair
         "error": err.tolist(),
     }
+
+
+def uncertainty_layout(result) -> dict | None:
+    """For an uncertainty run over [coverage] pairs, how its "pairs" records map onto the page's coverage arrays:
+    pair launch * n_aim + aim (the coverage's pair order); None for a run over [[threats]]."""
+    from shieldlab.coverage.pairs import layout
+
+    if result.pairs is None:
+        return None
+    lay = layout(result.scenario.coverage)
+    return {"launch": [point_label(p) for p in lay.launch], "n_aim": int(lay.aim_lat_deg.size),
+            "aim": {"lat_deg": [float(x) for x in lay.aim_lat_deg], "lon_deg": [float(x) for x in lay.aim_lon_deg]}}
 
 
 def _reason_value(code: int):

@@ -45,12 +45,38 @@ function marginColor(m, late, spare) {
   const ch = (c, k) => parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16);
   return "#" + [0, 1, 2].map((k) => Math.round(ch(a, k) + f * (ch(b, k) - ch(a, k))).toString(16).padStart(2, "0")).join("");
 }
+// the probability of an intercept (an [uncertainty] run): a sequential scale, 0 .. 1 (viridis' stops)
+const PROB_STOPS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+function probColor(p) {
+  if (p == null) return COLORS.none;
+  const x = Math.max(0, Math.min(1, p)) * (PROB_STOPS.length - 1), k = Math.min(PROB_STOPS.length - 2, Math.floor(x)), f = x - k;
+  const ch = (c, i) => parseInt(c.slice(1 + 2 * i, 3 + 2 * i), 16);
+  return "#" + [0, 1, 2].map((i) => Math.round(ch(PROB_STOPS[k], i) + f * (ch(PROB_STOPS[k + 1], i) - ch(PROB_STOPS[k], i)))
+    .toString(16).padStart(2, "0")).join("");
+}
+/** "P(intercept) 0.62 [0.58, 0.66], deciding: key" of one battery's record in the uncertainty document. */
+function probText(b) {
+  if (!b) return "";
+  if (b.probability == null) return "P(intercept) — (not computed in any sample)";
+  const ci = b.probability_interval;
+  return `P(intercept) ${b.probability.toFixed(2)}` + (ci ? ` [${ci[0].toFixed(2)}, ${ci[1].toFixed(2)}]` : "") +
+    (b.deciding ? `, deciding: ${b.deciding}` : b.samples_with_margin === 0 ? ", no sample has a margin" : "");
+}
+/** The uncertainty record of a threat (by name) or of coverage pair (launch li, aim a); null when there is none. */
+function uncRecord(threat, li, a) {
+  const u = S.uncertainty;
+  if (!u) return null;
+  if (threat != null) return (u.threats || []).find((t) => t.name === threat) || null;
+  if (!u.pairs || !u.layout) return null;
+  return u.pairs[li * u.layout.n_aim + a] || null;
+}
+const uncBattery = (rec, battery) => (rec ? rec.batteries.find((b) => b.battery === battery) : null);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
 /* ------------------------------------------------------------------------------------------ state */
 const S = {
   examples: [], name: null, summary: null, tomlDirty: true, fitNext: true, refLon: 0,
-  runSeq: 0, trackLines: {}, engage: null, geometry: null, coverage: null, batteryColor: {},
+  runSeq: 0, trackLines: {}, engage: null, geometry: null, coverage: null, uncertainty: null, batteryColor: {},
 };
 
 function setState(state, text) {
@@ -197,7 +223,11 @@ function drawLegend() {
   const alts = S.geometry ? S.geometry.ref_altitudes_km : [];
   alts.forEach((h, i) => lg.append(legendItem(swLine(COLORS.radar, RADAR_DASH[i] ? "thin dash" : "thin"),
     `radar sees targets at ${h} km`)));
-  if (S.coverage && S.marginScale) {
+  if (S.coverage && S.probBattery) {
+    lg.append(el("h4", { text: `Aim points: P(intercept) by ${S.probBattery}` }));
+    for (const p of [0, 0.25, 0.5, 0.75, 1]) lg.append(legendItem(swBox(probColor(p), 0.75), p.toFixed(2)));
+    lg.append(legendItem(swBox(COLORS.error, 0.8, "#868e96"), "out of the missile's reach"));
+  } else if (S.coverage && S.marginScale) {
     const { battery, late, spare } = S.marginScale;
     lg.append(el("h4", { text: `Aim points: margin of ${battery}` }));
     if (late) lg.append(legendItem(swBox(MARGIN_COLORS.late, 0.75), marginText(-late)));
@@ -360,6 +390,15 @@ async function run() {
     if (sm.coverage) cov = await runCoverage(body, sm.coverage.n_pairs, stale);
     if (stale()) return;
     S.coverage = cov;
+    let unc = null;
+    if (sm.uncertainty) {  // computed on the server with its sample caps; the answer says how many
+      setState("running", `uncertainty: sampling ${sm.uncertainty.varied.length} varied value` +
+        `${sm.uncertainty.varied.length > 1 ? "s" : ""}…`);
+      setProgress(null);
+      unc = await api("POST", "/api/uncertainty", body);
+      if (stale()) return;
+    }
+    S.uncertainty = unc;
     draw();
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     setProgress(null);
@@ -518,7 +557,8 @@ function drawEngagement(eng, ref, bounds) {
       const first = divMarker(a.lat_deg, lonAt(a.lon_deg), "intercept-marker", [16, 16], `${t.name} × ${e.battery}`);
       first.bindPopup(`<b>first intercept</b> of ${esc(t.name)} by ${esc(e.battery)}<br>t = ${fmtT(a.time_s)} s, ` +
         `altitude ${a.altitude_km.toFixed(0)} km<br>interceptor launch ${fmtT(a.interceptor_launch_s)} s, flyout ${fmtT(a.flyout_time_s)} s` +
-        `<br>${esc(fmtGeom(a))}<br>${esc(marginLine(e))}`);
+        `<br>${esc(fmtGeom(a))}<br>${esc(marginLine(e))}` +
+        (uncRecord(t.name) ? `<br>${esc(probText(uncBattery(uncRecord(t.name), e.battery)))}` : ""));
       first.setZIndexOffset(1000).addTo(layers.intercepts);
       const last = divMarker(b.lat_deg, lonAt(b.lon_deg), "intercept-marker last", [12, 12], `${t.name} × ${e.battery} (last)`);
       last.bindPopup(`<b>last intercept</b> of ${esc(t.name)} by ${esc(e.battery)}<br>t = ${fmtT(b.time_s)} s, altitude ${b.altitude_km.toFixed(0)} km` +
@@ -573,14 +613,18 @@ function drawCoverage() {
   }
   const li = Math.min(+sel.value || 0, cov.launch.length - 1);
   const csel = $("coverage-color");
-  const copts = ["", ...cov.batteries.map((_, j) => String(j))];
+  const withP = !!(S.uncertainty && S.uncertainty.pairs && S.uncertainty.layout);
+  const copts = ["", ...cov.batteries.map((_, j) => String(j)), ...(withP ? cov.batteries.map((_, j) => `p${j}`) : [])];
   if ([...csel.options].map((o) => o.value).join("|") !== copts.join("|")) {
     const keep = csel.value;
     csel.replaceChildren(el("option", { value: "", text: "batteries that engage" }),
-      ...cov.batteries.map((b, j) => el("option", { value: String(j), text: `margin of ${b}` })));
+      ...cov.batteries.map((b, j) => el("option", { value: String(j), text: `margin of ${b}` })),
+      ...(withP ? cov.batteries.map((b, j) => el("option", { value: `p${j}`, text: `P(intercept) of ${b}` })) : []));
     csel.value = copts.includes(keep) ? keep : "";
   }
-  const mj = csel.value === "" ? null : +csel.value;  // colour by this battery's margin
+  const pj = csel.value.startsWith("p") ? +csel.value.slice(1) : null;  // colour by this battery's probability
+  S.probBattery = pj == null ? null : cov.batteries[pj];
+  const mj = csel.value === "" || pj != null ? null : +csel.value;  // colour by this battery's margin
   let late = 0, spare = 0;
   if (mj != null) for (const row of cov.margin_s[li]) {
     const m = row[mj];
@@ -598,9 +642,11 @@ function drawCoverage() {
     who.forEach((b) => counts[cov.batteries.indexOf(b)]++);
     if (!err) reach++;
     if (who.length) any++;
-    const color = err ? COLORS.error : mj != null ? marginColor(cov.margin_s[li][a][mj], late, spare)
+    const urec = uncRecord(null, li, a);
+    const pOf = (j) => { const b = uncBattery(urec, cov.batteries[j]); return b ? b.probability : null; };
+    const color = err ? COLORS.error : pj != null ? probColor(pOf(pj)) : mj != null ? marginColor(cov.margin_s[li][a][mj], late, spare)
       : who.length === 0 ? COLORS.none : who.length === 1 ? S.batteryColor[who[0]] : COLORS.several;
-    const shown = mj != null ? cov.margin_s[li][a][mj] != null : who.length;
+    const shown = pj != null ? pOf(pj) != null : mj != null ? cov.margin_s[li][a][mj] != null : who.length;
     const opt = { pane: "coveragegrid", color: "#495057", weight: 0.3, fillColor: color, fillOpacity: err ? 0.6 : shown ? 0.62 : 0.35,
                   className: "coverage-cell" };
     const shape = step
@@ -608,10 +654,11 @@ function drawCoverage() {
       : L.circleMarker([lat, lon], { ...opt, radius: 7, weight: 1 });
     const lines = cov.batteries.map((b, j) => {
       const m = `margin ${marginText(cov.margin_s[li][a][j])}`;
-      if (!feas[j]) return `✗ ${esc(b)}: ${esc(REASON_TEXT[cov.reason[li][a][j]] || cov.reason[li][a][j] || "—")}; ${esc(m)}`;
+      const pl = urec ? `<br>&nbsp;&nbsp;${esc(probText(uncBattery(urec, b)))}` : "";
+      if (!feas[j]) return `✗ ${esc(b)}: ${esc(REASON_TEXT[cov.reason[li][a][j]] || cov.reason[li][a][j] || "—")}; ${esc(m)}${pl}`;
       const c = cov.first_closing_speed_km_s[li][a][j], x = cov.first_crossing_angle_deg[li][a][j];
       return `✓ ${esc(b)}: first intercept ${fmtT(cov.first_intercept_s[li][a][j])} s, ${esc(m)}, latest launch ` +
-        `${fmtT(cov.latest_launch_s[li][a][j])} s` + (c != null ? `; closing ${c.toFixed(2)} km/s at ${x.toFixed(0)}°` : "");
+        `${fmtT(cov.latest_launch_s[li][a][j])} s` + (c != null ? `; closing ${c.toFixed(2)} km/s at ${x.toFixed(0)}°` : "") + pl;
     });
     shape.bindTooltip(`<b>${esc(names[li])} → ${fmtLL(lat, cov.aim.lon_deg[a])}</b><br>` + (err ? esc(err) : lines.join("<br>")), { sticky: true });
     shape.addTo(layers.coverage);
@@ -626,6 +673,12 @@ function drawCoverage() {
     sm.append(d);
   });
   sm.append(el("div", { text: `any battery: ${pct(any)}; in the missile's reach: ${pct(reach)}` }));
+  if (pj != null) {
+    const bar = el("div", { class: "margin-scale" });
+    bar.style.background = `linear-gradient(to right, ${PROB_STOPS.join(", ")})`;
+    sm.append(el("div", { class: "small", text: `colour: probability that ${cov.batteries[pj]} intercepts (${uncSamples()})` }), bar,
+      el("div", { class: "row small" }, el("span", { text: "0" }), el("span", { text: "0.5" }), el("span", { text: "1" })));
+  }
   if (mj != null) {
     const bar = el("div", { class: "margin-scale" });
     bar.style.background = `linear-gradient(to right, ${MARGIN_COLORS.late}, ${MARGIN_COLORS.zero}, ${MARGIN_COLORS.spare})`;
@@ -638,6 +691,13 @@ function drawCoverage() {
 }
 
 /* ------------------------------------------------------------------------------------------ results */
+/** "200 samples (of 2000 in the file)": how many samples the page's uncertainty run drew. */
+function uncSamples() {
+  const u = S.uncertainty;
+  if (!u) return "";
+  return `${u.samples} samples` + (u.samples_in_file > u.samples ? ` of the file's ${u.samples_in_file}` : "") +
+    (u.sensitivity_samples ? `, Sobol N = ${u.sensitivity_samples}` : "");
+}
 function timelineBar(t, events) {
   const T = t.impact.time_s, W = 340, x = (s) => 6 + (W - 12) * (s - t.launch.time_s) / (T - t.launch.time_s);
   const rows = t.engagements.length;
@@ -743,6 +803,13 @@ function renderResults() {
           `earliest ${fmtT(e.earliest_launch_s)} s)` : "") + (geo ? ` — ${geo}` : "") })));
     }
     card.append(bl);
+    const urec = uncRecord(t.name);
+    if (urec) {
+      const ul = el("ul", { class: "probabilities", title: `uncertainty: ${uncSamples()}` });
+      for (const b of urec.batteries) ul.append(el("li", { "data-battery": b.battery },
+        el("span", { class: "b", text: `${b.battery}: ` }), el("span", { class: "p", text: probText(b) })));
+      card.append(el("div", { class: "small", text: `uncertainty (${uncSamples()}):` }), ul);
+    }
     const tracked = t.detections.filter((d) => d.time_s != null);
     if (tracked.length) card.append(el("div", { class: "small", text: "tracks: " + tracked.map((d) =>
       `${d.sensor} ${d.track_s == null ? "none" : fmtT(d.track_s) + " s"}`).join(", ") }));
@@ -773,6 +840,7 @@ async function loadExample(name) {
   S.summary = null;
   S.fitNext = true;
   S.coverage = null;
+  S.uncertainty = null;
   await run();
 }
 
