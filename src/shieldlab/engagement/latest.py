@@ -86,7 +86,7 @@ def latest_launch(threats, flyout: Flyout, idx=None, samples: FreeFlightSamples 
     cond = condition(threats, flyout)
     in_band = np.isfinite(times) & cond.in_band(alt)
     k, m = times.shape
-    T, sol = exact_scan(flyout, pos.reshape(k * m, 3), in_band.ravel())
+    T, sol = exact_scan(flyout.rows(np.repeat(idx, m)), pos.reshape(k * m, 3), in_band.ravel())
     L = refine(cond, idx, times, in_band, T.reshape(k, m), sol.reshape(k, m, 3), exact=True)
     out[idx] = np.where(np.isnan(L), -np.inf, L)
     return out
@@ -144,7 +144,8 @@ class FreeFlightValue:
         arc, jac = np.full((k, 3), np.nan), np.full((k, 3, 3), np.nan)
         if band.any():
             sel = lambda a: None if a is None else a[band]  # noqa: E731
-            fs = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
+            fo = self.flyout.rows(np.broadcast_to(tr, band.shape)[band])  # the rows' own flyout (SpeedRowsFlyout)
+            fs = fo.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
             f[band] = t[band] - fs.time_s
             # a Jacobian only where the solve computed one (more than one arc) or borrowed one: a warm start
             # that is already the solution converges on its first arc and leaves none (so that no chord step

@@ -1,0 +1,205 @@
+"""A flyout table over burnout speed at the free-flight samples of given flights, for uncertainty runs whose
+interceptor burnout speed is sampled (docs/models.md, Uncertainty).
+
+Every sample of such a run is its own interceptor, and an exact scan per sample solves every in-band
+free-flight sample again. This table solves them exactly for a few burnout speeds instead (`SPEED_NODES`
+nodes spanning the sampled speeds, all in one batch), and gives each threat row (a sample's flight with
+that sample's speed) a TableLookup at its samples by linear interpolation in speed between the two
+neighbouring nodes. As with the coverage runs' FlyoutTable (interceptor/table.py), the table only screens:
+the scan (engagement/scan.py `table_scan`) solves its uncertain samples exactly, and boundaries and latest
+launches are refined with exact solves at each row's own speed (SpeedRowsFlyout, interceptor/flyout.py), so
+the results are those of a per-sample exact evaluation to the refinement tolerance.
+
+A sample is uncertain ("mixed") where the two nodes disagree on reachability, on the arc family (full
+speed or floor arc), or where the interpolation error bound exceeds MAX_CLEAR_ERROR_S. The bound is the
+rule of `table.node_error_s` along the speed axis: |second difference| / 2 at each of the two nodes (4 times
+the bound h^2 max|T''| / 8 of a smooth T; a kink where the fast arc changes family between the nodes errs
+by at most that much), the larger of the two; one-sided at the end nodes.
+
+Between two samples of a path (the boundary search's look-ups, engagement/boundary.py) the look-up is
+interpolated in time from the two samples' values (`lookup_path`); a time not between two samples of the
+row is uncertain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
+from shieldlab.interceptor.table import TableLookup
+
+SPEED_NODES = 9  # burnout speeds tabulated, evenly over the sampled range
+# clear samples: interpolation error bound at most this (the scan takes clear table values to be within
+# scan.CLEAR_MARGIN_S = 3 s of exact ones, the latest launch within latest.TABLE_ERROR_S = 3 s)
+MAX_CLEAR_ERROR_S = 2.0
+MIN_SPEEDS_PER_NODE = 2  # fewer distinct sampled speeds than this per node: exact scans cost less
+
+
+def worthwhile(n_speeds: int) -> bool:
+    """Whether a table pays for `n_speeds` distinct sampled burnout speeds (else solve each exactly)."""
+    return n_speeds >= MIN_SPEEDS_PER_NODE * SPEED_NODES
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedTable:
+    """Per threat row (n, m) of one window evaluation: the samples' times `times_s` and the TableLookup
+    fields at them (`time_s`, `mixed`, `lower_s`, `arc` (n, m, 3), `error_s`). `rows(idx)` binds it to the
+    threats idx of a scan, whose flat samples `lookup_where` then serves."""
+
+    times_s: np.ndarray
+    time_s: np.ndarray
+    mixed: np.ndarray
+    lower_s: np.ndarray
+    arc: np.ndarray
+    error_s: np.ndarray
+    bound: bool = False
+
+    def rows(self, which) -> SpeedTable:
+        """The table of threats `which`, in that order (for a scan of those threats' samples)."""
+        return SpeedTable(self.times_s[which], self.time_s[which], self.mixed[which], self.lower_s[which],
+                          self.arc[which], self.error_s[which], bound=True)
+
+    def lookup_where(self, p_ecef, use, alt_m=None) -> TableLookup:
+        """The look-ups of a bound table's flat samples (row * m + column; `p_ecef` only gives their count)
+        where `use` (None: all); elsewhere T = inf, not mixed, lower = inf, arc NaN, error inf."""
+        if not self.bound:
+            raise ValueError("a SpeedTable serves the samples of its rows: look up through rows(idx)")
+        k = np.asarray(p_ecef).reshape(-1, 3).shape[0]
+        if k != self.time_s.size:
+            raise ValueError(f"{k} points for a table of {self.time_s.size} samples")
+        T, mixed, low = self.time_s.ravel(), self.mixed.ravel(), self.lower_s.ravel()
+        arc, err = self.arc.reshape(-1, 3), self.error_s.ravel()
+        if use is None:
+            return TableLookup(T.copy(), mixed.copy(), low.copy(), arc.copy(), err.copy())
+        u = np.asarray(use, bool).ravel()
+        return TableLookup(np.where(u, T, np.inf), mixed & u, np.where(u, low, np.inf),
+                           np.where(u[:, None], arc, np.nan), np.where(u, err, np.inf))
+
+    def lookup(self, p_ecef, alt_m=None) -> TableLookup:
+        """Points off the samples, of unknown rows: uncertain (exact solves decide)."""
+        k = np.atleast_2d(np.asarray(p_ecef, float)).shape[0]
+        return TableLookup(np.full(k, np.inf), np.ones(k, bool), np.full(k, -np.inf), np.full((k, 3), np.nan),
+                           np.full(k, np.inf))
+
+    def lookup_path(self, tr, t, p_ecef=None, alt_m=None) -> TableLookup:
+        """Look-ups at free-flight times t of threats tr (of the whole table): linear in time between the
+        two samples around t (clear where both are clear and agree on reachability); uncertain elsewhere."""
+        tr = np.asarray(tr, np.int64).ravel()
+        t = np.asarray(t, float).ravel()
+        k = tr.size
+        times = self.times_s[tr]
+        m = times.shape[1]
+        with np.errstate(invalid="ignore"):
+            c = (times <= t[:, None]).sum(1) - 1
+        a = np.clip(c, 0, m - 1)
+        b = np.clip(c + 1, 0, m - 1)
+        r = np.arange(k)
+        ta, tb = times[r, a], times[r, b]
+        inside = (c >= 0) & (c + 1 < m) & np.isfinite(ta) & np.isfinite(tb) & (tb > ta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = np.where(inside, (t - ta) / (tb - ta), 0.0)
+        Ta, Tb = self.time_s[tr, a], self.time_s[tr, b]
+        fa, fb = np.isfinite(Ta), np.isfinite(Tb)
+        ma, mb = self.mixed[tr, a], self.mixed[tr, b]
+        clear = inside & fa & fb & ~ma & ~mb
+        with np.errstate(invalid="ignore"):
+            T = np.where(clear, (1.0 - w) * Ta + w * Tb, np.inf)
+        # uncertain unless both samples are clearly out of reach (or out of the band)
+        mixed = ~clear & ~(inside & ~fa & ~fb & ~ma & ~mb)
+        low = np.where(inside, np.fmin(self.lower_s[tr, a], self.lower_s[tr, b]), -np.inf)
+        arc = _lerp_arc(self.arc[tr, a], self.arc[tr, b], w)
+        err = np.where(clear, np.fmax(self.error_s[tr, a], self.error_s[tr, b]), np.inf)
+        return TableLookup(T, mixed, low, arc, err)
+
+
+def _lerp_arc(a, b, w):
+    """Arcs (az, x, tau) (k, 3) interpolated with weight w towards b (the azimuth unwrapped); the finite one
+    where only one is."""
+    w = np.asarray(w, float)[:, None]
+    d = b - a
+    d[:, 0] = (d[:, 0] + np.pi) % (2.0 * np.pi) - np.pi
+    both = (1.0 - w) * a + w * (a + d)
+    both[:, 0] %= 2.0 * np.pi
+    fa, fb = np.isfinite(a).all(1), np.isfinite(b).all(1)
+    return np.where((fa & fb)[:, None], both, np.where(fa[:, None], a, b))
+
+
+def speed_nodes(speeds_m_s) -> np.ndarray:
+    """SPEED_NODES burnout speeds evenly from the least to the greatest sampled one."""
+    v = np.asarray(speeds_m_s, float)
+    return np.linspace(v.min(), v.max(), SPEED_NODES)
+
+
+def build(flyout: Flyout, samples, sample_row, speeds_m_s, in_band) -> SpeedTable:
+    """The table of threat rows whose free-flight samples are `samples` rows `sample_row` (n,) (a
+    FreeFlightSamples: times_s (R, m), r_ecef (R, m, 3)), flown against `flyout`'s interceptor with burnout
+    speeds `speeds_m_s` (n,) (rows -1: no samples, a threat that could not be computed: never looked up).
+    `in_band` (R, m): the samples inside the interceptor's altitude band (others are out of reach). Exact
+    solves at every in-band sample of the distinct rows for every node speed, in one batch."""
+    sample_row = np.asarray(sample_row, np.int64)
+    v = np.asarray(speeds_m_s, float)
+    if (sample_row < 0).any():  # solved as the first valid row's, then out of reach
+        none = sample_row < 0
+        out = build(flyout, samples, np.where(none, sample_row.max(), sample_row), v, in_band)
+        return SpeedTable(out.times_s, np.where(none[:, None], np.inf, out.time_s), out.mixed & ~none[:, None],
+                          np.where(none[:, None], np.inf, out.lower_s), np.where(none[:, None, None], np.nan, out.arc),
+                          np.where(none[:, None], np.inf, out.error_s))
+    nodes = speed_nodes(v)
+    J = nodes.size
+    uniq, back = np.unique(sample_row, return_inverse=True)
+    back = back.reshape(-1)
+    times = samples.times_s[uniq]
+    U, m = times.shape
+    band = np.asarray(in_band)[uniq] & np.isfinite(times)
+    pts = samples.r_ecef[uniq][band]  # (q, 3)
+    q = pts.shape[0]
+    T = np.full((J, U, m), np.inf)
+    arc = np.full((J, U, m, 3), np.nan)
+    fam = np.zeros((J, U, m), np.int8)
+    if q:
+        batch = SpeedRowsFlyout(flyout.earth, flyout.site, flyout.interceptor, speeds_m_s=np.repeat(nodes, q))
+        fs = batch.solve(np.tile(pts, (J, 1)))
+        T[:, band] = fs.time_s.reshape(J, q)
+        arc[:, band] = fs.arc.reshape(J, q, 3)
+        fam[:, band] = fs.family.reshape(J, q)
+    d2 = _second_difference(T)  # (J, U, m)
+    # each row between its two nodes j, j + 1
+    j = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, J - 2)
+    w = np.clip((v - nodes[j]) / (nodes[j + 1] - nodes[j]), 0.0, 1.0)[:, None]
+    Ta, Tb = T[j, back], T[j + 1, back]  # (n, m)
+    fa, fb = np.isfinite(Ta), np.isfinite(Tb)
+    err = np.fmax(d2[j, back], d2[j + 1, back])
+    clear = fa & fb & (fam[j, back] == fam[j + 1, back]) & (err <= MAX_CLEAR_ERROR_S)
+    with np.errstate(invalid="ignore"):
+        time = np.where(clear, (1.0 - w) * Ta + w * Tb, np.inf)
+    mixed = (fa | fb) & ~clear
+    lower = np.fmin(Ta, Tb)
+    n = v.size
+    g = _lerp_arc(arc[j, back].reshape(-1, 3), arc[j + 1, back].reshape(-1, 3), np.repeat(w[:, 0], m))
+    # where the nodes disagree on the family, the nearer node's arc (as FlyoutTable's mixed cells)
+    near = np.where((w < 0.5)[:, :, None], arc[j, back], arc[j + 1, back]).reshape(-1, 3)
+    g = np.where((~clear & fa & fb).reshape(-1)[:, None], near, g).reshape(n, m, 3)
+    err = np.where(clear, err, np.inf)
+    return SpeedTable(times[back], time, mixed, lower, g, err)
+
+
+def _second_difference(T) -> np.ndarray:
+    """(J, ...) |second difference| / 2 of T along the node axis (one-sided at the ends and next to a node
+    out of reach; inf where T is, and with fewer than two finite neighbours on one side)."""
+    J = T.shape[0]
+    out = np.full(T.shape, np.inf)
+    fin = np.isfinite(T)
+    with np.errstate(invalid="ignore"):
+        for j in range(J):
+            cand = []
+            if 0 < j < J - 1:
+                cand.append((fin[j - 1] & fin[j + 1], np.abs(T[j - 1] - 2.0 * T[j] + T[j + 1]) / 2.0))
+            if j >= 2:
+                cand.append((fin[j - 1] & fin[j - 2], np.abs(T[j] - 2.0 * T[j - 1] + T[j - 2]) / 2.0))
+            if j <= J - 3:
+                cand.append((fin[j + 1] & fin[j + 2], np.abs(T[j] - 2.0 * T[j + 1] + T[j + 2]) / 2.0))
+            for ok, val in reversed(cand):  # the central difference first where it exists
+                out[j] = np.where(ok & fin[j], val, out[j])
+    return out

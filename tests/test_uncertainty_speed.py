@@ -1,0 +1,112 @@
+"""A sampled interceptor burnout speed (docs/models.md, Uncertainty): the samples of one flyout family are
+evaluated in one batch, each at its own speed, screened by a table over burnout speed
+(interceptor/speed_table.py) and refined with exact solves. The results must be those of the per-sample
+exact evaluation (engagement/window.py `evaluate` with that sample's Flyout and no table) to the
+refinement tolerance of the window boundaries (engagement/boundary.py TIME_TOL_S), with equal
+feasibility and reasons; a zero-width speed must give the engage result exactly."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shieldlab.api import engage, load_scenario
+from shieldlab.earth.model import Earth
+from shieldlab.engagement import window
+from shieldlab.engagement.boundary import TIME_TOL_S
+from shieldlab.engagement.scan import free_flight_samples
+from shieldlab.interceptor import speed_table
+from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
+from shieldlab.scenario.model import VarySpec
+from shieldlab.threat.build import threats_for_scenario
+from shieldlab.uncertainty import sampling
+from shieldlab.uncertainty.evaluate import evaluate
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington.toml"
+# The latest launch is refined to the boundary tolerance too (engagement/latest.py, its solves converge to
+# the same CONVERGED_M); two refinements each within TIME_TOL_S of the true value differ by at most twice it.
+TOL_S = 2 * TIME_TOL_S
+SPEED = VarySpec("interceptors.sm3-iib.burnout_speed", ("interceptors", "sm3-iib", "burnout_speed_m_s"), "normal",
+                 (5500.0, 400.0), low=0.0, high=11000.0)
+
+
+@pytest.fixture(scope="module")
+def marginal(tmp_path_factory):
+    """The example with the Polish SM-3 IIB battery cued at launch and 150 s late: its latest launch
+    against the Washington threats is ~164-180 s at 5.5 km/s (the example's engage result), so a burnout
+    speed +-400 m/s (1 sd) puts samples on both sides."""
+    text = EXAMPLE.read_text()
+    old = 'interceptor = "sm3-iib"\nlaunch_delay = "60 s"'
+    assert old in text
+    text = text.replace(old, 'interceptor = "sm3-iib"\nlaunch_delay = "150 s"')
+    text = text.replace('cue = "track"\n', 'cue = "launch"\n', 1)
+    path = tmp_path_factory.mktemp("speed") / "marginal.toml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def _exact(sc, speeds):
+    """Per sample, the Polish IIB battery's window by an exact evaluation with that sample's interceptor."""
+    earth = Earth.from_spec(sc.earth)
+    threats = threats_for_scenario(sc, earth)
+    smp = free_flight_samples(threats)
+    b = sc.batteries[0]
+    t0 = threats.launch_time_s + b.launch_delay_s
+    out = []
+    for v in speeds:
+        fo = Flyout(earth, b.at, replace(sc.interceptors[b.interceptor], burnout_speed_m_s=float(v)))
+        out.append(window.evaluate(threats, fo, t0, smp))
+    return out
+
+
+def test_sampled_speed_matches_exact_per_sample(marginal):
+    n = 40
+    values = sampling.sample_values((SPEED,), sampling.unit_draws(1, n, 3))
+    speeds = np.asarray(values[0], float)
+    assert speed_table.worthwhile(np.unique(speeds).size)  # the table path is the one tested
+    res = evaluate(marginal, (SPEED,), values)
+    ref = _exact(marginal, speeds)
+    feas = np.array([w.feasible for w in ref])
+    # samples on both sides for at least one threat
+    assert feas.any() and not feas.all()
+    np.testing.assert_array_equal(res.feasible[:, :, 0], feas)
+    np.testing.assert_array_equal(res.reason_code[:, :, 0], np.array([w.reason_code for w in ref]))
+    first = np.array([np.where(w.feasible, w.first.time_s, np.nan) for w in ref])
+    np.testing.assert_allclose(res.first_intercept_s[:, :, 0], first, rtol=0, atol=TOL_S, equal_nan=True)
+    latest = np.array([w.latest_launch_s for w in ref])
+    np.testing.assert_allclose(res.latest_launch_s[:, :, 0], latest, rtol=0, atol=TOL_S, equal_nan=True)
+    t0 = np.array([w.earliest_launch_s for w in ref])
+    np.testing.assert_allclose(res.margin_s[:, :, 0], latest - t0, rtol=0, atol=TOL_S, equal_nan=True)
+
+
+def test_speed_rows_flyout_solves_each_row_at_its_speed(marginal):
+    """Points solved in one batch at per-row speeds get each the solution of that speed's own Flyout."""
+    earth = Earth.from_spec(marginal.earth)
+    threats = threats_for_scenario(marginal, earth)
+    smp = free_flight_samples(threats)
+    b = marginal.batteries[0]
+    it = marginal.interceptors[b.interceptor]
+    p = smp.r_ecef[0, 10:200:20]
+    v = np.linspace(4800.0, 6200.0, p.shape[0])
+    rows = SpeedRowsFlyout(earth, b.at, it, speeds_m_s=v)
+    got = rows.rows(np.arange(v.size)[::-1]).solve(p[::-1])
+    for i in range(v.size):
+        one = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(v[i]))).solve(p[i:i + 1])
+        assert got.time_s[v.size - 1 - i] == one.time_s[0]
+    assert np.isfinite(got.time_s).any() and not np.isfinite(got.time_s).all()
+
+
+def test_zero_width_speed_equals_engage(marginal):
+    sc = marginal
+    nominal = sc.interceptors["sm3-iib"].burnout_speed_m_s
+    vary = (replace(SPEED, params=(nominal, 0.0)),)
+    values = sampling.sample_values(vary, sampling.unit_draws(1, 5, 1))
+    res = evaluate(sc, vary, values)
+    e = engage(sc).engagements
+    for field, want in (("feasible", e.feasible), ("reason_code", e.reason_code), ("latest_launch_s", e.latest_launch_s),
+                        ("margin_s", e.margin_s), ("first_intercept_s", e.first.time_s),
+                        ("earliest_launch_s", e.earliest_launch_s)):
+        got = getattr(res, field)
+        for s in range(got.shape[0]):
+            np.testing.assert_array_equal(got[s], want, err_msg=field)
