@@ -14,7 +14,9 @@ import pytest
 from shieldlab.api import engage, load_scenario
 from shieldlab.earth.model import Earth
 from shieldlab.engagement import window
-from shieldlab.engagement.boundary import TIME_TOL_S
+from shieldlab.engagement.boundary import FAST_TOL_S, TIME_TOL_S
+from shieldlab.engagement.condition import Condition
+from shieldlab.engagement.latest import GAIN_TOL_S
 from shieldlab.engagement.scan import free_flight_samples
 from shieldlab.interceptor import speed_table
 from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
@@ -24,9 +26,13 @@ from shieldlab.uncertainty import sampling
 from shieldlab.uncertainty.evaluate import evaluate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington.toml"
-# The latest launch is refined to the boundary tolerance too (engagement/latest.py, its solves converge to
-# the same CONVERGED_M); two refinements each within TIME_TOL_S of the true value differ by at most twice it.
-TOL_S = 2 * TIME_TOL_S
+# Window boundaries are roots of g(t) = t - t0 - T(P(t)) located to |g| <= G_TOL_S (engagement/boundary.py:
+# FAST_TOL_S on the table path, TIME_TOL_S on the exact one); two such roots differ in t by at most
+# 2 G_TOL_S / |dg/dt|. The latest launch, the maximum of t - T(P(t)), is refined until the parabola promises
+# less than GAIN_TOL_S (engagement/latest.py): two refinements differ by at most twice that.
+G_TOL_S = max(FAST_TOL_S, TIME_TOL_S)
+LATEST_TOL_S = 2 * GAIN_TOL_S
+SLOPE_DT_S = 0.5  # step of the exact finite-difference slope dg/dt at a boundary
 SPEED = VarySpec("interceptors.sm3-iib.burnout_speed", ("interceptors", "sm3-iib", "burnout_speed_m_s"), "normal",
                  (5500.0, 400.0), low=0.0, high=11000.0)
 
@@ -56,7 +62,7 @@ def _exact(sc, speeds):
     out = []
     for v in speeds:
         fo = Flyout(earth, b.at, replace(sc.interceptors[b.interceptor], burnout_speed_m_s=float(v)))
-        out.append(window.evaluate(threats, fo, t0, smp))
+        out.append((window.evaluate(threats, fo, t0, smp), Condition(threats, fo, t0)))
     return out
 
 
@@ -67,17 +73,26 @@ def test_sampled_speed_matches_exact_per_sample(marginal):
     assert speed_table.worthwhile(np.unique(speeds).size)  # the table path is the one tested
     res = evaluate(marginal, (SPEED,), values)
     ref = _exact(marginal, speeds)
-    feas = np.array([w.feasible for w in ref])
+    feas = np.array([w.feasible for w, _ in ref])
     # samples on both sides for at least one threat
     assert feas.any() and not feas.all()
     np.testing.assert_array_equal(res.feasible[:, :, 0], feas)
-    np.testing.assert_array_equal(res.reason_code[:, :, 0], np.array([w.reason_code for w in ref]))
-    first = np.array([np.where(w.feasible, w.first.time_s, np.nan) for w in ref])
-    np.testing.assert_allclose(res.first_intercept_s[:, :, 0], first, rtol=0, atol=TOL_S, equal_nan=True)
-    latest = np.array([w.latest_launch_s for w in ref])
-    np.testing.assert_allclose(res.latest_launch_s[:, :, 0], latest, rtol=0, atol=TOL_S, equal_nan=True)
-    t0 = np.array([w.earliest_launch_s for w in ref])
-    np.testing.assert_allclose(res.margin_s[:, :, 0], latest - t0, rtol=0, atol=TOL_S, equal_nan=True)
+    np.testing.assert_array_equal(res.reason_code[:, :, 0], np.array([w.reason_code for w, _ in ref]))
+    latest = np.array([w.latest_launch_s for w, _ in ref])
+    np.testing.assert_allclose(res.latest_launch_s[:, :, 0], latest, rtol=0, atol=LATEST_TOL_S, equal_nan=True)
+    t0 = np.array([w.earliest_launch_s for w, _ in ref])
+    np.testing.assert_allclose(res.margin_s[:, :, 0], latest - t0, rtol=0, atol=LATEST_TOL_S, equal_nan=True)
+    # first intercepts: exact g at the batch's first intercept within the tolerance, and the two roots as
+    # close as that tolerance and the slope of g there allow
+    for s, (w, cond) in enumerate(ref):
+        tr = np.flatnonzero(w.feasible)
+        if tr.size == 0:
+            continue
+        t_fast, t_ref = res.first_intercept_s[s, tr, 0], w.first.time_s[tr]
+        g = cond.at(tr, t_fast, None).g_s
+        assert np.abs(g).max() <= G_TOL_S + 1e-9, (s, g)
+        slope = (cond.at(tr, t_ref + SLOPE_DT_S, None).g_s - cond.at(tr, t_ref - SLOPE_DT_S, None).g_s) / (2 * SLOPE_DT_S)
+        assert (np.abs(t_fast - t_ref) <= 2 * G_TOL_S / np.abs(slope)).all(), (s, t_fast - t_ref, slope)
 
 
 def test_speed_rows_flyout_solves_each_row_at_its_speed(marginal):
@@ -88,12 +103,15 @@ def test_speed_rows_flyout_solves_each_row_at_its_speed(marginal):
     b = marginal.batteries[0]
     it = marginal.interceptors[b.interceptor]
     p = smp.r_ecef[0, 10:200:20]
-    v = np.linspace(4800.0, 6200.0, p.shape[0])
+    v = np.linspace(1500.0, 6200.0, p.shape[0])  # the slowest reach none of these points
     rows = SpeedRowsFlyout(earth, b.at, it, speeds_m_s=v)
     got = rows.rows(np.arange(v.size)[::-1]).solve(p[::-1])
     for i in range(v.size):
         one = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(v[i]))).solve(p[i:i + 1])
-        assert got.time_s[v.size - 1 - i] == one.time_s[0]
+        j = v.size - 1 - i
+        np.testing.assert_array_equal(got.time_s[j:j + 1], one.time_s)
+        np.testing.assert_array_equal(got.arc[j:j + 1], one.arc)
+        np.testing.assert_array_equal(got.speed_m_s[j:j + 1], one.speed_m_s)
     assert np.isfinite(got.time_s).any() and not np.isfinite(got.time_s).all()
 
 
