@@ -91,7 +91,8 @@ def test_sampled_speed_matches_exact_per_sample(marginal):
         t_fast, t_ref = res.first_intercept_s[s, tr, 0], w.first.time_s[tr]
         g = cond.at(tr, t_fast, None).g_s
         assert np.abs(g).max() <= G_TOL_S + 1e-9, (s, g)
-        slope = (cond.at(tr, t_ref + SLOPE_DT_S, None).g_s - cond.at(tr, t_ref - SLOPE_DT_S, None).g_s) / (2 * SLOPE_DT_S)
+        g_hi, g_lo = (cond.at(tr, t_ref + d, None).g_s for d in (SLOPE_DT_S, -SLOPE_DT_S))
+        slope = (g_hi - g_lo) / (2 * SLOPE_DT_S)
         assert (np.abs(t_fast - t_ref) <= 2 * G_TOL_S / np.abs(slope)).all(), (s, t_fast - t_ref, slope)
 
 
@@ -122,8 +123,9 @@ def test_zero_width_speed_equals_engage(marginal):
     values = sampling.sample_values(vary, sampling.unit_draws(1, 5, 1))
     res = evaluate(sc, vary, values)
     e = engage(sc).engagements
-    for field, want in (("feasible", e.feasible), ("reason_code", e.reason_code), ("latest_launch_s", e.latest_launch_s),
-                        ("margin_s", e.margin_s), ("first_intercept_s", e.first.time_s),
+    for field, want in (("feasible", e.feasible), ("reason_code", e.reason_code),
+                        ("latest_launch_s", e.latest_launch_s), ("margin_s", e.margin_s),
+                        ("first_intercept_s", e.first.time_s),
                         ("earliest_launch_s", e.earliest_launch_s)):
         got = getattr(res, field)
         for s in range(got.shape[0]):

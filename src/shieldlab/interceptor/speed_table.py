@@ -132,28 +132,66 @@ def speed_nodes(speeds_m_s) -> np.ndarray:
     return np.linspace(v.min(), v.max(), SPEED_NODES)
 
 
-def build(flyout: Flyout, samples, sample_row, speeds_m_s, in_band) -> SpeedTable:
-    """The table of threat rows whose free-flight samples are `samples` rows `sample_row` (n,) (a
-    FreeFlightSamples: times_s (R, m), r_ecef (R, m, 3)), flown against `flyout`'s interceptor with burnout
-    speeds `speeds_m_s` (n,) (rows -1: no samples, a threat that could not be computed: never looked up).
-    `in_band` (R, m): the samples inside the interceptor's altitude band (others are out of reach). Exact
-    solves at every in-band sample of the distinct rows for every node speed, in one batch."""
-    sample_row = np.asarray(sample_row, np.int64)
-    v = np.asarray(speeds_m_s, float)
-    if (sample_row < 0).any():  # solved as the first valid row's, then out of reach
+@dataclass(frozen=True, eq=False)
+class SpeedNodes:
+    """Exact flyout times `T_s` (J, U, m), arcs `arc` (J, U, m, 3), arc families `family` (J, U, m) and the
+    interpolation error bounds `error_s` (J, U, m) at the node speeds `speeds_m_s` (J,) for the samples of
+    the flights `rows` (U,) (rows of a FreeFlightSamples) at times `times_s` (U, m). `table` gives the
+    SpeedTable of any threat rows of those flights at any speeds in the nodes' range."""
+
+    speeds_m_s: np.ndarray
+    rows: np.ndarray
+    times_s: np.ndarray
+    T_s: np.ndarray
+    arc: np.ndarray
+    family: np.ndarray
+    error_s: np.ndarray
+
+    def table(self, sample_row, speeds_m_s) -> SpeedTable:
+        """The SpeedTable of threat rows flying `sample_row` (n,) (-1: a threat that could not be computed,
+        never looked up: out of reach) with burnout speeds `speeds_m_s` (n,)."""
+        sample_row = np.asarray(sample_row, np.int64)
+        v = np.asarray(speeds_m_s, float)
         none = sample_row < 0
-        out = build(flyout, samples, np.where(none, sample_row.max(), sample_row), v, in_band)
-        return SpeedTable(out.times_s, np.where(none[:, None], np.inf, out.time_s), out.mixed & ~none[:, None],
-                          np.where(none[:, None], np.inf, out.lower_s), np.where(none[:, None, None], np.nan, out.arc),
-                          np.where(none[:, None], np.inf, out.error_s))
-    nodes = speed_nodes(v)
+        u = np.searchsorted(self.rows, np.where(none, self.rows[0], sample_row))
+        nodes = self.speeds_m_s
+        J = nodes.size
+        m = self.times_s.shape[1]
+        n = v.size
+        # each row between its two nodes j, j + 1
+        j = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, J - 2)
+        w = np.clip((v - nodes[j]) / (nodes[j + 1] - nodes[j]), 0.0, 1.0)[:, None]
+        Ta, Tb = self.T_s[j, u], self.T_s[j + 1, u]  # (n, m)
+        fa, fb = np.isfinite(Ta), np.isfinite(Tb)
+        err = np.fmax(self.error_s[j, u], self.error_s[j + 1, u])
+        clear = fa & fb & (self.family[j, u] == self.family[j + 1, u]) & (err <= MAX_CLEAR_ERROR_S)
+        clear &= ~none[:, None]
+        with np.errstate(invalid="ignore"):
+            time = np.where(clear, (1.0 - w) * Ta + w * Tb, np.inf)
+        mixed = (fa | fb) & ~clear & ~none[:, None]
+        lower = np.where(none[:, None], np.inf, np.fmin(Ta, Tb))
+        a, b = self.arc[j, u], self.arc[j + 1, u]
+        g = _lerp_arc(a.reshape(-1, 3), b.reshape(-1, 3), np.repeat(w[:, 0], m)).reshape(n, m, 3)
+        # where the nodes disagree on the family, the nearer node's arc (as FlyoutTable's mixed cells)
+        near = np.where((w < 0.5)[:, :, None], a, b)
+        g = np.where((~clear & fa & fb)[:, :, None], near, g)
+        g[none] = np.nan
+        return SpeedTable(self.times_s[u], time, mixed, lower, g, np.where(clear, err, np.inf))
+
+
+def build(flyout: Flyout, samples, sample_rows, speeds_m_s, in_band) -> SpeedNodes:
+    """The SpeedNodes of the flights `sample_rows` (rows of `samples`, a FreeFlightSamples: times_s (R, m),
+    r_ecef (R, m, 3); -1 ignored) against `flyout`'s interceptor at SPEED_NODES burnout speeds spanning
+    `speeds_m_s`. `in_band` (R, m): the samples inside the interceptor's altitude band (the others are out
+    of reach). Exact solves at every in-band sample of those flights for every node speed, in one batch."""
+    rows = np.unique(np.asarray(sample_rows, np.int64))
+    rows = rows[rows >= 0]
+    nodes = speed_nodes(speeds_m_s)
     J = nodes.size
-    uniq, back = np.unique(sample_row, return_inverse=True)
-    back = back.reshape(-1)
-    times = samples.times_s[uniq]
+    times = samples.times_s[rows]
     U, m = times.shape
-    band = np.asarray(in_band)[uniq] & np.isfinite(times)
-    pts = samples.r_ecef[uniq][band]  # (q, 3)
+    band = np.asarray(in_band)[rows] & np.isfinite(times)
+    pts = samples.r_ecef[rows][band]  # (q, 3)
     q = pts.shape[0]
     T = np.full((J, U, m), np.inf)
     arc = np.full((J, U, m, 3), np.nan)
@@ -164,25 +202,7 @@ def build(flyout: Flyout, samples, sample_row, speeds_m_s, in_band) -> SpeedTabl
         T[:, band] = fs.time_s.reshape(J, q)
         arc[:, band] = fs.arc.reshape(J, q, 3)
         fam[:, band] = fs.family.reshape(J, q)
-    d2 = _second_difference(T)  # (J, U, m)
-    # each row between its two nodes j, j + 1
-    j = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, J - 2)
-    w = np.clip((v - nodes[j]) / (nodes[j + 1] - nodes[j]), 0.0, 1.0)[:, None]
-    Ta, Tb = T[j, back], T[j + 1, back]  # (n, m)
-    fa, fb = np.isfinite(Ta), np.isfinite(Tb)
-    err = np.fmax(d2[j, back], d2[j + 1, back])
-    clear = fa & fb & (fam[j, back] == fam[j + 1, back]) & (err <= MAX_CLEAR_ERROR_S)
-    with np.errstate(invalid="ignore"):
-        time = np.where(clear, (1.0 - w) * Ta + w * Tb, np.inf)
-    mixed = (fa | fb) & ~clear
-    lower = np.fmin(Ta, Tb)
-    n = v.size
-    g = _lerp_arc(arc[j, back].reshape(-1, 3), arc[j + 1, back].reshape(-1, 3), np.repeat(w[:, 0], m))
-    # where the nodes disagree on the family, the nearer node's arc (as FlyoutTable's mixed cells)
-    near = np.where((w < 0.5)[:, :, None], arc[j, back], arc[j + 1, back]).reshape(-1, 3)
-    g = np.where((~clear & fa & fb).reshape(-1)[:, None], near, g).reshape(n, m, 3)
-    err = np.where(clear, err, np.inf)
-    return SpeedTable(times[back], time, mixed, lower, g, err)
+    return SpeedNodes(nodes, rows, times, T, arc, fam, _second_difference(T))
 
 
 def _second_difference(T) -> np.ndarray:

@@ -42,6 +42,7 @@ from shieldlab.threat.trajectory import ascent_view, merge, take
 from shieldlab.uncertainty.keys import apply
 
 FLIGHT_TABLES = ("missiles", "threats", "coverage", "earth")
+CHUNK_ROWS = 4096  # (sample, threat) rows per window evaluation of a sampled burnout speed
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,44 +136,60 @@ def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
             t0[s] = cue + bat.launch_delay_s
             key = (replace(bat, launch_delay_s=0.0, cue="track"), replace(it, burnout_speed_m_s=0.0))
             families.setdefault(key, []).append(s)
-        for (bat, it0), ss in families.items():
-            ss = np.asarray(ss, dtype=np.int64)
-            r = rows[ss].ravel()
-            threats = take(flights, r)
-            smp = FreeFlightSamples(samples.row[r], samples.times_s, samples.r_ecef, samples.altitude_m)
-            speed = np.array([per_sample[s][1].burnout_speed_m_s for s in ss], float)
-            t0r = np.where(threats.valid, t0[ss].ravel(), np.nan)
-            it = replace(it0, burnout_speed_m_s=float(speed[0]))
-            if np.all(speed == speed[0]):  # one interceptor: repeated flights share their exact scan
-                fo, table = Flyout(earth, bat.at, it), None
-            else:  # every row at its sample's speed (an exact scan each, or screened by a speed table)
-                fo = SpeedRowsFlyout(earth, bat.at, it, speeds_m_s=np.repeat(speed, k))
-                table = _speed_table(fo, threats, smp, samples, speed)
-            win = window.evaluate(threats, fo, t0r, smp, table=table)
-            if bat.boost_phase and threats.staged.any():
-                win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
-            valid = threats.valid
-            sh = (ss.size, k)
-            feasible[ss, :, j] = win.feasible.reshape(sh)
-            code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
-            t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
-            latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
-            first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+        for (bat, it0), fam_ss in families.items():
+            fam_ss = np.asarray(fam_ss, dtype=np.int64)
+            speed_all = np.array([per_sample[s][1].burnout_speed_m_s for s in fam_ss], float)
+            it = replace(it0, burnout_speed_m_s=float(speed_all[0]))
+            one_speed = bool(np.all(speed_all == speed_all[0]))
+            nodes = None if one_speed else _speed_nodes(Flyout(earth, bat.at, it), rows[fam_ss].ravel(), samples,
+                                                        speed_all)
+            # one interceptor: one batch (repeated flights share their exact scan); sampled speeds: batches of
+            # at most CHUNK_ROWS rows (the speed table's look-ups are (rows, samples) arrays)
+            step = fam_ss.size if one_speed else max(1, CHUNK_ROWS // max(k, 1))
+            for c0 in range(0, fam_ss.size, step):
+                ss, speed = fam_ss[c0:c0 + step], speed_all[c0:c0 + step]
+                r = rows[ss].ravel()
+                threats = take(flights, r)
+                smp = FreeFlightSamples(samples.row[r], samples.times_s, samples.r_ecef, samples.altitude_m)
+                t0r = np.where(threats.valid, t0[ss].ravel(), np.nan)
+                if one_speed:
+                    fo, table = Flyout(earth, bat.at, it), None
+                else:  # every row at its sample's speed (an exact scan each, or screened by the speed table)
+                    fo = SpeedRowsFlyout(earth, bat.at, it, speeds_m_s=np.repeat(speed, k))
+                    table = None if nodes is None else nodes.table(smp.row, fo.speeds_m_s)
+                win = window.evaluate(threats, fo, t0r, smp, table=table)
+                _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first)
     return SampleResults(feasible, code, t0_all, latest, latest - t0_all, first, error)
 
 
-def _speed_table(fo: SpeedRowsFlyout, threats, smp: FreeFlightSamples, samples: FreeFlightSamples, speed):
-    """The speed table (interceptor/speed_table.py) of a flyout family's rows (None: too few distinct speeds
-    for one to pay, or no row to scan): the family's flights at nodes spanning its sampled speeds."""
+def _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first):
+    """Battery j's windows of samples ss (their k threats each) into the result arrays."""
+    if bat.boost_phase and threats.staged.any():
+        win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
+    valid = threats.valid
+    sh = (ss.size, k)
+    feasible[ss, :, j] = win.feasible.reshape(sh)
+    code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
+    t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
+    latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
+    first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+
+
+def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed):
+    """The speed table's nodes (interceptor/speed_table.py) for a flyout family flying the flight rows r at
+    the sampled speeds `speed`: its flights solved at node speeds spanning them (None: too few distinct
+    speeds for a table to pay, or no flight to scan)."""
     if not speed_table.worthwhile(np.unique(speed).size):
         return None
-    if not threats.valid.any():
+    rows = samples.row[r]
+    rows = rows[rows >= 0]
+    if rows.size == 0:
         return None
     it = fo.interceptor
     alt = samples.altitude_m
     with np.errstate(invalid="ignore"):
         band = np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
-    return speed_table.build(fo, samples, smp.row, fo.speeds_m_s, band)
+    return speed_table.build(fo, samples, rows, speed, band)
 
 
 def _concerns(v: VarySpec, battery) -> bool:
