@@ -130,3 +130,35 @@ def test_zero_width_speed_equals_engage(marginal):
         got = getattr(res, field)
         for s in range(got.shape[0]):
             np.testing.assert_array_equal(got[s], want, err_msg=field)
+
+
+def test_speed_table_within_its_error_bound(marginal):
+    """At speeds between the nodes, the table's clear values are within their error bound of the exact flyout
+    times (the bound the scan relies on, as for FlyoutTable: engagement/scan.py CLEAR_MARGIN_S), and below
+    MAX_CLEAR_ERROR_S; mixed samples are those where an exact solve decides."""
+    earth = Earth.from_spec(marginal.earth)
+    threats = threats_for_scenario(marginal, earth)
+    smp = free_flight_samples(threats)
+    b = marginal.batteries[0]
+    it = marginal.interceptors[b.interceptor]
+    band = np.isfinite(smp.altitude_m) & (smp.altitude_m >= it.min_altitude_m) & (smp.altitude_m <= it.max_altitude_m)
+    sampled = np.linspace(4300.0, 6700.0, 50)
+    nodes = speed_table.build(Flyout(earth, b.at, it), smp, np.arange(threats.n), sampled, band)
+    v = np.array([4410.0, 5020.0, 5555.0, 6190.0, 6650.0])  # none a node
+    assert not np.isin(v, nodes.speeds_m_s).any()
+    rows = np.repeat(np.arange(threats.n), v.size)
+    speeds = np.tile(v, threats.n)
+    tab = nodes.table(rows, speeds)
+    clear_n = reach_n = 0
+    for i, (r, s) in enumerate(zip(rows, speeds)):
+        exact = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(s))).solve(smp.r_ecef[r][band[r]])
+        t, err = tab.time_s[i][band[r]], tab.error_s[i][band[r]]
+        clear = np.isfinite(t)
+        clear_n += clear.sum()
+        reach_n += np.isfinite(exact.time_s).sum()
+        assert (np.abs(t[clear] - exact.time_s[clear]) <= err[clear]).all(), (r, s)
+        assert (err[clear] <= speed_table.MAX_CLEAR_ERROR_S).all()
+        # out of reach at both nodes (not mixed, no value): out of reach at this speed too
+        out = ~clear & ~tab.mixed[i][band[r]]
+        assert np.isinf(exact.time_s[out]).all(), (r, s)
+    assert clear_n > 0.4 * reach_n  # a good part of the reachable samples is served by the table (49% here)

@@ -11,10 +11,11 @@ launches are refined with exact solves at each row's own speed (SpeedRowsFlyout,
 the results are those of a per-sample exact evaluation to the refinement tolerance.
 
 A sample is uncertain ("mixed") where the two nodes disagree on reachability, on the arc family (full
-speed or floor arc), or where the interpolation error bound exceeds MAX_CLEAR_ERROR_S. The bound is the
-rule of `table.node_error_s` along the speed axis: |second difference| / 2 at each of the two nodes (4 times
-the bound h^2 max|T''| / 8 of a smooth T; a kink where the fast arc changes family between the nodes errs
-by at most that much), the larger of the two; one-sided at the end nodes.
+speed or floor arc), or where the interpolation error bound exceeds MAX_CLEAR_ERROR_S. The bound follows
+`table.node_error_s` along the speed axis: |T''| h^2 / 2 over the interval's width h, with |T''| estimated
+by the second divided difference at each of the interval's two nodes (the larger; one-sided at the end
+nodes): 4 times the bound h^2 max|T''| / 8 of a smooth T, which also covers a kink between the nodes. The
+nodes are evenly spaced over the sampled speeds (`speed_nodes`).
 
 Between two samples of a path (the boundary search's look-ups, engagement/boundary.py) the look-up is
 interpolated in time from the two samples' values (`lookup_path`); a time not between two samples of the
@@ -30,7 +31,7 @@ import numpy as np
 from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
 from shieldlab.interceptor.table import TableLookup
 
-SPEED_NODES = 9  # burnout speeds tabulated, evenly over the sampled range
+SPEED_NODES = 13  # burnout speeds tabulated, evenly over the sampled range (9 left ~10x more uncertain samples)
 # clear samples: interpolation error bound at most this (the scan takes clear table values to be within
 # scan.CLEAR_MARGIN_S = 3 s of exact ones, the latest launch within latest.TABLE_ERROR_S = 3 s)
 MAX_CLEAR_ERROR_S = 2.0
@@ -127,17 +128,19 @@ def _lerp_arc(a, b, w):
 
 
 def speed_nodes(speeds_m_s) -> np.ndarray:
-    """SPEED_NODES burnout speeds evenly from the least to the greatest sampled one."""
+    """SPEED_NODES burnout speeds evenly from the least to the greatest sampled one. (Nodes at quantiles of
+    the samples, densest in a normal's middle, were tried: the wide intervals of the tails leave wide bands
+    at the edge of reach uncertain, and their exact solves cost more than the middle saves.)"""
     v = np.asarray(speeds_m_s, float)
     return np.linspace(v.min(), v.max(), SPEED_NODES)
 
 
 @dataclass(frozen=True, eq=False)
 class SpeedNodes:
-    """Exact flyout times `T_s` (J, U, m), arcs `arc` (J, U, m, 3), arc families `family` (J, U, m) and the
-    interpolation error bounds `error_s` (J, U, m) at the node speeds `speeds_m_s` (J,) for the samples of
-    the flights `rows` (U,) (rows of a FreeFlightSamples) at times `times_s` (U, m). `table` gives the
-    SpeedTable of any threat rows of those flights at any speeds in the nodes' range."""
+    """Exact flyout times `T_s` (J, U, m), arcs `arc` (J, U, m, 3), arc families `family` (J, U, m) and
+    |second divided differences| `curvature` (J, U, m) (s / (m/s)^2) at the node speeds `speeds_m_s` (J,)
+    for the samples of the flights `rows` (U,) (rows of a FreeFlightSamples) at times `times_s` (U, m).
+    `table` gives the SpeedTable of any threat rows of those flights at any speeds in the nodes' range."""
 
     speeds_m_s: np.ndarray
     rows: np.ndarray
@@ -145,7 +148,7 @@ class SpeedNodes:
     T_s: np.ndarray
     arc: np.ndarray
     family: np.ndarray
-    error_s: np.ndarray
+    curvature: np.ndarray
 
     def table(self, sample_row, speeds_m_s) -> SpeedTable:
         """The SpeedTable of threat rows flying `sample_row` (n,) (-1: a threat that could not be computed,
@@ -163,7 +166,8 @@ class SpeedNodes:
         w = np.clip((v - nodes[j]) / (nodes[j + 1] - nodes[j]), 0.0, 1.0)[:, None]
         Ta, Tb = self.T_s[j, u], self.T_s[j + 1, u]  # (n, m)
         fa, fb = np.isfinite(Ta), np.isfinite(Tb)
-        err = np.fmax(self.error_s[j, u], self.error_s[j + 1, u])
+        h = (nodes[j + 1] - nodes[j])[:, None]
+        err = np.fmax(self.curvature[j, u], self.curvature[j + 1, u]) * h * h
         clear = fa & fb & (self.family[j, u] == self.family[j + 1, u]) & (err <= MAX_CLEAR_ERROR_S)
         clear &= ~none[:, None]
         with np.errstate(invalid="ignore"):
@@ -202,24 +206,29 @@ def build(flyout: Flyout, samples, sample_rows, speeds_m_s, in_band) -> SpeedNod
         T[:, band] = fs.time_s.reshape(J, q)
         arc[:, band] = fs.arc.reshape(J, q, 3)
         fam[:, band] = fs.family.reshape(J, q)
-    return SpeedNodes(nodes, rows, times, T, arc, fam, _second_difference(T))
+    return SpeedNodes(nodes, rows, times, T, arc, fam, _curvature(T, nodes))
 
 
-def _second_difference(T) -> np.ndarray:
-    """(J, ...) |second difference| / 2 of T along the node axis (one-sided at the ends and next to a node
-    out of reach; inf where T is, and with fewer than two finite neighbours on one side)."""
+def _curvature(T, x) -> np.ndarray:
+    """(J, ...) |second divided difference| of T along the node axis at nodes x (J,) (half the estimated
+    |T''|): central where both neighbours are finite, else one-sided from the next two nodes inwards; inf
+    where T is, and where neither side has two finite neighbours."""
     J = T.shape[0]
     out = np.full(T.shape, np.inf)
     fin = np.isfinite(T)
-    with np.errstate(invalid="ignore"):
-        for j in range(J):
-            cand = []
-            if 0 < j < J - 1:
-                cand.append((fin[j - 1] & fin[j + 1], np.abs(T[j - 1] - 2.0 * T[j] + T[j + 1]) / 2.0))
-            if j >= 2:
-                cand.append((fin[j - 1] & fin[j - 2], np.abs(T[j] - 2.0 * T[j - 1] + T[j - 2]) / 2.0))
-            if j <= J - 3:
-                cand.append((fin[j + 1] & fin[j + 2], np.abs(T[j] - 2.0 * T[j + 1] + T[j + 2]) / 2.0))
-            for ok, val in reversed(cand):  # the central difference first where it exists
-                out[j] = np.where(ok & fin[j], val, out[j])
+
+    def dd(a, b, c):
+        with np.errstate(invalid="ignore"):
+            return np.abs(((T[c] - T[b]) / (x[c] - x[b]) - (T[b] - T[a]) / (x[b] - x[a])) / (x[c] - x[a]))
+
+    for j in range(J):
+        cand = []
+        if 0 < j < J - 1:
+            cand.append((fin[j - 1] & fin[j + 1], lambda j=j: dd(j - 1, j, j + 1)))
+        if j >= 2:
+            cand.append((fin[j - 1] & fin[j - 2], lambda j=j: dd(j - 2, j - 1, j)))
+        if j <= J - 3:
+            cand.append((fin[j + 1] & fin[j + 2], lambda j=j: dd(j, j + 1, j + 2)))
+        for ok, val in reversed(cand):  # the central difference first where it exists
+            out[j] = np.where(ok & fin[j], val(), out[j])
     return out
