@@ -96,13 +96,13 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     one, back = _flights(samples, idx, table, flyout)
     if (table is None or not in_band.any()) and one.size < k:
         # a flight repeated: its samples solved once
-        T, sol = exact_scan(flyout.rows(np.repeat(idx[one], m)), pos.reshape(k, m, 3)[one].reshape(-1, 3),
+        T, sol = exact_scan(_per_sample(flyout, idx[one], m), pos.reshape(k, m, 3)[one].reshape(-1, 3),
                             in_band.reshape(k, m)[one].ravel())
         T, sol = T.reshape(one.size, m)[back].ravel(), sol.reshape(one.size, m, 3)[back].reshape(k * m, 3)
     elif table is None or not in_band.any():
-        T, sol = exact_scan(flyout.rows(np.repeat(idx, m)), pos, in_band)
+        T, sol = exact_scan(_per_sample(flyout, idx, m), pos, in_band)
     else:
-        T, sol, edge_exact = table_scan(flyout.rows(np.repeat(idx, m)), table.rows(idx), times, t0[idx], pos, alt,
+        T, sol, edge_exact = table_scan(_per_sample(flyout, idx, m), table.rows(idx), times, t0[idx], pos, alt,
                                         in_band)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
@@ -127,6 +127,12 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
         first.clear(rejected)
         last.clear(rejected)
     return times, in_band, T, sol
+
+
+def _per_sample(flyout, idx, m):
+    """The flyout of the flat samples (row * m + column) of threats idx: a Flyout is every sample's; a
+    SpeedRowsFlyout gives each sample its threat's burnout speed."""
+    return flyout.rows(np.repeat(idx, m)) if isinstance(flyout, SpeedRowsFlyout) else flyout
 
 
 def _flights(samples: FreeFlightSamples, idx, table, flyout):
@@ -154,7 +160,7 @@ def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSampl
     k, m = times.shape
     in_band = np.isfinite(times.ravel()) & cond.in_band(alt.ravel())
     pos = pos.reshape(k * m, 3)
-    flat = flyout.rows(np.repeat(idx, m))
+    flat = _per_sample(flyout, idx, m)
     if table is None or not in_band.any():
         T, sol = exact_scan(flat, pos, in_band)
     else:
