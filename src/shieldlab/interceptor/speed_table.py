@@ -15,7 +15,9 @@ speed or floor arc), or where the interpolation error bound exceeds MAX_CLEAR_ER
 `table.node_error_s` along the speed axis: |T''| h^2 / 2 over the interval's width h, with |T''| estimated
 by the second divided difference at each of the interval's two nodes (the larger; one-sided at the end
 nodes): 4 times the bound h^2 max|T''| / 8 of a smooth T, which also covers a kink between the nodes. The
-nodes are evenly spaced over the sampled speeds (`speed_nodes`).
+nodes are evenly spaced over the sampled speeds (`speed_nodes`). As for a FlyoutTable cell whose corners
+are all out of reach, a sample out of reach at both nodes counts as out of reach (not uncertain), and the
+lower bound of an uncertain sample is the lesser node time (T falls as the burnout speed grows).
 
 Between two samples of a path (the boundary search's look-ups, engagement/boundary.py) the look-up is
 interpolated in time from the two samples' values (`lookup_path`); a time not between two samples of the
