@@ -71,7 +71,7 @@ def locate(cond: Condition, table, tr, times, sol, ok, kk, direction, out: Inter
 def _table_g(cond: Condition, table, tr, t):
     """(in band, g on table times, mixed) at times t in free flight."""
     p, alt = cond.threats.free_flight_positions(tr, t)
-    tl = table.lookup(p, alt)
+    tl = table.lookup_path(tr, t, p, alt)
     return cond.in_band(alt), t - cond.t0[tr] - tl.time_s, tl.mixed
 
 
@@ -114,7 +114,7 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
     c = np.flatnonzero(~suspect)
     if c.size:
         pb, altb = cond.threats.free_flight_positions(tr[c], b[c])
-        gb = table.lookup(pb, altb).arc  # the table's arc at the boundary itself
+        gb = table.lookup_path(tr[c], b[c], pb, altb).arc  # the table's arc at the boundary itself
         gb = np.where(np.isfinite(gb), gb, sol[c, kk[c]])
         x = cond.at(tr[c], b[c], gb, slack_s=FAST_TOL_S)
         gx[c], T_fin[c], sx[c], p_fin[c], alt_fin[c], jx[c] = (x.g_s, x.flyout_time_s, x.arc, x.position_ecef,

@@ -57,7 +57,8 @@ class Condition:
         jac = np.full((tr.size, 3, 3), np.nan)
         if band.any():
             sel = lambda a: None if a is None else a[band]  # noqa: E731
-            fs = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
+            fo = self.flyout.rows(np.broadcast_to(tr, band.shape)[band])  # the rows' own flyout (SpeedRowsFlyout)
+            fs = fo.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
             T[band], sol[band], jac[band] = fs.time_s, fs.arc, fs.jacobian
         g = t - self.t0[tr] - T
         return ConditionResult(band & (g >= -slack_s), g, T, sol, p, alt, jac)

@@ -77,7 +77,7 @@ def intercept_geometry(threats, flyout: Flyout, idx, t_s, arc, jacobian=None):
     i, tt = np.asarray(idx, np.int64)[ok], t[ok]
     p = threats.position_ecef(i, tt)
     jac = None if jacobian is None else np.asarray(jacobian, float).reshape(k, 3, 3)[ok]
-    fs = flyout.solve(p, guess=arc[ok], guess_point=p if jac is not None else None, guess_jac=jac)
+    fs = flyout.rows(i).solve(p, guess=arc[ok], guess_point=p if jac is not None else None, guess_jac=jac)
     # the kill vehicle's ECEF state at P on the arc of that solution, launched at its elevation with its burnout
     # speed (with energy management, docs/models.md, Launch floor and energy management, a floor arc is slower
     # than v_b; an arc that reaches P at burnout has tau = 0 and the speed that puts its burnout point at P)

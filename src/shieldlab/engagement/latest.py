@@ -55,7 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples
-from shieldlab.interceptor.flyout import FAMILY_BURNOUT, FAMILY_FLOOR, FAMILY_FULL, FAMILY_NONE, Flyout
+from shieldlab.interceptor.flyout import (FAMILY_BURNOUT, FAMILY_FLOOR, FAMILY_FULL, FAMILY_NONE, Flyout,
+                                         SpeedRowsFlyout)
 
 JUMP_S = 60.0  # f falls by more than this between neighbouring points only where T jumps to another arc
 CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (|f'| <= ~2)
@@ -86,7 +87,8 @@ def latest_launch(threats, flyout: Flyout, idx=None, samples: FreeFlightSamples 
     cond = condition(threats, flyout)
     in_band = np.isfinite(times) & cond.in_band(alt)
     k, m = times.shape
-    T, sol = exact_scan(flyout, pos.reshape(k * m, 3), in_band.ravel())
+    per_sample = flyout.rows(np.repeat(idx, m)) if isinstance(flyout, SpeedRowsFlyout) else flyout
+    T, sol = exact_scan(per_sample, pos.reshape(k * m, 3), in_band.ravel())
     L = refine(cond, idx, times, in_band, T.reshape(k, m), sol.reshape(k, m, 3), exact=True)
     out[idx] = np.where(np.isnan(L), -np.inf, L)
     return out
@@ -144,7 +146,8 @@ class FreeFlightValue:
         arc, jac = np.full((k, 3), np.nan), np.full((k, 3, 3), np.nan)
         if band.any():
             sel = lambda a: None if a is None else a[band]  # noqa: E731
-            fs = self.flyout.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
+            fo = self.flyout.rows(np.broadcast_to(tr, band.shape)[band])  # the rows' own flyout (SpeedRowsFlyout)
+            fs = fo.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
             f[band] = t[band] - fs.time_s
             # a Jacobian only where the solve computed one (more than one arc) or borrowed one: a warm start
             # that is already the solution converges on its first arc and leaves none (so that no chord step

@@ -60,13 +60,13 @@ def free_flight_samples(threats) -> FreeFlightSamples:
     return FreeFlightSamples(row, times, pos, alt)
 
 
-def exact_scan(flyout, pos, in_band, guess=None):
-    """T and arcs (flat) of the in-band samples, every one solved exactly (small batches). `guess` (flat,
-    3): warm starts (NaN rows: none), e.g. the arcs of the same samples for a similar interceptor."""
+def exact_scan(flyout, pos, in_band):
+    """T and arcs (flat) of the in-band samples, every one solved exactly (small batches). `flyout`: as
+    in `table_scan`."""
     T = np.full(in_band.size, np.inf)
     sol = np.full((in_band.size, 3), np.nan)
     if in_band.any():
-        fs = flyout.solve(pos[in_band], guess=None if guess is None else guess[in_band])
+        fs = flyout.rows(in_band).solve(pos[in_band])
         T[in_band], sol[in_band] = fs.time_s, fs.arc
     return T, sol
 
@@ -83,7 +83,12 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
 
     Also returns, per threat, whether its first and its last boundary are exact: that boundary's
     sample and its outer neighbour are both known exactly (the neighbour infeasible, out of the band,
-    or past the path's end)."""
+    or past the path's end).
+
+    `flyout` gives the flyout of flat samples: `flyout.rows(flat indices).solve(points)` (a Flyout is the
+    same for every sample; a SpeedRowsFlyout bound to the samples' threats has each one's burnout speed).
+    `table` gives the TableLookup of the flat samples (`lookup_where`): a FlyoutTable, or a SpeedTable
+    bound to these threats (`rows`)."""
     k, m = times.shape
     flat_in = in_band.ravel()
     avail = (times - t0[:, None]).ravel()
@@ -103,7 +108,7 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
     sel = (need & ~has[:, None]).ravel()
     if sel.any():
-        fs = flyout.solve(pos[sel], guess=sol[sel])
+        fs = flyout.rows(sel).solve(pos[sel], guess=sol[sel])
         T[sel], sol[sel] = fs.time_s, fs.arc
     rest = np.flatnonzero((mix.reshape(k, m) & ~need & ~has[:, None]).ravel())
     if rest.size:
@@ -132,7 +137,7 @@ def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROB
         stride = np.maximum(count // per_round, 1)
         pick = (rank % stride == 0) & (rank // stride < per_round)
         q = pend[pick]
-        fs = flyout.solve(P[q], guess=guess[q])
+        fs = flyout.rows(q).solve(P[q], guess=guess[q])
         T[q], guess[q] = fs.time_s, fs.arc
         reached[own[pick][np.isfinite(T[q])]] = True
         pend = pend[~pick & ~reached[own]]
@@ -187,7 +192,7 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
             d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
             f = np.where(span > 0, (probe - lo[a]) / np.maximum(span, 1), 0.0)[:, None]
             guess = np.where(np.isfinite(d), s_lo + f * d, s_lo)
-            fs = flyout.solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
+            fs = flyout.rows(q).solve(pos[q], guess=np.where(np.isfinite(guess), guess, sol[q]))
             T[q], sol[q] = fs.time_s, fs.arc
             feas = feasible(ra, ca + direction * probe)
             lo_prev[a[feas]] = lo[a[feas]]
@@ -233,7 +238,7 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
             q = flat(r, c0)
             # warm start from the inner neighbour's arc (a table-decided cell: interpolated there)
             g_in = sol[flat(r, c0 - direction)]
-            fs = flyout.solve(pos[q], guess=np.where(np.isfinite(g_in), g_in, sol[q]))
+            fs = flyout.rows(q).solve(pos[q], guess=np.where(np.isfinite(g_in), g_in, sol[q]))
             T[q], sol[q] = fs.time_s, fs.arc
             ok = feasible(r, c0)
             if ok.any():
@@ -245,7 +250,7 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
         r = w[rs_r[adj]]
         c0 = start[r]
         q = flat(r, c0)
-        fs = flyout.solve(pos[q], guess=sol[q])
+        fs = flyout.rows(q).solve(pos[q], guess=sol[q])
         T[q], sol[q] = fs.time_s, fs.arc
         ok = feasible(r, c0)
         settle(r[ok], c0[ok], re_c[adj[ok]] - rs_c[adj[ok]] + 1)

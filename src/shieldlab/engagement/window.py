@@ -22,7 +22,7 @@ from shieldlab.engagement.condition import Condition
 from shieldlab.engagement.geometry import intercept_geometry
 from shieldlab.engagement.results import Reason
 from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples, table_scan
-from shieldlab.interceptor.flyout import Flyout
+from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
 
 _NOT_DETECTED, _ALTITUDE, _OUT_OF_REACH, _TIMELINE, _OK = (
     Reason.NOT_DETECTED.code, Reason.ALTITUDE.code, Reason.OUT_OF_REACH.code, Reason.TIMELINE.code, Reason.OK.code)
@@ -43,15 +43,12 @@ class BatteryWindow:
 
 
 def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: FreeFlightSamples | None = None,
-             table=None, warm: np.ndarray | None = None) -> BatteryWindow:
+             table=None) -> BatteryWindow:
     """Windows of one battery (its flyout model) given each threat's earliest launch (NaN: no cue).
     `samples`: the threats' free-flight samples (scan.free_flight_samples; computed here when None).
-    With `table` (a FlyoutTable of the same battery) the scan uses it; results are the same to the
-    refinement tolerance. `warm` (shaped like `samples.times_s` plus a last axis of 3): arcs at the samples
-    from an earlier exact scan of the same flights by a similar interceptor (NaN: none), used as warm starts
-    of this exact scan and overwritten with its arcs (an uncertainty run's interceptors, one after another);
-    the solver keeps only arcs on the front of the reach, so the results are the cold scan's to its
-    convergence tolerance."""
+    With `table` (a FlyoutTable of the same battery, or a SpeedTable of its threats' samples) the scan
+    uses it; results are the same to the refinement tolerance. `flyout` may be a SpeedRowsFlyout (a burnout
+    speed per threat, interceptor/flyout.py): every solve is then that threat's own."""
     n = threats.n
     first, last = InterceptArrays(n), InterceptArrays(n)
     feasible = np.zeros(n, bool)
@@ -66,14 +63,14 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         samples = free_flight_samples(threats)
     cond = Condition(threats, flyout, t0)
     if idx.size:
-        scan = _window(cond, table, idx, samples, reason, feasible, first, last, warm)
+        scan = _window(cond, table, idx, samples, reason, feasible, first, last)
         # rows that share one flight's samples (one flight repeated, e.g. for the samples of an uncertainty
         # run) share its latest launch, which does not depend on t0: refined once per flight (exact scans)
-        one, back = _flights(samples, idx, table)
+        one, back = _flights(samples, idx, table, flyout)
         latest_s[idx] = latest.refine(latest.condition(threats, flyout), idx[one], *(a[one] for a in scan),
                                       exact=table is None)[back]
     if uncued.size:
-        one, back = _flights(samples, uncued, table)
+        one, back = _flights(samples, uncued, table, flyout)
         latest_s[uncued] = _latest_uncued(threats, flyout, table, uncued[one], samples)[back]
     # the intercepts are exact values of t - T at times of the window: the latest launch is at least theirs
     h = np.flatnonzero(feasible)
@@ -84,7 +81,7 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
     return BatteryWindow(t0, feasible, reason, first, last, latest_s)
 
 
-def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, feasible, first, last, warm=None):
+def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, feasible, first, last):
     """The windows of the cued threats idx (reason, feasible, first, last filled in place); returns their
     scan (times, in_band, T, arcs) (k, m) for the latest launch."""
     flyout, t0 = cond.flyout, cond.t0
@@ -96,23 +93,17 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     alt = alt.ravel()
     in_band = good & cond.in_band(alt)
     edge_exact = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
-    one, back = _flights(samples, idx, table)
-    if (table is None or not in_band.any()) and (one.size < k or warm is not None):
-        # a flight repeated: its samples solved once (warm-started from `warm` where given)
-        rows = samples.row[idx[one]]
-        guess = None if warm is None else warm[rows, :m].reshape(-1, 3)
-        T, sol = exact_scan(flyout, pos.reshape(k, m, 3)[one].reshape(-1, 3), in_band.reshape(k, m)[one].ravel(),
-                            guess)
-        if warm is not None:
-            band = in_band.reshape(k, m)[one]
-            new = sol.reshape(one.size, m, 3)
-            keep = band & np.isfinite(new).all(-1)
-            warm[rows, :m] = np.where(keep[..., None], new, warm[rows, :m])
+    one, back = _flights(samples, idx, table, flyout)
+    if (table is None or not in_band.any()) and one.size < k:
+        # a flight repeated: its samples solved once
+        T, sol = exact_scan(_per_sample(flyout, idx[one], m), pos.reshape(k, m, 3)[one].reshape(-1, 3),
+                            in_band.reshape(k, m)[one].ravel())
         T, sol = T.reshape(one.size, m)[back].ravel(), sol.reshape(one.size, m, 3)[back].reshape(k * m, 3)
     elif table is None or not in_band.any():
-        T, sol = exact_scan(flyout, pos, in_band)
+        T, sol = exact_scan(_per_sample(flyout, idx, m), pos, in_band)
     else:
-        T, sol, edge_exact = table_scan(flyout, table, times, t0[idx], pos, alt, in_band)
+        T, sol, edge_exact = table_scan(_per_sample(flyout, idx, m), table.rows(idx), times, t0[idx], pos, alt,
+                                        in_band)
     T = T.reshape(k, m)
     sol = sol.reshape(k, m, 3)
     in_band = in_band.reshape(k, m)
@@ -138,12 +129,19 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     return times, in_band, T, sol
 
 
-def _flights(samples: FreeFlightSamples, idx, table):
+def _per_sample(flyout, idx, m):
+    """The flyout of the flat samples (row * m + column) of threats idx: a Flyout is every sample's; a
+    SpeedRowsFlyout gives each sample its threat's burnout speed."""
+    return flyout.rows(np.repeat(idx, m)) if isinstance(flyout, SpeedRowsFlyout) else flyout
+
+
+def _flights(samples: FreeFlightSamples, idx, table, flyout):
     """For threats idx (k,): the positions `one` of the first of each distinct flight (rows sharing one
     sample row of `samples` are one flight repeated) and, per threat, its flight's place in `one`. With a
-    flyout table (whose scan depends on t0) every threat is its own."""
+    flyout table (whose scan depends on t0), or a burnout speed per threat (SpeedRowsFlyout), every threat
+    is its own."""
     rows = samples.row[idx]
-    if table is not None:
+    if table is not None or isinstance(flyout, SpeedRowsFlyout):
         every = np.arange(rows.size)
         return every, every
     _, one, back = np.unique(rows, return_index=True, return_inverse=True)
@@ -162,11 +160,12 @@ def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSampl
     k, m = times.shape
     in_band = np.isfinite(times.ravel()) & cond.in_band(alt.ravel())
     pos = pos.reshape(k * m, 3)
+    flat = _per_sample(flyout, idx, m)
     if table is None or not in_band.any():
-        T, sol = exact_scan(flyout, pos, in_band)
+        T, sol = exact_scan(flat, pos, in_band)
     else:
         never = np.full(k, np.inf)  # launched never: no sample is in time
-        T, sol, _ = table_scan(flyout, table, times, never, pos, alt.ravel(), in_band)
+        T, sol, _ = table_scan(flat, table.rows(idx), times, never, pos, alt.ravel(), in_band)
     return latest.refine(cond, idx, times, in_band.reshape(k, m), T.reshape(k, m), sol.reshape(k, m, 3),
                          exact=table is None)
 

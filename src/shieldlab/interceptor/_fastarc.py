@@ -807,7 +807,7 @@ def beyond_reach(p, site, params, r1, lhs, theta_max, d, reach0):
 
 @njit(parallel=True)
 def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad,
-                conv_m, max_iter, max_step_rad, max_step_tau_s, same_arc_s, screen):
+                conv_m, max_iter, max_step_rad, max_step_tau_s, same_arc_s, screen, vbs):
     """Fast arcs of points p (k, 3): T (k,) (inf: unreachable), (az, x, tau) (k, 3) normalised to
     x <= pi/2, az in [0, 2 pi), the arcs propagated per point (k,), the Jacobian (k, 3, 3) at the
     fast arc (in the normalised angles; NaN where none), the burnout speed (k,) and the family (k,)
@@ -824,8 +824,12 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
 
     With `screen`, points that `beyond_reach` proves unreachable (after the burnout test) are left at
     T = inf, no arc, FAMILY_NONE and 0 arcs propagated, without any start: the result of the search
-    there, found without it."""
+    there, found without it.
+
+    `vbs`: per-point burnout speeds (k,) in place of v_b (each point's own reach screen), or empty: v_b for
+    every point (an uncertainty run's sampled speeds solved in one batch, interceptor/flyout.py)."""
     k = p.shape[0]
+    per_point = vbs.shape[0] > 0
     T = np.full(k, math.inf)
     sol = np.full((k, 3), math.nan)
     jac = np.full((k, 3, 3), math.nan)
@@ -838,26 +842,33 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
     if not screen:
         sc_d = math.nan
     for i in prange(k):
+        vbi, reach0_i, r1_i, lhs_i, theta_i, d_i = vb, reach0, sc_r1, sc_lhs, sc_theta, sc_d
+        if per_point:  # this point's own burnout speed, and the reach screen's constants for it
+            vbi = vbs[i]
+            reach0_i = 0.5 * vbi * tb
+            r1_i, lhs_i, theta_i, d_i, _ = reach_screen(site, vbi, tb, params, h, min(tau_cap, max_tau))
+            if not screen:
+                d_i = math.nan
         pi_ = p[i]
         dx = pi_[0] - site[0]
         dy = pi_[1] - site[1]
         dz = pi_[2] - site[2]
         dist = math.sqrt(dx * dx + dy * dy + dz * dz)
-        inside = dist < reach0
+        inside = dist < reach0_i
         el_p = math.asin(min(max((dx * basis[2, 0] + dy * basis[2, 1] + dz * basis[2, 2]) / dist, -1.0), 1.0)) \
             if dist > 0.0 else math.pi / 2
         # on the sphere to the solver's convergence (conv_m) counts as inside: reached at burnout at v_b
-        if em and dist < reach0 + conv_m and dist > 0.0:
+        if em and dist < reach0_i + conv_m and dist > 0.0:
             if el_p >= floor:
                 T[i] = tb
                 sol[i, 0] = math.atan2(dx * basis[0, 0] + dy * basis[0, 1] + dz * basis[0, 2],
                                        dx * basis[1, 0] + dy * basis[1, 1] + dz * basis[1, 2]) % (2.0 * math.pi)
                 sol[i, 1] = el_p
                 sol[i, 2] = 0.0
-                speed[i] = min(dist / reach0, 1.0) * vb
+                speed[i] = min(dist / reach0_i, 1.0) * vbi
                 family[i] = FAMILY_BURNOUT
                 continue
-        if beyond_reach(pi_, site, params, sc_r1, sc_lhs, sc_theta, sc_d, reach0):
+        if beyond_reach(pi_, site, params, r1_i, lhs_i, theta_i, d_i, reach0_i):
             continue
         J = np.empty((3, 3))
         Jt = np.empty((3, 3))
@@ -887,14 +898,14 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                     else:
                         chord = False
             else:
-                az0, el0, tau0 = flat_earth_start(pi_, site, basis, vb, tb, si == 2)
+                az0, el0, tau0 = flat_earth_start(pi_, site, basis, vbi, tb, si == 2)
                 if em and si == 1 and el0 < floor:
-                    fa, fx, ft = floor_start(pi_, site, basis, vb, tb, floor)
+                    fa, fx, ft = floor_start(pi_, site, basis, vbi, tb, floor)
                     if math.isfinite(fx):
                         az0, el0, tau0 = fa, fx, ft
                         used_floor = True
             chord_in = chord
-            az, el, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vb, tb, em, floor, params, h, az0,
+            az, el, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vbi, tb, em, floor, params, h, az0,
                                                  el0, tau0, J, chord, tau_cap, fd_rad, conv_m, max_iter, max_step_rad,
                                                  max_step_tau_s)
             arcs[i] += n
@@ -927,13 +938,13 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 if chord_in or n > 1:
                     Jt[:, :] = J
                 else:  # converged at once: the Jacobian there, for the test only
-                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw, x_raw + fd_rad, tau, s_t)
+                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw, x_raw + fd_rad, tau, s_t)
                     for r in range(3):
                         Jt[r, 1] = s_t[r]
-                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw + fd_rad, x_raw, tau, s_t)
+                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw + fd_rad, x_raw, tau, s_t)
                     for r in range(3):
                         Jt[r, 0] = s_t[r]
-                    _arrive(site, basis, vb, tb, em, floor, params, h, az_raw, x_raw, tau, s_t)
+                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw, x_raw, tau, s_t)
                     arcs[i] += 3
                     for r in range(3):
                         Jt[r, 0] = (Jt[r, 0] - s_t[r]) / fd_rad
@@ -946,7 +957,7 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
         if not found and not inside and (not low_forbidden or not math.isfinite(T[i])):
             fb_arc = np.empty(3)
             fb_J = np.empty((3, 3))
-            Tf, n = _fallback(pi_, site, basis, vb, tb, em, floor, params, h, tau_cap, max_tau, fd_rad, conv_m,
+            Tf, n = _fallback(pi_, site, basis, vbi, tb, em, floor, params, h, tau_cap, max_tau, fd_rad, conv_m,
                               max_iter, max_step_rad, max_step_tau_s, em and not used_floor, fb_arc, fb_J)
             arcs[i] += n
             if Tf < T[i] - same_arc_s:
@@ -956,11 +967,11 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 sol[i, 2] = fb_arc[2]
                 jac[i] = fb_J
                 family[i] = FAMILY_FLOOR if em and fb_arc[1] < floor else FAMILY_FULL
-        if em and el_p < floor and dist < NEAR_SPHERE * reach0:
+        if em and el_p < floor and dist < NEAR_SPHERE * reach0_i:
             # below the floor near the burnout sphere: the floor arc whose boost leg takes it most of the way
-            az0, x0, t0 = boosted_floor_start(pi_, site, basis, vb, tb, floor)
+            az0, x0, t0 = boosted_floor_start(pi_, site, basis, vbi, tb, floor)
             if math.isfinite(x0):
-                az, x, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vb, tb, em, floor, params, h,
+                az, x, tau, conv, clear, n = newton(pi_, AZX, site, basis, no_frame, vbi, tb, em, floor, params, h,
                                                     az0, x0, t0, J, False, tau_cap, fd_rad, conv_m, max_iter,
                                                     max_step_rad, max_step_tau_s)
                 arcs[i] += n
@@ -973,5 +984,5 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                     sol[i, 1] = x
                     sol[i, 2] = tau
         if math.isfinite(T[i]):
-            speed[i] = launch_speed(vb, em, floor, sol[i, 1])[1]
+            speed[i] = launch_speed(vbi, em, floor, sol[i, 1])[1]
     return T, sol, arcs, jac, speed, family

@@ -52,6 +52,9 @@ FAMILY_NONE, FAMILY_FULL, FAMILY_FLOOR, FAMILY_BURNOUT = (_fastarc.FAMILY_NONE, 
                                                           _fastarc.FAMILY_FLOOR, _fastarc.FAMILY_BURNOUT)
 
 
+_NO_SPEEDS = np.empty(0)
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class FlyoutSolution:
     """Fast-arc solutions at k points (NaN where there is no valid arc):
@@ -150,7 +153,14 @@ class Flyout:
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
 
-    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, screen=True) -> FlyoutSolution:
+    def rows(self, which) -> Flyout:
+        """The flyout of the points of threats (or samples) `which` (an index or a mask): this one; a
+        `SpeedRowsFlyout` gives those rows' own burnout speeds. Callers that solve points of known rows
+        call `flyout.rows(which).solve(points)`."""
+        return self
+
+    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, screen=True,
+              speed_m_s=None) -> FlyoutSolution:
         """The flyout solution at points p_ecef (k, 3): times T (k,) in s from launch to each point (inf
         where unreachable), the fast arcs' (az, x, tau) (k, 3) for warm starts (`guess`, NaN rows:
         none) and their Jacobians, speeds and elevations (FlyoutSolution). A warm start that is the
@@ -159,7 +169,9 @@ class Flyout:
         arc to check. With `screen` (the default), points that the reach screen proves beyond any
         valid arc (`_fastarc.reach_screen`: an energy and minimum-energy-conic bound with margins for
         J2, the Earth's turn and round-off) get T = inf at once, 0 arcs propagated: the same result
-        as the search's, found without it (`screen=False` searches every point, for tests)."""
+        as the search's, found without it (`screen=False` searches every point, for tests). `speed_m_s`
+        (k,): per-point burnout speeds in place of the interceptor's (each point solved as by the
+        interceptor with its speed; `SpeedRowsFlyout`)."""
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
         k = p.shape[0]
         it = self.interceptor
@@ -173,6 +185,32 @@ class Flyout:
         T, sol, arcs, jac, speed, family = _fastarc.solve_batch(
             p, g, gp, gj, self.site_ecef, self.basis_rows, it.burnout_speed_m_s, it.burn_time_s,
             bool(it.energy_management), floor, self.earth.kernel_params, STEP_S, tau_cap, max_tau, FD_RAD,
-            CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S, SAME_ARC_S, bool(screen))
+            CONVERGED_M, MAX_ITER, MAX_STEP_RAD, MAX_STEP_TAU_S, SAME_ARC_S, bool(screen),
+            _NO_SPEEDS if speed_m_s is None else np.ascontiguousarray(np.broadcast_to(speed_m_s, (k,)), dtype=float))
         elevation = np.where(family == FAMILY_FLOOR, floor, sol[:, 1])
         return FlyoutSolution(T, sol, jac, arcs, speed, elevation, family)
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedRowsFlyout(Flyout):
+    """One interceptor type at one site whose burnout speed differs per row (`speeds_m_s` (n,): the threat
+    rows of a window evaluation, e.g. the samples of an uncertainty run with a sampled burnout speed, all
+    solved in one batch): `rows(which)` gives the flyout of those rows, whose `solve` takes one point per
+    row, each with its row's speed. `interceptor` holds every other value (its own burnout speed is not
+    used by `solve`; `launch` and `arrival` need the arc's speed given)."""
+
+    speeds_m_s: np.ndarray = None
+
+    def rows(self, which) -> SpeedRowsFlyout:
+        out = object.__new__(type(self))
+        out.__dict__.update(self.__dict__)  # the site's cached frame too
+        object.__setattr__(out, "speeds_m_s", np.asarray(self.speeds_m_s)[which])
+        return out
+
+    def solve(self, p_ecef, guess=None, guess_point=None, guess_jac=None, screen=True,
+              speed_m_s=None) -> FlyoutSolution:
+        k = np.atleast_2d(np.asarray(p_ecef, float)).shape[0]
+        v = np.asarray(self.speeds_m_s if speed_m_s is None else speed_m_s, dtype=float)
+        if v.shape != (k,):
+            raise ValueError(f"{k} points for {v.size} row speeds: solve the points of rows(...)")
+        return super().solve(p_ecef, guess, guess_point, guess_jac, screen, speed_m_s=v)

@@ -76,6 +76,16 @@ class FlyoutTable:
         fin = np.isfinite(self.T_s)
         return np.where(fin.any(1), fin.shape[1] - 1 - np.argmax(fin[:, ::-1, :], axis=1), -1)
 
+    def rows(self, which) -> FlyoutTable:
+        """The table of the samples of threats `which` (as a SpeedTable's `rows`): this one, which serves
+        any point."""
+        return self
+
+    def lookup_path(self, tr, t, p_ecef, alt_m=None) -> TableLookup:
+        """`lookup` of the points p_ecef of threats tr at free-flight times t (a SpeedTable interpolates
+        along the threats' paths)."""
+        return self.lookup(p_ecef, alt_m)
+
     def lookup(self, p_ecef, alt_m=None) -> TableLookup:
         """The TableLookup of points (k, 3): T interpolated (inf where not all of the cell's corners
         agree), whether the cell is mixed, the least finite corner time, and a fast arc for a warm

@@ -10,6 +10,15 @@ Samples are not run one by one. They are grouped by what their values change:
 - its site, interceptor type and that type's values change the flyout: one window evaluation per distinct
   combination, over every (sample, threat) row that has it, in one batch. Rows that repeat one flight share
   its scan of flyout times and its latest launch (engagement/window.py), so varying only t0 costs one scan.
+  A sampled burnout speed is the exception (every sample its own interceptor): the samples of one flyout
+  family (same site and interceptor values but the burnout speed) are one window evaluation, each row
+  solved at its own speed (SpeedRowsFlyout, interceptor/flyout.py), its scan from a table over burnout
+  speed at the flights' samples (interceptor/speed_table.py) when there are enough distinct speeds; the
+  table only screens (boundaries and latest launches are refined with exact solves at the row's speed),
+  so results are the per-sample exact evaluation's to the refinement tolerance (engagement/boundary.py
+  TIME_TOL_S). Other varied interceptor values (burn time, altitude band, launch floor, energy management,
+  flight-time limit, site, interceptor choice) take the exact path: one exact scan per distinct
+  combination (correct, slower).
 
 A combination of values equal to the scenario's gives exactly the engage (or coverage) result of the scenario.
 """
@@ -24,7 +33,8 @@ from shieldlab.earth.model import Earth
 from shieldlab.engagement import window
 from shieldlab.engagement.results import NO_CODE
 from shieldlab.engagement.scan import FreeFlightSamples, free_flight_samples
-from shieldlab.interceptor.flyout import Flyout
+from shieldlab.interceptor import speed_table
+from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
 from shieldlab.scenario.model import Scenario, VarySpec
 from shieldlab.sensors.radar import RadarGeometry, RowRangeGeometry, detection_times, track_times
 from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
@@ -33,6 +43,7 @@ from shieldlab.uncertainty.keys import apply
 
 FLIGHT_TABLES = ("missiles", "threats", "coverage", "earth")
 RANGE_FIELDS = ("max_range_m", "reference_range_m", "reference_rcs_m2")  # a radar's values that set only its range
+CHUNK_ROWS = 4096  # (sample, threat) rows per window evaluation of a sampled burnout speed
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,38 +148,67 @@ def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
         mine = [i for i in battery_i if _concerns(vary[i], b)]
         per_sample = _battery_per_sample(scenario, vary, values, mine, j, n)
         t0 = np.full((n, k), np.nan)
-        flyout_groups: dict = {}
+        # flyout families: same site and interceptor values but the burnout speed; per family its samples
+        families: dict = {}
         for s, (bat, it) in enumerate(per_sample):
             cue = track[s] if bat.cue == "track" else flights.launch_time_s[rows[s]]
             t0[s] = cue + bat.launch_delay_s
-            flyout_groups.setdefault((replace(bat, launch_delay_s=0.0, cue="track"), it), []).append(s)
-        # interceptors one after another in the order of their varied values, each scan warm-started from
-        # the arcs of the one before (engagement/window.py `evaluate`)
-        order = sorted(flyout_groups.items(), key=lambda kv: _sort_key(values, mine, kv[1][0]))
-        warm = np.full(samples.times_s.shape + (3,), np.nan) if len(order) > 1 else None
-        for (bat, it), ss in order:
-            ss = np.asarray(ss, dtype=np.int64)
-            r = rows[ss].ravel()
-            threats = take(flights, r)
-            smp = FreeFlightSamples(samples.row[r], samples.times_s, samples.r_ecef, samples.altitude_m)
-            fo = Flyout(earth, bat.at, it)
-            t0r = np.where(threats.valid, t0[ss].ravel(), np.nan)
-            win = window.evaluate(threats, fo, t0r, smp, warm=warm)
-            if bat.boost_phase and threats.staged.any():
-                win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
-            valid = threats.valid
-            sh = (ss.size, k)
-            feasible[ss, :, j] = win.feasible.reshape(sh)
-            code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
-            t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
-            latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
-            first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+            key = (replace(bat, launch_delay_s=0.0, cue="track"), replace(it, burnout_speed_m_s=0.0))
+            families.setdefault(key, []).append(s)
+        for (bat, it0), fam_ss in families.items():
+            fam_ss = np.asarray(fam_ss, dtype=np.int64)
+            speed_all = np.array([per_sample[s][1].burnout_speed_m_s for s in fam_ss], float)
+            it = replace(it0, burnout_speed_m_s=float(speed_all[0]))
+            one_speed = bool(np.all(speed_all == speed_all[0]))
+            nodes = None if one_speed else _speed_nodes(Flyout(earth, bat.at, it), rows[fam_ss].ravel(), samples,
+                                                        speed_all)
+            # one interceptor: one batch (repeated flights share their exact scan); sampled speeds: batches of
+            # at most CHUNK_ROWS rows (the speed table's look-ups are (rows, samples) arrays)
+            step = fam_ss.size if one_speed else max(1, CHUNK_ROWS // max(k, 1))
+            for c0 in range(0, fam_ss.size, step):
+                ss, speed = fam_ss[c0:c0 + step], speed_all[c0:c0 + step]
+                r = rows[ss].ravel()
+                threats = take(flights, r)
+                smp = FreeFlightSamples(samples.row[r], samples.times_s, samples.r_ecef, samples.altitude_m)
+                t0r = np.where(threats.valid, t0[ss].ravel(), np.nan)
+                if one_speed:
+                    fo, table = Flyout(earth, bat.at, it), None
+                else:  # every row at its sample's speed (an exact scan each, or screened by the speed table)
+                    fo = SpeedRowsFlyout(earth, bat.at, it, speeds_m_s=np.repeat(speed, k))
+                    table = None if nodes is None else nodes.table(smp.row, fo.speeds_m_s)
+                win = window.evaluate(threats, fo, t0r, smp, table=table)
+                _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first)
     return SampleResults(feasible, code, t0_all, latest, latest - t0_all, first, error)
 
 
-def _sort_key(values, which, s) -> tuple:
-    return tuple((0, float(values[i][s]), "") if isinstance(values[i][s], (int, float, np.floating)) else
-                 (1, 0.0, repr(values[i][s])) for i in which)
+def _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first):
+    """Battery j's windows of samples ss (their k threats each) into the result arrays."""
+    if bat.boost_phase and threats.staged.any():
+        win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
+    valid = threats.valid
+    sh = (ss.size, k)
+    feasible[ss, :, j] = win.feasible.reshape(sh)
+    code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
+    t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
+    latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
+    first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+
+
+def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed):
+    """The speed table's nodes (interceptor/speed_table.py) for a flyout family flying the flight rows r at
+    the sampled speeds `speed`: its flights solved at node speeds spanning them (None: too few distinct
+    speeds for a table to pay, or no flight to scan)."""
+    if not speed_table.worthwhile(np.unique(speed).size):
+        return None
+    rows = samples.row[r]
+    rows = rows[rows >= 0]
+    if rows.size == 0:
+        return None
+    it = fo.interceptor
+    alt = samples.altitude_m
+    with np.errstate(invalid="ignore"):
+        band = np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
+    return speed_table.build(fo, samples, rows, speed, band)
 
 
 def _concerns(v: VarySpec, battery) -> bool:
