@@ -18,10 +18,10 @@ from shieldlab.uncertainty import sampling
 from shieldlab.uncertainty.evaluate import SampleResults, evaluate
 from shieldlab.uncertainty.results import UncertaintyResult
 
-SAMPLE_BLOCK = 256  # samples per task: at least (runs over [[threats]]), exactly (runs over a [coverage])
+SAMPLE_BLOCK = 256  # samples per task of a run over [[threats]], at least
 MAX_SAMPLE_BLOCK = 2048
 TASKS = 8  # tasks a run over [[threats]] is cut into, about (enough for a progress bar and a few workers)
-ROWS_PER_TASK = 2048  # (pairs x samples) per task of a [coverage] uncertainty run: bounded memory
+ROWS_PER_TASK = 2048  # (pairs x samples) per task of a [coverage] uncertainty run, about: bounded memory
 MAX_SERIAL_EVALUATIONS = 1_000_000  # more engagements than one process should run (about 20 min or more)
 
 
@@ -79,15 +79,19 @@ def sample_block(n_samples: int) -> int:
 
 
 def tasks(n_samples: int, n_pairs: int | None) -> list:
-    """The fixed split of a run into ((sample lo, hi), pairs or None) blocks."""
+    """The fixed split of a run into ((sample lo, hi), pairs or None) blocks. Over a [coverage], a task holds
+    as many samples as it can (up to MAX_SAMPLE_BLOCK: a pair's flight is then flown, and its flyout times
+    tabulated over the sampled speeds, once for all of them) and as many pairs as keep it near ROWS_PER_TASK
+    (pair, sample) rows."""
     if n_pairs is None:
         b = sample_block(n_samples)
         return [((lo, min(lo + b, n_samples)), None) for lo in range(0, n_samples, b)]
-    per = max(1, ROWS_PER_TASK // SAMPLE_BLOCK)
+    b = min(max(n_samples, 1), MAX_SAMPLE_BLOCK)
+    per = max(1, ROWS_PER_TASK // b)
     out = []
     for p0 in range(0, n_pairs, per):
         pairs = np.arange(p0, min(p0 + per, n_pairs))
-        out += [((lo, min(lo + SAMPLE_BLOCK, n_samples)), pairs) for lo in range(0, n_samples, SAMPLE_BLOCK)]
+        out += [((lo, min(lo + b, n_samples)), pairs) for lo in range(0, n_samples, b)]
     return out
 
 
