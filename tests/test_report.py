@@ -249,7 +249,8 @@ def test_case_study_loads(path):
     assert sc.threats and sc.batteries and sc.sensors
     assert sc.catalog_refs  # they use the catalog by name
     text = path.read_text(encoding="utf-8")
-    assert "shieldlab engage examples/case-studies/" + path.name in text  # says how to run it
+    command = "uncertainty" if sc.uncertainty is not None else "engage"
+    assert f"shieldlab {command} examples/case-studies/" + path.name in text  # says how to run it
     # the Iranian-threat pair differs only by the Russian radars
     if path.name == "joint-system-russian-radars.toml":
         base = load_scenario(CASE_STUDIES / "epaa-vs-iran.toml")
