@@ -162,3 +162,25 @@ def test_speed_table_within_its_error_bound(marginal):
         out = ~clear & ~tab.mixed[i][band[r]]
         assert np.isinf(exact.time_s[out]).all(), (r, s)
     assert clear_n > 0.4 * reach_n  # a good part of the reachable samples is served by the table (49% here)
+
+
+def test_speed_table_path_equals_exact_path_near_orbital_interceptor(monkeypatch):
+    """The 2007 GBI case (examples/case-studies/poland-gbi-2007-uncertainty.toml, Uzhur -> Seattle): a two-stage GBI
+    at 5.4-9.0 km/s, where the table-screened scan once missed the window of 3 of 400 samples whose exact margin
+    was positive (+3 to +26 s): rows whose screened window disagrees with their exactly refined margin are now
+    evaluated again with exact scans, so every sample's feasibility and reason equal the exact path's."""
+    from dataclasses import replace as dc_replace
+
+    from shieldlab.api import load_scenario, uncertainty
+    from shieldlab.interceptor import speed_table as st
+
+    root = Path(__file__).resolve().parent.parent
+    sc = load_scenario(root / "examples" / "case-studies" / "poland-gbi-2007-uncertainty.toml")
+    sc = dc_replace(sc, threats=tuple(t for t in sc.threats if t.name == "uzhur-seattle"),
+                    uncertainty=dc_replace(sc.uncertainty, sensitivity_samples=0))
+    fast = uncertainty(sc)
+    monkeypatch.setattr(st, "worthwhile", lambda n: False)
+    exact = uncertainty(sc)
+    np.testing.assert_array_equal(fast.outcome.feasible, exact.outcome.feasible)
+    np.testing.assert_array_equal(fast.outcome.reason_code, exact.outcome.reason_code)
+    np.testing.assert_allclose(fast.outcome.margin_s, exact.outcome.margin_s, atol=2 * GAIN_TOL_S, equal_nan=True)

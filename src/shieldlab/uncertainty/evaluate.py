@@ -176,22 +176,49 @@ def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
                 else:  # every row at its sample's speed (an exact scan each, or screened by the speed table)
                     fo = SpeedRowsFlyout(earth, bat.at, it, speeds_m_s=np.repeat(speed, k))
                     table = None if nodes is None else nodes.table(smp.row, fo.speeds_m_s)
-                win = window.evaluate(threats, fo, t0r, smp, table=table)
-                _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first)
+                win = _windows(threats, fo, t0r, smp, table, bat)
+                _put(win, threats, ss, k, j, feasible, code, t0_all, latest, first)
+                if table is not None:
+                    # the table screens the scan; the latest launch is refined exactly at each row's speed, and a
+                    # battery engages exactly when t0 <= L (docs/models.md, The latest launch): rows where the
+                    # screened window disagrees with their own margin are evaluated again with exact scans
+                    with np.errstate(invalid="ignore"):
+                        margin = win.latest_launch_s - t0r
+                        odd = np.flatnonzero(threats.valid & np.isfinite(margin) & (win.feasible != (margin >= 0)))
+                    if odd.size:
+                        sub = take(threats, odd)
+                        sub_smp = FreeFlightSamples(smp.row[odd], smp.times_s, smp.r_ecef, smp.altitude_m)
+                        sub_fo = SpeedRowsFlyout(earth, bat.at, it, speeds_m_s=fo.speeds_m_s[odd])
+                        exact = _windows(sub, sub_fo, t0r[odd], sub_smp, None, bat)
+                        _put(exact, sub, ss[odd // k], 1, j, feasible, code, t0_all, latest, first,
+                             threat=odd % k)
     return SampleResults(feasible, code, t0_all, latest, latest - t0_all, first, error)
 
 
-def _put(win, threats, fo, t0r, ss, k, j, bat, feasible, code, t0_all, latest, first):
-    """Battery j's windows of samples ss (their k threats each) into the result arrays."""
+def _windows(threats, fo, t0r, smp, table, bat):
+    """One battery's windows of the rows (window.evaluate; with its boost-phase windows where it has them)."""
+    win = window.evaluate(threats, fo, t0r, smp, table=table)
     if bat.boost_phase and threats.staged.any():
         win = window.combine(win, window.evaluate(ascent_view(threats), fo, t0r), np.flatnonzero(threats.staged))
+    return win
+
+
+def _put(win, threats, ss, k, j, feasible, code, t0_all, latest, first, threat=None):
+    """Battery j's windows of samples ss (their k threats each; with `threat`, one row per sample, that
+    threat) into the result arrays."""
     valid = threats.valid
-    sh = (ss.size, k)
-    feasible[ss, :, j] = win.feasible.reshape(sh)
-    code[ss, :, j] = np.where(valid, win.reason_code, NO_CODE).reshape(sh)
-    t0_all[ss, :, j] = win.earliest_launch_s.reshape(sh)
-    latest[ss, :, j] = np.where(valid, win.latest_launch_s, np.nan).reshape(sh)
-    first[ss, :, j] = np.where(win.feasible, win.first.time_s, np.nan).reshape(sh)
+    if threat is None:
+        sh = (ss.size, k)
+        at = (ss, slice(None), j)
+        shape = lambda a: a.reshape(sh)  # noqa: E731
+    else:
+        at = (ss, threat, j)
+        shape = lambda a: a  # noqa: E731
+    feasible[at] = shape(win.feasible)
+    code[at] = shape(np.where(valid, win.reason_code, NO_CODE))
+    t0_all[at] = shape(win.earliest_launch_s)
+    latest[at] = shape(np.where(valid, win.latest_launch_s, np.nan))
+    first[at] = shape(np.where(win.feasible, win.first.time_s, np.nan))
 
 
 def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed):
