@@ -8,8 +8,6 @@ however the run is spread (serial, `workers`, a dask cluster).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from shieldlab.errors import Problem, ScenarioError, MISSING
