@@ -155,18 +155,25 @@ def write_all(data, paths) -> None:
     file written to a temporary file beside its target, and the targets replaced only when all were
     written. OutputError (naming the file) if one cannot be written: no target is then changed, and
     no temporary file is left. A path given twice is written once."""
+    write_files(paths, check_output_path, lambda: _dataset(data), _RENDER)
+
+
+def write_files(paths, check, build, render) -> None:
+    """The all-or-nothing writing of `write_all` for any kind of output: `check(path)` gives each path's
+    extension (or raises OutputError) before anything is built, `build()` the object written, `render[ext](obj,
+    tmp)` writes it to a temporary file beside its target; the targets are replaced only when all were written."""
     unique: dict = {}
     for p in paths:
         unique.setdefault(os.path.abspath(os.fspath(p)), Path(p))
-    targets = [(p, check_output_path(p)) for p in unique.values()]
-    ds = _dataset(data)
+    targets = [(p, check(p)) for p in unique.values()]
+    obj = build()
     temps: list = []
     try:
         for p, ext in targets:
             tmp = _temp_beside(p)
             temps.append(tmp)
             try:
-                _RENDER[ext](ds, tmp)
+                render[ext](obj, tmp)
             except OSError as e:
                 raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
         for tmp, (p, _) in zip(temps, targets):
@@ -388,4 +395,4 @@ _RENDER = {".nc": _render_netcdf, ".csv": _render_csv, ".geojson": _render_geojs
 
 
 __all__ = ["FORMATS", "OutputError", "atomic_write", "check_output_path", "output_format", "write", "write_all",
-           "write_netcdf", "write_csv", "write_geojson", "write_png", "geojson_document", "csv_header"]
+           "write_files", "write_netcdf", "write_csv", "write_geojson", "write_png", "geojson_document", "csv_header"]

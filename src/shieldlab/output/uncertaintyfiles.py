@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shieldlab.output.files import OutputError, _commit, _discard, _render_netcdf, _temp_beside, check_output_path
+from shieldlab.output.files import OutputError, _render_netcdf, check_output_path, write_files
+from shieldlab.uncertainty.run import MAX_SERIAL_EVALUATIONS, evaluations, runs_over_pairs  # noqa: F401
 
 FORMATS = {".nc": "netCDF-4", ".png": "PNG map (a [coverage] run)"}
-from shieldlab.uncertainty.run import MAX_SERIAL_EVALUATIONS, evaluations, runs_over_pairs  # noqa: F401
 
 
 def check_uncertainty_output(path, scenario) -> str:
@@ -40,26 +40,4 @@ _RENDER = {".nc": _render_netcdf, ".png": _render_png}
 
 def write_all(result, paths) -> None:
     """Write the result's files, all or nothing (OutputError naming the file; no target changed then)."""
-    unique: dict = {}
-    for p in paths:
-        unique.setdefault(os.path.abspath(os.fspath(p)), Path(p))
-    targets = [(p, check_uncertainty_output(p, result.scenario)) for p in unique.values()]
-    ds = result.to_dataset()
-    temps: list = []
-    try:
-        for p, ext in targets:
-            tmp = _temp_beside(p)
-            temps.append(tmp)
-            try:
-                _RENDER[ext](ds, tmp)
-            except OSError as e:
-                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
-        for tmp, (p, _) in zip(temps, targets):
-            try:
-                _commit(tmp, p)
-            except OSError as e:
-                raise OutputError(f"{os.fspath(p)}: cannot write it: {e.strerror or e}") from e
-    except BaseException:
-        for tmp in temps:
-            _discard(tmp)
-        raise
+    write_files(paths, lambda p: check_uncertainty_output(p, result.scenario), result.to_dataset, _RENDER)
