@@ -251,54 +251,25 @@ def _uncertainty(scenario, as_json, out, workers, scheduler):
     except ScenarioError as e:
         problems += [str(p) for p in e.problems]
     from shieldlab.api import OutputError
-    from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS, check_uncertainty_output, evaluations
+    from shieldlab.output.uncertaintyfiles import check_uncertainty_output, evaluations
 
     for p in out or []:
         try:
             check_uncertainty_output(p, sc)
         except OutputError as e:
             problems.append(str(e))
-    if workers < 1:
-        problems.append(f"--workers must be at least 1, got {workers}")
-    if scheduler and workers > 1:
-        problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
-    if scheduler:
-        from importlib.util import find_spec
-
-        from shieldlab.api import SchedulerError, check_scheduler_address
-
-        if find_spec("distributed") is None:
-            problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
-        try:
-            check_scheduler_address(scheduler)
-        except SchedulerError as e:
-            problems.append(str(e))
-    if not problems and workers == 1 and not scheduler and evaluations(sc) > MAX_SERIAL_EVALUATIONS:
-        problems.append(
-            f"{sc.source or sc.name}: [uncertainty] samples = {sc.uncertainty.samples:,} (with sensitivity_samples = "
-            f"{sc.uncertainty.sensitivity_samples:,}) means {evaluations(sc):,} engagements, more than one process "
-            f"should run ({MAX_SERIAL_EVALUATIONS:,}): give --workers N or --scheduler ADDR, or fewer samples")
+    problems += _parallel_problems(workers, scheduler)
+    if not problems and workers == 1 and not scheduler:
+        problems += _oversized(sc, "give --workers N or --scheduler ADDR, or fewer samples")
     if problems:
         _fail(problems)
 
-    from shieldlab.api import SchedulerError, keep_heap, uncertainty as run, usable_cpus
+    from shieldlab.api import keep_heap, uncertainty as run
 
-    if workers > usable_cpus():
-        _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
-              f"{usable_cpus()} worker processes (more would only compete for them)")
+    _warn_workers(workers)
     keep_heap()
     _announce_compiles()
-    bar = _ProgressBar(evaluations(sc), enabled=_err_console().is_terminal, label="evaluations")
-    try:
-        result = run(sc, workers=workers, scheduler=scheduler, progress=bar)
-    except SchedulerError as e:
-        _fail([str(e)])
-    except Exception as e:  # noqa: BLE001 - a cluster's failures: one clear line
-        if not scheduler:
-            raise
-        _fail([f"the run on the dask scheduler {scheduler} failed: {type(e).__name__}: {e}"])
-    finally:
-        bar.stop()
+    result = _run_with_bar(run, sc, evaluations(sc), "evaluations", workers=workers, scheduler=scheduler)
     doc = result.to_document()
     if out:
         from rich.text import Text
@@ -339,45 +310,20 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
             check_output_path(p)
         except OutputError as e:
             problems.append(str(e))
-    if workers < 1:
-        problems.append(f"--workers must be at least 1, got {workers}")
     if chunk_size is not None and chunk_size < 1:
         problems.append(f"--chunk-size must be at least 1, got {chunk_size}")
-    if scheduler and workers > 1:
-        problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
-    if scheduler:
-        from importlib.util import find_spec
-
-        from shieldlab.api import SchedulerError, check_scheduler_address
-
-        if find_spec("distributed") is None:
-            problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
-        try:
-            check_scheduler_address(scheduler)
-        except SchedulerError as e:
-            problems.append(str(e))
+    problems += _parallel_problems(workers, scheduler)
     if problems:
         _fail(problems)
 
-    from shieldlab.api import SchedulerError, count_pairs, coverage as run, keep_heap, usable_cpus
+    from shieldlab.api import count_pairs, coverage as run, keep_heap
 
-    if workers > usable_cpus():
-        _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
-              f"{usable_cpus()} worker processes (more would only compete for them)")
+    _warn_workers(workers)
     keep_heap()  # a one-shot process: large temporaries served from a kept heap (see coverage/run.py)
 
     _announce_compiles()
-    bar = _ProgressBar(count_pairs(sc), enabled=_err_console().is_terminal)
-    try:
-        result = run(sc, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=bar)
-    except SchedulerError as e:
-        _fail([str(e)])
-    except Exception as e:  # noqa: BLE001 - a cluster's failures (lost connection, lost workers): one clear line
-        if not scheduler:
-            raise
-        _fail([f"the run on the dask scheduler {scheduler} failed: {type(e).__name__}: {e}"])
-    finally:
-        bar.stop()
+    result = _run_with_bar(run, sc, count_pairs(sc), "pairs", workers=workers, scheduler=scheduler,
+                           chunk_size=chunk_size)
 
     if out:  # before the JSON: a failure here leaves stdout empty
         from rich.text import Text
@@ -399,6 +345,66 @@ def _coverage(scenario, as_json, out, workers, scheduler, chunk_size):
         from shieldlab.output.table import print_coverage
 
         print_coverage(result.to_dataset(), Console() if sys.stdout.isatty() else Console(width=110))
+
+
+def _parallel_problems(workers: int, scheduler) -> list[str]:
+    """What is wrong with --workers and --scheduler (checked before anything runs)."""
+    problems = []
+    if workers < 1:
+        problems.append(f"--workers must be at least 1, got {workers}")
+    if scheduler and workers > 1:
+        problems.append("--workers and --scheduler exclude each other (the cluster has its own workers)")
+    if scheduler:
+        from importlib.util import find_spec
+
+        from shieldlab.api import SchedulerError, check_scheduler_address
+
+        if find_spec("distributed") is None:
+            problems.append("--scheduler needs dask.distributed: pip install 'shieldlab[dask]'")
+        try:
+            check_scheduler_address(scheduler)
+        except SchedulerError as e:
+            problems.append(str(e))
+    return problems
+
+
+def _warn_workers(workers: int) -> None:
+    from shieldlab.api import usable_cpus
+
+    if workers > usable_cpus():
+        _warn(f"--workers {workers}: this process may use {usable_cpus()} CPUs; starting at most "
+              f"{usable_cpus()} worker processes (more would only compete for them)")
+
+
+def _oversized(sc, remedy: str) -> list[str]:
+    """The problem of an [uncertainty] run too large for one process ([] when it is not)."""
+    from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS, evaluations
+
+    n = evaluations(sc)
+    if n <= MAX_SERIAL_EVALUATIONS:
+        return []
+    u = sc.uncertainty
+    return [f"{sc.source or sc.name}: [uncertainty] samples = {u.samples:,} (with sensitivity_samples = "
+            f"{u.sensitivity_samples:,}) means {n:,} engagements, more than one process should run "
+            f"({MAX_SERIAL_EVALUATIONS:,}): {remedy}"]
+
+
+def _run_with_bar(run, sc, total: int, label: str, *, scheduler, **kwargs):
+    """run(sc, scheduler=..., progress=bar, **kwargs) with a progress bar of `total` `label`; a scheduler that
+    cannot be used, or a cluster's failure, is one clear line and exit 2."""
+    from shieldlab.api import SchedulerError
+
+    bar = _ProgressBar(total, enabled=_err_console().is_terminal, label=label)
+    try:
+        return run(sc, scheduler=scheduler, progress=bar, **kwargs)
+    except SchedulerError as e:
+        _fail([str(e)])
+    except Exception as e:  # noqa: BLE001 - a cluster's failures (lost connection, lost workers): one clear line
+        if not scheduler:
+            raise
+        _fail([f"the run on the dask scheduler {scheduler} failed: {type(e).__name__}: {e}"])
+    finally:
+        bar.stop()
 
 
 class _ProgressBar:
@@ -641,13 +647,7 @@ def _report(scenario, out, speeds, delays, no_sensitivity, workers):
     if workers < 1:
         problems.append(f"--workers must be at least 1, got {workers}")
     if sc.uncertainty is not None and workers == 1:
-        from shieldlab.output.uncertaintyfiles import MAX_SERIAL_EVALUATIONS, evaluations
-
-        if evaluations(sc) > MAX_SERIAL_EVALUATIONS:
-            problems.append(
-                f"{sc.source or sc.name}: [uncertainty] samples = {sc.uncertainty.samples:,} (with sensitivity_samples "
-                f"= {sc.uncertainty.sensitivity_samples:,}) means {evaluations(sc):,} engagements, more than one "
-                f"process should run ({MAX_SERIAL_EVALUATIONS:,}): give --workers N, or fewer samples")
+        problems += _oversized(sc, "give --workers N, or fewer samples")
     from shieldlab.report import ReportError, build_report, check_out_dir
 
     try:
