@@ -75,12 +75,13 @@ def geodetic_lat_alt(x, y, z, params, steps=3):
 
 
 @njit
-def altitude_rate(x, y, z, vx, vy, vz, params):
-    """Geodetic altitude (m) and its rate (m/s): velocity along the ellipsoid normal.
+def altitude_rate(x, y, z, vx, vy, vz, params, steps=3):
+    """Geodetic altitude (m) and its rate (m/s): velocity along the ellipsoid normal (`steps` Bowring steps, see
+    `geodetic_sin_cos_alt`).
 
     The rate is the same in the inertial frame and in ECEF (the rotation's velocity is horizontal).
     """
-    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params)
+    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params, steps)
     p = math.sqrt(x * x + y * y)
     if p > 0.0:
         nx = cl * x / p

@@ -81,15 +81,7 @@ def _density_at(x, y, z, params):
 def _alt_rate(x, y, z, vx, vy, vz, params):
     """Geodetic altitude and its rate (earth._kernels.altitude_rate) with one Bowring step: sub-millimetre at
     the ground, well under a metre below 5,000 km; used in the free flight's substeps in the atmosphere."""
-    sl, cl, alt = geodetic_sin_cos_alt(x, y, z, params, 1)
-    p = math.sqrt(x * x + y * y)
-    if p > 0.0:
-        nx = cl * x / p
-        ny = cl * y / p
-    else:
-        nx = 0.0
-        ny = 0.0
-    return alt, vx * nx + vy * ny + vz * sl
+    return altitude_rate(x, y, z, vx, vy, vz, params, 1)
 
 
 @njit
