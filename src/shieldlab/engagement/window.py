@@ -66,12 +66,12 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         scan = _window(cond, table, idx, samples, reason, feasible, first, last)
         # rows that share one flight's samples (one flight repeated, e.g. for the samples of an uncertainty
         # run) share its latest launch, which does not depend on t0: refined once per flight (exact scans)
-        one, back = _flights(samples, idx, table, flyout)
-        latest_s[idx] = latest.refine(latest.condition(threats, flyout), idx[one], *(a[one] for a in scan),
-                                      exact=table is None)[back]
+        cond_l = latest.condition(threats, flyout)
+        latest_s[idx] = _once_per_flight(lambda tr, *a: latest.refine(cond_l, tr, *a, exact=table is None),
+                                         samples, idx, table, flyout, *scan)
     if uncued.size:
-        one, back = _flights(samples, uncued, table, flyout)
-        latest_s[uncued] = _latest_uncued(threats, flyout, table, uncued[one], samples)[back]
+        latest_s[uncued] = _once_per_flight(lambda tr: _latest_uncued(threats, flyout, table, tr, samples),
+                                            samples, uncued, table, flyout)
     # the intercepts are exact values of t - T at times of the window: the latest launch is at least theirs
     h = np.flatnonzero(feasible)
     for ic in (first, last):
@@ -93,10 +93,11 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     alt = alt.ravel()
     in_band = good & cond.in_band(alt)
     edge_exact = (np.zeros(k, bool), np.zeros(k, bool))  # first, last boundary resolved on exact samples
-    one, back = _flights(samples, idx, table, flyout)
-    if (table is None or not in_band.any()) and one.size < k:
+    repeats = _flights(samples, idx, table, flyout)
+    if (table is None or not in_band.any()) and repeats is not None:
+        one, back = repeats
         # a flight repeated: its samples solved once
-        T, sol = exact_scan(_per_sample(flyout, idx[one], m), pos.reshape(k, m, 3)[one].reshape(-1, 3),
+        T, sol = exact_scan(flyout, pos.reshape(k, m, 3)[one].reshape(-1, 3),
                             in_band.reshape(k, m)[one].ravel())
         T, sol = T.reshape(one.size, m)[back].ravel(), sol.reshape(one.size, m, 3)[back].reshape(k * m, 3)
     elif table is None or not in_band.any():
@@ -136,19 +137,24 @@ def _per_sample(flyout, idx, m):
 
 
 def _flights(samples: FreeFlightSamples, idx, table, flyout):
-    """For threats idx (k,): the positions `one` of the first of each distinct flight (rows sharing one
-    sample row of `samples` are one flight repeated) and, per threat, its flight's place in `one`. With a
-    flyout table (whose scan depends on t0), or a burnout speed per threat (SpeedRowsFlyout), every threat
-    is its own."""
-    rows = samples.row[idx]
+    """None when every threat of idx (k,) is its own flight (every engage and coverage run; and always with a
+    flyout table, whose scan depends on t0, or a burnout speed per threat, SpeedRowsFlyout). Else (one, back):
+    the positions of the first of each distinct flight (rows sharing one sample row of `samples` are one flight
+    repeated, e.g. for the samples of an uncertainty run) and, per threat, its flight's place in `one`."""
     if table is not None or isinstance(flyout, SpeedRowsFlyout):
-        every = np.arange(rows.size)
-        return every, every
-    _, one, back = np.unique(rows, return_index=True, return_inverse=True)
-    if one.size == rows.size:  # all distinct (every engage and coverage run): the threats' own order
-        every = np.arange(rows.size)
-        return every, every
-    return one, back.reshape(-1)
+        return None
+    _, one, back = np.unique(samples.row[idx], return_index=True, return_inverse=True)
+    return None if one.size == idx.size else (one, back.reshape(-1))
+
+
+def _once_per_flight(fn, samples: FreeFlightSamples, idx, table, flyout, *arrays) -> np.ndarray:
+    """fn(threats, *arrays) (k,) for threats idx and arrays (k, ...) of theirs, computed once per distinct
+    flight (`_flights`) when flights repeat."""
+    repeats = _flights(samples, idx, table, flyout)
+    if repeats is None:
+        return fn(idx, *arrays)
+    one, back = repeats
+    return fn(idx[one], *(a[one] for a in arrays))[back]
 
 
 def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSamples) -> np.ndarray:
