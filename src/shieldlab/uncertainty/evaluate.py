@@ -61,9 +61,20 @@ class SampleResults:
     error: np.ndarray
 
     @classmethod
-    def concat(cls, parts) -> SampleResults:
-        parts = list(parts)
-        return cls(*(np.concatenate([getattr(p, f) for p in parts], axis=0) for f in cls.__dataclass_fields__))
+    def gather(cls, lead: tuple, parts) -> SampleResults:
+        """One result whose leading axes have the shape `lead`, from parts [(index, SampleResults)], each placed
+        at `index` of those axes (samples; samples and threats or pairs)."""
+        first = parts[0][1]
+        out = {f: np.empty(lead + getattr(first, f).shape[len(lead):], getattr(first, f).dtype)
+               for f in cls.__dataclass_fields__}
+        for index, res in parts:
+            for f, a in out.items():
+                a[index] = getattr(res, f)
+        return cls(**out)
+
+    def __getitem__(self, samples) -> SampleResults:
+        """The results of some samples (an index of the leading axis)."""
+        return SampleResults(*(getattr(self, f)[samples] for f in self.__dataclass_fields__))
 
 
 def _groups(values, which, n) -> dict:
@@ -80,21 +91,12 @@ def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None)
     n = len(values[0]) if vary else 1
     earth_i = [i for i, v in enumerate(vary) if v.path[0] == "earth"]
     if earth_i:  # another Earth is another frame for everything: each its own evaluation
-        parts = {}
+        parts = []
         for key, samples in _groups(values, earth_i, n).items():
             sc = apply(scenario, [vary[i] for i in earth_i], key)
-            parts[tuple(samples)] = evaluate(sc, vary, [np.asarray(v)[samples] for v in values], pairs)
-        return _scatter(parts, n)
+            parts.append((samples, evaluate(sc, vary, [np.asarray(v)[samples] for v in values], pairs)))
+        return SampleResults.gather((n,), parts)
     return _evaluate(scenario, vary, values, n, pairs)
-
-
-def _scatter(parts: dict, n: int) -> SampleResults:
-    first = next(iter(parts.values()))
-    out = {f: np.empty((n,) + getattr(first, f).shape[1:], getattr(first, f).dtype) for f in SampleResults.__dataclass_fields__}
-    for samples, res in parts.items():
-        for f, a in out.items():
-            a[list(samples)] = getattr(res, f)
-    return SampleResults(**out)
 
 
 def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:

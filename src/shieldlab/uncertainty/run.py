@@ -139,24 +139,10 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, p
     finally:
         if client is not None:
             client.close()
-    outcome = _assemble(items, parts, n_all, k)
-    iid = _rows(outcome, slice(0, n_iid))
+    outcome = SampleResults.gather((n_all, k), [((slice(lo, hi), slice(None) if pairs is None else pairs), res)
+                                                for ((lo, hi), pairs), res in zip(items, parts)])
+    iid = outcome[:n_iid]
     return UncertaintyResult(
         scenario=scenario, vary=scenario.uncertainty.vary, names=names, seed=scenario.uncertainty.seed,
         values=tuple(values), outcome=iid, sensitivity_base=base, sobol_values=tuple(sobol_values),
         sobol_margin_s=outcome.margin_s[n_iid:], pairs=np.arange(n_pairs) if coverage else None)
-
-
-def _rows(res: SampleResults, rows) -> SampleResults:
-    return SampleResults(*(getattr(res, f)[rows] for f in SampleResults.__dataclass_fields__))
-
-
-def _assemble(items, parts, n_all: int, k: int) -> SampleResults:
-    first = parts[0]
-    out = {f: np.empty((n_all, k) + getattr(first, f).shape[2:], getattr(first, f).dtype)
-           for f in SampleResults.__dataclass_fields__}
-    for ((lo, hi), pairs), res in zip(items, parts):
-        cols = slice(None) if pairs is None else pairs
-        for f, a in out.items():
-            a[lo:hi, cols] = getattr(res, f)
-    return SampleResults(**out)
