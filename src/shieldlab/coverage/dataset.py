@@ -26,7 +26,7 @@ import xarray as xr
 
 from shieldlab import __version__
 from shieldlab import constants as C
-from shieldlab.coverage.pairs import aim_labels, coord_text, launch_labels, pair_names, point_text
+from shieldlab.coverage.pairs import PairLayout, aim_labels, coord_text, launch_labels, pair_names, point_text
 from shieldlab.engagement.results import NO_CODE, Reason
 from shieldlab.output.geometry import wrap_lon
 from shieldlab.scenario.model import AimGrid
@@ -129,6 +129,34 @@ def _sensitivity_coords(sensors, missile) -> dict:
     }
 
 
+def layout_coords(scenario, lay: PairLayout) -> tuple[tuple, tuple, dict, dict]:
+    """(aim dims, aim shape, launch coordinates, aim coordinates) of the coverage dims of a pair layout: `launch`
+    (labels, latitudes, longitudes), and `lat` × `lon` for a grid of aim points or `aim` (labels, latitudes,
+    longitudes) for places; shared by the coverage Dataset and an uncertainty run's over the pairs."""
+    launch = {
+        "launch": ("launch", np.array(launch_labels(lay), dtype=object), {"long_name": "launch point"}),
+        "launch_lat": ("launch", np.array([p.lat_deg for p in lay.launch], float),
+                       {"units": "degrees_north", "long_name": "launch point latitude"}),
+        "launch_lon": ("launch", np.array([p.lon_deg for p in lay.launch], float),
+                       {"units": "degrees_east", "long_name": "launch point longitude"}),
+    }
+    coords: dict = {}
+    if lay.grid_lat_deg is not None:
+        coords["lat"] = ("lat", np.asarray(lay.grid_lat_deg, float),
+                         {"units": "degrees_north", "standard_name": "latitude", "long_name": "aim point latitude"})
+        coords["lon"] = ("lon", np.asarray(lay.grid_lon_deg, float),
+                         {"units": "degrees_east", "standard_name": "longitude", "long_name": "aim point longitude",
+                          "comment": "as given in the scenario (may exceed 180 for a grid across the antimeridian)"})
+    else:
+        coords["aim"] = ("aim", np.array(aim_labels(scenario, lay), dtype=object), {"long_name": "aim point"})
+        coords["aim_lat"] = ("aim", np.asarray(lay.aim_lat_deg, float),
+                             {"units": "degrees_north", "standard_name": "latitude"})
+        coords["aim_lon"] = ("aim", np.asarray(lay.aim_lon_deg, float),
+                             {"units": "degrees_east", "standard_name": "longitude"})
+        return ("aim",), (lay.aim_lat_deg.size,), launch, coords
+    return ("lat", "lon"), (lay.grid_lat_deg.size, lay.grid_lon_deg.size), launch, coords
+
+
 def to_dataset(result) -> xr.Dataset:
     """The Dataset of a whole :class:`shieldlab.engagement.results.CoverageResult` (see the module doc)."""
     if not result.complete:
@@ -137,13 +165,7 @@ def to_dataset(result) -> xr.Dataset:
     sc, lay = result.scenario, result.layout
     fl, det, eng = result.flights, result.detections, result.engagements
     nl, na = len(lay.launch), lay.aim_lat_deg.size
-    grid = lay.grid_lat_deg is not None
-    if grid:
-        aim_dims = ("lat", "lon")
-        aim_shape = (lay.grid_lat_deg.size, lay.grid_lon_deg.size)
-    else:
-        aim_dims = ("aim",)
-        aim_shape = (na,)
+    aim_dims, aim_shape, launch_coords, aim_coords = layout_coords(sc, lay)
     n = nl * na
 
     def pair(a, scale=1.0):
@@ -220,11 +242,7 @@ def to_dataset(result) -> xr.Dataset:
 
     b, s = sc.batteries, sc.sensors
     coords = {
-        "launch": ("launch", np.array(launch_labels(lay), dtype=object), {"long_name": "launch point"}),
-        "launch_lat": ("launch", np.array([p.lat_deg for p in lay.launch], float),
-                       {"units": "degrees_north", "long_name": "launch point latitude"}),
-        "launch_lon": ("launch", np.array([p.lon_deg for p in lay.launch], float),
-                       {"units": "degrees_east", "long_name": "launch point longitude"}),
+        **launch_coords,
         "battery": ("battery", np.array([x.name for x in b], dtype=object), {"long_name": "battery"}),
         "battery_lat": ("battery", np.array([x.at.lat_deg for x in b], float), {"units": "degrees_north"}),
         "battery_lon": ("battery", np.array([x.at.lon_deg for x in b], float), {"units": "degrees_east"}),
@@ -247,19 +265,7 @@ def to_dataset(result) -> xr.Dataset:
                                                             for x in s], float),
                                          {"units": "degree", "comment": "NaN: all round"}),
     }
-    if grid:
-        coords["lat"] = ("lat", np.asarray(lay.grid_lat_deg, float),
-                         {"units": "degrees_north", "standard_name": "latitude", "long_name": "aim point latitude"})
-        coords["lon"] = ("lon", np.asarray(lay.grid_lon_deg, float),
-                         {"units": "degrees_east", "standard_name": "longitude", "long_name": "aim point longitude",
-                          "comment": "as given in the scenario (may exceed 180 for a grid across the antimeridian)"})
-    else:
-        coords["aim"] = ("aim", np.array(aim_labels(sc, lay), dtype=object), {"long_name": "aim point"})
-        coords["aim_lat"] = ("aim", np.asarray(lay.aim_lat_deg, float),
-                             {"units": "degrees_north", "standard_name": "latitude"})
-        coords["aim_lon"] = ("aim", np.asarray(lay.aim_lon_deg, float),
-                             {"units": "degrees_east", "standard_name": "longitude"})
-    return xr.Dataset(data_vars, coords=coords, attrs=_attrs(sc, n))
+    return xr.Dataset(data_vars, coords={**coords, **aim_coords}, attrs=_attrs(sc, n))
 
 
 def is_grid(ds: xr.Dataset) -> bool:
@@ -286,5 +292,5 @@ def flat(ds: xr.Dataset, name: str) -> np.ndarray:
     return v.values.reshape((n, *[ds.sizes[d] for d in other]))
 
 
-__all__ = ["to_dataset", "pair_names", "aim_labels", "launch_labels", "is_grid", "flat_aims", "flat", "coord_text",
+__all__ = ["to_dataset", "layout_coords", "pair_names", "aim_labels", "launch_labels", "is_grid", "flat_aims", "flat", "coord_text",
            "point_text"]

@@ -38,22 +38,13 @@ def uncertainty_dataset(res: UncertaintyResult):
         kdims, kshape = ("threat",), (len(res.names),)
         coords = {"threat": ("threat", np.array(res.names, dtype=object))}
     else:
-        from shieldlab.coverage.pairs import aim_labels, launch_labels, layout
+        from shieldlab.coverage.dataset import layout_coords
+        from shieldlab.coverage.pairs import layout
 
         lay = layout(sc.coverage)
-        nl = len(lay.launch)
-        coords = {"launch": ("launch", np.array(launch_labels(lay), dtype=object)),
-                  "launch_lat": ("launch", np.array([p.lat_deg for p in lay.launch], float)),
-                  "launch_lon": ("launch", np.array([p.lon_deg for p in lay.launch], float))}
-        if lay.grid_lat_deg is not None:
-            kdims, kshape = ("launch", "lat", "lon"), (nl, lay.grid_lat_deg.size, lay.grid_lon_deg.size)
-            coords["lat"] = ("lat", np.asarray(lay.grid_lat_deg, float), {"units": "degrees_north"})
-            coords["lon"] = ("lon", np.asarray(lay.grid_lon_deg, float), {"units": "degrees_east"})
-        else:
-            kdims, kshape = ("launch", "aim"), (nl, lay.aim_lat_deg.size)
-            coords["aim"] = ("aim", np.array(aim_labels(sc, lay), dtype=object))
-            coords["aim_lat"] = ("aim", np.asarray(lay.aim_lat_deg, float), {"units": "degrees_north"})
-            coords["aim_lon"] = ("aim", np.asarray(lay.aim_lon_deg, float), {"units": "degrees_east"})
+        aim_dims, aim_shape, launch_coords, aim_coords = layout_coords(sc, lay)
+        kdims, kshape = ("launch", *aim_dims), (len(lay.launch), *aim_shape)
+        coords = {**launch_coords, **aim_coords}
 
     def per_sample(a, dtype=float):  # (S, K, B) -> (sample, battery, *kdims)
         a = np.asarray(a).astype(dtype)
