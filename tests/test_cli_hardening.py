@@ -14,6 +14,7 @@ import concurrent.futures
 import io
 import json
 import os
+import pickle
 import select
 import signal
 import socket
@@ -363,16 +364,23 @@ def test_a_scheduler_without_workers(cli, places_file, monkeypatch):
 
 # ------------------------------------------------------------------------------------------------ 9: --workers
 class _RecordingPool:
-    """Stands in for ProcessPoolExecutor: records max_workers, runs tasks at once in this process."""
+    """Stands in for ProcessPoolExecutor: records max_workers, runs tasks at once in this process (with the
+    function and shared arguments a worker's initializer would have installed, coverage.run `_worker_init`)."""
 
     started: list = []
 
-    def __init__(self, max_workers, **kw):
+    def __init__(self, max_workers, initargs=(), **kw):
         _RecordingPool.started.append(max_workers)
+        with open(initargs[0], "rb") as f:
+            self.task = pickle.load(f)
 
     def submit(self, fn, *args):
         f = concurrent.futures.Future()
-        f.set_result(fn(*args))
+        if fn is cov._worker_call:
+            task, shared = self.task
+            f.set_result(task(*args, *shared))
+        else:
+            f.set_result(fn(*args))
         return f
 
     def shutdown(self, wait=True, cancel_futures=False):

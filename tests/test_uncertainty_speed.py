@@ -16,14 +16,14 @@ from shieldlab.earth.model import Earth
 from shieldlab.engagement import window
 from shieldlab.engagement.boundary import FAST_TOL_S, TIME_TOL_S
 from shieldlab.engagement.condition import Condition
-from shieldlab.engagement.latest import GAIN_TOL_S
+from shieldlab.engagement.latest import GAIN_TOL_S, TABLE_ERROR_S
 from shieldlab.engagement.scan import free_flight_samples
 from shieldlab.interceptor import speed_table
 from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
 from shieldlab.scenario.model import VarySpec
-from shieldlab.threat.build import threats_for_scenario
+from shieldlab.threat.build import threats_for_pairs, threats_for_scenario
 from shieldlab.uncertainty import sampling
-from shieldlab.uncertainty.evaluate import evaluate
+from shieldlab.uncertainty.evaluate import evaluate, speed_grids
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington.toml"
 # Window boundaries are roots of g(t) = t - t0 - T(P(t)) located to |g| <= G_TOL_S (engagement/boundary.py:
@@ -33,6 +33,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kozelsk-washington
 G_TOL_S = max(FAST_TOL_S, TIME_TOL_S)
 LATEST_TOL_S = 2 * GAIN_TOL_S
 SLOPE_DT_S = 0.5  # step of the exact finite-difference slope dg/dt at a boundary
+TABLE_TOL_S = 2.0  # tests/test_table.py: a clear cell's time is within this of the exact one, or within its bound
+INTERCEPT_TOL_S = 3.0  # validation README: first intercept time
 SPEED = VarySpec("interceptors.sm3-iib.burnout_speed", ("interceptors", "sm3-iib", "burnout_speed_m_s"), "normal",
                  (5500.0, 400.0), low=0.0, high=11000.0)
 
@@ -184,3 +186,67 @@ def test_speed_table_path_equals_exact_path_near_orbital_interceptor(monkeypatch
     np.testing.assert_array_equal(fast.outcome.feasible, exact.outcome.feasible)
     np.testing.assert_array_equal(fast.outcome.reason_code, exact.outcome.reason_code)
     np.testing.assert_allclose(fast.outcome.margin_s, exact.outcome.margin_s, atol=2 * GAIN_TOL_S, equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def grid_case(marginal, tmp_path_factory):
+    """The marginal example with a [coverage] of 30 pairs Kozelsk -> US east coast, 40 sampled speeds of the
+    IIB, and the SpeedGrid a coverage run builds for them (uncertainty/evaluate.py `speed_grids`)."""
+    text = Path(marginal.source).read_text() + (
+        '\n[coverage]\nmissile = "icbm-solid"\ntrajectory = "min-energy"\nfrom = ["kozelsk"]\n'
+        'to = { lat = [36, 44], lon = [-80, -70], step = "2 deg" }\n')
+    path = tmp_path_factory.mktemp("grid") / "marginal-coverage.toml"
+    path.write_text(text)
+    sc = load_scenario(path)
+    values = sampling.sample_values((SPEED,), sampling.unit_draws(1, 40, 5))
+    grids = speed_grids(sc, (SPEED,), values)
+    assert len(grids) == 1  # the IIB battery's family; the IIA's speed is not sampled
+    return sc, values, next(iter(grids.values()))
+
+
+def test_speed_grid_table_within_its_error_bound(grid_case):
+    """Node values looked up in a SpeedGrid's flyout tables (coverage runs): clear values within their error bound
+    (the speed interpolation's plus the tables' own) or TABLE_TOL_S of the exact flyout times, as for a FlyoutTable
+    (tests/test_flyout_table.py), and within latest.TABLE_ERROR_S, the table error the latest launch's candidate
+    search allows for; a sample neither clear nor mixed is out of reach."""
+    sc, values, grid = grid_case
+    earth = Earth.from_spec(sc.earth)
+    threats = threats_for_pairs(sc, earth, np.arange(0, 30, 7))
+    smp = free_flight_samples(threats)
+    b = sc.batteries[0]
+    it = sc.interceptors[b.interceptor]
+    band = np.isfinite(smp.altitude_m) & (smp.altitude_m >= it.min_altitude_m) & (smp.altitude_m <= it.max_altitude_m)
+    nodes = grid.nodes(smp, np.arange(threats.n), band)
+    v = np.array([grid.speeds_m_s[0] + 1.0, np.mean(grid.speeds_m_s[5:7]), grid.speeds_m_s[-1] - 1.0])
+    rows = np.repeat(np.arange(threats.n), v.size)
+    speeds = np.tile(v, threats.n)
+    tab = nodes.table(rows, speeds)
+    clear_n = reach_n = 0
+    for i, (r, s) in enumerate(zip(rows, speeds)):
+        exact = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(s))).solve(smp.r_ecef[r][band[r]])
+        t, err = tab.time_s[i][band[r]], tab.error_s[i][band[r]]
+        clear = np.isfinite(t)
+        clear_n += clear.sum()
+        reach_n += np.isfinite(exact.time_s).sum()
+        off = np.abs(t[clear] - exact.time_s[clear])
+        assert (off <= np.maximum(TABLE_TOL_S, err[clear])).all(), (r, s, off.max())
+        assert (off <= TABLE_ERROR_S).all(), (r, s, off.max())
+        out = ~clear & ~tab.mixed[i][band[r]]
+        assert np.isinf(exact.time_s[out]).all(), (r, s)
+    assert clear_n > 0.4 * reach_n
+
+
+def test_coverage_speed_grid_path_equals_exact_path(grid_case):
+    """A coverage run's pairs with the speed table's node values from the run's SpeedGrid give the results of
+    exact node solves per task: every sample's feasibility and reason equal, margins and first intercepts within
+    the refinement tolerances (the screen differs, the exact refinement does not)."""
+    sc, values, grid = grid_case
+    pairs = np.arange(0, 30, 3)
+    fast = evaluate(sc, (SPEED,), values, pairs, {next(iter(speed_grids(sc, (SPEED,), values))): grid})
+    exact = evaluate(sc, (SPEED,), values, pairs)
+    assert fast.feasible[:, :, 0].any() and not fast.feasible[:, :, 0].all()  # samples on both sides
+    np.testing.assert_array_equal(fast.feasible, exact.feasible)
+    np.testing.assert_array_equal(fast.reason_code, exact.reason_code)
+    np.testing.assert_allclose(fast.margin_s, exact.margin_s, rtol=0, atol=LATEST_TOL_S, equal_nan=True)
+    np.testing.assert_allclose(fast.first_intercept_s, exact.first_intercept_s, rtol=0, atol=INTERCEPT_TOL_S,
+                               equal_nan=True)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import pickle
 import signal
+import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -246,7 +248,9 @@ def _run_local(processes: int, scenario, tables, chunks, finished) -> None:
 def run_tasks(fn, shared: tuple, items, finished, processes: int = 1, client=None) -> None:
     """`fn(item, *shared)` for every item, calling `finished(i, result)` as each finishes (in any order): in
     this process, on `processes` local worker processes, or on a dask `client`'s cluster (the shared
-    arguments sent once to every worker). `fn` must be a module-level function (it is pickled).
+    arguments sent once to every worker; local workers, too, load `fn` and the shared arguments once each,
+    when they start, from a temporary file removed after the run). `fn` must be a module-level function (it
+    is pickled).
 
     Local workers are spawned, not forked: forking a process whose compiled kernels already started GNU
     OpenMP threads kills the children ("fork() called from a process already using GNU OpenMP"). They never
@@ -271,17 +275,25 @@ def run_tasks(fn, shared: tuple, items, finished, processes: int = 1, client=Non
         return
     from concurrent.futures import as_completed
 
-    pool = ProcessPoolExecutor(max_workers=processes, initializer=_worker_init,
-                               mp_context=multiprocessing.get_context("spawn"))
+    # the shared arguments (flyout tables: megabytes) go through a file, not the worker's start-up pipe, which a
+    # process starting a worker would hold for as long as the worker takes to read them (then Ctrl-C could
+    # interrupt the start of a worker the pool does not know yet, and that worker would outlive the run)
+    with tempfile.NamedTemporaryFile(prefix="shieldlab-task-", suffix=".pickle", delete=False) as f:
+        pickle.dump((fn, shared), f, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        with _sigint_blocked():  # inherited by the worker processes, which start during submit
-            futs = {pool.submit(fn, item, *shared): i for i, item in enumerate(items)}
-        for fut in as_completed(futs):
-            finished(futs[fut], fut.result())
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown()
+        pool = ProcessPoolExecutor(max_workers=processes, initializer=_worker_init, initargs=(f.name,),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            with _sigint_blocked():  # inherited by the worker processes, which start during submit
+                futs = {pool.submit(_worker_call, item): i for i, item in enumerate(items)}
+            for fut in as_completed(futs):
+                finished(futs[fut], fut.result())
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
+    finally:
+        os.unlink(f.name)
 
 
 @contextmanager
@@ -307,11 +319,12 @@ def _sigint_blocked():
 
 def _stop(pool: ProcessPoolExecutor, timeout_s: float = 10.0) -> None:
     """Cancel a pool's pending tasks and terminate its worker processes (running tasks are abandoned)."""
-    pool.shutdown(wait=False, cancel_futures=True)
     if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
         pool.terminate_workers()
         return
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
+    pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
@@ -319,10 +332,21 @@ def _stop(pool: ProcessPoolExecutor, timeout_s: float = 10.0) -> None:
         proc.join(timeout_s)
 
 
-def _worker_init():
-    """One compiled-kernel thread per worker process: the processes are the parallelism. (Setting
-    NUMBA_NUM_THREADS here would be too late: numba has read it on import.) And the heap kept, and
-    Ctrl-C ignored (the parent process stops the workers)."""
+_WORKER_TASK: tuple = ()  # a local worker process's (fn, shared arguments), loaded once when it starts
+
+
+def _worker_call(item):
+    fn, shared = _WORKER_TASK
+    return fn(item, *shared)
+
+
+def _worker_init(task_file: str) -> None:
+    """A local worker's function and shared arguments (`_worker_call`), from the run's file; one compiled-kernel
+    thread per worker process: the processes are the parallelism. (Setting NUMBA_NUM_THREADS here would be too late: numba has
+    read it on import.) And the heap kept, and Ctrl-C ignored (the parent process stops the workers)."""
+    global _WORKER_TASK
+    with open(task_file, "rb") as f:
+        _WORKER_TASK = pickle.load(f)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from shieldlab import _jit
 

@@ -22,16 +22,25 @@ lower bound of an uncertain sample is the lesser node time (T falls as the burno
 Between two samples of a path (the boundary search's look-ups, engagement/boundary.py) the look-up is
 interpolated in time from the two samples' values (`lookup_path`); a time not between two samples of the
 row is uncertain.
+
+Coverage runs meet many flights (one per pair), and exact node solves at every sample of every flight
+cost more than the rest of the run. There the node values come from a `SpeedGrid` instead: one
+FlyoutTable (interceptor/table.py) per node speed, all on one grid (the reach of the fastest node, the
+steps of the slowest), built once for the run and looked up at each flight's samples. A sample is then
+also uncertain where either node's table look-up is (the edge of reach, a jump between arcs), its
+interpolation error bound adds the tables' own (tests/test_uncertainty_speed.py: clear values within 1 s of
+exact ones in the test's coverage, within latest.TABLE_ERROR_S = 3 s everywhere it looks).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from shieldlab.interceptor import table as flyout_table
 from shieldlab.interceptor.flyout import Flyout, SpeedRowsFlyout
-from shieldlab.interceptor.table import TableLookup
+from shieldlab.interceptor.table import FlyoutTable, TableLookup
 
 SPEED_NODES = 13  # burnout speeds tabulated, evenly over the sampled range (9 left ~10x more uncertain samples)
 # clear samples: interpolation error bound at most this (the scan takes clear table values to be within
@@ -120,13 +129,19 @@ class SpeedTable:
 def _lerp_arc(a, b, w):
     """Arcs (az, x, tau) (k, 3) interpolated with weight w towards b (the azimuth unwrapped); the finite one
     where only one is."""
-    w = np.asarray(w, float)[:, None]
-    d = b - a
-    d[:, 0] = (d[:, 0] + np.pi) % (2.0 * np.pi) - np.pi
-    both = (1.0 - w) * a + w * (a + d)
-    both[:, 0] %= 2.0 * np.pi
+    out = b - a
+    d = out[:, 0]
+    d += np.pi  # the azimuth step unwrapped to [-pi, pi)
+    np.mod(d, 2.0 * np.pi, out=d)
+    d -= np.pi
+    out *= np.asarray(w, float)[:, None]
+    out += a
+    np.mod(out[:, 0], 2.0 * np.pi, out=out[:, 0])
     fa, fb = np.isfinite(a).all(1), np.isfinite(b).all(1)
-    return np.where((fa & fb)[:, None], both, np.where(fa[:, None], a, b))
+    only = fa != fb
+    if only.any():
+        out[only] = np.where(fa[only][:, None], a[only], b[only])
+    return out
 
 
 def speed_nodes(speeds_m_s) -> np.ndarray:
@@ -139,10 +154,13 @@ def speed_nodes(speeds_m_s) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class SpeedNodes:
-    """Exact flyout times `T_s` (J, U, m), arcs `arc` (J, U, m, 3), arc families `family` (J, U, m) and
+    """Flyout times `T_s` (J, U, m), arcs `arc` (J, U, m, 3), arc families `family` (J, U, m) and
     |second divided differences| `curvature` (J, U, m) (s / (m/s)^2) at the node speeds `speeds_m_s` (J,)
     for the samples of the flights `rows` (U,) (rows of a FreeFlightSamples) at times `times_s` (U, m).
-    `table` gives the SpeedTable of any threat rows of those flights at any speeds in the nodes' range."""
+    Exact (`build`), or from a SpeedGrid's tables (`SpeedGrid.nodes`), which also give where a node's value
+    is uncertain `mixed` (J, U, m), a lower bound `lower_s` of its time there and its own interpolation
+    error bound `node_error_s` (J, U, m). `table` gives the SpeedTable of any threat rows of those flights at any speeds in
+    the nodes' range."""
 
     speeds_m_s: np.ndarray
     rows: np.ndarray
@@ -151,6 +169,9 @@ class SpeedNodes:
     arc: np.ndarray
     family: np.ndarray
     curvature: np.ndarray
+    mixed: np.ndarray | None = None
+    lower_s: np.ndarray | None = None
+    node_error_s: np.ndarray | None = None
 
     def table(self, sample_row, speeds_m_s) -> SpeedTable:
         """The SpeedTable of threat rows flying `sample_row` (n,) (-1: a threat that could not be computed,
@@ -172,15 +193,25 @@ class SpeedNodes:
         err = np.fmax(self.curvature[j, u], self.curvature[j + 1, u]) * h * h
         clear = fa & fb & (self.family[j, u] == self.family[j + 1, u]) & (err <= MAX_CLEAR_ERROR_S)
         clear &= ~none[:, None]
+        known = fa | fb
+        if self.mixed is None:
+            lower = np.fmin(Ta, Tb)
+        else:  # node values from tables: their uncertain samples, lower bounds and error bounds too
+            ma, mb = self.mixed[j, u], self.mixed[j + 1, u]
+            clear &= ~ma & ~mb
+            known |= ma | mb
+            lower = np.fmin(self.lower_s[j, u], self.lower_s[j + 1, u])
+            err = err + np.fmax(self.node_error_s[j, u], self.node_error_s[j + 1, u])
         with np.errstate(invalid="ignore"):
             time = np.where(clear, (1.0 - w) * Ta + w * Tb, np.inf)
-        mixed = (fa | fb) & ~clear & ~none[:, None]
-        lower = np.where(none[:, None], np.inf, np.fmin(Ta, Tb))
+        mixed = known & ~clear & ~none[:, None]
+        lower = np.where(none[:, None], np.inf, lower)
         a, b = self.arc[j, u], self.arc[j + 1, u]
         g = _lerp_arc(a.reshape(-1, 3), b.reshape(-1, 3), np.repeat(w[:, 0], m)).reshape(n, m, 3)
         # where the nodes disagree on the family, the nearer node's arc (as FlyoutTable's mixed cells)
-        near = np.where((w < 0.5)[:, :, None], a, b)
-        g = np.where((~clear & fa & fb)[:, :, None], near, g)
+        jump = ~clear & fa & fb
+        if jump.any():
+            g[jump] = np.where((np.broadcast_to(w, jump.shape)[jump] < 0.5)[:, None], a[jump], b[jump])
         g[none] = np.nan
         return SpeedTable(self.times_s[u], time, mixed, lower, g, np.where(clear, err, np.inf))
 
@@ -209,6 +240,51 @@ def build(flyout: Flyout, samples, sample_rows, speeds_m_s, in_band) -> SpeedNod
         arc[:, band] = fs.arc.reshape(J, q, 3)
         fam[:, band] = fs.family.reshape(J, q)
     return SpeedNodes(nodes, rows, times, T, arc, fam, _curvature(T, nodes))
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedGrid:
+    """Flyout tables (interceptor/table.py) of one interceptor at one site at the node burnout speeds
+    `speeds_m_s` (J,), all on one grid: the node values of a coverage run's speed tables (`nodes`)."""
+
+    speeds_m_s: np.ndarray
+    tables: tuple[FlyoutTable, ...]
+
+    def nodes(self, samples, sample_rows, in_band) -> SpeedNodes:
+        """The SpeedNodes of the flights `sample_rows` (rows of `samples`, a FreeFlightSamples; -1 ignored)
+        from the tables' look-ups at their in-band samples (`in_band` (R, m))."""
+        rows = np.unique(np.asarray(sample_rows, np.int64))
+        rows = rows[rows >= 0]
+        times = samples.times_s[rows]
+        U, m = times.shape
+        use = (np.asarray(in_band)[rows] & np.isfinite(times)).ravel()
+        pts = samples.r_ecef[rows].reshape(-1, 3)
+        alt = samples.altitude_m[rows].ravel()
+        J = self.speeds_m_s.size
+        T, low, err = (np.empty((J, U * m)) for _ in range(3))
+        mixed = np.empty((J, U * m), bool)
+        arc = np.empty((J, U * m, 3))
+        for j, tab in enumerate(self.tables):
+            tl = tab.lookup_where(pts, use, alt)
+            T[j], mixed[j], low[j], arc[j], err[j] = tl.time_s, tl.mixed, tl.lower_s, tl.arc, tl.error_s
+        T = T.reshape(J, U, m)
+        return SpeedNodes(self.speeds_m_s, rows, times, T, arc.reshape(J, U, m, 3), np.zeros((J, U, m), np.int8),
+                          _curvature(T, self.speeds_m_s), mixed.reshape(J, U, m), low.reshape(J, U, m),
+                          err.reshape(J, U, m))
+
+
+def build_grid(flyout: Flyout, speeds_m_s) -> SpeedGrid:
+    """The SpeedGrid of `flyout`'s interceptor at SPEED_NODES burnout speeds spanning `speeds_m_s`: a
+    FlyoutTable per node speed, on the grid of the fastest node's reach with the slowest node's steps
+    (interceptor/table.py `reach_theta_rad`, `table_steps_m`)."""
+    nodes = speed_nodes(speeds_m_s)
+    it = flyout.interceptor
+    at = [replace(it, burnout_speed_m_s=float(v)) for v in nodes]
+    theta_max = flyout_table.reach_theta_rad(Flyout(flyout.earth, flyout.site, at[-1]))
+    steps = flyout_table.table_steps_m(at[0])
+    tables = tuple(flyout_table.build(Flyout(flyout.earth, flyout.site, a), theta_max_rad=theta_max, steps_m=steps)
+                   for a in at)
+    return SpeedGrid(nodes, tables)
 
 
 def _curvature(T, x) -> np.ndarray:

@@ -193,13 +193,16 @@ def node_error_s(T: np.ndarray) -> np.ndarray:
     return err
 
 
-def build(flyout: Flyout, alt_hi_m: float | None = None) -> FlyoutTable:
-    """Tabulate T for one battery over its whole reach and altitude band."""
+def build(flyout: Flyout, alt_hi_m: float | None = None, *, theta_max_rad: float | None = None,
+          steps_m: tuple[float, float] | None = None) -> FlyoutTable:
+    """Tabulate T for one battery over its whole reach and altitude band. `theta_max_rad` and `steps_m`
+    (central-angle and altitude steps) replace the interceptor's own (`reach_theta_rad`, `table_steps_m`):
+    tables of one interceptor at several burnout speeds on one grid (interceptor/speed_table.py)."""
     earth, it = flyout.earth, flyout.interceptor
     s, e, n = _surface_dir_basis(earth, flyout.site.lat_deg, flyout.site.lon_deg)
     az = np.radians(np.arange(0.0, 360.0, AZ_STEP_DEG))
-    th_max = reach_theta_rad(flyout)
-    theta_step_m, alt_step_m = table_steps_m(it)
+    th_max = reach_theta_rad(flyout) if theta_max_rad is None else float(theta_max_rad)
+    theta_step_m, alt_step_m = table_steps_m(it) if steps_m is None else steps_m
     k = int(math.ceil(th_max * earth.mean_radius_m / theta_step_m)) + 1
     theta = np.linspace(0.0, th_max, k)
     lo = it.min_altitude_m

@@ -85,9 +85,11 @@ def _groups(values, which, n) -> dict:
     return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
 
 
-def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None) -> SampleResults:
+def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None, speed_grids=None) -> SampleResults:
     """Every sample (values: per varied quantity an array over samples) against the scenario's [[threats]]
-    (or, with `pairs`, those [coverage] pairs)."""
+    (or, with `pairs`, those [coverage] pairs). `speed_grids` ({flyout family: SpeedGrid}, `speed_grids`):
+    the node values of the speed tables of those families come from these flyout tables (a coverage run's,
+    built once for all its tasks) instead of exact solves at each flight's samples."""
     n = len(values[0]) if vary else 1
     earth_i = [i for i, v in enumerate(vary) if v.path[0] == "earth"]
     if earth_i:  # another Earth is another frame for everything: each its own evaluation
@@ -96,10 +98,10 @@ def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None)
             sc = apply(scenario, [vary[i] for i in earth_i], key)
             parts.append((samples, evaluate(sc, vary, [np.asarray(v)[samples] for v in values], pairs)))
         return SampleResults.gather((n,), parts)
-    return _evaluate(scenario, vary, values, n, pairs)
+    return _evaluate(scenario, vary, values, n, pairs, speed_grids or {})
 
 
-def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
+def _evaluate(scenario, vary, values, n, pairs, speed_grids) -> SampleResults:
     earth = Earth.from_spec(scenario.earth)
     fly_i = [i for i, v in enumerate(vary) if v.path[0] in FLIGHT_TABLES]
     sensor_i = [i for i, v in enumerate(vary) if v.path[0] == "sensors"]
@@ -150,20 +152,16 @@ def _evaluate(scenario, vary, values, n, pairs) -> SampleResults:
         mine = [i for i in battery_i if _concerns(vary[i], b)]
         per_sample = _battery_per_sample(scenario, vary, values, mine, j, n)
         t0 = np.full((n, k), np.nan)
-        # flyout families: same site and interceptor values but the burnout speed; per family its samples
-        families: dict = {}
         for s, (bat, it) in enumerate(per_sample):
             cue = track[s] if bat.cue == "track" else flights.launch_time_s[rows[s]]
             t0[s] = cue + bat.launch_delay_s
-            key = (replace(bat, launch_delay_s=0.0, cue="track"), replace(it, burnout_speed_m_s=0.0))
-            families.setdefault(key, []).append(s)
-        for (bat, it0), fam_ss in families.items():
-            fam_ss = np.asarray(fam_ss, dtype=np.int64)
+        for family, fam_ss in flyout_families(per_sample).items():
+            bat, it0 = family
             speed_all = np.array([per_sample[s][1].burnout_speed_m_s for s in fam_ss], float)
             it = replace(it0, burnout_speed_m_s=float(speed_all[0]))
             one_speed = bool(np.all(speed_all == speed_all[0]))
             nodes = None if one_speed else _speed_nodes(Flyout(earth, bat.at, it), rows[fam_ss].ravel(), samples,
-                                                        speed_all)
+                                                        speed_all, speed_grids.get(family))
             # one interceptor: one batch (repeated flights share their exact scan); sampled speeds: batches of
             # at most CHUNK_ROWS rows (the speed table's look-ups are (rows, samples) arrays)
             step = fam_ss.size if one_speed else max(1, CHUNK_ROWS // max(k, 1))
@@ -223,10 +221,47 @@ def _put(win, threats, ss, k, j, feasible, code, t0_all, latest, first, threat=N
     first[at] = shape(np.where(win.feasible, win.first.time_s, np.nan))
 
 
-def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed):
+def flyout_families(per_sample) -> dict:
+    """Samples grouped by flyout family, from each sample's (Battery, InterceptorType): same site and
+    interceptor values but the burnout speed (and the launch delay and cue, which set only t0).
+    {(battery, interceptor type with burnout speed 0): sample indices}."""
+    out: dict = {}
+    seen: dict = {}  # samples share their (Battery, InterceptorType) objects where their values agree
+    for s, pair in enumerate(per_sample):
+        key = seen.get(id(pair))
+        if key is None:
+            bat, it = pair
+            key = seen[id(pair)] = (replace(bat, launch_delay_s=0.0, cue="track"), replace(it, burnout_speed_m_s=0.0))
+        out.setdefault(key, []).append(s)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+
+
+def speed_grids(scenario: Scenario, vary: tuple[VarySpec, ...], values) -> dict:
+    """{flyout family: SpeedGrid (interceptor/speed_table.py)} for every family of the samples `values` whose
+    sampled burnout speeds are worth a speed table: flyout tables at node speeds spanning all of them, for a
+    coverage run to build once and give every task. None for a varied Earth (another frame per Earth)."""
+    if any(v.path[0] == "earth" for v in vary):
+        return {}
+    n = len(values[0]) if vary else 1
+    earth = Earth.from_spec(scenario.earth)
+    battery_i = [i for i, v in enumerate(vary) if v.path[0] in ("batteries", "interceptors")]
+    out = {}
+    for j, b in enumerate(scenario.batteries):
+        per_sample = _battery_per_sample(scenario, vary, values, [i for i in battery_i if _concerns(vary[i], b)],
+                                         j, n)
+        for family, ss in flyout_families(per_sample).items():
+            speed = np.array([per_sample[s][1].burnout_speed_m_s for s in ss], float)
+            if family not in out and speed_table.worthwhile(np.unique(speed).size):
+                bat, it0 = family
+                fo = Flyout(earth, bat.at, replace(it0, burnout_speed_m_s=float(speed[0])))
+                out[family] = speed_table.build_grid(fo, speed)
+    return out
+
+
+def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed, grid=None):
     """The speed table's nodes (interceptor/speed_table.py) for a flyout family flying the flight rows r at
-    the sampled speeds `speed`: its flights solved at node speeds spanning them (None: too few distinct
-    speeds for a table to pay, or no flight to scan)."""
+    the sampled speeds `speed`: its flights solved at node speeds spanning them, or looked up in `grid`
+    (a SpeedGrid spanning them) (None: too few distinct speeds for a table to pay, or no flight to scan)."""
     if not speed_table.worthwhile(np.unique(speed).size):
         return None
     rows = samples.row[r]
@@ -237,6 +272,8 @@ def _speed_nodes(fo: Flyout, r, samples: FreeFlightSamples, speed):
     alt = samples.altitude_m
     with np.errstate(invalid="ignore"):
         band = np.isfinite(alt) & (alt >= it.min_altitude_m) & (alt <= it.max_altitude_m)
+    if grid is not None and grid.speeds_m_s[0] <= speed.min() and speed.max() <= grid.speeds_m_s[-1]:
+        return grid.nodes(samples, rows, band)
     return speed_table.build(fo, samples, rows, speed, band)
 
 
@@ -252,7 +289,24 @@ def _battery_per_sample(scenario, vary, values, mine, j, n) -> list:
     if not mine:
         b = scenario.batteries[j]
         return [(b, scenario.interceptors[b.interceptor])] * n
-    cache: dict = {}
+    b0 = scenario.batteries[j]
+    own = [i for i in mine if vary[i].path[0] == "batteries"]
+    types = [i for i in mine if vary[i].path[0] == "interceptors"]
+    if all(len(vary[i].path) == 3 for i in mine):
+        # values of the battery's own fields and of interceptor types' fields: the battery's values first (its
+        # type may be one of them), then those of its type; the others cannot change it (as `apply` would give)
+        cache: dict = {}
+        out = []
+        for s in range(n):
+            bat = replace(b0, **{vary[i].path[2]: values[i][s] for i in own}) if own else b0
+            mine_t = [i for i in types if vary[i].path[1] == bat.interceptor]
+            key = (bat, tuple(values[i][s] for i in mine_t))
+            if key not in cache:
+                it = scenario.interceptors[bat.interceptor]
+                cache[key] = (bat, replace(it, **{vary[i].path[2]: values[i][s] for i in mine_t}) if mine_t else it)
+            out.append(cache[key])
+        return out
+    cache = {}
     out = []
     for s in range(n):
         key = tuple(values[i][s] for i in mine)

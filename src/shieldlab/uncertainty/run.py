@@ -13,7 +13,7 @@ import numpy as np
 from shieldlab.errors import Problem, ScenarioError, MISSING
 from shieldlab.scenario.model import Scenario
 from shieldlab.uncertainty import sampling
-from shieldlab.uncertainty.evaluate import SampleResults, evaluate
+from shieldlab.uncertainty.evaluate import SampleResults, evaluate, speed_grids
 from shieldlab.uncertainty.results import UncertaintyResult
 
 SAMPLE_BLOCK = 256  # samples per task of a run over [[threats]], at least
@@ -63,10 +63,10 @@ def draws(scenario: Scenario):
     return values, sobol_values, base
 
 
-def _task(item, scenario, values):
+def _task(item, scenario, values, grids=None):
     """One task: samples lo..hi of the concatenated draws against pairs (None: the [[threats]])."""
     (lo, hi), pairs = item
-    return evaluate(scenario, scenario.uncertainty.vary, [v[lo:hi] for v in values], pairs)
+    return evaluate(scenario, scenario.uncertainty.vary, [v[lo:hi] for v in values], pairs, grids)
 
 
 def sample_block(n_samples: int) -> int:
@@ -99,7 +99,7 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, p
     (`coverage` True; default: the pairs when the scenario has a [coverage] and no [[threats]]).
     `progress(done, total)` is called as tasks finish (done/total in evaluations: samples x threats or pairs)."""
     from shieldlab.coverage.pairs import layout, pair_names
-    from shieldlab.coverage.run import CONNECT_TIMEOUT_S, connect, run_tasks, usable_cpus
+    from shieldlab.coverage.run import CONNECT_TIMEOUT_S, TABLE_MIN_PAIRS, connect, run_tasks, usable_cpus
 
     require_uncertainty(scenario)
     if not scenario.uncertainty.vary:
@@ -119,6 +119,10 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, p
         n_pairs = None
         names = tuple(t.name for t in scenario.threats)
     items = tasks(n_all, n_pairs)
+    # a coverage run's sampled burnout speeds: flyout tables over speed built once here for every task (each
+    # task meets other flights); the choice depends on the counts alone, so every way of running agrees
+    grids = speed_grids(scenario, scenario.uncertainty.vary, every) if coverage and n_pairs >= TABLE_MIN_PAIRS \
+        else None
     k = n_pairs if coverage else len(scenario.threats)
     parts: list = [None] * len(items)
     done = 0
@@ -135,7 +139,7 @@ def run(scenario: Scenario, *, workers: int = 1, scheduler: str | None = None, p
     processes = 1 if scheduler else max(1, min(int(workers), usable_cpus(), len(items)))
     client = connect(scheduler, CONNECT_TIMEOUT_S) if scheduler else None
     try:
-        run_tasks(_task, (scenario, every), items, finished, processes=processes, client=client)
+        run_tasks(_task, (scenario, every, grids), items, finished, processes=processes, client=client)
     finally:
         if client is not None:
             client.close()
