@@ -171,6 +171,19 @@ def test_wilson_interval_known_values():
     np.testing.assert_allclose(hi, [0.2775, 0.7634], atol=5e-5)
 
 
+def test_sobol_indices_of_refinement_noise_are_null():
+    """A margin that varies by no more than the latest launch's refinement noise (stats.MARGIN_RESOLUTION_S) has
+    no deciding input; one that varies by seconds with one input has that input's total index near 1."""
+    vary = (VarySpec("a", ("x",), "uniform", (0.0, 1.0)), VarySpec("b", ("y",), "uniform", (0.0, 1.0)))
+    from shieldlab.uncertainty.sampling import sobol_problem
+
+    u = sampling.saltelli_draws(vary, 64, seed=1)
+    noise = 0.02 * (u[:, 1] - 0.5)  # +-0.01 s: the refinement's size
+    assert stats.sobol_indices(sobol_problem(vary), 12.0 + noise, seed=1) is None
+    r = stats.sobol_indices(sobol_problem(vary), 12.0 + 30.0 * u[:, 0] + noise, seed=1)
+    assert r["ST"][0] == pytest.approx(1.0, abs=0.05) and r["ST"][1] < 0.05
+
+
 def test_saltelli_base_is_a_power_of_two():
     vary = (VarySpec("a", ("x",), "uniform", (0.0, 1.0)), VarySpec("b", ("y",), "uniform", (0.0, 1.0)))
     u = sampling.saltelli_draws(vary, 100, seed=1)  # rounded up to 128

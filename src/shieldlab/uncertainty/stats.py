@@ -11,6 +11,9 @@ import numpy as np
 Z95 = 1.959963984540054  # the standard normal's 97.5 % point: two-sided 95 % intervals
 QUANTILES = (0.05, 0.50, 0.95)
 BOOTSTRAP_RESAMPLES = 200  # SALib's bootstrap of the indices' confidence intervals
+# margins spread over no more than this are the latest launch's refinement noise (two refinements of one latest
+# launch differ by up to 2 GAIN_TOL_S = 0.02 s, engagement/latest.py), not the inputs': no index to give
+MARGIN_RESOLUTION_S = 0.05
 
 
 def wilson(k, n, z: float = Z95):
@@ -51,11 +54,11 @@ def censored_margin(margin_s: np.ndarray) -> np.ndarray | None:
 def sobol_indices(problem: dict, y: np.ndarray, seed: int) -> dict | None:
     """First-order and total Sobol indices of y (Saltelli's sample order) with their 95 % bootstrap
     half-widths: SALib.analyze.sobol (Saltelli et al. 2010, Comput. Phys. Commun. 181, 259; Jansen 1999). None
-    when y does not vary (the indices are 0/0)."""
+    when y (a margin, s) does not vary beyond MARGIN_RESOLUTION_S (the indices would rank refinement noise)."""
     from SALib.analyze import sobol
 
     y = np.asarray(y, float)
-    if not np.isfinite(y).all() or np.ptp(y) == 0.0:
+    if not np.isfinite(y).all() or np.ptp(y) <= MARGIN_RESOLUTION_S:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
