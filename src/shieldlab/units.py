@@ -98,7 +98,8 @@ def describe(dimension: Dimension, *, finite: bool = False) -> str:
     return f'{noun} such as "{info.example}" or a number of {info.default_name} (units: {units})'
 
 
-def _unit_dimension(unit: str) -> str | None:
+def unit_dimension(unit: str) -> str | None:
+    """The dimension a unit name measures ("km" -> "length"), None for an unknown name."""
     for name, info in _DIMENSIONS.items():
         if unit in info.units:
             return name
@@ -112,7 +113,7 @@ def _factor(text: str, unit: str, dimension: Dimension) -> float:
         return info.units[canonical]
     if not unit:
         reason = f'a number in a string needs a unit, e.g. "{text} {info.default_unit}", or write it without quotes'
-    elif (other := _unit_dimension(canonical)) is not None:
+    elif (other := unit_dimension(canonical)) is not None:
         reason = f'"{unit}" is a unit of {other}, not of {dimension}'
     else:
         reason = f'"{unit}" is not a known unit'

@@ -16,11 +16,11 @@ from shieldlab.uncertainty.evaluate import SampleResults
 
 def display_factor(v: VarySpec) -> float:
     """How many SI units (degrees for angles) one of the entry's display unit is (1 without a unit)."""
-    from shieldlab.units import _unit_dimension, unit_factor
+    from shieldlab.units import unit_dimension, unit_factor
 
     if not v.unit:
         return 1.0
-    dim = _unit_dimension(v.unit)
+    dim = unit_dimension(v.unit)
     try:
         return unit_factor(dim, v.unit) if dim else 1.0
     except ValueError:  # logarithmic (dBsm): shown in m2
