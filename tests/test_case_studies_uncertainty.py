@@ -28,7 +28,7 @@ FILES = sorted(CASES.glob("*-uncertainty.toml"))
 # of samples with an intercept (p = k / n, docs/models.md, Uncertainty).
 REPRODUCED = [
     ("poland-gbi-2007-uncertainty.toml", "kozelsk-washington", "poland-gbi", 0.738, 0.692, 0.778, 295),
-    JOINT_ROW_PLACEHOLDER
+    ("joint-system-uncertainty.toml", "tabriz-washington", "romania-iia", 0.412, 0.365, 0.461, 165),
 ]
 # Case 8 on the page: against Kozelsk -> Washington, only the Baltic ship's first intercept comes before the ICBM's
 # burnout, in this many of the 400 samples; every other battery's in none.
