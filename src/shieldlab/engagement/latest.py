@@ -45,7 +45,9 @@ table cells), then steps 2 and 3.
 L is the greatest f of all exact evaluations, so it is an exact value of f at a time of D, and every
 refinement step can only raise it. An engagement that a window found feasible has exact f >= t0 at its
 first and last intercepts, which count among the evaluations (window.py), so its margin is >= 0 (to the
-windows' own tolerance, TIME_TOL_S). tests/test_margins.py checks L against a dense brute-force scan.
+windows' own tolerance, TIME_TOL_S). Conversely, where L >= t0 but no sample of the scan is feasible (a window
+shorter than their spacing), window.py locates the window around the time of L (`peak`). tests/test_margins.py
+checks L against a dense brute-force scan.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit;
 large batches), gives every threat its reason, locates the first and last intercept of the threats
 with a feasible sample exactly (engagement/boundary.py) with the geometry there (engagement/geometry.py),
 and finds every threat's latest launch from the same scan (engagement/latest.py), the threats that no
-sensor cues included.
+sensor cues included. A window shorter than the samples' spacing can hold no sample: where the latest launch
+is at least t0, the window is located around the time where t - T peaks (`_missed`), so that a battery is
+feasible exactly when its margin is >= 0 (docs/models.md, The latest launch).
 """
 
 from __future__ import annotations
