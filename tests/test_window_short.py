@@ -6,7 +6,9 @@ free-flight samples (5 s apart, engagement/scan.py SAMPLE_S) and no sample is fe
 - A constructed case: the Poland 2007 case study's Uzhur -> Seattle threat against a 7.7 km/s two-stage GBI
   at Redzikowo, launched 1 s before its latest launch. f peaks where the threat leaves the 100 km band, and the
   window (about 1.2 s) lies between two samples. It is feasible, on the exact scan and on a flyout table,
-  with its first and last intercept where a dense brute-force scan of exact solves puts them.
+  with its first and last intercept where a dense brute-force scan of exact solves puts them. (The same
+  geometry as sample 51 of the 2007 uncertainty case study, 7.69 km/s and 108 s delay, once `timeline`
+  with a margin of +1.8 s.)
 - A property over a handful of geometries (that case study's ten threats against that battery; the Kozelsk
   example's threats against its batteries, whose maxima lie inside the band) and margins from -3 s to +30 s:
   feasible == (margin >= 0) for every engagement, on the exact scan, a flyout table (coverage runs) and a
