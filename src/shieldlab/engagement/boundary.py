@@ -68,6 +68,27 @@ def locate(cond: Condition, table, tr, times, sol, ok, kk, direction, out: Inter
     return found
 
 
+def locate_around(cond: Condition, tr, times, sol, t_in, arc_in, exact_scan: bool, first: InterceptArrays,
+                  last: InterceptArrays):
+    """First and last intercept of threats tr whose scan has no feasible sample (a window shorter than the
+    samples' spacing) but a time t_in (k,) known to be exactly feasible, its arc arc_in (k, 3): t_in is put
+    among the samples times (k, m) (arcs sol (k, m, 3)) and each boundary located from it as from a feasible
+    sample, the neighbours of t_in exactly infeasible where `exact_scan`, else confirmed exactly first.
+    Returns a mask of the threats whose two boundaries were found."""
+    k, m = times.shape
+    col = (times < t_in[:, None]).sum(axis=1)  # t_in's column among the samples (NaN padding compares False)
+    j = np.arange(m + 1)[None, :]
+    src = np.minimum(np.where(j > col[:, None], j - 1, j), m - 1)
+    times = np.take_along_axis(times, src, axis=1)
+    sol = np.take_along_axis(sol, src[:, :, None], axis=1)
+    rows = np.arange(k)
+    times[rows, col], sol[rows, col] = t_in, arc_in
+    found = np.ones(k, bool)
+    for direction, out in ((-1, first), (+1, last)):
+        found &= _boundary(cond, tr, times, sol, None, col, direction, out, exact_scan=exact_scan)
+    return found
+
+
 def _table_g(cond: Condition, table, tr, t):
     """(in band, g on table times, mixed) at times t in free flight."""
     p, alt = cond.threats.free_flight_positions(tr, t)

@@ -45,7 +45,9 @@ table cells), then steps 2 and 3.
 L is the greatest f of all exact evaluations, so it is an exact value of f at a time of D, and every
 refinement step can only raise it. An engagement that a window found feasible has exact f >= t0 at its
 first and last intercepts, which count among the evaluations (window.py), so its margin is >= 0 (to the
-windows' own tolerance, TIME_TOL_S). tests/test_margins.py checks L against a dense brute-force scan.
+windows' own tolerance, TIME_TOL_S). Conversely, where L >= t0 but no sample of the scan is feasible (a window
+shorter than their spacing), window.py locates the window around the time of L (`peak`). tests/test_margins.py
+checks L against a dense brute-force scan.
 """
 
 from __future__ import annotations
@@ -170,29 +172,47 @@ def refine(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool) -> np
     """L (k,) of threats tr (k,) from their samples: times (k, m), in_band (k, m), flyout times T (k, m)
     (inf: no arc) and arcs sol (k, m, 3) at the samples, exact or (exact=False) from a flyout table. NaN
     where no time of D is found. `cond` evaluates f exactly (its t0 is 0)."""
+    return peak(cond, tr, times, in_band, T, sol, exact)[0]
+
+
+def peak(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool):
+    """As `refine`, with where L is reached: (L (k,), its time (k,), the exact fast arc there (k, 3)), NaN where
+    no time of D is found. f = L at that time exactly, so a battery whose earliest launch is at most L can
+    intercept there (engagement/window.py)."""
     k, m = times.shape
-    L = np.full(k, np.nan)
     F = np.full((k, m + 2), -np.inf)  # padded by -inf at both ends
     with np.errstate(invalid="ignore"):
         np.subtract(times, T, out=F[:, 1:-1], where=in_band & (T < np.inf))
     best = F.max(axis=1)
     if not np.isfinite(best).any():
-        return L
+        return np.full(k, np.nan), np.full(k, np.nan), np.full((k, 3), np.nan)
     margin = CANDIDATE_MARGIN_S + (0.0 if exact else 2 * TABLE_ERROR_S)
     mid = F[:, 1:-1]
     cand = (mid > F[:, :-2]) & (mid >= F[:, 2:]) & (mid >= (best - margin)[:, None])
     F = mid
     rows, cols = np.nonzero(cand)
+    found = []  # (threat rows, f, time, arc) of the refined candidates
     if not exact:
         for fast in (_table_interior, _table_edge):
-            done, Lq = fast(cond, tr, times, in_band, F, sol, rows, cols)
-            np.fmax.at(L, rows[done], Lq[done])
+            done, *best_q = fast(cond, tr, times, in_band, F, sol, rows, cols)
+            found.append((rows[done], *(v[done] for v in best_q)))
             rows, cols = rows[~done], cols[~done]
     smp = _Samples(cond, tr, times, in_band, F, sol, exact, rows)
     pts = _points(smp, *_climb(smp, cols))
     pts.refine()
-    np.fmax.at(L, rows[pts.which], pts.best())
-    return L
+    found.append((rows[pts.which], *pts.best()))
+    return _best_of(k, found)
+
+
+def _best_of(k: int, found):
+    """Per threat (k,): the greatest f of its candidates, with the time and arc where it was found."""
+    rows, f, t, arc = (np.concatenate(v) for v in zip(*found))
+    L = np.full(k, np.nan)
+    np.fmax.at(L, rows, f)
+    top = f == L[rows]  # False where f is NaN
+    t_L, arc_L = np.full(k, np.nan), np.full((k, 3), np.nan)
+    t_L[rows[top]], arc_L[rows[top]] = t[top], arc[top]
+    return L, t_L, arc_L
 
 
 # --------------------------------------------------------------------------- table runs: interior maxima
@@ -201,13 +221,13 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     of the table's parabola and PROBE_S either side of it (chord steps from it), then parabolic steps on
     the exact values until the parabola promises less than GAIN_TOL_S, inside the interval of the samples
     two either side (the table may misjudge the top by a sample; its values are too rough for more than
-    a start: their second differences are no curvature). Returns (done, L) per candidate; the others (an
-    edge or a jump to another arc next to them, a vertex outside the interval, a point outside D) take the
-    general path."""
+    a start: their second differences are no curvature). Returns (done, L, its time, its arc) per candidate;
+    the others (an edge or a jump to another arc next to them, a vertex outside the interval, a point outside
+    D) take the general path."""
     q = rows.size
     m = times.shape[1]
     done = np.zeros(q, bool)
-    L = np.full(q, np.nan)
+    L, t_L, arc_L = np.full(q, np.nan), np.full(q, np.nan), np.full((q, 3), np.nan)
     jm, jp = cols - 1, cols + 1
     ok = (jm >= 0) & (jp < m)
     rr, jm, jc, jp = rows, np.clip(jm, 0, m - 1), cols, np.clip(jp, 0, m - 1)
@@ -228,7 +248,7 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     wide_hi = np.where((cols + 2 < m) & np.isfinite(F[rr, jpp]), times[rr, jpp], x3)
     w = np.flatnonzero(ok)
     if w.size == 0:
-        return done, L
+        return done, L, t_L, arc_L
     lo, hi = wide_lo[w], wide_hi[w]
     k = w.size
     npts = 3 + MAX_STEPS
@@ -296,19 +316,21 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
         live[sel[off]] = False
     good = ~fail
     done[w[good]] = True
-    L[w[good]] = f[good].max(axis=1)
-    return done, L
+    top = np.argmax(f[good], axis=1)
+    r = np.arange(top.size)
+    L[w[good]], t_L[w[good]], arc_L[w[good]] = f[good][r, top], t[good][r, top], arc[good][r, top]
+    return done, L, t_L, arc_L
 
 
 def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
     """Table runs, candidates next to an end of D that needs no exact solve to find (the burnout, the
     impact, or a band crossing, found by bisection on the altitude) on one side and a neighbour in D on the
     other: exact f at the end and PROBE_S inside it (a chord step). Where f falls inwards, the end holds
-    the maximum (L = f there). Returns (done, L); the others take the general path."""
+    the maximum (L = f there). Returns (done, L, its time, its arc); the others take the general path."""
     q = rows.size
     m = times.shape[1]
     done = np.zeros(q, bool)
-    L = np.full(q, np.nan)
+    L, t_L, arc_L = np.full(q, np.nan), np.full(q, np.nan), np.full((q, 3), np.nan)
     nbs = []
     for side in (-1, +1):
         c = cols + side
@@ -324,7 +346,7 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
     right = (abs_r | out_r) & in_l & (F[rows, cl] <= ys) & (F[rows, cl] > ys - JUMP_S) & ~left
     w = np.flatnonzero(left | right)
     if w.size == 0:
-        return done, L
+        return done, L, t_L, arc_L
     side = np.where(left[w], -1, +1)
     rr, tb = rows[w], times[rows[w], cols[w]]
     t_out = np.where(side < 0, times[rr, cl[w]], times[rr, cr[w]])
@@ -344,8 +366,8 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
     c_in = np.where(side < 0, cr[w], cl[w])
     ok &= (fam(x1.arc) == fam(x0.arc)) & (fam(sol[rr, c_in]) == fam(sol[rr, cols[w]]))
     done[w[ok]] = True
-    L[w[ok]] = x0.g_s[ok]
-    return done, L
+    L[w[ok]], t_L[w[ok]], arc_L[w[ok]] = x0.g_s[ok], e[ok], x0.arc[ok]
+    return done, L, t_L, arc_L
 
 
 # --------------------------------------------------------------------------- candidates: the best samples
@@ -670,7 +692,11 @@ class _Points:
             self.add(qs, u[go], x.g_s, x.arc, x.position_ecef, x.jacobian, self.cond.family(x.arc))
             self.done[qs[self.count[qs] >= NPTS]] = True
 
-    def best(self) -> np.ndarray:
-        """The greatest f evaluated per candidate (NaN: none in D)."""
-        out = self.f.max(axis=1) if self.f.shape[1] else np.full(self.f.shape[0], -np.inf)
-        return np.where(np.isfinite(out), out, np.nan)
+    def best(self):
+        """The greatest f evaluated per candidate (NaN: none in D), with its time and arc."""
+        j = np.argmax(self.f, axis=1)
+        r = np.arange(j.size)
+        f = self.f[r, j]
+        got = np.isfinite(f)
+        return (np.where(got, f, np.nan), np.where(got, self.t[r, j], np.nan),
+                np.where(got[:, None], self.arc[r, j], np.nan))

@@ -7,7 +7,9 @@ the interceptor's band, and t >= t_I0 + T(P(t)) (T within the flight-time limit;
 large batches), gives every threat its reason, locates the first and last intercept of the threats
 with a feasible sample exactly (engagement/boundary.py) with the geometry there (engagement/geometry.py),
 and finds every threat's latest launch from the same scan (engagement/latest.py), the threats that no
-sensor cues included.
+sensor cues included. A window shorter than the samples' spacing can hold no sample: where the latest launch
+is at least t0, the window is located around the time where t - T peaks (`_missed`), so that a battery is
+feasible exactly when its margin is >= 0 (docs/models.md, The latest launch).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shieldlab.engagement import latest
-from shieldlab.engagement.boundary import InterceptArrays, locate
+from shieldlab.engagement.boundary import InterceptArrays, locate, locate_around
 from shieldlab.engagement.condition import Condition
 from shieldlab.engagement.geometry import intercept_geometry
 from shieldlab.engagement.results import Reason
@@ -67,8 +69,10 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         # rows that share one flight's samples (one flight repeated, e.g. for the samples of an uncertainty
         # run) share its latest launch, which does not depend on t0: refined once per flight (exact scans)
         cond_l = latest.condition(threats, flyout)
-        latest_s[idx] = _once_per_flight(lambda tr, *a: latest.refine(cond_l, tr, *a, exact=table is None),
-                                         samples, idx, table, flyout, *scan)
+        peak = _once_per_flight(lambda tr, *a: latest.peak(cond_l, tr, *a, exact=table is None),
+                                samples, idx, table, flyout, *scan)
+        latest_s[idx] = peak[0]
+        _missed(cond, table, idx, scan, peak, reason, feasible, first, last)
     if uncued.size:
         latest_s[uncued] = _once_per_flight(lambda tr: _latest_uncued(threats, flyout, table, tr, samples),
                                             samples, uncued, table, flyout)
@@ -130,6 +134,24 @@ def _window(cond: Condition, table, idx, samples: FreeFlightSamples, reason, fea
     return times, in_band, T, sol
 
 
+def _missed(cond: Condition, table, idx, scan, peak, reason, feasible, first, last):
+    """The windows that fall between two samples of the scan (shorter than their spacing, e.g. cut short by a
+    band crossing): a threat of idx in 'timeline' whose latest launch L is at least t0 can intercept where f
+    reaches L (an exact value: g = L - t0 >= 0 there, docs/models.md, The latest launch), so its window is
+    located around that time (reason, feasible, first, last filled in place). `peak`: (L, its time, its arc)
+    (k,) per threat of idx (latest.peak); `scan` as `_window` returns it."""
+    L, t_L, arc_L = peak
+    w = np.flatnonzero((reason[idx] == _TIMELINE) & (L >= cond.t0[idx]))
+    if w.size == 0:
+        return
+    times, _, _, sol = scan
+    found = locate_around(cond, idx[w], times[w], sol[w], t_L[w], arc_L[w], table is None, first, last)
+    reason[idx[w[found]]] = _OK
+    feasible[idx[w[found]]] = True
+    first.clear(idx[w[~found]])
+    last.clear(idx[w[~found]])
+
+
 def _per_sample(flyout, idx, m):
     """The flyout of the flat samples (row * m + column) of threats idx: a Flyout is every sample's; a
     SpeedRowsFlyout gives each sample its threat's burnout speed."""
@@ -148,13 +170,14 @@ def _flights(samples: FreeFlightSamples, idx, table, flyout):
 
 
 def _once_per_flight(fn, samples: FreeFlightSamples, idx, table, flyout, *arrays) -> np.ndarray:
-    """fn(threats, *arrays) (k,) for threats idx and arrays (k, ...) of theirs, computed once per distinct
-    flight (`_flights`) when flights repeat."""
+    """fn(threats, *arrays) (k,) (or a tuple of arrays (k, ...)) for threats idx and arrays (k, ...) of theirs,
+    computed once per distinct flight (`_flights`) when flights repeat."""
     repeats = _flights(samples, idx, table, flyout)
     if repeats is None:
         return fn(idx, *arrays)
     one, back = repeats
-    return fn(idx[one], *(a[one] for a in arrays))[back]
+    out = fn(idx[one], *(a[one] for a in arrays))
+    return tuple(v[back] for v in out) if isinstance(out, tuple) else out[back]
 
 
 def _latest_uncued(threats, flyout: Flyout, table, idx, samples: FreeFlightSamples) -> np.ndarray:
