@@ -342,8 +342,9 @@ def _worker_call(item):
 
 def _worker_init(task_file: str) -> None:
     """A local worker's function and shared arguments (`_worker_call`), from the run's file; one compiled-kernel
-    thread per worker process: the processes are the parallelism. (Setting NUMBA_NUM_THREADS here would be too late: numba has
-    read it on import.) And the heap kept, and Ctrl-C ignored (the parent process stops the workers)."""
+    thread per worker process: the processes are the parallelism. (Setting NUMBA_NUM_THREADS here would be too
+    late: numba has read it on import.) And the heap kept, and Ctrl-C ignored (the parent process stops the
+    workers)."""
     global _WORKER_TASK
     with open(task_file, "rb") as f:
         _WORKER_TASK = pickle.load(f)

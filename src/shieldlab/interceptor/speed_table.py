@@ -159,8 +159,8 @@ class SpeedNodes:
     for the samples of the flights `rows` (U,) (rows of a FreeFlightSamples) at times `times_s` (U, m).
     Exact (`build`), or from a SpeedGrid's tables (`SpeedGrid.nodes`), which also give where a node's value
     is uncertain `mixed` (J, U, m), a lower bound `lower_s` of its time there and its own interpolation
-    error bound `node_error_s` (J, U, m). `table` gives the SpeedTable of any threat rows of those flights at any speeds in
-    the nodes' range."""
+    error bound `node_error_s` (J, U, m). `table` gives the SpeedTable of any threat rows of those flights at
+    any speeds in the nodes' range."""
 
     speeds_m_s: np.ndarray
     rows: np.ndarray

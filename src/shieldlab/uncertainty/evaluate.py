@@ -87,8 +87,8 @@ def _groups(values, which, n) -> dict:
 
 def evaluate(scenario: Scenario, vary: tuple[VarySpec, ...], values, pairs=None, speed_grids=None) -> SampleResults:
     """Every sample (values: per varied quantity an array over samples) against the scenario's [[threats]]
-    (or, with `pairs`, those [coverage] pairs). `speed_grids` ({flyout family: SpeedGrid}, `speed_grids`):
-    the node values of the speed tables of those families come from these flyout tables (a coverage run's,
+    (or, with `pairs`, those [coverage] pairs). `speed_grids` ({flyout family: SpeedGrid}, as `speed_grids`
+    builds them): the node values of the speed tables of those families come from these flyout tables (a coverage run's,
     built once for all its tasks) instead of exact solves at each flight's samples."""
     n = len(values[0]) if vary else 1
     earth_i = [i for i, v in enumerate(vary) if v.path[0] == "earth"]
@@ -239,7 +239,7 @@ def flyout_families(per_sample) -> dict:
 def speed_grids(scenario: Scenario, vary: tuple[VarySpec, ...], values) -> dict:
     """{flyout family: SpeedGrid (interceptor/speed_table.py)} for every family of the samples `values` whose
     sampled burnout speeds are worth a speed table: flyout tables at node speeds spanning all of them, for a
-    coverage run to build once and give every task. None for a varied Earth (another frame per Earth)."""
+    coverage run to build once and give every task. None (empty) for a varied Earth: each Earth is another frame."""
     if any(v.path[0] == "earth" for v in vary):
         return {}
     n = len(values[0]) if vary else 1
