@@ -350,6 +350,14 @@ def _seed(path: Path) -> dict[str, Any]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     if "threats" in data:  # a case study's dozen threats take seconds to engage; one shows the same structure
         data["threats"] = data["threats"][:1]
+        # and [uncertainty] varies nothing the cut took away (a varied missile type no threat flies is refused)
+        kept = {t.get("name") for t in data["threats"]}
+        used = {t.get("missile") for t in data["threats"]} | {data.get("coverage", {}).get("missile")}
+        if "uncertainty" in data:
+            def wanted(entry):
+                table, name = (entry.get("key", "").split(".") + ["", ""])[:2]
+                return not ((table == "threats" and name not in kept) or (table == "missiles" and name not in used))
+            data["uncertainty"]["vary"] = [v for v in data["uncertainty"].get("vary", []) if wanted(v)]
     return data
 
 
