@@ -24,7 +24,9 @@ floor arc from `boosted_floor_start` (the flat-Earth floor start with the boost 
 the way there); a point on the sphere to conv_m, at or above the floor, counts as inside it.
 An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
 found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
-so a point that converges after n steps costs 3 n + 1 arcs.
+so a point that converges after n steps costs 3 n + 1 arcs; an arc kept after converging at once (a warm
+start already on it) costs 3 more for its Jacobian, which every arc is returned with (`_jacobian`; the chord
+step of the next warm start).
 """
 
 from __future__ import annotations
