@@ -6,10 +6,13 @@ import pytest
 
 from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
-from shieldlab.interceptor.flyout import Flyout
+from shieldlab.interceptor.flyout import FD_RAD, Flyout
 from shieldlab.scenario.model import EarthSpec, InterceptorType, Point
 
 SAME_ARC_TOL_S = 0.01  # both solves converge to 0.5 m: ~0.1 ms apart; 0.01 s = the window tolerance
+# the solver's Jacobian and the same forward differences flown by Flyout.arrival (round-off only; a Jacobian
+# taken elsewhere on a 0.5 m converged solve is ~1e-3 off, one of another point ~1e-1 and more)
+JACOBIAN_REL_TOL = 1e-6
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +54,22 @@ def test_returned_arcs_arrive_at_their_points(solved):
     miss = np.linalg.norm(st[:, :3] - P, axis=1)
     assert miss.max() < 0.5, miss.max()
     assert np.all(clearance >= -1.0)
+
+
+def test_a_warm_start_already_on_its_arc_returns_the_jacobian_at_that_arc(solved):
+    """A warm start that is already its point's arc converges at once, before Newton has computed any
+    Jacobian. The solution's Jacobian (the chord step of the next warm start, docs/models.md, Flyout times:
+    numerical methods) must still be d(arrival)/d(az, x, tau) at that arc: the forward differences (10^-6 rad)
+    in az and x and the arrival velocity. It used to be whatever the solver's scratch memory held, which
+    differed from run to run and moved later chord-started solves, and the latest launch times built on them,
+    by up to the 0.5 m convergence (~5e-4 s) between runs of the same computation."""
+    fly, P, sol, _, _ = solved
+    again = fly.solve(P, guess=sol)
+    assert np.array_equal(again.time_s, fly.solve(P).time_s)
+    assert np.all(again.arcs_propagated == 4)  # one arc to converge, three for its Jacobian
+    az, x, tau = sol.T
+    s0 = fly.arrival(az, x, tau)[0]
+    expected = np.stack([(fly.arrival(az + FD_RAD, x, tau)[0][:, :3] - s0[:, :3]) / FD_RAD,
+                         (fly.arrival(az, x + FD_RAD, tau)[0][:, :3] - s0[:, :3]) / FD_RAD, s0[:, 3:]], axis=2)
+    err = np.abs(again.jacobian - expected) / np.linalg.norm(expected, axis=1, keepdims=True)
+    assert err.max() < JACOBIAN_REL_TOL, f"Jacobian off by {err.max():.2g} of its column"

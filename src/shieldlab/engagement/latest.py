@@ -151,15 +151,11 @@ class FreeFlightValue:
             fo = self.flyout.rows(np.broadcast_to(tr, band.shape)[band])  # the rows' own flyout (SpeedRowsFlyout)
             fs = fo.solve(p[band], guess=sel(guess), guess_point=sel(guess_point), guess_jac=sel(guess_jac))
             f[band] = t[band] - fs.time_s
-            # a Jacobian only where the solve computed one (more than one arc) or borrowed one: a warm start
-            # that is already the solution converges on its first arc and leaves none (so that no chord step
-            # starts from it, and a result never depends on the other points solved with it)
-            borrowed = np.zeros(k, bool) if guess_jac is None else np.isfinite(guess_jac).all(axis=(1, 2))
-            if guess_point is not None:
-                borrowed &= np.isfinite(guess_point).all(axis=1)
-            has = (fs.arcs_propagated > 1) | borrowed[band]
+            # every arc comes with the Jacobian at it (one borrowed for a chord step, or computed, also for a
+            # warm start that is already the solution and converges on its first arc): a chord step from it
+            # depends on nothing but the arc (not on the other points solved with it, nor on the run)
             arc[band] = fs.arc
-            jac[band] = np.where(has[:, None, None], fs.jacobian, np.nan)
+            jac[band] = fs.jacobian
         return _Value(f, arc, p, jac)
 
 

@@ -24,7 +24,9 @@ floor arc from `boosted_floor_start` (the flat-Earth floor start with the boost 
 the way there); a point on the sphere to conv_m, at or above the floor, counts as inside it.
 An arc found after a valid one replaces it only when faster by more than `same_arc_s` (the same arc
 found twice keeps the first). The Jacobian is only propagated when the miss has not yet converged,
-so a point that converges after n steps costs 3 n + 1 arcs.
+so a point that converges after n steps costs 3 n + 1 arcs; an arc kept after converging at once (a warm
+start already on it) costs 3 more for its Jacobian, which every arc is returned with (`_jacobian`; the chord
+step of the next warm start).
 """
 
 from __future__ import annotations
@@ -436,6 +438,25 @@ def newton(p, mode, site, basis, frame, vb, tb, em, floor, params, h, az, el, ta
         el += scale * d1
         tau = min(max(tau + scale * d2, 1e-3), tau_cap)
     return az, el, tau, False, clear, arcs
+
+
+@njit
+def _jacobian(site, basis, vb, tb, em, floor, params, h, az, x, tau, fd_rad, J, s):
+    """J (3, 3) = d(arrival position)/d(az, x, tau) at the arc (az, x, tau) (as in `newton`: forward
+    differences in az and x, the arrival velocity in tau), with s (6,) as scratch; returns the arcs
+    propagated (3)."""
+    _arrive(site, basis, vb, tb, em, floor, params, h, az, x + fd_rad, tau, s)
+    for r in range(3):
+        J[r, 1] = s[r]
+    _arrive(site, basis, vb, tb, em, floor, params, h, az + fd_rad, x, tau, s)
+    for r in range(3):
+        J[r, 0] = s[r]
+    _arrive(site, basis, vb, tb, em, floor, params, h, az, x, tau, s)
+    for r in range(3):
+        J[r, 0] = (J[r, 0] - s[r]) / fd_rad
+        J[r, 1] = (J[r, 1] - s[r]) / fd_rad
+        J[r, 2] = s[3 + r]
+    return 3
 
 
 @njit
@@ -871,7 +892,6 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
         if beyond_reach(pi_, site, params, r1_i, lhs_i, theta_i, d_i, reach0_i):
             continue
         J = np.empty((3, 3))
-        Jt = np.empty((3, 3))
         s_t = np.empty(6)
         low_forbidden = False
         found = False
@@ -917,7 +937,12 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 valid = False
             az_raw = az
             x_raw = el
-            if valid and (tb + tau < T[i] - same_arc_s if cont else tb + tau < T[i]):
+            better = valid and (tb + tau < T[i] - same_arc_s if cont else tb + tau < T[i])
+            if valid and not (chord_in or n > 1) and (better or (si < 2 and not inside)):
+                # converged at once without a borrowed Jacobian: Newton computed none at this arc (J holds
+                # an earlier start's, or nothing at all), so the Jacobian there, to keep and for the test
+                arcs[i] += _jacobian(site, basis, vbi, tb, em, floor, params, h, az_raw, x_raw, tau, fd_rad, J, s_t)
+            if better:
                 T[i] = tb + tau
                 jac[i] = J
                 family[i] = FAMILY_FLOOR if em and el < floor else FAMILY_FULL
@@ -935,22 +960,7 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 if inside:
                     found = True
                     break
-                if chord_in or n > 1:
-                    Jt[:, :] = J
-                else:  # converged at once: the Jacobian there, for the test only
-                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw, x_raw + fd_rad, tau, s_t)
-                    for r in range(3):
-                        Jt[r, 1] = s_t[r]
-                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw + fd_rad, x_raw, tau, s_t)
-                    for r in range(3):
-                        Jt[r, 0] = s_t[r]
-                    _arrive(site, basis, vbi, tb, em, floor, params, h, az_raw, x_raw, tau, s_t)
-                    arcs[i] += 3
-                    for r in range(3):
-                        Jt[r, 0] = (Jt[r, 0] - s_t[r]) / fd_rad
-                        Jt[r, 1] = (Jt[r, 1] - s_t[r]) / fd_rad
-                        Jt[r, 2] = s_t[3 + r]
-                if front_arc(Jt, x_raw, em, floor):
+                if front_arc(J, x_raw, em, floor):
                     found = True
                     break
                 cont = True
@@ -977,6 +987,8 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 arcs[i] += n
                 if (conv and tau > 0.0 and clear >= -1.0 and tau <= max_tau and x < floor
                         and elevation_ok(x, em, floor) and tb + tau < T[i] - same_arc_s):
+                    if n == 1:  # converged at once: no Jacobian computed at this arc
+                        arcs[i] += _jacobian(site, basis, vbi, tb, em, floor, params, h, az, x, tau, fd_rad, J, s_t)
                     T[i] = tb + tau
                     jac[i] = J
                     family[i] = FAMILY_FLOOR
