@@ -56,6 +56,7 @@ def test_returned_arcs_arrive_at_their_points(solved):
     assert np.all(clearance >= -1.0)
 
 
+@pytest.mark.kernels
 def test_a_warm_start_already_on_its_arc_returns_the_jacobian_at_that_arc(solved):
     """A warm start that is already its point's arc converges at once, before Newton has computed any
     Jacobian. The solution's Jacobian (the chord step of the next warm start, docs/models.md, Flyout times:
