@@ -340,14 +340,16 @@ def _worker_call(item):
     return fn(item, *shared)
 
 
-def _worker_init(task_file: str) -> None:
-    """A local worker's function and shared arguments (`_worker_call`), from the run's file; one compiled-kernel
+def _worker_init(task_file: str | None = None) -> None:
+    """A local worker's function and shared arguments (`_worker_call`), from the run's file (None: none, for a
+    pool that submits its own functions, as the benchmarks' do); one compiled-kernel
     thread per worker process: the processes are the parallelism. (Setting NUMBA_NUM_THREADS here would be too
     late: numba has read it on import.) And the heap kept, and Ctrl-C ignored (the parent process stops the
     workers)."""
     global _WORKER_TASK
-    with open(task_file, "rb") as f:
-        _WORKER_TASK = pickle.load(f)
+    if task_file is not None:
+        with open(task_file, "rb") as f:
+            _WORKER_TASK = pickle.load(f)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from shieldlab import _jit
 
