@@ -134,6 +134,14 @@ def test_zero_width_speed_equals_engage(marginal):
             np.testing.assert_array_equal(got[s], want, err_msg=field)
 
 
+def _against_exact(earth, battery, it, smp, band, tab, rows, speeds):
+    """Per row i of a SpeedTable `tab` (threat rows[i] at burnout speed speeds[i]): (row, speed, and at its in-band
+    samples the table's time, error bound and mixed flags, and the exact flyout times at that speed)."""
+    for i, (r, s) in enumerate(zip(rows, speeds)):
+        exact = Flyout(earth, battery.at, replace(it, burnout_speed_m_s=float(s))).solve(smp.r_ecef[r][band[r]])
+        yield r, s, tab.time_s[i][band[r]], tab.error_s[i][band[r]], tab.mixed[i][band[r]], exact.time_s
+
+
 def test_speed_table_within_its_error_bound(marginal):
     """At speeds between the nodes, the table's clear values are within their error bound of the exact flyout
     times (the bound the scan relies on, as for FlyoutTable: engagement/scan.py CLEAR_MARGIN_S), and below
@@ -152,17 +160,14 @@ def test_speed_table_within_its_error_bound(marginal):
     speeds = np.tile(v, threats.n)
     tab = nodes.table(rows, speeds)
     clear_n = reach_n = 0
-    for i, (r, s) in enumerate(zip(rows, speeds)):
-        exact = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(s))).solve(smp.r_ecef[r][band[r]])
-        t, err = tab.time_s[i][band[r]], tab.error_s[i][band[r]]
+    for r, s, t, err, mixed, exact in _against_exact(earth, b, it, smp, band, tab, rows, speeds):
         clear = np.isfinite(t)
         clear_n += clear.sum()
-        reach_n += np.isfinite(exact.time_s).sum()
-        assert (np.abs(t[clear] - exact.time_s[clear]) <= err[clear]).all(), (r, s)
+        reach_n += np.isfinite(exact).sum()
+        assert (np.abs(t[clear] - exact[clear]) <= err[clear]).all(), (r, s)
         assert (err[clear] <= speed_table.MAX_CLEAR_ERROR_S).all()
         # out of reach at both nodes (not mixed, no value): out of reach at this speed too
-        out = ~clear & ~tab.mixed[i][band[r]]
-        assert np.isinf(exact.time_s[out]).all(), (r, s)
+        assert np.isinf(exact[~clear & ~mixed]).all(), (r, s)
     assert clear_n > 0.4 * reach_n  # a good part of the reachable samples is served by the table (49% here)
 
 
@@ -222,17 +227,14 @@ def test_speed_grid_table_within_its_error_bound(grid_case):
     speeds = np.tile(v, threats.n)
     tab = nodes.table(rows, speeds)
     clear_n = reach_n = 0
-    for i, (r, s) in enumerate(zip(rows, speeds)):
-        exact = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(s))).solve(smp.r_ecef[r][band[r]])
-        t, err = tab.time_s[i][band[r]], tab.error_s[i][band[r]]
+    for r, s, t, err, mixed, exact in _against_exact(earth, b, it, smp, band, tab, rows, speeds):
         clear = np.isfinite(t)
         clear_n += clear.sum()
-        reach_n += np.isfinite(exact.time_s).sum()
-        off = np.abs(t[clear] - exact.time_s[clear])
+        reach_n += np.isfinite(exact).sum()
+        off = np.abs(t[clear] - exact[clear])
         assert (off <= np.maximum(TABLE_TOL_S, err[clear])).all(), (r, s, off.max())
         assert (off <= TABLE_ERROR_S).all(), (r, s, off.max())
-        out = ~clear & ~tab.mixed[i][band[r]]
-        assert np.isinf(exact.time_s[out]).all(), (r, s)
+        assert np.isinf(exact[~clear & ~mixed]).all(), (r, s)
     assert clear_n > 0.4 * reach_n
 
 
