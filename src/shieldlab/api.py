@@ -33,9 +33,6 @@ import numpy as np
 from shieldlab import __version__
 from shieldlab._jit import on_first_compile  # noqa: F401 -- the command line's "compiling kernels" notice
 from shieldlab.scenario.load import read_scenario_text  # noqa: F401 -- the report re-reads the file as the loader does
-from shieldlab.coverage.run import (SchedulerError, check_scheduler_address, choose_chunk_size, count_pairs, keep_heap,
-                                    usable_cpus)
-from shieldlab.coverage.run import run as _run_coverage
 from shieldlab.earth.model import Earth
 from shieldlab.engagement.engage import engage as _engage
 from shieldlab.engagement.latest import latest_launch as _latest_launch
@@ -48,6 +45,8 @@ from shieldlab.scenario.model import (AimGrid, AssessmentSpec, Battery, Coverage
                                       Radar, Scenario, Sector, ThreatSpec, Trajectory, UncertaintySpec, VarySpec)
 
 if TYPE_CHECKING:  # imported on first use (see _LAZY)
+    from shieldlab.coverage.run import (SchedulerError, check_scheduler_address, choose_chunk_size, count_pairs,
+                                        keep_heap, usable_cpus)
     from shieldlab.assess.results import AssessResult
     from shieldlab.uncertainty.results import UncertaintyResult
 
@@ -103,6 +102,8 @@ def coverage(scenario: Scenario, *, workers: int = 1, scheduler: str | None = No
     `progress`: a callback ``progress(done_pairs, total_pairs)`` called as chunks finish. Raises
     ScenarioError when the scenario has no [coverage] table."""
     require_coverage(scenario)
+    from shieldlab.coverage.run import run as _run_coverage
+
     return _run_coverage(scenario, workers=workers, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
 
 
@@ -171,8 +172,12 @@ def model_constants() -> dict[str, float]:
     return {k: getattr(constants, k) for k in MODEL_CONSTANTS}
 
 
-# imported on first use: xarray (and cartopy for maps) are slow to import and `engage` needs neither
+# imported on first use: xarray (and cartopy for maps) are slow to import and `engage` needs neither; the
+# coverage runner's process-pool machinery (multiprocessing, concurrent.futures, tempfile) neither
 _LAZY = {
+    **{name: ("shieldlab.coverage.run", name) for name in ("SchedulerError", "check_scheduler_address",
+                                                           "choose_chunk_size", "count_pairs", "keep_heap",
+                                                           "usable_cpus")},
     "write_output": ("shieldlab.output.files", "write"),
     "write_outputs": ("shieldlab.output.files", "write_all"),
     "OutputError": ("shieldlab.output.files", "OutputError"),
