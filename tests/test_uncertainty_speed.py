@@ -252,3 +252,31 @@ def test_coverage_speed_grid_path_equals_exact_path(grid_case):
     np.testing.assert_allclose(fast.margin_s, exact.margin_s, rtol=0, atol=LATEST_TOL_S, equal_nan=True)
     np.testing.assert_allclose(fast.first_intercept_s, exact.first_intercept_s, rtol=0, atol=INTERCEPT_TOL_S,
                                equal_nan=True)
+
+
+def test_speed_rows_flyout_launch_and_arrival_read_each_rows_speed(marginal):
+    """Without a speed given, `launch` and `arrival` of a SpeedRowsFlyout read an arc per row at that row's
+    burnout speed, as that speed's own Flyout does, floor arcs (energy management: x below the floor encodes
+    the speed) included; a batch of another size is refused rather than read at the interceptor's speed."""
+    earth = Earth.from_spec(marginal.earth)
+    b = marginal.batteries[0]
+    it = replace(marginal.interceptors[b.interceptor], energy_management=True, min_launch_elevation_deg=10.0)
+    v = np.array([3000.0, 4500.0, 6200.0])
+    rows = SpeedRowsFlyout(earth, b.at, it, speeds_m_s=v)
+    floor = rows.floor_rad
+    x = np.array([floor - 0.3, floor + 0.2, floor - 0.05])  # two floor arcs, one full-speed arc
+    az, tau = np.array([0.4, 1.9, 5.0]), np.array([30.0, 120.0, 250.0])
+    el, speed = rows.launch(x)
+    state, clear = rows.arrival(az, x, tau)
+    for i in range(v.size):
+        one = Flyout(earth, b.at, replace(it, burnout_speed_m_s=float(v[i])))
+        el_i, speed_i = one.launch(x[i:i + 1])
+        np.testing.assert_array_equal(el[i:i + 1], el_i)
+        np.testing.assert_array_equal(speed[i:i + 1], speed_i)
+        state_i, clear_i = one.arrival(az[i:i + 1], x[i:i + 1], tau[i:i + 1])
+        np.testing.assert_array_equal(state[i:i + 1], state_i)
+        np.testing.assert_array_equal(clear[i:i + 1], clear_i)
+    assert speed[0] == pytest.approx(v[0] * (1.0 - 0.3)) and speed[1] == v[1]
+    with pytest.raises(ValueError, match="row speeds"):
+        rows.launch(x[:2])
+    np.testing.assert_array_equal(rows.launch(x[:2], speed_m_s=v[:2])[1], v[:2])

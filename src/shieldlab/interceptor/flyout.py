@@ -134,7 +134,8 @@ class Flyout:
         below = (x < floor) if em else np.zeros(x.shape, bool)
         el = np.where(below, floor, x)
         if speed_m_s is None:
-            v = np.where(below, it.burnout_speed_m_s * (1.0 + (x - floor)), it.burnout_speed_m_s)
+            vb = self._full_speed_m_s(x.shape)
+            v = np.where(below, vb * (1.0 + (x - floor)), vb)
         else:
             v = np.broadcast_to(np.asarray(speed_m_s, dtype=float), x.shape).astype(float)
         return el, v
@@ -152,6 +153,10 @@ class Flyout:
         v0 = v[:, None] * u
         return freeflight.state_at_batch(np.ascontiguousarray(r0), np.ascontiguousarray(v0),
                                          np.ascontiguousarray(tau_s, dtype=float), self.earth.kernel_params, STEP_S)
+
+    def _full_speed_m_s(self, shape):
+        """The full burnout speed of arcs of the given shape (`launch`): the interceptor's."""
+        return np.full(shape, float(self.interceptor.burnout_speed_m_s))
 
     def rows(self, which) -> Flyout:
         """The flyout of the points of threats (or samples) `which` (an index or a mask): this one; a
@@ -197,9 +202,17 @@ class SpeedRowsFlyout(Flyout):
     rows of a window evaluation, e.g. the samples of an uncertainty run with a sampled burnout speed, all
     solved in one batch): `rows(which)` gives the flyout of those rows, whose `solve` takes one point per
     row, each with its row's speed. `interceptor` holds every other value (its own burnout speed is not
-    used by `solve`; `launch` and `arrival` need the arc's speed given)."""
+    used: `solve`, `launch` and `arrival` read each row's, one point or arc per row, unless given speeds)."""
 
     speeds_m_s: np.ndarray = None
+
+    def _full_speed_m_s(self, shape):
+        """Each row's own burnout speed: `launch` and `arrival` without a speed read one arc per row."""
+        v = np.asarray(self.speeds_m_s, dtype=float)
+        if v.shape != tuple(shape):
+            raise ValueError(f"{shape[0] if shape else 1} arcs for {v.size} row speeds: give speed_m_s, or use "
+                             "the flyout of their rows (rows(...))")
+        return v
 
     def rows(self, which) -> SpeedRowsFlyout:
         out = object.__new__(type(self))
