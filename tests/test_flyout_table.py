@@ -206,12 +206,29 @@ def test_coverage_pairs_equal_engage(coverage_and_engage):
     _check_equal(sc, idx, rec, one, ["slow", "ia", "k9-em-floor"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, not of the flyout: without energy management the 9 km/s type reaches no point inside its burnout "
-    "sphere, a hole in its reach that the threats cross; the table marks the cells there uncertain (mixed) and "
-    "engagement/scan.py `_edge_runs` bisects a run of uncertain samples assuming feasibility does not come back "
-    "inside it, so coverage ends the window where the threat enters the sphere (e.g. 611 s instead of 756 s); main "
-    "(before issue 12) gives the same"))
 def test_coverage_pairs_equal_engage_with_a_hole_in_reach(coverage_and_engage):
+    """Without energy management the 9 km/s type reaches no point of these paths inside its burnout sphere
+    (450 km): a hole in its reach that the threats cross, where the table's cells are uncertain (mixed) from
+    before the path enters the sphere to after it leaves it. The scan's runs of uncertain samples end at the
+    sphere (engagement/scan.py `_edge_runs`), so the window goes on after the hole, as engage's does (756 s,
+    not the 611 s where the path enters the sphere, which coverage reported when one run spanned the hole)."""
     sc, idx, rec, one = coverage_and_engage
     _check_equal(sc, idx, rec, one, ["k9-floor"])
+
+
+def test_inside_hole_is_the_burnout_sphere_without_energy_management():
+    """Flyout.inside_hole: |P - S| < v_b t_b / 2 (the burnout sphere, docs/models.md) without energy management,
+    nowhere with it; a SpeedRowsFlyout's sphere is each row's own (its burnout speed)."""
+    from shieldlab.interceptor.flyout import SpeedRowsFlyout
+
+    earth = EARTH
+    it = InterceptorType(name="k9", burn_time_s=100.0, burnout_speed_m_s=9000.0, min_altitude_m=150e3)
+    fo = Flyout(earth, Point(38.0, 37.0), it)
+    up = fo.basis_rows[2]
+    radius_m = 0.5 * 9000.0 * 100.0  # 450 km
+    p = fo.site_ecef + np.outer([0.0, 0.99, 1.01, 3.0], up) * radius_m
+    np.testing.assert_array_equal(fo.inside_hole(p), [True, True, False, False])
+    em = Flyout(earth, fo.site, dataclasses.replace(it, energy_management=True))
+    assert not em.inside_hole(p).any()
+    rows = SpeedRowsFlyout(earth, fo.site, it, speeds_m_s=np.array([9000.0, 9000.0, 9400.0, 9000.0]))
+    np.testing.assert_array_equal(rows.inside_hole(p), [True, True, True, False])  # 1.01 * 450 km < 470 km

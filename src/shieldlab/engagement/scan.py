@@ -117,8 +117,14 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     first = np.argmax(tab_ok, axis=1)
     last = m - 1 - np.argmax(tab_ok[:, ::-1], axis=1)
     band2 = in_band.reshape(k, m)
-    edge_exact = (_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1),
-                  _edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1))
+    # the runs of uncertain samples end where the path enters or leaves a hole in the reach (Flyout.inside_hole)
+    hole = np.zeros(k * m, bool)
+    q = np.flatnonzero(need.ravel() & has.repeat(m))
+    if q.size:
+        hole[q] = flyout.rows(q).inside_hole(pos[q])
+    hole = hole.reshape(k, m)
+    edge_exact = (_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1, hole),
+                  _edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1, hole))
     return T, sol, edge_exact
 
 
@@ -143,10 +149,11 @@ def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROB
         pend = pend[~pick & ~reached[own]]
 
 
-def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction):
+def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole):
     """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
     table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
-    (consecutive uncertain samples). Runs further out than the one next to `start` are tried from the
+    (consecutive uncertain samples, a run ending where the path enters or leaves a hole in the reach:
+    `hole` (k, m), Flyout.inside_hole, where feasibility can stop and come back). Runs further out than the one next to `start` are tried from the
     outermost inwards: the first whose inner end is exactly feasible holds the boundary (e.g. a threat
     that leaves the band and comes back into it). Otherwise the run next to `start` is tried (after
     confirming `start` itself). Within a run the last feasible sample is found by bisection, assuming
@@ -213,10 +220,14 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
     j = np.arange(m)[None, :]
     ahead = (j > start[w, None]) if direction > 0 else (j < start[w, None])
     nd = need[w] & ahead
+    hw = hole[w]
     if direction < 0:
         nd = nd[:, ::-1]  # walk outwards = increasing column in this view
-    prev = np.concatenate([np.zeros((w.size, 1), bool), nd[:, :-1]], axis=1)
-    nxt = np.concatenate([nd[:, 1:], np.zeros((w.size, 1), bool)], axis=1)
+        hw = hw[:, ::-1]
+    # a sample continues the run of the one before it when both are uncertain and on the same side of a hole's edge
+    same = hw[:, 1:] == hw[:, :-1]
+    prev = np.concatenate([np.zeros((w.size, 1), bool), nd[:, :-1] & same], axis=1)
+    nxt = np.concatenate([nd[:, 1:] & same, np.zeros((w.size, 1), bool)], axis=1)
     rs_r, rs_c = np.nonzero(nd & ~prev)  # run starts (row, view column), rows ascending, columns ascending
     _, re_c = np.nonzero(nd & ~nxt)  # run ends, paired with the starts
     to_col = (lambda c: c) if direction > 0 else (lambda c: m - 1 - c)

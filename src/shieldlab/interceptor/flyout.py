@@ -158,6 +158,18 @@ class Flyout:
         """The full burnout speed of arcs of the given shape (`launch`): the interceptor's."""
         return np.full(shape, float(self.interceptor.burnout_speed_m_s))
 
+    def inside_hole(self, p_ecef) -> np.ndarray:
+        """(k,) whether points lie inside the burnout sphere (|P - S| < v_b t_b / 2) of an interceptor without
+        energy management: every arc there reaches P only on the back of its reach, often not at all (a hole
+        in the reach, docs/models.md, Flyout times), so feasibility along a threat's path can stop where the
+        path enters the sphere and come back where it leaves it. All False with energy management (there a
+        point inside is reached at burnout)."""
+        p = np.atleast_2d(np.asarray(p_ecef, dtype=float))
+        if self.interceptor.energy_management:
+            return np.zeros(p.shape[0], bool)
+        radius_m = 0.5 * self._full_speed_m_s((p.shape[0],)) * self.interceptor.burn_time_s
+        return np.linalg.norm(p - self.site_ecef, axis=1) < radius_m
+
     def rows(self, which) -> Flyout:
         """The flyout of the points of threats (or samples) `which` (an index or a mask): this one; a
         `SpeedRowsFlyout` gives those rows' own burnout speeds. Callers that solve points of known rows
