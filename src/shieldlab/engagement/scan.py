@@ -154,10 +154,11 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
     table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
     (consecutive uncertain samples, a run ending where the path enters or leaves a hole in the reach:
     `hole` (k, m), Flyout.inside_hole, where feasibility can stop and come back). Runs further out
-    than the one next to `start` are tried from the outermost inwards: the first whose inner end is exactly feasible holds the boundary (e.g. a threat
-    that leaves the band and comes back into it). Otherwise the run next to `start` is tried (after
-    confirming `start` itself). Within a run the last feasible sample is found by bisection, assuming
-    that feasibility does not come back inside one run. T and sol (flat) get the exact values solved.
+    than the one next to `start` are tried from the outermost inwards: the first whose inner end is
+    exactly feasible holds the boundary (e.g. a threat that leaves the band and comes back into it,
+    or one that crosses the hole). Otherwise the run next to `start` is tried (after confirming
+    `start` itself). Within a run the last feasible sample is found by bisection, assuming that
+    feasibility does not come back inside one run. T and sol (flat) get the exact values solved.
     Returns the threats whose boundary sample and outer neighbour are now both known exactly."""
     k, m = times.shape
     rows = np.arange(k)
