@@ -114,6 +114,7 @@ def baseline_aim(earth, lat0, lon0, lat_a, lon_a, d_bo, h_bo):
 def _warm_worker(sc, tables):
     cov._worker_init()
     cov.evaluate_chunk(sc, np.arange(8), tables)
+    cov.freeze_worker()  # as a coverage run's worker does after its first task
 
 
 def _noop(_):

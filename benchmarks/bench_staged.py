@@ -47,6 +47,7 @@ def _warm_worker(sc, tables):
     cov._worker_init()
     K.fly_batch = _counted
     cov.evaluate_chunk(sc, np.arange(8), tables)
+    cov.freeze_worker()  # as a coverage run's worker does after its first task
 
 
 def _noop(_):

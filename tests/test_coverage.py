@@ -446,6 +446,19 @@ def test_local_workers_give_identical_results(grid_sc, grid_res):
     assert_same_results(grid_res, par)
 
 
+def test_local_workers_freeze_what_their_first_task_left():
+    """coverage/run.py `freeze_worker`: a worker's first task runs with nothing frozen, every later one with
+    the objects that existed after the first out of the collector's sight (gc.get_freeze_count > 0). The task
+    here is builtins.eval of an expression (a module-level function, as run_tasks needs)."""
+    from shieldlab.coverage.run import run_tasks
+
+    got = {}
+    run_tasks(eval, (), ["__import__('gc').get_freeze_count()"] * 8, got.__setitem__, processes=2)
+    counts = [got[i] for i in range(8)]
+    assert sum(c == 0 for c in counts) <= 2, counts  # one first task per worker
+    assert sum(c > 1000 for c in counts) >= 6, counts  # the imports alone are thousands of objects
+
+
 def test_dask_cluster_gives_identical_results(grid_sc, grid_res):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
