@@ -161,9 +161,9 @@ class Flyout:
     def inside_hole(self, p_ecef) -> np.ndarray:
         """(k,) whether points lie inside the burnout sphere (|P - S| < v_b t_b / 2) of an interceptor without
         energy management: every arc there reaches P only on the back of its reach, often not at all (a hole
-        in the reach; docs/models.md, Flyout times: numerical methods), so feasibility along a threat's path can stop where the
-        path enters the sphere and come back where it leaves it. All False with energy management (there a
-        point inside is reached at burnout)."""
+        in the reach; docs/models.md, Flyout times: numerical methods), so feasibility along a threat's path
+        can stop where the path enters the sphere and come back where it leaves it. All False with energy
+        management (there a point inside is reached at burnout)."""
         p = np.atleast_2d(np.asarray(p_ecef, dtype=float))
         if self.interceptor.energy_management:
             return np.zeros(p.shape[0], bool)
