@@ -10,6 +10,7 @@ every radar's detection and every battery's intercept window).
     python benchmarks/bench_coverage.py                      # quick: 3 baseline threats, 2,000 pairs
     python benchmarks/bench_coverage.py --baseline 10 --pairs 8000 --workers 2 --big   # the README's figures
     python benchmarks/bench_coverage.py --energy-management --min-launch-elevation 10    # floor and EM on
+    python benchmarks/bench_coverage.py --baseline 10 --pairs 8000 --workers 2 --repeats 5  # medians of 5
 
 Prints the per-threat time of each and their ratio; timings depend on the machine and its load (both
 are measured in the same run for that reason). With --workers N the pairs run on N worker processes,
@@ -22,6 +23,7 @@ docs/models.md, Launch floor and energy management.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import resource
@@ -127,6 +129,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=2000, help="pairs evaluated by shieldlab")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--big", action="store_true", help="also run the 100,000-pair coverage")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="time the baseline and shieldlab this many times each, in turn, and print the medians")
     ap.add_argument("--energy-management", action="store_true",
                     help="give every interceptor type energy_management = true "
                          "(docs/models.md, Launch floor and energy management)")
@@ -157,14 +161,18 @@ def main():
     cov.evaluate_chunk(sc, np.arange(8), tables)
 
     base_idx = rng.choice(n_all, a.baseline, replace=False)  # scattered: the baseline has no neighbours
-    t = time.perf_counter()
-    base = []
-    for k in base_idx:
-        li, ai = lay.pair(k)
-        p = lay.launch[int(li)]
-        base.append(baseline_aim(earth, p.lat_deg, p.lon_deg, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai],
-                                 m.burnout_range_m, m.burnout_altitude_m))
-    t_base = (time.perf_counter() - t) / a.baseline
+
+    def time_baseline():
+        t = time.perf_counter()
+        base = []
+        for k in base_idx:
+            li, ai = lay.pair(k)
+            p = lay.launch[int(li)]
+            base.append(baseline_aim(earth, p.lat_deg, p.lon_deg, lay.aim_lat_deg[ai], lay.aim_lon_deg[ai],
+                                     m.burnout_range_m, m.burnout_altitude_m))
+        return (time.perf_counter() - t) / a.baseline, base
+
+    t_base, base = time_baseline()
     ours = cov.evaluate_chunk(sc, np.sort(base_idx), tables)
     dv = np.abs(np.array([b[2] for b in base])[np.argsort(base_idx)] - ours.flights.burnout_speed_m_s)
     print(f"baseline aiming only: {t_base:.3f} s per threat ({a.baseline} threats); "
@@ -176,26 +184,40 @@ def main():
     idx = np.arange(start, start + n)
     size = min(cov.DEFAULT_CHUNK, -(-n // (4 * a.workers)))  # as a coverage run would cut them
     chunks = np.array_split(np.sort(idx), max(1, -(-n // size)))
-    if a.workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    with contextlib.ExitStack() as stack:
+        if a.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-        # worker start-up (imports, loading the compiled kernels) is not per-threat work: each worker
-        # evaluates a few pairs in its initializer, before the clock starts
-        with ProcessPoolExecutor(a.workers, initializer=_warm_worker, initargs=(sc, tables),
-                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+            # worker start-up (imports, loading the compiled kernels) is not per-threat work: each worker
+            # evaluates a few pairs in its initializer, before the clock starts
+            ex = stack.enter_context(ProcessPoolExecutor(a.workers, initializer=_warm_worker, initargs=(sc, tables),
+                                                         mp_context=multiprocessing.get_context("spawn")))
             list(ex.map(_noop, range(a.workers)))  # wait until the workers are up
+
+        def time_ours():
             t = time.perf_counter()
-            list(ex.map(cov.evaluate_chunk, [sc] * len(chunks), chunks, [tables] * len(chunks)))
-            t_ours = (time.perf_counter() - t) / n
-    else:
-        t = time.perf_counter()
-        for c in chunks:
-            cov.evaluate_chunk(sc, c, tables)
-        t_ours = (time.perf_counter() - t) / n
-    print(f"shieldlab full evaluation: {t_ours * 1e3:.3f} ms per pair ({n} pairs, {a.workers} worker(s); "
-          f"flyout tables built once in {tables_t:.1f} s)")
-    print(f"ratio (baseline aiming / shieldlab full evaluation): {t_base / t_ours:,.0f}x")
+            if a.workers > 1:
+                list(ex.map(cov.evaluate_chunk, [sc] * len(chunks), chunks, [tables] * len(chunks)))
+            else:
+                for c in chunks:
+                    cov.evaluate_chunk(sc, c, tables)
+            return (time.perf_counter() - t) / n
+
+        t_ours = time_ours()
+        print(f"shieldlab full evaluation: {t_ours * 1e3:.3f} ms per pair ({n} pairs, {a.workers} worker(s); "
+              f"flyout tables built once in {tables_t:.1f} s)")
+        print(f"ratio (baseline aiming / shieldlab full evaluation): {t_base / t_ours:,.0f}x")
+        if a.repeats > 1:
+            # the two timed in turn, so that a slow phase of the machine slows both
+            times = [(t_base, t_ours)] + [(time_baseline()[0], time_ours()) for _ in range(a.repeats - 1)]
+            b, o = (np.array(x) for x in zip(*times))
+            r = b / o
+            print(f"{a.repeats} repeats, baseline and shieldlab in turn: baseline {np.median(b):.3f} s per threat "
+                  f"({b.min():.3f}-{b.max():.3f}), shieldlab {np.median(o) * 1e3:.3f} ms per pair "
+                  f"({o.min() * 1e3:.3f}-{o.max() * 1e3:.3f}), ratio median {np.median(r):,.0f}x "
+                  f"({r.min():,.0f}-{r.max():,.0f}x); shieldlab per repeat: "
+                  + ", ".join(f"{x * 1e3:.3f}" for x in o) + " ms per pair")
 
     if a.big:
         big = sc.coverage.__class__(**{**sc.coverage.__dict__, "aim": sc.coverage.aim.__class__(
