@@ -335,13 +335,12 @@ def _stop(pool: ProcessPoolExecutor, timeout_s: float = 10.0) -> None:
 _WORKER_TASK: tuple = ()  # a local worker process's (fn, shared arguments), loaded once when it starts
 
 
-_FROZEN = False  # whether this worker process has frozen what its first task left (`freeze_worker`)
-_TASKS_DONE = 0
+_TASKS_DONE = 0  # tasks this worker process has finished
 
 
 def _worker_call(item):
     global _TASKS_DONE
-    if _TASKS_DONE:  # from the second task on: the first one's result has gone back to the parent by now
+    if _TASKS_DONE == 1:  # the second task: the first one's result has gone back to the parent by now
         freeze_worker()
     fn, shared = _WORKER_TASK
     out = fn(item, *shared)
@@ -350,19 +349,16 @@ def _worker_call(item):
 
 
 def freeze_worker() -> None:
-    """In a worker process, after its first task: move every object that exists then (the imports, the
-    compiled kernels the task loaded, the shared arguments) out of the garbage collector's sight
-    (gc.freeze), once. Full collections otherwise went through those ~110,000 long-lived objects every
+    """Called once in a worker process, after its first task: move every object that exists then (the
+    imports, the compiled kernels the task loaded, the shared arguments) out of the garbage collector's
+    sight (gc.freeze). Full collections otherwise went through those ~110,000 long-lived objects every
     chunk or two, 31-34 ms each time (timed with gc.callbacks: one per 2,000 pairs of
     benchmarks/bench.toml, about 5 % of their evaluation, below the benchmark's run-to-run spread); what
     later tasks make is collected as before. Worker processes only: a library user's own process is
     never frozen."""
-    global _FROZEN
-    if not _FROZEN:
-        import gc
+    import gc
 
-        gc.freeze()
-        _FROZEN = True
+    gc.freeze()
 
 
 def _worker_init(task_file: str | None = None) -> None:
