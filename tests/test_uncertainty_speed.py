@@ -102,10 +102,10 @@ def test_speed_rows_flyout_solves_each_row_at_its_speed(marginal):
     """Points solved in one batch at per-row speeds get each the solution of that speed's own Flyout."""
     earth = Earth.from_spec(marginal.earth)
     threats = threats_for_scenario(marginal, earth)
-    smp = free_flight_samples(threats)
     b = marginal.batteries[0]
     it = marginal.interceptors[b.interceptor]
-    p = smp.r_ecef[0, 10:200:20]
+    t = threats.burnout_time_s[0] + np.arange(50.0, 1000.0, 100.0)  # every 100 s of the free flight
+    p, _ = threats.free_flight_positions(np.zeros(t.size, int), t)
     v = np.linspace(1500.0, 6200.0, p.shape[0])  # the slowest reach none of these points
     rows = SpeedRowsFlyout(earth, b.at, it, speeds_m_s=v)
     got = rows.rows(np.arange(v.size)[::-1]).solve(p[::-1])

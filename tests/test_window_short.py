@@ -1,7 +1,7 @@
 """Windows shorter than the scan's sample spacing (docs/models.md, Engagement windows: numerical methods, and
 The latest launch): the battery can intercept exactly when t0 <= L, L the latest launch (the maximum of
 f(t) = t - T(P(t))), so the window and the margin L - t0 must agree even where the window falls between two
-free-flight samples (5 s apart, engagement/scan.py SAMPLE_S) and no sample is feasible.
+free-flight samples (SAMPLE_S apart, engagement/scan.py) and no sample is feasible.
 
 - A constructed case: the Poland 2007 case study's Uzhur -> Seattle threat against a 7.7 km/s two-stage GBI
   at Redzikowo, launched 1 s before its latest launch. f peaks where the threat leaves the 100 km band, and the

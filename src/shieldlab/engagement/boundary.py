@@ -17,7 +17,7 @@ from shieldlab.engagement.condition import Condition
 TIME_TOL_S = 0.01  # boundaries located to this on exact flyout times
 MAX_ROOT_ITER = 30
 MAX_WALK = 400  # at most this many samples walked past a table misjudgement
-FAST_BISECTIONS = 5  # on table times: 5 s / 2**5 ~ 0.16 s (table times: ~2 s; exact secant steps follow)
+FAST_BISECTIONS = 6  # on table times: 10 s / 2**6 ~ 0.16 s (table times: ~2 s; exact secant steps follow)
 FAST_TOL_S = 0.01  # accept a fast-path boundary when exact g is within this of 0
 FAST_SLOPE_DT_S = 0.5  # step of the table's finite-difference slope of g
 FAST_SECANT_ITER = 4

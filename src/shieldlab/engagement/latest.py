@@ -56,12 +56,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shieldlab.engagement.scan import FreeFlightSamples, exact_scan, free_flight_samples
+from shieldlab.engagement.scan import SAMPLE_S, FreeFlightSamples, exact_scan, free_flight_samples
 from shieldlab.interceptor.flyout import (FAMILY_BURNOUT, FAMILY_FLOOR, FAMILY_FULL, FAMILY_NONE, Flyout,
                                          SpeedRowsFlyout)
 
 JUMP_S = 60.0  # f falls by more than this between neighbouring points only where T jumps to another arc
-CANDIDATE_MARGIN_S = 10.0  # a sample within this of the best may hold the maximum (|f'| <= ~2)
+CANDIDATE_MARGIN_S = 2.0 * SAMPLE_S  # a sample within this of the best may hold the maximum (|f'| <= ~2)
 TABLE_ERROR_S = 3.0  # table flyout times are within this of exact ones in clear cells (scan.CLEAR_MARGIN_S)
 EDGE_TOL_S = 0.002  # edges of reach located to this (band crossings to BAND_TOL_S)
 BAND_TOL_S = 1e-6
@@ -69,7 +69,7 @@ GAIN_TOL_S = 1e-2  # refinement stops when the parabola promises less than this
 PROBE_S = 1.0  # table runs: exact points this far either side of the table's peak, or inside an end
 MIN_SEP_S = 1e-3  # a new point at least this far from the points already evaluated
 MAX_STEPS = 12
-SWITCH_STEPS = 14  # bisection steps on a switch between arc families: a 5 s bracket to EDGE_TOL_S
+SWITCH_STEPS = 14  # bisection steps on a switch between arc families: a 10 s bracket to EDGE_TOL_S
 CLIMB_STEPS = 40  # probes of the climb over the samples: doubling steps, then bisection (2 x 12 for 4000 samples)
 NPTS = 3 + MAX_STEPS + SWITCH_STEPS  # evaluated points kept per candidate
 
