@@ -182,7 +182,7 @@ def main():
     # a contiguous block of pairs, as a coverage run evaluates them (neighbours warm-start each other)
     start = int(rng.integers(0, n_all - n + 1))
     idx = np.arange(start, start + n)
-    size = min(cov.DEFAULT_CHUNK, -(-n // (4 * a.workers)))  # as a coverage run would cut them
+    size = cov.choose_chunk_size(n, a.workers)  # as a coverage run of n pairs cuts them
     chunks = np.array_split(np.sort(idx), max(1, -(-n // size)))
     with contextlib.ExitStack() as stack:
         if a.workers > 1:

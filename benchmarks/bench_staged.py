@@ -71,7 +71,7 @@ def _pairs_per_min(sc, n, workers, start):
 
     tables = cov.build_tables(sc)
     idx = np.arange(start, start + n)
-    size = min(cov.DEFAULT_CHUNK, -(-n // (4 * workers)))  # as a coverage run would cut them
+    size = cov.choose_chunk_size(n, workers)  # as a coverage run of n pairs cuts them
     chunks = np.array_split(idx, max(1, -(-n // size)))
     with ProcessPoolExecutor(workers, initializer=_warm_worker, initargs=(sc, tables),
                              mp_context=multiprocessing.get_context("spawn")) as ex:
