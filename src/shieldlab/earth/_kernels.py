@@ -17,10 +17,10 @@ def gravity(x, y, z, params):
     gm = params[2]
     j2a2 = params[4]
     r2 = x * x + y * y + z * z
-    r = math.sqrt(r2)
-    c = -gm / (r2 * r)
-    k = 1.5 * j2a2 / r2
-    zz = z * z / r2
+    ir2 = 1.0 / r2  # one division (and a square root): the integrators' cost is mostly these
+    c = -gm * ir2 * math.sqrt(ir2)
+    k = 1.5 * j2a2 * ir2
+    zz = z * z * ir2
     fxy = c * (1.0 + k * (1.0 - 5.0 * zz))
     fz = c * (1.0 + k * (3.0 - 5.0 * zz))
     return fxy * x, fxy * y, fz * z
