@@ -16,7 +16,7 @@ import numpy as np
 from shieldlab.threat._kernels import sample_free_flights
 
 SAMPLE_S = 10.0  # scan step of the free flight (the apogee is always one of the samples)
-TABLE_MARGIN_S = 10.0  # below the fastest corner of an uncertain cell by more than this: no arc in time
+TABLE_MARGIN_S = 12.0  # below the fastest corner of a mixed cell by more than this: no arc in time (test_table.py)
 CLEAR_MARGIN_S = 3.0  # table times in clear cells: within 2 s of exact ones, or their error bound (tests/test_table.py)
 REACH_PROBES = 4  # uncertain samples solved per threat and round to tell out-of-reach from timeline
 
