@@ -81,3 +81,15 @@ def test_importing_the_api_leaves_heavy_packages_out():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_api_functions_find_the_names_they_import_on_first_use():
+    """The names of shieldlab.api imported on first use (`_LAZY`, a module __getattr__) are not globals of the
+    module until something asks for them from outside: a function of the API that uses one must import it itself.
+    Run in a fresh process, where nothing has asked yet: `engage(..., pairs=...)` counts the pairs."""
+    code = ("import shieldlab.api as a; from pathlib import Path; "
+            f"sc = a.load_scenario(Path({str(SRC.parents[1] / 'examples' / 'coverage-us-east.toml')!r})); "
+            "print(a.engage(sc, pairs=[0, 1]).flights.n)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "2", out.stdout

@@ -84,6 +84,8 @@ def engage(scenario: Scenario, *, pairs=None) -> EngageResult:
     With `pairs` (numbers of [coverage] pairs, see `count_pairs`), those pairs instead, each aimed on its
     own as a [[threats]] entry is, and named like coverage pairs (`launch -> aim`)."""
     if pairs is not None:
+        from shieldlab.coverage.run import count_pairs  # imported on first use (_LAZY): not a global here
+
         require_coverage(scenario)
         n = count_pairs(scenario)
         p = np.asarray(pairs).reshape(-1)
