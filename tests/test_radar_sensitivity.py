@@ -343,6 +343,45 @@ def test_track_times_match_brute_force():
     assert tracked >= 10 and untracked >= 3, f"test set-up: {tracked} tracked, {untracked} seen but not tracked"
 
 
+
+@pytest.mark.kernels
+def test_free_flight_track_scan_equals_the_block_scan():
+    """`_first_unseen` scans windows that start in the free flight in a compiled kernel (`_first_unseen_free`):
+    the same sample times start + j h as the vectorised blocks, so the same first unseen time, exactly (past the
+    impact included: nothing is seen there)."""
+    from shieldlab.sensors.radar import FINE_SAMPLE_S, _first_unseen
+
+    earth = Earth.from_spec(EarthSpec())
+    rng = np.random.default_rng(11)
+    n = 12
+    lat, lon = rng.uniform(-3, 3, n), rng.uniform(-3, 3, n)  # launched around (0, 0), every way
+    batch = fly(ThreatBatch(earth, np.zeros(n), lat, lon, np.zeros(n), rng.uniform(0, 360, n), np.full(n, 150.0),
+                            np.full(n, 300e3), np.full(n, 150e3), np.full(n, 5500.0), np.full(n, math.radians(35.0)),
+                            rcs_m2=np.full(n, 0.3), rcs_boost_m2=np.full(n, 30.0)))
+    ilat, ilon = batch.impact_lat_deg[0], batch.impact_lon_deg[0]
+    radars = [RadarGeometry(earth, Radar("r", Point(1.0, 1.0), max_range_m=2.0e6, min_elevation_deg=2.0,
+                                         sector=Sector(45.0, 120.0))),
+              # under threat 0's impact: it sees the threat down to the ground
+              RadarGeometry(earth, Radar("under", Point(float(ilat), float(ilon)), max_range_m=2.0e6))]
+    rows = np.repeat(np.arange(n), 3)
+    # starts after burnout: early, mid-course and a few seconds before the impact
+    frac = np.tile([0.05, 0.5, 1.0], n)
+    start = batch.burnout_time_s[rows] + 1.0 + frac * (batch.impact_time_s[rows] - batch.burnout_time_s[rows] - 8.1)
+    span = 30.0
+    m = max(int(math.ceil(span / FINE_SAMPLE_S)), 1)
+    t = start[:, None] + np.arange(1, m + 1)[None, :] * (span / m)
+    got_all = []
+    for rg in radars:
+        rb, rf = rg.ranges_m(batch, rows)
+        got = _first_unseen(batch, rows, start, span, rg, rb, rf)
+        seen = rg.sees_threats(batch, np.repeat(rows, m), t.ravel(), np.repeat(rb, m), np.repeat(rf, m)).reshape(-1, m)
+        expected = np.where(seen.all(1), np.nan, t[np.arange(rows.size), np.argmin(seen, axis=1)])
+        np.testing.assert_array_equal(got, expected)
+        got_all.append(got)
+    got = np.concatenate(got_all)
+    assert np.isnan(got).any() and np.isfinite(got).any(), "test set-up: want windows seen throughout and not"
+    assert (got_all[1][2] > batch.impact_time_s[0]), "test set-up: want a window that runs past the impact"
+
 # ---- the coverage path and its files ----------------------------------------------------------------------------
 
 COVERAGE = _text("60 s").split("[[threats]]")[0] + '''

@@ -206,14 +206,26 @@ def track_times(threats, radars: list[RadarGeometry], detections_s: np.ndarray, 
 
 def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.ndarray:
     """The first time in (start, start + span], scanned every FINE_SAMPLE_S or less, at which the radar
-    does not see each threat rows (k,); NaN where it sees it at every sample."""
+    does not see each threat rows (k,); NaN where it sees it at every sample. Threats whose start lies in the
+    free flight are scanned by a compiled kernel (`_first_unseen_free`), the others (from the powered flight,
+    positions by the burnout model's rule) in vectorised blocks, at the same sample times."""
     n = max(int(math.ceil(span_s / FINE_SAMPLE_S)), 1)
     h = span_s / n
     out = np.full(rows.size, np.nan)
-    live = np.arange(rows.size)
+    rows = np.asarray(rows, dtype=np.int64)
+    free = start_s - threats.launch_time_s[rows] > threats.burn_time_s[rows]  # as FlownThreats.position_ecef
+    f = np.flatnonzero(free)
+    if f.size:
+        out[f] = _first_unseen_free(threats.nodes, threats.node_count, threats.step_s, rows[f],
+                                    np.ascontiguousarray(start_s[f], dtype=float), h, n,
+                                    threats.impact_time_s[rows[f]], rg.kernel_params,
+                                    np.ascontiguousarray(r_free[f], dtype=float))
+    live = np.flatnonzero(~free)
     # the samples k = 1..n in blocks of UNSEEN_BLOCK, each block one call for every live threat (a threat
     # leaves at its first unseen sample; a Python loop per sample made track formation ~10 % of coverage)
     for k0 in range(1, n + 1, UNSEEN_BLOCK):
+        if not live.size:
+            break
         ks = np.arange(k0, min(k0 + UNSEEN_BLOCK, n + 1))
         t = start_s[live, None] + ks[None, :] * h
         m = ks.size
@@ -223,8 +235,6 @@ def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.nda
         first = np.argmin(seen[gone], axis=1)
         out[live[gone]] = t[gone, first]
         live = live[~gone]
-        if not live.size:
-            break
     return out
 
 
@@ -365,6 +375,27 @@ def _sees_batch(pts, p, rmax):
     out = np.zeros(pts.shape[0], dtype=np.bool_)
     for i in range(pts.shape[0]):
         out[i] = _sees(pts[i, 0], pts[i, 1], pts[i, 2], p, rmax[i])
+    return out
+
+
+@njit(parallel=True)
+def _first_unseen_free(nodes, count, step, rows, start_s, h, n, impact_s, p, rmax):
+    """`_first_unseen` of threats rows (k,) whose start_s (k,) lies in the free flight: the first of the times
+    start + j h (j = 1..n) at which the radar (kernel parameters p, range rmax (k,) against the warhead) does
+    not see the threat, past its impact included (nothing is seen there); NaN where it sees it at all n."""
+    k = rows.shape[0]
+    out = np.full(k, np.nan)
+    for q in prange(k):
+        i = rows[q]
+        for j in range(1, n + 1):
+            t = start_s[q] + j * h
+            if not (t <= impact_s[q]):
+                out[q] = t
+                break
+            x, y, z = hermite_position(nodes, count, step, i, t)
+            if not _sees(x, y, z, p, rmax[q]):
+                out[q] = t
+                break
     return out
 
 
