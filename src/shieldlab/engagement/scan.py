@@ -101,12 +101,8 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     # the table's error (CLEAR_MARGIN_S, or the cell's error bound when larger: TableLookup.error_s)
     # of being feasible (a short window the table misses). Next to a threat's table-feasible samples
     # such clear cells are the boundary search's business (`_locate`).
-    near = np.zeros((k, m), bool)
-    nh = np.flatnonzero(~has)
-    if nh.size:
-        T_n, err_n = T.reshape(k, m)[nh], tl.error_s.reshape(k, m)[nh]
-        margin = np.maximum(CLEAR_MARGIN_S, np.where(np.isfinite(T_n), err_n, 0.0))
-        near[nh] = avail.reshape(k, m)[nh] >= T_n - margin
+    margin = np.maximum(CLEAR_MARGIN_S, np.where(np.isfinite(T), tl.error_s, 0.0))
+    near = (avail >= T - margin).reshape(k, m) & ~has[:, None]
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
     need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
