@@ -101,8 +101,9 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     # the table's error (CLEAR_MARGIN_S, or the cell's error bound when larger: TableLookup.error_s)
     # of being feasible (a short window the table misses). Next to a threat's table-feasible samples
     # such clear cells are the boundary search's business (`_locate`).
-    margin = np.maximum(CLEAR_MARGIN_S, np.where(np.isfinite(T), tl.error_s, 0.0))
-    near = (avail >= T - margin).reshape(k, m) & ~has[:, None]
+    # where T is inf, T - margin is inf (or NaN, an inf error bound): not near, as it must be
+    with np.errstate(invalid="ignore"):
+        near = (avail >= T - np.maximum(CLEAR_MARGIN_S, tl.error_s)).reshape(k, m) & ~has[:, None]
     need = (mix & (avail >= low - TABLE_MARGIN_S)).reshape(k, m) | near
     need &= ~tab_ok
     # threats with no table-feasible sample: every needed uncertain sample, then settle the reason
