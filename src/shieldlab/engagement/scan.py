@@ -179,19 +179,37 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
         q = flat(r, c)
         return np.isfinite(T[q]) & (avail[r, c] >= T[q])
 
+    def g_at(r, c):
+        return avail[r, c] - T[flat(r, c)]
+
     def bisect(r, c0, n):
         """Threats r with sample c0 exactly feasible and n uncertain samples beyond it: the last
-        feasible offset lo (0..n) and whether offset lo + 1 was solved infeasible."""
+        feasible offset lo (0..n) and whether offset lo + 1 was solved infeasible. Once an infeasible
+        offset with a finite g is known, the next probe is where the line through g at the two ends of
+        the bracket crosses 0 (regula falsi on the offsets: g = t - t0 - T changes smoothly along a run,
+        so this usually takes two probes where halving took three or four); a probe that did not halve
+        the bracket is followed by a halving. Feasibility does not come back inside a run (above), so
+        the last feasible offset is the same whichever offsets are probed."""
         lo = np.zeros(r.size, int)
         hi = n + 1
         hi_known = np.zeros(r.size, bool)
         lo_prev = np.full(r.size, -1)
+        halve = np.zeros(r.size, bool)  # the last probe was on the line and did not halve the bracket
         while True:
             a = np.flatnonzero(hi - lo > 1)
             if a.size == 0:
                 return lo, hi_known
-            probe = (lo[a] + hi[a]) // 2
             ra, ca = r[a], c0[a]
+            probe = (lo[a] + hi[a]) // 2
+            g_lo = g_at(ra, ca + direction * lo[a])
+            g_hi = g_at(ra, ca + direction * np.where(hi_known[a], hi[a], lo[a]))  # (used where hi is known)
+            line = hi_known[a] & ~halve[a] & (g_lo >= 0) & (g_hi < 0) & np.isfinite(g_hi)
+            if line.any():
+                with np.errstate(all="ignore"):
+                    x = lo[a] + g_lo / (g_lo - g_hi) * (hi[a] - lo[a])
+                on_line = np.clip(np.floor(np.where(line, x, 0.0)).astype(int), lo[a] + 1, hi[a] - 1)
+                probe = np.where(line, on_line, probe)
+            width = hi[a] - lo[a]
             q = flat(ra, ca + direction * probe)
             # warm start: the exact arc at lo, extrapolated along the path once two are known
             s_lo = sol[flat(ra, ca + direction * lo[a])]
@@ -208,6 +226,7 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
             lo[a[feas]] = probe[feas]
             hi[a[~feas]] = probe[~feas]
             hi_known[a[~feas]] = True
+            halve[a] = line & (2 * (hi[a] - lo[a]) > width)
 
     def settle(r, c0, n):
         """Bisect and mark the threats whose boundary and its outer neighbour are known exactly."""
