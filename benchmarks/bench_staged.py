@@ -46,7 +46,8 @@ def _counted(*args):
 def _warm_worker(sc, tables):
     cov._worker_init()
     K.fly_batch = _counted
-    cov.evaluate_chunk(sc, np.arange(8), tables)
+    # pairs spread over the coverage, so that every kernel the timed pairs call is loaded before the clock starts
+    cov.evaluate_chunk(sc, np.unique(np.linspace(0, cov.count_pairs(sc) - 1, 64).astype(int)), tables)
     cov.freeze_worker()  # as a coverage run's worker does after its first task
 
 
