@@ -337,3 +337,43 @@ def test_rotation_eastward_equator_gains_range():
     lon_off = float(frames.ecef_to_geodetic(SPHERE_FIXED, fly_nodes(SPHERE_FIXED, r0, v0)[0][-1, 1:4])[1])
     lon_on = float(frames.ecef_to_geodetic(SPHERE_ROT, nodes_on[-1, 1:4])[1])
     assert lon_on > lon_off, f"impact longitude: expected further east with rotation, got {lon_on} <= {lon_off}"
+
+
+# --------------------------------------------------------------------------- node arrays sized by a flight-time bound
+@pytest.mark.parametrize("earth", [WGS84_ROT_J2, SPHERE_FIXED, SPHERE_ROT],
+                         ids=["wgs84-rot-j2", "sphere", "sphere-rot"])
+def test_flight_time_bound_exceeds_every_flight_by_little(earth):
+    """threat/trajectory.py sizes the node arrays of a batch by `flight_time_bound_s`: at least each flight's time
+    (else the batch is flown once more), and not much more (2 % + 60 s over the Kepler time: memory)."""
+    from shieldlab.threat.trajectory import FLIGHT_BOUND_REL, FLIGHT_BOUND_S, flight_time_bound_s
+
+    r0 = np.array([burnout_state(earth, c)[0] for c in CASES])
+    v0 = np.array([burnout_state(earth, c)[1] for c in CASES])
+    bound = flight_time_bound_s(earth, r0, v0)
+    for i in range(len(CASES)):
+        _, t_imp, _, _ = fly_nodes(earth, r0[i], v0[i])
+        assert t_imp <= bound[i] <= t_imp * (1.0 + 2 * FLIGHT_BOUND_REL) + 2 * FLIGHT_BOUND_S, (CASE_IDS[i], t_imp,
+                                                                                                 bound[i])
+    escape_v = 12000.0 * frames.direction_enu_to_ecef(10.0, 10.0, 0.0, math.radians(80.0))
+    assert np.isinf(flight_time_bound_s(earth, r0[:1], escape_v[None]))[0], "no bound for a flight that escapes"
+
+
+def test_a_bound_that_falls_short_costs_a_second_flight_not_the_nodes(monkeypatch):
+    """Where the flight-time bound falls short (a node array would fill up), `fly` sizes the arrays by the impact
+    times instead: the same threats, node for node."""
+    from shieldlab.threat import trajectory
+    from shieldlab.threat.trajectory import ThreatBatch, fly
+
+    n = len(CASES)
+    lat, lon = np.array([c[0] for c in CASES]), np.array([c[1] for c in CASES])
+    batch = ThreatBatch(WGS84_ROT_J2, np.zeros(n), lat, lon, np.zeros(n), np.array([c[5] for c in CASES]),
+                        np.full(n, 150.0), np.full(n, 300e3), np.full(n, 150e3), np.array([c[3] for c in CASES]),
+                        np.radians([c[4] for c in CASES]))
+    good = fly(batch)
+    monkeypatch.setattr(trajectory, "flight_time_bound_s", lambda earth, r, v: np.full(len(r), 100.0))
+    short = fly(batch)
+    assert np.array_equal(short.node_count, good.node_count)
+    k = int(good.node_count.max())
+    np.testing.assert_array_equal(short.nodes[:, :k], good.nodes[:, :k])
+    np.testing.assert_array_equal(short.impact_time_s, good.impact_time_s)
+    np.testing.assert_array_equal(short.apogee_altitude_m, good.apogee_altitude_m)

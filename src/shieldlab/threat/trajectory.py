@@ -172,11 +172,23 @@ def fly(batch: ThreatBatch) -> FlownThreats:
     r[~valid] = [E.a_m + 1e6, 0, 0]
     v[~valid] = [0, 0, 1.0]
     h = batch.step_s
-    status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
-    m = int(np.max(np.where(valid & (status == 0), tau_imp, 0.0), initial=0.0) // h) + 3
-    nodes = np.full((n, m, 7), np.nan)
-    status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
-                                                                           freeflight.MAX_FLIGHT_S, nodes)
+    # the node arrays sized by a bound of the flight times (`flight_time_bound_s`); where it falls short (a node
+    # array filled up) or bounds nothing, sized by the flights' impact times, flown once more
+    bound = flight_time_bound_s(E, r, v)
+    nodes = None
+    if np.isfinite(bound[valid]).all():
+        m = int(np.max(np.where(valid, bound, 0.0), initial=0.0) // h) + 3
+        nodes = np.full((n, m, 7), np.nan)
+        status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
+                                                                               freeflight.MAX_FLIGHT_S, nodes)
+        if (count[valid] >= m).any():
+            nodes = None
+    if nodes is None:
+        status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
+        m = int(np.max(np.where(valid & (status == 0), tau_imp, 0.0), initial=0.0) // h) + 3
+        nodes = np.full((n, m, 7), np.nan)
+        status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
+                                                                               freeflight.MAX_FLIGHT_S, nodes)
     t_bo = batch.burnout_time_s
     nodes[:, :, 0] += t_bo[:, None]
     for i in np.flatnonzero(valid & (status != 0)):
@@ -197,6 +209,36 @@ def fly(batch: ThreatBatch) -> FlownThreats:
         apogee_time_s=np.where(ok, t_bo + tau_a, np.nan), apogee_altitude_m=np.where(ok, alt_a, np.nan),
         apogee_lat_deg=np.where(ok, alat, np.nan), apogee_lon_deg=np.where(ok, alon, np.nan),
         ground_range_m=np.where(ok, rng, np.nan))
+
+
+# `flight_time_bound_s`: the Kepler time to this far below the polar radius, times (1 + FLIGHT_BOUND_REL), plus
+# FLIGHT_BOUND_S: J2 and the ellipsoid change a flight's time by far less (a bound that falls short only costs
+# flying the batch once more, `fly`)
+FLIGHT_BOUND_DEPTH_M = 20e3
+FLIGHT_BOUND_REL = 0.02
+FLIGHT_BOUND_S = 60.0
+
+
+def flight_time_bound_s(earth: Earth, r_ecef, v_ecef) -> np.ndarray:
+    """A generous upper estimate of the free-flight time (s) from ECEF burnout states (k, 3) to the ground, used to
+    size node arrays: the time of the Kepler orbit of the inertial state from there down to FLIGHT_BOUND_DEPTH_M
+    below the polar radius, with the margins above; inf where that orbit is not an ellipse that gets there."""
+    r = np.asarray(r_ecef, float)
+    w = earth.omega_rad_s
+    v = np.asarray(v_ecef, float) + np.stack([-w * r[:, 1], w * r[:, 0], np.zeros(len(r))], axis=-1)
+    mu = earth.gm_m3_s2
+    rn = np.linalg.norm(r, axis=1)
+    energy = 0.5 * (v * v).sum(1) - mu / rn
+    with np.errstate(all="ignore"):
+        a = -mu / (2.0 * energy)
+        e = np.sqrt(np.maximum(1.0 - (np.cross(r, v) ** 2).sum(1) / (mu * a), 0.0))
+        c0 = np.clip((1.0 - rn / a) / e, -1.0, 1.0)
+        e0 = np.where((r * v).sum(1) >= 0.0, np.arccos(c0), 2.0 * np.pi - np.arccos(c0))  # ascending: (0, pi)
+        c1 = (1.0 - (earth.b_m - FLIGHT_BOUND_DEPTH_M) / a) / e
+        e1 = 2.0 * np.pi - np.arccos(np.clip(c1, -1.0, 1.0))  # the descending crossing
+        t = np.sqrt(a**3 / mu) * ((e1 - e * np.sin(e1)) - (e0 - e * np.sin(e0)))
+    ok = (energy < 0.0) & (e > 1e-9) & (np.abs(c1) <= 1.0) & np.isfinite(t) & (t > 0.0)
+    return np.where(ok, t * (1.0 + FLIGHT_BOUND_REL) + FLIGHT_BOUND_S, np.inf)
 
 
 def merge(n: int, parts) -> FlownThreats:
