@@ -370,6 +370,9 @@ def test_a_bound_that_falls_short_costs_a_second_flight_not_the_nodes(monkeypatc
                         np.full(n, 150.0), np.full(n, 300e3), np.full(n, 150e3), np.array([c[3] for c in CASES]),
                         np.radians([c[4] for c in CASES]))
     good = fly(batch)
+    for i in range(n):  # trajectory_batch pads each flight's node array with NaN after its last node
+        k = good.node_count[i]
+        assert np.isnan(good.nodes[i, k:]).all() and np.isfinite(good.nodes[i, :k]).all()
     monkeypatch.setattr(trajectory, "flight_time_bound_s", lambda earth, r, v: np.full(len(r), 100.0))
     short = fly(batch)
     assert np.array_equal(short.node_count, good.node_count)

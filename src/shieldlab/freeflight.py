@@ -226,8 +226,9 @@ def impact_batch(r0, v0, params, h, tmax):
 
 @njit(parallel=True)
 def trajectory_batch(r0, v0, params, h, tmax, nodes):
-    """Full flights: nodes (n, m, 7) filled; returns status, n_nodes, tau_impact, tau_apogee,
-    alt_apogee and the apogee ECEF state (n, 6)."""
+    """Full flights: nodes (n, m, 7) filled, NaN after each flight's last node (so `nodes` may come in
+    uninitialised); returns status, n_nodes, tau_impact, tau_apogee, alt_apogee and the apogee ECEF state
+    (n, 6)."""
     n = r0.shape[0]
     status = np.empty(n, dtype=np.int64)
     count = np.empty(n, dtype=np.int64)
@@ -237,6 +238,7 @@ def trajectory_batch(r0, v0, params, h, tmax, nodes):
     apo = np.empty((n, 6))
     for i in prange(n):
         st, k, ti, ta, aa, _, ap = fly(r0[i], v0[i], params, h, tmax, nodes[i], True)
+        nodes[i, k:, :] = math.nan
         status[i] = st
         count[i] = k
         tau_i[i] = ti

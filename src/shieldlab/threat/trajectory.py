@@ -178,7 +178,7 @@ def fly(batch: ThreatBatch) -> FlownThreats:
     nodes = None
     if np.isfinite(bound[valid]).all():
         m = int(np.max(np.where(valid, bound, 0.0), initial=0.0) // h) + 3
-        nodes = np.full((n, m, 7), np.nan)
+        nodes = np.empty((n, m, 7))  # trajectory_batch pads each flight's rest with NaN
         status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
                                                                                freeflight.MAX_FLIGHT_S, nodes)
         if (count[valid] >= m).any():
@@ -186,7 +186,7 @@ def fly(batch: ThreatBatch) -> FlownThreats:
     if nodes is None:
         status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
         m = int(np.max(np.where(valid & (status == 0), tau_imp, 0.0), initial=0.0) // h) + 3
-        nodes = np.full((n, m, 7), np.nan)
+        nodes = np.empty((n, m, 7))  # trajectory_batch pads each flight's rest with NaN
         status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
                                                                                freeflight.MAX_FLIGHT_S, nodes)
     t_bo = batch.burnout_time_s
