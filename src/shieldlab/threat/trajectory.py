@@ -172,23 +172,23 @@ def fly(batch: ThreatBatch) -> FlownThreats:
     r[~valid] = [E.a_m + 1e6, 0, 0]
     v[~valid] = [0, 0, 1.0]
     h = batch.step_s
+
+    def flown(tau_max_s):
+        """The flights with node arrays for flight times up to tau_max_s (NaN padded by trajectory_batch)."""
+        nodes = np.empty((n, int(tau_max_s // h) + 3, 7))
+        return (nodes, *freeflight.trajectory_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S, nodes))
+
     # the node arrays sized by a bound of the flight times (`flight_time_bound_s`); where it falls short (a node
     # array filled up) or bounds nothing, sized by the flights' impact times, flown once more
-    bound = flight_time_bound_s(E, r, v)
-    nodes = None
-    if np.isfinite(bound[valid]).all():
-        m = int(np.max(np.where(valid, bound, 0.0), initial=0.0) // h) + 3
-        nodes = np.empty((n, m, 7))  # trajectory_batch pads each flight's rest with NaN
-        status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
-                                                                               freeflight.MAX_FLIGHT_S, nodes)
-        if (count[valid] >= m).any():
-            nodes = None
-    if nodes is None:
+    bound = np.where(valid, flight_time_bound_s(E, r, v), 0.0)
+    short = not np.isfinite(bound).all()
+    if not short:
+        nodes, status, count, tau_i, tau_a, alt_a, apo = flown(bound.max(initial=0.0))
+        short = bool((count[valid] >= nodes.shape[1]).any())
+    if short:
         status, tau_imp, _ = freeflight.impact_batch(r, v, E.kernel_params, h, freeflight.MAX_FLIGHT_S)
-        m = int(np.max(np.where(valid & (status == 0), tau_imp, 0.0), initial=0.0) // h) + 3
-        nodes = np.empty((n, m, 7))  # trajectory_batch pads each flight's rest with NaN
-        status, count, tau_i, tau_a, alt_a, apo = freeflight.trajectory_batch(r, v, E.kernel_params, h,
-                                                                               freeflight.MAX_FLIGHT_S, nodes)
+        nodes, status, count, tau_i, tau_a, alt_a, apo = flown(np.where(valid & (status == 0), tau_imp, 0.0)
+                                                               .max(initial=0.0))
     t_bo = batch.burnout_time_s
     nodes[:, :, 0] += t_bo[:, None]
     for i in np.flatnonzero(valid & (status != 0)):
