@@ -41,9 +41,7 @@ class Condition:
         """Positions (k, 3) and geodetic altitudes (k,) of threats tr at times t (in free flight, as the windows
         ask them: both from the compiled interpolation in one call)."""
         th = self.threats
-        tr, t = np.asarray(tr, dtype=np.int64), np.asarray(t, dtype=float)
-        free = (t - th.launch_time_s[tr] > th.burn_time_s[tr]) & (t <= th.impact_time_s[tr])  # as position_ecef
-        if free.all():
+        if th.in_free_flight(tr, t).all():
             return th.free_flight_positions(tr, t)
         p = th.position_ecef(tr, t)
         return p, frames.geodetic_altitude(th.earth, p)

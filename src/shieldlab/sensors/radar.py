@@ -213,7 +213,7 @@ def _first_unseen(threats, rows, start_s, span_s, rg, r_boost, r_free) -> np.nda
     h = span_s / n
     out = np.full(rows.size, np.nan)
     rows = np.asarray(rows, dtype=np.int64)
-    free = start_s - threats.launch_time_s[rows] > threats.burn_time_s[rows]  # as FlownThreats.position_ecef
+    free = threats.in_free_flight(rows, start_s)  # (a start after the impact: the block scan sees nothing either)
     f = np.flatnonzero(free)
     if f.size:
         out[f] = _first_unseen_free(threats.nodes, threats.node_count, threats.step_s, rows[f],

@@ -145,10 +145,17 @@ class FlownThreats(ThreatBatch):
             out[ascent] = hermite_batch(self.powered_nodes, self.powered_count, self.powered_step_s,
                                         np.ascontiguousarray(idx[ascent], dtype=np.int64),
                                         np.ascontiguousarray(t[ascent]), self.earth.kernel_params)[0]
-        free = (tau > self.burn_time_s[idx]) & (t <= self.impact_time_s[idx])
+        free = self.in_free_flight(idx, t)
         if free.any():
             out[free] = self.free_flight_positions(idx[free], t[free])[0]
         return out
+
+    def in_free_flight(self, idx, t_s) -> np.ndarray:
+        """(k,) whether scenario times t_s (k,) of threats idx (k,) lie in the free flight: after burnout, up to
+        the impact (where `free_flight_positions` serves them)."""
+        idx = np.asarray(idx, int)
+        t = np.asarray(t_s, float)
+        return (t - self.launch_time_s[idx] > self.burn_time_s[idx]) & (t <= self.impact_time_s[idx])
 
     def free_flight_positions(self, idx, t_s):
         """Free-flight positions (k, 3) and geodetic altitudes (k,) at times t_s (compiled)."""
