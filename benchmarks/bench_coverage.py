@@ -43,7 +43,7 @@ from shieldlab.earth.model import Earth
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "bench.toml"
-WARM_UP_PAIRS = 64  # evaluated before the clock starts, spread over the coverage (`_warm_up`)
+WARM_UP_PAIRS = 64  # evaluated before the clock starts, spread over the coverage (`warm_up`)
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -114,17 +114,16 @@ def baseline_aim(earth, lat0, lon0, lat_a, lon_a, d_bo, h_bo):
 
 
 # ----------------------------------------------------------------------------- runs
-def _warm_up(sc, tables):
+def warm_up(sc, tables):
     """Evaluate pairs spread over the whole coverage, so that every compiled kernel the timed pairs call is loaded
     (a few pairs in one place may call no flyout-table look-up or reach no intercept: their kernels would then
-    load, ~20 ms, inside the timed run)."""
-    cov.evaluate_chunk(sc, np.unique(np.linspace(0, layout(sc.coverage).n_pairs - 1, WARM_UP_PAIRS).astype(int)),
-                       tables)
+    load, ~20 ms, inside the timed run). Also bench_staged.py's."""
+    cov.evaluate_chunk(sc, np.unique(np.linspace(0, cov.count_pairs(sc) - 1, WARM_UP_PAIRS).astype(int)), tables)
 
 
 def _warm_worker(sc, tables):
     cov._worker_init()
-    _warm_up(sc, tables)
+    warm_up(sc, tables)
     cov.freeze_worker()  # as a coverage run's worker does after its first task
 
 
@@ -167,7 +166,7 @@ def main():
     tables_t = time.perf_counter()
     tables = cov.build_tables(sc)
     tables_t = time.perf_counter() - tables_t
-    _warm_up(sc, tables)
+    warm_up(sc, tables)
 
     base_idx = rng.choice(n_all, a.baseline, replace=False)  # scattered: the baseline has no neighbours
 

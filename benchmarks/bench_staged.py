@@ -30,6 +30,8 @@ from shieldlab.coverage import run as cov
 from shieldlab.coverage.pairs import layout
 from shieldlab.threat import _staged_kernels as K
 
+from bench_coverage import warm_up  # (this folder is on the path when the script runs)
+
 HERE = Path(__file__).resolve().parent
 STAGED = HERE / "bench_staged.toml"
 BURNOUT = HERE / "bench.toml"
@@ -46,8 +48,7 @@ def _counted(*args):
 def _warm_worker(sc, tables):
     cov._worker_init()
     K.fly_batch = _counted
-    # pairs spread over the coverage, so that every kernel the timed pairs call is loaded before the clock starts
-    cov.evaluate_chunk(sc, np.unique(np.linspace(0, cov.count_pairs(sc) - 1, 64).astype(int)), tables)
+    warm_up(sc, tables)  # pairs spread over the coverage: every kernel the timed pairs call, loaded
     cov.freeze_worker()  # as a coverage run's worker does after its first task
 
 
