@@ -412,10 +412,12 @@ def test_no_pool_for_a_single_chunk(places_file, monkeypatch):
 # ------------------------------------------------------------------------------------------------ 17: splits
 @pytest.fixture(scope="module")
 def grid_sc():
-    """338 pairs: a serial run cuts 43-pair chunks (warm-start blocks of 16 and 4), --workers 2 22-pair
-    ones, so warm starts crossed different boundaries before."""
+    """338 pairs: a serial run cuts 43-pair chunks, the warm-start blocks (of levels 16 and 4 pairs apart);
+    the parallel run below cuts 22-pair ones (as --workers 4 would), so warm starts crossed different
+    boundaries before."""
     sc = load_scenario_text(_grid(1.25))
-    assert cov.count_pairs(sc) == 338 and cov.choose_chunk_size(338) != cov.choose_chunk_size(338, workers=2)
+    assert cov.count_pairs(sc) == 338 and cov.choose_chunk_size(338) == 43 == -(-338 // 8)
+    assert cov.choose_chunk_size(338, workers=4) == 22
     return sc
 
 
@@ -433,7 +435,7 @@ def _same(a, b):
 
 
 def test_local_workers_give_the_serial_records(grid_sc, grid_serial):
-    _same(grid_serial, coverage(grid_sc, workers=2))
+    _same(grid_serial, coverage(grid_sc, workers=2, chunk_size=22))
 
 
 @pytest.mark.parametrize("chunk_size", [50, 338])

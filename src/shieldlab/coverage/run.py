@@ -28,11 +28,16 @@ from shieldlab.engagement.engage import evaluate_threats
 from shieldlab.engagement.results import CoverageResult
 from shieldlab.errors import ShieldlabError
 from shieldlab.scenario.model import Scenario
-from shieldlab.threat.build import threats_for_pairs
+from shieldlab.threat.build import WARM_BLOCKS_PER_RUN, threats_for_pairs
 
-DEFAULT_CHUNK = 1024  # pairs per task: large enough that per-call overheads vanish (~10-30 MB of samples)
+DEFAULT_CHUNK = 1024  # pairs per task at most (~10-30 MB of samples)
 MIN_CHUNK = 16
-TASKS_PER_WORKER = 8  # balanced between workers, and a progress bar that moves
+# A chunk has a fixed cost of ~30 ms on top of its pairs' (the vectorised steps' Python bookkeeping, the aiming's
+# levels): on benchmarks/bench.toml, 8,000 pairs on two workers took 7 % longer in 500-pair chunks than in
+# 1,000-pair ones (13 % longer than in 2,000-pair ones). So few tasks per worker, enough to balance them and
+# move a progress bar; and at least as many as a run has warm-start blocks (threat/build.py
+# WARM_BLOCKS_PER_RUN), so that the chunks of a serial or a two-worker run are whole blocks, each aimed once.
+TASKS_PER_WORKER = 4
 CLUSTER_WORKERS = 8  # what chunk_size assumes of a dask cluster (its size is not known in advance)
 TABLE_MIN_PAIRS = 64  # below this, exact scans cost less than building flyout tables
 CONNECT_TIMEOUT_S = 10.0  # a dask scheduler must connect, answer the handshake and have a worker within this
@@ -59,10 +64,12 @@ def count_pairs(scenario: Scenario) -> int:
 
 def choose_chunk_size(n_pairs: int, workers: int = 1, scheduler: str | None = None) -> int:
     """Pairs per task for a run of n_pairs: about TASKS_PER_WORKER tasks per worker (CLUSTER_WORKERS
-    for a dask scheduler), at least MIN_CHUNK and at most DEFAULT_CHUNK pairs. With one worker, a chunk
-    is a warm-start block (threat/build.py `warm_block_size`): a serial run aims each block once."""
+    for a dask scheduler) and at least WARM_BLOCKS_PER_RUN tasks, at least MIN_CHUNK and at most
+    DEFAULT_CHUNK pairs. With one or two workers, a chunk is a warm-start block (threat/build.py
+    `warm_block_size`): the run aims each block once."""
     parallel = CLUSTER_WORKERS if scheduler else max(int(workers), 1)
-    return min(DEFAULT_CHUNK, max(MIN_CHUNK, math.ceil(n_pairs / (TASKS_PER_WORKER * parallel))))
+    tasks = max(TASKS_PER_WORKER * parallel, WARM_BLOCKS_PER_RUN)
+    return min(DEFAULT_CHUNK, max(MIN_CHUNK, math.ceil(n_pairs / tasks)))
 
 
 def build_tables(scenario: Scenario) -> list:
