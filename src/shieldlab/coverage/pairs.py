@@ -3,6 +3,7 @@ order, then aim points by latitude, then longitude; and their labels (`kozelsk -
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,14 +33,29 @@ def _norm_lon(lon):
 
 
 def layout(cov: CoverageSpec) -> PairLayout:
+    """The pairs of a [coverage] table. Computed once per table and shared (its arrays are read-only): a
+    coverage chunk asks for it several times, and a grid's axes are built point by point."""
+    try:
+        return _layout(cov)
+    except TypeError:  # a table with an unhashable value (built by hand): not cached
+        return _layout.__wrapped__(cov)
+
+
+@functools.lru_cache(maxsize=16)
+def _layout(cov: CoverageSpec) -> PairLayout:
     if isinstance(cov.aim, AimGrid):
         lat = np.array(cov.aim.lat_values(), float)
         lon = np.array(cov.aim.lon_values(), float)
         LAT, LON = np.meshgrid(lat, lon, indexing="ij")
-        return PairLayout(tuple(cov.launch), LAT.ravel(), _norm_lon(LON.ravel()), lat, lon)
-    pts = sorted(cov.aim, key=lambda p: (p.lat_deg, p.lon_deg))
-    return PairLayout(tuple(cov.launch), np.array([p.lat_deg for p in pts], float),
-                      np.array([p.lon_deg for p in pts], float), None, None)
+        out = PairLayout(tuple(cov.launch), LAT.ravel(), _norm_lon(LON.ravel()), lat, lon)
+    else:
+        pts = sorted(cov.aim, key=lambda p: (p.lat_deg, p.lon_deg))
+        out = PairLayout(tuple(cov.launch), np.array([p.lat_deg for p in pts], float),
+                         np.array([p.lon_deg for p in pts], float), None, None)
+    for a in (out.aim_lat_deg, out.aim_lon_deg, out.grid_lat_deg, out.grid_lon_deg):
+        if a is not None:
+            a.flags.writeable = False
+    return out
 
 
 def point_label(p: Point) -> str:
