@@ -124,8 +124,12 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     if q.size:
         hole[q] = flyout.rows(q).inside_hole(pos[q])
     hole = hole.reshape(k, m)
-    edge_exact = (_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, first, has, -1, hole),
-                  _edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, last, has, +1, hole))
+    # the table's guess of g in uncertain cells whose corners are all reachable (TableLookup.interpolated_s):
+    # which uncertain samples the run search solves first
+    with np.errstate(invalid="ignore"):
+        g_guess = (avail - tl.interpolated_s).reshape(k, m)
+    edge_exact = tuple(_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, s, has, d, hole,
+                                  g_guess) for s, d in ((first, -1), (last, +1)))
     return T, sol, edge_exact
 
 
@@ -150,7 +154,23 @@ def _settle_reach(flyout, P, T, guess, pending, m, reached, per_round=REACH_PROB
         pend = pend[~pick & ~reached[own]]
 
 
-def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole):
+def _guessed_probe(g_guess, r, c0, direction, lo, hi):
+    """For runs of threats r that start at samples c0 and run in `direction`, with offset lo known feasible
+    and hi (> lo + 1) the first known infeasible one or one past the run: the offset to solve next by the
+    table's guess of g (k, m): the offset before the first one in (lo, hi) whose guess is negative (that one
+    when it is lo + 1). 0 where no guess in (lo, hi) is negative (the guess does not say where the run turns
+    infeasible: not even that it does, when the guess is missing)."""
+    m = g_guess.shape[1]
+    offs = np.arange(1, int(hi.max()))[None, :]
+    cols = c0[:, None] + direction * offs
+    inside = (offs > lo[:, None]) & (offs < hi[:, None]) & (cols >= 0) & (cols < m)
+    with np.errstate(invalid="ignore"):
+        neg = inside & (g_guess[r[:, None], np.clip(cols, 0, m - 1)] < 0)
+    j = offs[0, np.argmax(neg, axis=1)]
+    return np.where(neg.any(1), np.where(j - 1 > lo, j - 1, j), 0)
+
+
+def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole, g_guess):
     """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
     table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
     (consecutive uncertain samples, a run ending where the path enters or leaves a hole in the reach:
@@ -159,7 +179,9 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
     exactly feasible holds the boundary (e.g. a threat that leaves the band and comes back into it,
     or one that crosses the hole). Otherwise the run next to `start` is tried (after confirming
     `start` itself). Within a run the last feasible sample is found by bisection, assuming that
-    feasibility does not come back inside one run. T and sol (flat) get the exact values solved.
+    feasibility does not come back inside one run. T and sol (flat) get the exact values solved; `g_guess`
+    (k, m) is the table's guess of g = t - t0 - T at the samples (-inf or NaN: none), which chooses the
+    probes until an infeasible one is known (a guess only: the last feasible sample found is the same).
     Returns the threats whose boundary sample and outer neighbour are now both known exactly."""
     k, m = times.shape
     rows = np.arange(k)
@@ -188,8 +210,11 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
         offset with a finite g is known, the next probe is where the line through g at the two ends of
         the bracket crosses 0 (regula falsi on the offsets: g = t - t0 - T changes smoothly along a run;
         1,687 probes instead of 2,019 on 2,000 benchmark pairs); a probe that did not halve the bracket
-        is followed by a halving. Feasibility does not come back inside a run (above), so
-        the last feasible offset is the same whichever offsets are probed."""
+        is followed by a halving. Before an infeasible offset is known, the probe is where the table's
+        guess of g turns negative beyond lo (`_guessed_probe`; 6,088 probes instead of 8,624 on 8,000
+        benchmark pairs, 29 % fewer arcs); where no guess is negative, the middle of the bracket.
+        Feasibility does not come back inside a run (above), so the last feasible offset is the same
+        whichever offsets are probed."""
         lo = np.zeros(r.size, int)
         hi = n + 1
         hi_known = np.zeros(r.size, bool)
@@ -201,6 +226,8 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
                 return lo, hi_known
             ra, ca = r[a], c0[a]
             probe = (lo[a] + hi[a]) // 2
+            guessed = _guessed_probe(g_guess, ra, ca, direction, lo[a], hi[a])
+            probe = np.where(~hi_known[a] & (guessed > 0), guessed, probe)
             g_lo = g_at(ra, ca + direction * lo[a])
             g_hi = g_at(ra, ca + direction * np.where(hi_known[a], hi[a], lo[a]))  # (used where hi is known)
             line = hi_known[a] & ~halve[a] & (g_lo >= 0) & (g_hi < 0) & np.isfinite(g_hi)

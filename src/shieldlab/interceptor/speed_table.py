@@ -84,16 +84,17 @@ class SpeedTable:
         T, mixed, low = self.time_s.ravel(), self.mixed.ravel(), self.lower_s.ravel()
         arc, err = self.arc.reshape(-1, 3), self.error_s.ravel()
         if use is None:
-            return TableLookup(T.copy(), mixed.copy(), low.copy(), arc.copy(), err.copy())
+            return TableLookup(T.copy(), mixed.copy(), low.copy(), arc.copy(), err.copy(), T.copy())
         u = np.asarray(use, bool).ravel()
-        return TableLookup(np.where(u, T, np.inf), mixed & u, np.where(u, low, np.inf),
-                           np.where(u[:, None], arc, np.nan), np.where(u, err, np.inf))
+        T = np.where(u, T, np.inf)
+        return TableLookup(T, mixed & u, np.where(u, low, np.inf), np.where(u[:, None], arc, np.nan),
+                           np.where(u, err, np.inf), T)
 
     def lookup(self, p_ecef, alt_m=None) -> TableLookup:
         """Points off the samples, of unknown rows: uncertain (exact solves decide)."""
         k = np.atleast_2d(np.asarray(p_ecef, float)).shape[0]
         return TableLookup(np.full(k, np.inf), np.ones(k, bool), np.full(k, -np.inf), np.full((k, 3), np.nan),
-                           np.full(k, np.inf))
+                           np.full(k, np.inf), np.full(k, np.inf))
 
     def lookup_path(self, tr, t, p_ecef=None, alt_m=None) -> TableLookup:
         """Look-ups at free-flight times t of threats tr (of the whole table): linear in time between the
@@ -123,7 +124,7 @@ class SpeedTable:
         low = np.where(inside, np.fmin(self.lower_s[tr, a], self.lower_s[tr, b]), -np.inf)
         arc = _lerp_arc(self.arc[tr, a], self.arc[tr, b], w)
         err = np.where(clear, np.fmax(self.error_s[tr, a], self.error_s[tr, b]), np.inf)
-        return TableLookup(T, mixed, low, arc, err)
+        return TableLookup(T, mixed, low, arc, err, T)
 
 
 def _lerp_arc(a, b, w):

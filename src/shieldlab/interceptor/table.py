@@ -44,15 +44,20 @@ class TableLookup:
     """Table look-ups at k points: `time_s` (k,) the interpolated flyout time (inf where not all of the
     cell's corners agree), `mixed` (k,) where the cell straddles the edge of reach or a jump between
     arcs, `lower_s` (k,) the least finite corner time (a bound for mixed cells), `arc` (k, 3) a fast
-    arc (az, x, tau) to warm-start an exact solve (FlyoutSolution.arc) and `error_s` (k,) a bound of
+    arc (az, x, tau) to warm-start an exact solve (FlyoutSolution.arc), `error_s` (k,) a bound of
     the interpolation error of `time_s` where it is finite (inf elsewhere): the largest of the cell's
-    corners' `FlyoutTable.error_s`."""
+    corners' `FlyoutTable.error_s`; and `interpolated_s` (k,): the interpolation wherever every corner
+    is reachable, mixed cells too (inf elsewhere). In a mixed cell it is no flyout time, only a guess of
+    one: where the corners' times differ by more than a jump between arcs would (`max_cell_spread_s`)
+    T is often just steep and smooth (near the top of the reach, e.g.), and the guess is then within a
+    few seconds (the scan uses it to choose which uncertain samples to solve first)."""
 
     time_s: np.ndarray
     mixed: np.ndarray
     lower_s: np.ndarray
     arc: np.ndarray
     error_s: np.ndarray
+    interpolated_s: np.ndarray
 
 
 @dataclass
@@ -249,6 +254,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
     lower = np.full(m, math.inf)
     guess = np.empty((m, 3))
     err = np.full(m, math.inf)
+    interp = np.full(m, math.inf)
     spread_max = spread_s
     # beyond the last reachable node of every column (plus a cell) nothing is reachable
     k_far = min(k_last.max() + 1, K - 1)
@@ -341,6 +347,8 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                             guess[i, 1] = sol[ja, ik + ck, il + cl_, 1]
                             guess[i, 2] = sol[ja, ik + ck, il + cl_, 2]
         lower[i] = tmin
+        if n_inf == 0:
+            interp[i] = acc
         if n_inf == 0 and tmax - tmin <= spread_max:
             out[i] = acc
             err[i] = emax
@@ -359,4 +367,4 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                 guess[i, 0] = g_az / w_fin
                 guess[i, 1] = g_el / w_fin
                 guess[i, 2] = g_tau / w_fin
-    return out, mixed, lower, guess, err
+    return out, mixed, lower, guess, err, interp
