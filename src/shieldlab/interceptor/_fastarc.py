@@ -56,6 +56,7 @@ ILLINOIS_KEEP = 0.3
 ILLINOIS_DONE = 0.05
 GOLDEN_STEPS = 16
 MAX_STARTS = 8
+STALL_ITER = 3  # Newton gives up after this many steps in a row without getting 30 % closer than ever before
 NEAR_SPHERE = 2.0  # points below the floor closer than this many burnout-sphere radii also try `boosted_floor_start`
 
 
@@ -395,6 +396,8 @@ def newton(p, mode, site, basis, frame, vb, tb, em, floor, params, h, az, el, ta
     s2 = np.empty(6)
     prev_miss = math.inf
     strikes = 0
+    best_miss = math.inf
+    stalled = 0
     clear = math.nan
     arcs = 0
     for _ in range(max_iter):
@@ -414,7 +417,11 @@ def newton(p, mode, site, basis, frame, vb, tb, em, floor, params, h, az, el, ta
         # give up on points that do not get closer (no arc reaches them)
         strikes = strikes + 1 if miss > 0.7 * prev_miss else 0
         prev_miss = miss
-        if strikes >= 2 or tau >= tau_cap:
+        # or that swing about without getting closer than before (beyond the edge of reach Newton oscillates
+        # about the nearest arc, the miss falling and rising in turn)
+        stalled = stalled + 1 if miss > 0.7 * best_miss else 0
+        best_miss = min(best_miss, miss)
+        if strikes >= 2 or stalled >= STALL_ITER or tau >= tau_cap:
             break
         if not chord:
             _arrive_mode(mode, site, basis, frame, vb, tb, em, floor, params, h, az + fd_rad, el, tau, s1)
