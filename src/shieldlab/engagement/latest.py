@@ -171,10 +171,11 @@ def refine(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool) -> np
     return peak(cond, tr, times, in_band, T, sol, exact)[0]
 
 
-def peak(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool):
+def peak(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool, table=None):
     """As `refine`, with where L is reached: (L (k,), its time (k,), the exact fast arc there (k, 3)), NaN where
     no time of D is found. f = L at that time exactly, so a battery whose earliest launch is at most L can
-    intercept there (engagement/window.py)."""
+    intercept there (engagement/window.py). `table`: the flyout table the samples' values come from (exact=False),
+    whose arcs and Jacobians start the exact solves at the table's peaks (`_table_interior`)."""
     k, m = times.shape
     F = np.full((k, m + 2), -np.inf)  # padded by -inf at both ends
     with np.errstate(invalid="ignore"):
@@ -190,7 +191,7 @@ def peak(cond: FreeFlightValue, tr, times, in_band, T, sol, exact: bool):
     found = []  # (threat rows, f, time, arc) of the refined candidates
     if not exact:
         for fast in (_table_interior, _table_edge):
-            done, *best_q = fast(cond, tr, times, in_band, F, sol, rows, cols)
+            done, *best_q = fast(cond, tr, times, in_band, F, sol, rows, cols, table)
             found.append((rows[done], *(v[done] for v in best_q)))
             rows, cols = rows[~done], cols[~done]
     smp = _Samples(cond, tr, times, in_band, F, sol, exact, rows)
@@ -212,7 +213,7 @@ def _best_of(k: int, found):
 
 
 # --------------------------------------------------------------------------- table runs: interior maxima
-def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
+def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, table=None):
     """Table runs, candidates whose table values peak between two neighbours in D: exact f at the vertex u0
     of the table's parabola and PROBE_S either side of it (chord steps from it), then parabolic steps on
     the exact values until the parabola promises less than GAIN_TOL_S, inside the interval of the samples
@@ -260,14 +261,22 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
         kind[sel, col] = fam(x.arc)
 
     every = np.arange(k)
-    # the first solve starts from the table's arcs interpolated to u0 (the azimuth unwrapped)
+    # the first solve starts from the table's arcs interpolated to u0 (the azimuth unwrapped), or where the table
+    # gives one, from its arc at u0 with the arc's Jacobian (chord steps from the start)
     right = u0[w] > x2[w]
     jn = np.where(right, jp[w], jm[w])
     s_b, s_n = sol[rr[w], jc[w]], sol[rr[w], jn]
     d = s_n - s_b
     d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
     frac = ((u0[w] - x2[w]) / (times[rr[w], jn] - x2[w]))[:, None]
-    put(every, 0, u0[w], cond.at(thr, u0[w], np.where(np.isfinite(d), s_b + frac * d, s_b)))
+    guess, guess_jac = np.where(np.isfinite(d), s_b + frac * d, s_b), None
+    if table is not None:
+        tl = table.lookup_path(thr, u0[w], *cond.position(thr, u0[w]), jacobian=True)
+        if tl.jacobian is not None:
+            has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
+            guess = np.where(has[:, None], tl.arc, guess)
+            guess_jac = np.where(has[:, None, None], tl.jacobian, np.nan)
+    put(every, 0, u0[w], cond.at(thr, u0[w], guess, guess_jac=guess_jac))
     for col, sign in ((1, -1.0), (2, +1.0)):
         put(every, col, u0[w] + sign * PROBE_S, cond.at(thr, u0[w] + sign * PROBE_S, arc[:, 0], pt[:, 0], jac[:, 0]))
     n = np.full(k, 3)
@@ -318,7 +327,7 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     return done, L, t_L, arc_L
 
 
-def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols):
+def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, table=None):
     """Table runs, candidates next to an end of D that needs no exact solve to find (the burnout, the
     impact, or a band crossing, found by bisection on the altitude) on one side and a neighbour in D on the
     other: exact f at the end and PROBE_S inside it (a chord step). Where f falls inwards, the end holds

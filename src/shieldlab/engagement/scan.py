@@ -128,8 +128,9 @@ def table_scan(flyout, table, times, t0, pos, alt, in_band):
     # which uncertain samples the run search solves first
     with np.errstate(invalid="ignore"):
         g_guess = (avail - tl.interpolated_s).reshape(k, m)
+    starts = _StartGuess(table, times, pos, alt)
     edge_exact = tuple(_edge_runs(flyout, times, avail.reshape(k, m), band2, need, pos, T, sol, s, has, d, hole,
-                                  g_guess) for s, d in ((first, -1), (last, +1)))
+                                  g_guess, starts) for s, d in ((first, -1), (last, +1)))
     return T, sol, edge_exact
 
 
@@ -170,7 +171,25 @@ def _guessed_probe(g_guess, r, c0, direction, lo, hi):
     return np.where(neg.any(1), np.where(j - 1 > lo, j - 1, j), 0)
 
 
-def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole, g_guess):
+class _StartGuess:
+    """Warm starts for exact solves at table-feasible samples (clear cells): the table's arc there and, where the
+    table has one (a FlyoutTable's clear cells of one kind of arc), its Jacobian, for chord steps from the start."""
+
+    def __init__(self, table, times, pos, alt):
+        self.table, self.times, self.pos, self.alt = table, times, pos, alt
+
+    def at(self, r, c, sol):
+        """(arc (q, 3), Jacobian (q, 3, 3) or None) at samples (r, c); `sol` (q, 3): the scan's arcs there."""
+        m = self.times.shape[1]
+        q = r * m + c
+        tl = self.table.lookup_path(r, self.times[r, c], self.pos[q], self.alt[q], jacobian=True)
+        if tl.jacobian is None:
+            return sol, None
+        has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
+        return np.where(has[:, None], tl.arc, sol), np.where(has[:, None, None], tl.jacobian, np.nan)
+
+
+def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole, g_guess, starts):
     """Resolve the uncertain samples beyond a threat's first (direction -1) or last (+1)
     table-feasible sample `start`, exactly, as far as they can move that boundary. They come in runs
     (consecutive uncertain samples, a run ending where the path enters or leaves a hole in the reach:
@@ -181,7 +200,8 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
     `start` itself). Within a run the last feasible sample is found by bisection, assuming that
     feasibility does not come back inside one run. T and sol (flat) get the exact values solved; `g_guess`
     (k, m) is the table's guess of g = t - t0 - T at the samples (-inf or NaN: none), which chooses the
-    probes until an infeasible one is known (a guess only: the last feasible sample found is the same).
+    probes until an infeasible one is known (a guess only: the last feasible sample found is the same);
+    `starts` (_StartGuess) gives the warm starts at `start`.
     Returns the threats whose boundary sample and outer neighbour are now both known exactly."""
     k, m = times.shape
     rows = np.arange(k)
@@ -296,8 +316,10 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
             c0 = to_col(rs_c[cand])
             q = flat(r, c0)
             # warm start from the inner neighbour's arc (a table-decided cell: interpolated there)
-            g_in = sol[flat(r, c0 - direction)]
-            fs = flyout.rows(q).solve(pos[q], guess=np.where(np.isfinite(g_in), g_in, sol[q]))
+            g_in, j_in = starts.at(r, c0 - direction, sol[flat(r, c0 - direction)])
+            fin = np.isfinite(g_in).all(1)
+            fs = flyout.rows(q).solve(pos[q], guess=np.where(fin[:, None], g_in, sol[q]),
+                                      guess_jac=None if j_in is None else np.where(fin[:, None, None], j_in, np.nan))
             T[q], sol[q] = fs.time_s, fs.arc
             ok = feasible(r, c0)
             if ok.any():
@@ -309,7 +331,8 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
         r = w[rs_r[adj]]
         c0 = start[r]
         q = flat(r, c0)
-        fs = flyout.rows(q).solve(pos[q], guess=sol[q])
+        guess, guess_jac = starts.at(r, c0, sol[q])
+        fs = flyout.rows(q).solve(pos[q], guess=guess, guess_jac=guess_jac)
         T[q], sol[q] = fs.time_s, fs.arc
         ok = feasible(r, c0)
         settle(r[ok], c0[ok], re_c[adj[ok]] - rs_c[adj[ok]] + 1)

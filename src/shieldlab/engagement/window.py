@@ -69,7 +69,7 @@ def evaluate(threats, flyout: Flyout, earliest_launch_s: np.ndarray, samples: Fr
         # rows that share one flight's samples (one flight repeated, e.g. for the samples of an uncertainty
         # run) share its latest launch, which does not depend on t0: refined once per flight (exact scans)
         cond_l = latest.condition(threats, flyout)
-        peak = _once_per_flight(lambda tr, *a: latest.peak(cond_l, tr, *a, exact=table is None),
+        peak = _once_per_flight(lambda tr, *a: latest.peak(cond_l, tr, *a, exact=table is None, table=table),
                                 samples, idx, table, flyout, *scan)
         latest_s[idx] = peak[0]
         _missed(cond, table, idx, scan, peak, reason, feasible, first, last)

@@ -845,7 +845,8 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
     the floor is reached at burnout: T = t_b, the arc (az, elevation, 0) at speed 2 |P - S| / t_b
     (FAMILY_BURNOUT). Otherwise: a finite warm start guess[i] is tried first. When it is the exact
     solution for the point guess_p[i] with Jacobian guess_J[i] (both finite), it is first moved by one
-    chord step, guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`). A valid
+    chord step, guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`); with
+    guess_J[i] finite and guess_p[i] NaN, Newton starts at the guess itself with J borrowed. A valid
     arc from the warm or the low start ends the search when it is on the front of the reach
     (`front_arc`) or the point lies inside the burnout sphere (where every arc reaches it on the back);
     otherwise the search goes on, and a later arc replaces it only when faster by `same_arc_s`.
@@ -911,9 +912,10 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 az0, el0, tau0 = guess[i, 0], guess[i, 1], guess[i, 2]
                 if not (math.isfinite(az0) and math.isfinite(el0) and tau0 > 0.0 and tau0 < math.inf):
                     continue
-                chord = math.isfinite(guess_p[i, 0]) and np.isfinite(guess_J[i]).all()
+                chord = np.isfinite(guess_J[i]).all()
                 if chord:
                     J[:, :] = guess_J[i]
+                if chord and math.isfinite(guess_p[i, 0]):
                     d0, d1, d2 = _solve3(J, pi_[0] - guess_p[i, 0], pi_[1] - guess_p[i, 1], pi_[2] - guess_p[i, 2])
                     if math.isfinite(d0) and math.isfinite(d1) and math.isfinite(d2):
                         az0 += d0

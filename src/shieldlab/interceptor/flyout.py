@@ -21,7 +21,8 @@ allowed and the arc stays above ground (node altitudes >= -1 m); T is the least 
 +inf where none is valid. Points that a cheap sound bound proves beyond every valid arc are left at +inf
 without a search (`_fastarc.reach_screen`). The solver is compiled (interceptor/_fastarc.py), one point per loop
 iteration; a warm start from a nearby exact arc may come with that arc's point and Jacobian, and then
-begins with a chord step.
+begins with a chord step; one with a Jacobian only (a flyout table's, interpolated) begins with chord
+steps on it from the start itself.
 """
 
 from __future__ import annotations
@@ -183,7 +184,9 @@ class Flyout:
         none) and their Jacobians, speeds and elevations (FlyoutSolution). A warm start that is the
         exact solution for `guess_point` (k, 3) with Jacobian `guess_jac` (k, 3, 3) (as in a
         FlyoutSolution) is first moved by one chord step to the new point, which usually leaves one
-        arc to check. With `screen` (the default), points that the reach screen proves beyond any
+        arc to check; with `guess_jac` but no `guess_point` (NaN rows), the Jacobian of an arc near the
+        solution (interpolated from a flyout table's nodes, interceptor/table.py) stands in for Newton's
+        first finite differences (chord steps while they converge fast). With `screen` (the default), points that the reach screen proves beyond any
         valid arc (`_fastarc.reach_screen`: an energy and minimum-energy-conic bound with margins for
         J2, the Earth's turn and round-off) get T = inf at once, 0 arcs propagated: the same result
         as the search's, found without it (`screen=False` searches every point, for tests). `speed_m_s`

@@ -96,9 +96,10 @@ class SpeedTable:
         return TableLookup(np.full(k, np.inf), np.ones(k, bool), np.full(k, -np.inf), np.full((k, 3), np.nan),
                            np.full(k, np.inf), np.full(k, np.inf))
 
-    def lookup_path(self, tr, t, p_ecef=None, alt_m=None) -> TableLookup:
+    def lookup_path(self, tr, t, p_ecef=None, alt_m=None, jacobian=False) -> TableLookup:
         """Look-ups at free-flight times t of threats tr (of the whole table): linear in time between the
-        two samples around t (clear where both are clear and agree on reachability); uncertain elsewhere."""
+        two samples around t (clear where both are clear and agree on reachability); uncertain elsewhere.
+        No Jacobians (`jacobian` is ignored: the look-up's `jacobian` is None)."""
         tr = np.asarray(tr, np.int64).ravel()
         t = np.asarray(t, float).ravel()
         k = tr.size

@@ -58,6 +58,7 @@ class TableLookup:
     arc: np.ndarray
     error_s: np.ndarray
     interpolated_s: np.ndarray
+    jacobian: np.ndarray | None = None  # (k, 3, 3) when asked for (FlyoutTable.lookup_where)
 
 
 @dataclass
@@ -73,6 +74,8 @@ class FlyoutTable:
     params: np.ndarray  # earth kernel params
     max_cell_spread_s: float  # a cell whose corner times differ more than this mixes two arcs
     error_s: np.ndarray  # (A, K, L) interpolation error bound of cells with this corner (`node_error_s`)
+    jac: np.ndarray | None = None  # (A, K, L, 3, 3) the nodes' Jacobians d(arrival)/d(az, x, tau) (FlyoutSolution)
+    kind: np.ndarray | None = None  # (A, K, L) int8: which arcs a node's Jacobian can stand for (`node_kind`)
 
     @cached_property
     def k_last(self) -> np.ndarray:
@@ -86,29 +89,57 @@ class FlyoutTable:
         any point."""
         return self
 
-    def lookup_path(self, tr, t, p_ecef, alt_m=None) -> TableLookup:
+    def lookup_path(self, tr, t, p_ecef, alt_m=None, jacobian=False) -> TableLookup:
         """`lookup` of the points p_ecef of threats tr at free-flight times t (a SpeedTable interpolates
         along the threats' paths)."""
-        return self.lookup(p_ecef, alt_m)
+        return self.lookup(p_ecef, alt_m, jacobian)
 
-    def lookup(self, p_ecef, alt_m=None) -> TableLookup:
+    def lookup(self, p_ecef, alt_m=None, jacobian=False) -> TableLookup:
         """The TableLookup of points (k, 3): T interpolated (inf where not all of the cell's corners
         agree), whether the cell is mixed, the least finite corner time, and a fast arc for a warm
         start: interpolated like T where T is, over the finite corners at the edge of reach, else the
         nearest corner's (two arcs). `alt_m`: the points' geodetic altitudes when known (else
-        computed here)."""
-        return self.lookup_where(p_ecef, None, alt_m)
+        computed here). With `jacobian`, also the Jacobian of that arc, interpolated like it, where
+        the cell is clear and its corners' arcs are of one kind (`node_kind`; NaN elsewhere): with it
+        an exact solve from the arc starts with chord steps (Flyout.solve)."""
+        return self.lookup_where(p_ecef, None, alt_m, jacobian)
 
-    def lookup_where(self, p_ecef, use, alt_m=None) -> TableLookup:
+    def lookup_where(self, p_ecef, use, alt_m=None, jacobian=False) -> TableLookup:
         """`lookup` of the points where the mask `use` is True (None: all); elsewhere T = inf, not
         mixed, lower = inf, guess NaN. Saves gathering and scattering large sample arrays."""
         p = np.ascontiguousarray(np.atleast_2d(p_ecef), dtype=float)
         has_alt = alt_m is not None
         h = np.ascontiguousarray(alt_m, dtype=float).reshape(-1) if has_alt else np.empty(0)
         u = np.ones(0, bool) if use is None else np.ascontiguousarray(use, dtype=bool).reshape(-1)
-        return TableLookup(*_lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad,
-                                    self.theta_rad, self.alt_m, self.T_s, self.sol, self.k_last, self.params,
-                                    self.max_cell_spread_s, self.error_s))
+        want = bool(jacobian) and self.jac is not None
+        jac = self.jac if want else _NO_JAC
+        kind = self.kind if want else _NO_KIND
+        *fields, J = _lookup(p, h, has_alt, u, self.s_hat, self.e_hat, self.n_hat, self.az_rad, self.theta_rad,
+                             self.alt_m, self.T_s, self.sol, self.k_last, self.params, self.max_cell_spread_s,
+                             self.error_s, want, jac, kind)
+        return TableLookup(*fields, jacobian=J if want else None)
+
+
+_NO_JAC = np.empty((1, 1, 1, 3, 3))
+_NO_KIND = np.zeros((1, 1, 1), np.int8)
+KIND_NONE, KIND_FRONT, KIND_OTHER = 0, 1, 2
+
+
+def node_kind(flyout: Flyout, T, sol, jac) -> np.ndarray:
+    """(A, K, L) int8 per node: KIND_FRONT where its fast arc is a full-speed arc on the front of the reach or a
+    floor arc (`_fastarc.front_arc`: the arcs an exact solve accepts at once), KIND_OTHER for any other arc (on
+    the back, inside the burnout sphere, or reached at burnout), KIND_NONE where none. A cell's Jacobians are
+    interpolated only where all its corners are KIND_FRONT: the same family, no fold between them."""
+    from shieldlab.interceptor import _fastarc
+
+    it = flyout.interceptor
+    em, floor = bool(it.energy_management), flyout.floor_rad
+    kind = np.full(T.shape, KIND_NONE, np.int8)
+    for idx in zip(*np.nonzero(np.isfinite(T))):
+        x, tau = sol[idx][1], sol[idx][2]
+        ok = np.isfinite(jac[idx]).all() and tau > 0.0 and _fastarc.front_arc(jac[idx], x, em, floor)
+        kind[idx] = KIND_FRONT if ok else KIND_OTHER
+    return kind
 
 
 def _surface_dir_basis(earth, lat_deg, lon_deg):
@@ -218,6 +249,7 @@ def build(flyout: Flyout, alt_hi_m: float | None = None, *, theta_max_rad: float
     A, L = az.size, alt.size
     T = np.full(P.shape[:3], np.inf)
     sol = np.full(P.shape[:3] + (3,), np.nan)
+    jac = np.full(P.shape[:3] + (3, 3), np.nan)
     # Sweep outwards in central angle, warm-starting each node from its inner neighbour. At a given
     # azimuth and altitude the reachable angles form one interval: once a node that had a reachable
     # inner neighbour fails, everything beyond it is out of reach and is not tried.
@@ -232,16 +264,19 @@ def build(flyout: Flyout, alt_hi_m: float | None = None, *, theta_max_rad: float
         Tk, sk = fs.time_s, fs.arc
         T[ia, kk, il] = Tk
         sol[ia, kk, il] = sk
+        jac[ia, kk, il] = fs.jacobian
         ok = np.isfinite(Tk)
         alive[ia[~ok & seen[ia, il]], il[~ok & seen[ia, il]]] = False
         seen[ia[ok], il[ok]] = True
     diag = math.hypot(theta_step_m, alt_step_m) + earth.mean_radius_m * math.radians(AZ_STEP_DEG) * theta[1]
     spread = 2.0 * math.hypot(diag, theta_step_m * 0) / it.burnout_speed_m_s + 20.0
-    return FlyoutTable(s, e, n, az, theta, alt, T, sol, earth.kernel_params, spread, node_error_s(T))
+    return FlyoutTable(s, e, n, az, theta, alt, T, sol, earth.kernel_params, spread, node_error_s(T), jac,
+                       node_kind(flyout, T, sol, jac))
 
 
 @njit(parallel=True)
-def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, params, spread_s, node_err):
+def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, params, spread_s, node_err, want_jac,
+            jac, kind):
     m = p.shape[0]
     A = az.shape[0]
     K = theta.shape[0]
@@ -255,6 +290,7 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
     guess = np.empty((m, 3))
     err = np.full(m, math.inf)
     interp = np.full(m, math.inf)
+    J = np.full((m if want_jac else 0, 3, 3), math.nan)
     spread_max = spread_s
     # beyond the last reachable node of every column (plus a cell) nothing is reachable
     k_far = min(k_last.max() + 1, K - 1)
@@ -355,6 +391,8 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
             guess[i, 0] = g_az
             guess[i, 1] = g_el
             guess[i, 2] = g_tau
+            if want_jac:
+                _cell_jacobian(jac, kind, ia, ib, ik, il, wa, wk, wl, J[i])
         elif n_inf == 0:  # the cell straddles a jump between arcs: let an exact solve decide
             out[i] = math.inf
             mixed[i] = True
@@ -367,4 +405,27 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
                 guess[i, 0] = g_az / w_fin
                 guess[i, 1] = g_el / w_fin
                 guess[i, 2] = g_tau / w_fin
-    return out, mixed, lower, guess, err, interp
+    return out, mixed, lower, guess, err, interp, J
+
+
+@njit
+def _cell_jacobian(jac, kind, ia, ib, ik, il, wa, wk, wl, out):
+    """The corners' Jacobians interpolated with the look-up's weights into out (3, 3); left NaN unless every
+    corner is KIND_FRONT."""
+    for ca in range(2):
+        ja = ia if ca == 0 else ib
+        for ck in range(2):
+            for cl_ in range(2):
+                if kind[ja, ik + ck, il + cl_] != KIND_FRONT:
+                    return
+    out[:, :] = 0.0
+    for ca in range(2):
+        ja = ia if ca == 0 else ib
+        w1 = (1.0 - wa) if ca == 0 else wa
+        for ck in range(2):
+            w2 = w1 * ((1.0 - wk) if ck == 0 else wk)
+            for cl_ in range(2):
+                w = w2 * ((1.0 - wl) if cl_ == 0 else wl)
+                for r in range(3):
+                    for c in range(3):
+                        out[r, c] += w * jac[ja, ik + ck, il + cl_, r, c]
