@@ -269,13 +269,7 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     d = s_n - s_b
     d[:, 0] = (d[:, 0] + np.pi) % (2 * np.pi) - np.pi
     frac = ((u0[w] - x2[w]) / (times[rr[w], jn] - x2[w]))[:, None]
-    guess, guess_jac = np.where(np.isfinite(d), s_b + frac * d, s_b), None
-    if table is not None:
-        tl = table.lookup_path(thr, u0[w], *cond.position(thr, u0[w]), jacobian=True)
-        if tl.jacobian is not None:
-            has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
-            guess = np.where(has[:, None], tl.arc, guess)
-            guess_jac = np.where(has[:, None, None], tl.jacobian, np.nan)
+    guess, guess_jac = _table_start(cond, table, thr, u0[w], np.where(np.isfinite(d), s_b + frac * d, s_b))
     put(every, 0, u0[w], cond.at(thr, u0[w], guess, guess_jac=guess_jac))
     for col, sign in ((1, -1.0), (2, +1.0)):
         put(every, col, u0[w] + sign * PROBE_S, cond.at(thr, u0[w] + sign * PROBE_S, arc[:, 0], pt[:, 0], jac[:, 0]))
@@ -327,6 +321,19 @@ def _table_interior(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, col
     return done, L, t_L, arc_L
 
 
+def _table_start(cond: FreeFlightValue, table, tr, t, arc):
+    """(guess (k, 3), Jacobian (k, 3, 3) or None) for exact solves at threats tr, times t: the table's arc there
+    with its Jacobian where the table has one (FlyoutTable.lookup: Newton starts with chord steps on it), else
+    `arc` (k, 3) without one."""
+    if table is None:
+        return arc, None
+    tl = table.lookup_path(tr, t, *cond.position(tr, t), jacobian=True)
+    if tl.jacobian is None:
+        return arc, None
+    has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
+    return np.where(has[:, None], tl.arc, arc), np.where(has[:, None, None], tl.jacobian, np.nan)
+
+
 def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, table=None):
     """Table runs, candidates next to an end of D that needs no exact solve to find (the burnout, the
     impact, or a band crossing, found by bisection on the altitude) on one side and a neighbour in D on the
@@ -361,7 +368,7 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, t
     if g.size:
         e[g] = band_crossing(cond, tr[rr[g]], t_out[g], tb[g])
     thr = tr[rr]
-    x0 = cond.at(thr, e, sol[rr, cols[w]])
+    x0 = cond.at(thr, e, sol[rr, cols[w]])  # (the table's Jacobian here: fewer arcs here, more at the probe)
     probe = e - side * PROBE_S
     x1 = cond.at(thr, probe, x0.arc, x0.position_ecef, x0.jacobian)
     ok = np.isfinite(x0.g_s) & (x1.g_s <= x0.g_s) & (x1.g_s > x0.g_s - JUMP_S)
