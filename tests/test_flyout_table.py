@@ -25,7 +25,7 @@ from shieldlab.earth import frames, geodesic
 from shieldlab.earth.model import Earth
 from shieldlab.engagement import scan
 from shieldlab.interceptor import table as tablemod
-from shieldlab.interceptor.flyout import Flyout
+from shieldlab.interceptor.flyout import FAMILY_FLOOR, Flyout
 from shieldlab.scenario.model import EarthSpec, InterceptorType, Point, ThreatSpec
 
 TABLE_TOL_S = 2.0  # tests/test_table.py: a clear cell's time is within this of the exact one, or within its bound
@@ -86,6 +86,42 @@ def test_no_reachable_point_hidden_and_mixed_cells_bound_from_below(battery):
     m = tl.mixed & np.isfinite(T_ex) & np.isfinite(tl.lower_s)
     assert m.any()
     assert np.all(T_ex[m] >= tl.lower_s[m] - scan.TABLE_MARGIN_S), np.min(T_ex[m] - tl.lower_s[m])
+
+
+
+@pytest.mark.parametrize("battery", ["k9-floor", "k9-em-floor"])
+def test_node_kinds_and_jacobians_keep_to_one_family(battery):
+    """`node_kind` is `_fastarc.front_arc` of each node's arc (floor arcs apart), and a look-up gives a Jacobian
+    only in clear cells whose corners are all of one kind: with energy management the floor and the full-speed
+    arcs meet inside the reach, and cells across that seam get none."""
+    from shieldlab.interceptor import _fastarc
+
+    fly, tb = _table(battery)
+    it = fly.interceptor
+    em, floor = bool(it.energy_management), fly.floor_rad
+    nodes = np.argwhere(np.isfinite(tb.T_s))
+    rng = np.random.default_rng(2)
+    for idx in map(tuple, nodes[rng.choice(len(nodes), 400, replace=False)]):
+        x, tau, J = tb.sol[idx][1], tb.sol[idx][2], tb.jac[idx]
+        if not (np.isfinite(J).all() and tau > 0):
+            expected = tablemod.KIND_OTHER
+        elif em and x < floor:
+            expected = tablemod.KIND_FLOOR
+        else:
+            expected = tablemod.KIND_FRONT if _fastarc.front_arc(J, x, em, floor) else tablemod.KIND_OTHER
+        assert tb.kind[idx] == expected, idx
+    assert (np.count_nonzero(tb.kind == tablemod.KIND_FLOOR) > 1000) == em
+    site, _, far_m = BATTERIES[battery]
+    lat, lon, _ = geodesic.direct(EARTH, site.lat_deg, site.lon_deg, rng.uniform(0, 360, 3000),
+                                  rng.uniform(0, far_m, 3000))
+    alt = rng.uniform(it.min_altitude_m, 2000e3, 3000)
+    P = frames.geodetic_to_ecef(EARTH, lat, lon, alt)
+    tl = tb.lookup(P, alt, jacobian=True)
+    has = np.isfinite(tl.jacobian).all(axis=(1, 2))
+    assert has.sum() > 500 and not (has & ~np.isfinite(tl.time_s)).any()
+    family = np.where(tl.arc[:, 1] < floor, "floor", "full") if em else np.full(P.shape[0], "full")
+    exact = fly.solve(P[has], guess=tl.arc[has], guess_jac=tl.jacobian[has])
+    assert np.array_equal(family[has], np.where(exact.family == FAMILY_FLOOR, "floor", "full"))
 
 
 def test_slow_table_steps_scale_with_reach():

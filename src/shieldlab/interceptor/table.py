@@ -100,8 +100,9 @@ class FlyoutTable:
         start: interpolated like T where T is, over the finite corners at the edge of reach, else the
         nearest corner's (two arcs). `alt_m`: the points' geodetic altitudes when known (else
         computed here). With `jacobian`, also the Jacobian of that arc, interpolated like it, where
-        the cell is clear and its corners' arcs are of one kind (`node_kind`; NaN elsewhere): with it
-        an exact solve from the arc starts with chord steps (Flyout.solve)."""
+        the cell is clear and its corners' arcs are all of one kind, on the front of the reach or floor
+        arcs (`node_kind`; NaN elsewhere): with it an exact solve from the arc starts with chord steps
+        (Flyout.solve)."""
         return self.lookup_where(p_ecef, None, alt_m, jacobian)
 
     def lookup_where(self, p_ecef, use, alt_m=None, jacobian=False) -> TableLookup:
@@ -122,23 +123,27 @@ class FlyoutTable:
 
 _NO_JAC = np.empty((1, 1, 1, 3, 3))
 _NO_KIND = np.zeros((1, 1, 1), np.int8)
-KIND_NONE, KIND_FRONT, KIND_OTHER = 0, 1, 2
+KIND_NONE, KIND_FRONT, KIND_FLOOR, KIND_OTHER = 0, 1, 2, 3
 
 
 def node_kind(flyout: Flyout, T, sol, jac) -> np.ndarray:
-    """(A, K, L) int8 per node: KIND_FRONT where its fast arc is a full-speed arc on the front of the reach or a
-    floor arc (`_fastarc.front_arc`: the arcs an exact solve accepts at once), KIND_OTHER for any other arc (on
-    the back, inside the burnout sphere, or reached at burnout), KIND_NONE where none. A cell's Jacobians are
-    interpolated only where all its corners are KIND_FRONT: the same family, no fold between them."""
-    from shieldlab.interceptor import _fastarc
-
+    """(A, K, L) int8 per node, the kind of its fast arc: KIND_FRONT for a full-speed arc on the front of the
+    reach, KIND_FLOOR for a floor arc (energy management; the arcs an exact solve accepts at once,
+    `_fastarc.front_arc`), KIND_OTHER for any other arc (on the back, inside the burnout sphere, or reached at
+    burnout) and KIND_NONE where there is none. A cell's Jacobians are interpolated only where all its corners
+    are KIND_FRONT or all are KIND_FLOOR: one family (the launch parameter x means an elevation in one and a
+    speed in the other), and no fold between them."""
     it = flyout.interceptor
     em, floor = bool(it.energy_management), flyout.floor_rad
-    kind = np.full(T.shape, KIND_NONE, np.int8)
-    for idx in zip(*np.nonzero(np.isfinite(T))):
-        x, tau = sol[idx][1], sol[idx][2]
-        ok = np.isfinite(jac[idx]).all() and tau > 0.0 and _fastarc.front_arc(jac[idx], x, em, floor)
-        kind[idx] = KIND_FRONT if ok else KIND_OTHER
+    x, tau = sol[..., 1], sol[..., 2]
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(T) & np.isfinite(jac).all(axis=(-2, -1)) & (tau > 0.0)
+        det = np.linalg.det(np.where(ok[..., None, None], jac, 0.0))
+        on_floor = em & (x < floor)
+        front = ~(det * np.cos(x) > 0.0)  # `_fastarc.front_arc` of a full-speed arc
+    kind = np.where(np.isfinite(T), KIND_OTHER, KIND_NONE).astype(np.int8)
+    kind[ok & on_floor] = KIND_FLOOR
+    kind[ok & ~on_floor & front] = KIND_FRONT
     return kind
 
 
@@ -411,12 +416,15 @@ def _lookup(p, alt_in, has_alt, use, s, e, n, az, theta, alt, T, sol, k_last, pa
 @njit
 def _cell_jacobian(jac, kind, ia, ib, ik, il, wa, wk, wl, out):
     """The corners' Jacobians interpolated with the look-up's weights into out (3, 3); left NaN unless every
-    corner is KIND_FRONT."""
+    corner is KIND_FRONT or every one KIND_FLOOR (`node_kind`)."""
+    k0 = kind[ia, ik, il]
+    if k0 != KIND_FRONT and k0 != KIND_FLOOR:
+        return
     for ca in range(2):
         ja = ia if ca == 0 else ib
         for ck in range(2):
             for cl_ in range(2):
-                if kind[ja, ik + ck, il + cl_] != KIND_FRONT:
+                if kind[ja, ik + ck, il + cl_] != k0:
                     return
     out[:, :] = 0.0
     for ca in range(2):
