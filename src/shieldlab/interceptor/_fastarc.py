@@ -56,6 +56,9 @@ ILLINOIS_KEEP = 0.3
 ILLINOIS_DONE = 0.05
 GOLDEN_STEPS = 16
 MAX_STARTS = 8
+# a start with a borrowed Jacobian but no point (a flyout table's, interpolated) converging more than this far in tau
+# from where it started has left the arc the Jacobian stands for: not accepted from that start
+BORROWED_JUMP_S = 60.0
 STALL_ITER = 3  # Newton gives up after this many steps in a row without getting 30 % closer than ever before
 NEAR_SPHERE = 2.0  # points below the floor closer than this many burnout-sphere radii also try `boosted_floor_start`
 
@@ -846,7 +849,8 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
     (FAMILY_BURNOUT). Otherwise: a finite warm start guess[i] is tried first. When it is the exact
     solution for the point guess_p[i] with Jacobian guess_J[i] (both finite), it is first moved by one
     chord step, guess + J^-1 (p - guess_p), and Newton starts with J borrowed (see `newton`); with
-    guess_J[i] finite and guess_p[i] NaN, Newton starts at the guess itself with J borrowed. A valid
+    guess_J[i] finite and guess_p[i] NaN, Newton starts at the guess itself with J borrowed, and an arc
+    found more than BORROWED_JUMP_S from the guess's tau is not taken from that start. A valid
     arc from the warm or the low start ends the search when it is on the front of the reach
     (`front_arc`) or the point lies inside the burnout sphere (where every arc reaches it on the back);
     otherwise the search goes on, and a later arc replaces it only when faster by `same_arc_s`.
@@ -915,6 +919,9 @@ def solve_batch(p, guess, guess_p, guess_J, site, basis, vb, tb, em, floor, para
                 chord = np.isfinite(guess_J[i]).all()
                 if chord:
                     J[:, :] = guess_J[i]
+                    # a Jacobian without its point (a flyout table's, near the fast arc): the arc found from it
+                    # lies near the start; one far from it is not taken on that Jacobian's word (`front_arc`)
+                    jump_s = BORROWED_JUMP_S
                 if chord and math.isfinite(guess_p[i, 0]):
                     d0, d1, d2 = _solve3(J, pi_[0] - guess_p[i, 0], pi_[1] - guess_p[i, 1], pi_[2] - guess_p[i, 2])
                     if math.isfinite(d0) and math.isfinite(d1) and math.isfinite(d2):
