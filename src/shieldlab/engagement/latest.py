@@ -368,7 +368,9 @@ def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, t
     if g.size:
         e[g] = band_crossing(cond, tr[rr[g]], t_out[g], tb[g])
     thr = tr[rr]
-    x0 = cond.at(thr, e, sol[rr, cols[w]])  # (the table's Jacobian here: fewer arcs here, more at the probe)
+    # (not from the table's Jacobian, as at interior peaks: it saved arcs here and cost as many at the probe, whose
+    # chord step borrows the Jacobian of this solve)
+    x0 = cond.at(thr, e, sol[rr, cols[w]])
     probe = e - side * PROBE_S
     x1 = cond.at(thr, probe, x0.arc, x0.position_ecef, x0.jacobian)
     ok = np.isfinite(x0.g_s) & (x1.g_s <= x0.g_s) & (x1.g_s > x0.g_s - JUMP_S)
