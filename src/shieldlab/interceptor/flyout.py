@@ -186,10 +186,11 @@ class Flyout:
         FlyoutSolution) is first moved by one chord step to the new point, which usually leaves one
         arc to check; with `guess_jac` but no `guess_point` (NaN rows), the Jacobian of an arc near the
         solution (interpolated from a flyout table's nodes, interceptor/table.py) stands in for Newton's
-        first finite differences (chord steps while they converge fast). With `screen` (the default), points that the reach screen proves beyond any
-        valid arc (`_fastarc.reach_screen`: an energy and minimum-energy-conic bound with margins for
-        J2, the Earth's turn and round-off) get T = inf at once, 0 arcs propagated: the same result
-        as the search's, found without it (`screen=False` searches every point, for tests). `speed_m_s`
+        first finite differences (chord steps while they converge fast). With `screen` (the default),
+        points that the reach screen proves beyond any valid arc (`_fastarc.reach_screen`: an energy and
+        minimum-energy-conic bound with margins for J2, the Earth's turn and round-off) get T = inf at
+        once, 0 arcs propagated: the same result as the search's, found without it (`screen=False`
+        searches every point, for tests). `speed_m_s`
         (k,): per-point burnout speeds in place of the interceptor's (each point solved as by the
         interceptor with its speed; `SpeedRowsFlyout`)."""
         p = np.ascontiguousarray(np.atleast_2d(np.asarray(p_ecef, float)))
