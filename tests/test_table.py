@@ -38,14 +38,22 @@ def _table(battery):
     return earth, fly, tablemod.build(fly)
 
 
-def _table_and_exact(battery, n, seed):
-    """The table's look-up and the exact flyout times of n random points around the battery in its band."""
-    earth, fly, tb = _table(battery)
+def _random_points(battery, n, seed):
+    """n random points (ECEF (n, 3) and geodetic altitudes (n,)) around the battery in its band, 50 km out to
+    the battery's farthest test range."""
+    earth, _, _ = _table(battery)
     site, it, far_m = BATTERIES[battery]
     rng = np.random.default_rng(seed)
     lat, lon, _ = geodesic.direct(earth, site.lat_deg, site.lon_deg, rng.uniform(0, 360, n),
                                   rng.uniform(50e3, far_m, n))
-    P = frames.geodetic_to_ecef(earth, lat, lon, rng.uniform(it.min_altitude_m, it.max_altitude_m, n))
+    alt = rng.uniform(it.min_altitude_m, it.max_altitude_m, n)
+    return frames.geodetic_to_ecef(earth, lat, lon, alt), alt
+
+
+def _table_and_exact(battery, n, seed):
+    """The table's look-up and the exact flyout times of n random points around the battery in its band."""
+    _, fly, tb = _table(battery)
+    P, _ = _random_points(battery, n, seed)
     return tb.lookup(P), fly.solve(P).time_s
 
 
@@ -79,14 +87,8 @@ MAX_CHORD_ARCS_MEAN = 3.5
 
 @pytest.mark.parametrize("battery", ["poland-iib", pytest.param("deveselu-slow", marks=pytest.mark.kernels)])
 def test_table_jacobians_start_exact_solves(battery):
-    earth, fly, tb = _table(battery)
-    site, it, far_m = BATTERIES[battery]
-    rng = np.random.default_rng(6)
-    n = 400
-    lat, lon, _ = geodesic.direct(earth, site.lat_deg, site.lon_deg, rng.uniform(0, 360, n),
-                                  rng.uniform(50e3, far_m, n))
-    alt = rng.uniform(it.min_altitude_m, it.max_altitude_m, n)
-    P = frames.geodetic_to_ecef(earth, lat, lon, alt)
+    _, fly, tb = _table(battery)
+    P, alt = _random_points(battery, 400, 6)
     assert tb.lookup(P, alt).jacobian is None  # only when asked for
     tl = tb.lookup(P, alt, jacobian=True)
     has = np.isfinite(tl.jacobian).all(axis=(1, 2))
@@ -107,14 +109,8 @@ def test_mixed_cells_bound_the_flyout_time_from_below():
     minus the margin. Points of mixed cells are few (~7 % of the reach) and the bound is tight at about one in
     2,000 of them (T up to 10.45 s below the least corner on 200,000 random points around this battery: the
     margin was 10 s before): so 150,000 points, of which only the mixed ones are solved."""
-    earth, fly, tb = _table("poland-iib")
-    site, it, far_m = BATTERIES["poland-iib"]
-    rng = np.random.default_rng(3)
-    n = 150_000
-    lat, lon, _ = geodesic.direct(earth, site.lat_deg, site.lon_deg, rng.uniform(0, 360, n),
-                                  rng.uniform(50e3, far_m, n))
-    alt = rng.uniform(it.min_altitude_m, it.max_altitude_m, n)
-    P = frames.geodetic_to_ecef(earth, lat, lon, alt)
+    _, fly, tb = _table("poland-iib")
+    P, alt = _random_points("poland-iib", 150_000, 3)
     tl = tb.lookup(P, alt)
     m = tl.mixed & np.isfinite(tl.lower_s)
     T_ex, lower = fly.solve(P[m]).time_s, tl.lower_s[m]
@@ -130,20 +126,15 @@ GUESS_MEDIAN_S = 3.0
 
 
 def test_interpolation_is_the_time_in_clear_cells_and_a_guess_in_mixed_ones():
-    earth, fly, tb = _table("poland-iib")
-    site, it, far_m = BATTERIES["poland-iib"]
-    rng = np.random.default_rng(4)
-    n = 20_000
-    lat, lon, _ = geodesic.direct(earth, site.lat_deg, site.lon_deg, rng.uniform(0, 360, n),
-                                  rng.uniform(50e3, far_m, n))
-    alt = rng.uniform(it.min_altitude_m, it.max_altitude_m, n)
-    tl = tb.lookup(frames.geodetic_to_ecef(earth, lat, lon, alt), alt)
+    _, fly, tb = _table("poland-iib")
+    P, alt = _random_points("poland-iib", 20_000, 4)
+    tl = tb.lookup(P, alt)
     clear = np.isfinite(tl.time_s)
     assert np.array_equal(tl.interpolated_s[clear], tl.time_s[clear])
     assert np.all(np.isinf(tl.interpolated_s[~clear & ~tl.mixed]))  # out of reach: no guess
     m = tl.mixed & np.isfinite(tl.interpolated_s)
     assert m.sum() > 500, "test set-up: too few mixed cells with every corner reachable"
-    err = np.abs(tl.interpolated_s[m] - fly.solve(frames.geodetic_to_ecef(earth, lat[m], lon[m], alt[m])).time_s)
+    err = np.abs(tl.interpolated_s[m] - fly.solve(P[m]).time_s)
     assert np.median(err) < GUESS_MEDIAN_S, np.median(err)
     assert err.max() > 100.0, "the case has no jump between arcs: it does not show that this is only a guess"
 

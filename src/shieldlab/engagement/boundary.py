@@ -136,10 +136,8 @@ def _fast_boundary(cond: Condition, table, tr, times, sol, kk, direction, out: I
     if c.size:
         pb, altb = cond.threats.free_flight_positions(tr[c], b[c])
         tl = table.lookup_path(tr[c], b[c], pb, altb, jacobian=True)  # the table's arc at the boundary itself
-        has = np.isfinite(tl.arc[:, 0])
-        gb = np.where(has[:, None], tl.arc, sol[c, kk[c]])
         # and its Jacobian, for chord steps from the start (a FlyoutTable's, where it has one)
-        jb = None if tl.jacobian is None else np.where(has[:, None, None], tl.jacobian, np.nan)
+        gb, jb = tl.warm_start(np.where(np.isfinite(tl.arc[:, :1]), tl.arc, sol[c, kk[c]]))
         x = cond.at(tr[c], b[c], gb, guess_jac=jb, slack_s=FAST_TOL_S)
         gx[c], T_fin[c], sx[c], p_fin[c], alt_fin[c], jx[c] = (x.g_s, x.flyout_time_s, x.arc, x.position_ecef,
                                                                x.altitude_m, x.jacobian)

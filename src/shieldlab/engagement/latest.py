@@ -327,11 +327,7 @@ def _table_start(cond: FreeFlightValue, table, tr, t, arc):
     `arc` (k, 3) without one."""
     if table is None:
         return arc, None
-    tl = table.lookup_path(tr, t, *cond.position(tr, t), jacobian=True)
-    if tl.jacobian is None:
-        return arc, None
-    has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
-    return np.where(has[:, None], tl.arc, arc), np.where(has[:, None, None], tl.jacobian, np.nan)
+    return table.lookup_path(tr, t, *cond.position(tr, t), jacobian=True).warm_start(arc)
 
 
 def _table_edge(cond: FreeFlightValue, tr, times, in_band, F, sol, rows, cols, table=None):

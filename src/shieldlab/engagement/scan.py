@@ -183,11 +183,7 @@ class _StartGuess:
         """(arc (q, 3), Jacobian (q, 3, 3) or None) at samples (r, c); `sol` (q, 3): the scan's arcs there."""
         m = self.times.shape[1]
         q = r * m + c
-        tl = self.table.lookup_path(r, self.times[r, c], self.pos[q], self.alt[q], jacobian=True)
-        if tl.jacobian is None:
-            return sol, None
-        has = np.isfinite(tl.jacobian).all(axis=(1, 2)) & np.isfinite(tl.arc).all(1)
-        return np.where(has[:, None], tl.arc, sol), np.where(has[:, None, None], tl.jacobian, np.nan)
+        return self.table.lookup_path(r, self.times[r, c], self.pos[q], self.alt[q], jacobian=True).warm_start(sol)
 
 
 def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direction, hole, g_guess, starts):
@@ -247,8 +243,10 @@ def _edge_runs(flyout, times, avail, band, need, pos, T, sol, start, has, direct
                 return lo, hi_known
             ra, ca = r[a], c0[a]
             probe = (lo[a] + hi[a]) // 2
-            guessed = _guessed_probe(g_guess, ra, ca, direction, lo[a], hi[a])
-            probe = np.where(~hi_known[a] & (guessed > 0), guessed, probe)
+            u = np.flatnonzero(~hi_known[a])  # the guess chooses only until an infeasible probe is known
+            if u.size:
+                guessed = _guessed_probe(g_guess, ra[u], ca[u], direction, lo[a][u], hi[a][u])
+                probe[u] = np.where(guessed > 0, guessed, probe[u])
             g_lo = g_at(ra, ca + direction * lo[a])
             g_hi = g_at(ra, ca + direction * np.where(hi_known[a], hi[a], lo[a]))  # (used where hi is known)
             line = hi_known[a] & ~halve[a] & (g_lo >= 0) & (g_hi < 0) & np.isfinite(g_hi)

@@ -60,6 +60,15 @@ class TableLookup:
     interpolated_s: np.ndarray
     jacobian: np.ndarray | None = None  # (k, 3, 3) when asked for (FlyoutTable.lookup_where)
 
+    def warm_start(self, arc):
+        """(guess (k, 3), Jacobian (k, 3, 3) or None) to start exact solves at the looked-up points (Flyout.solve's
+        `guess` and `guess_jac`): the table's arc with its Jacobian where the look-up has one, else `arc` (k, 3)
+        without one; `arc` everywhere when the look-up has no Jacobians."""
+        if self.jacobian is None:
+            return arc, None
+        has = np.isfinite(self.jacobian).all(axis=(1, 2)) & np.isfinite(self.arc).all(1)
+        return np.where(has[:, None], self.arc, arc), np.where(has[:, None, None], self.jacobian, np.nan)
+
 
 @dataclass
 class FlyoutTable:
